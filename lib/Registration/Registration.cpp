@@ -1,0 +1,26 @@
+//===- Registration.cpp - register everything attn tools need -------------===//
+
+#include "attn/InitAll.h"
+
+#include "attn/Conversion/Passes.h"
+#include "attn/Conversion/Pipelines.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+
+void mlir::attn::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<AttnDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+}
+
+void mlir::attn::registerAllPasses() {
+  mlir::registerAllPasses();
+  registerAttnPasses();
+  registerAttnConversionPasses();
+  registerAttnPipelines();
+}

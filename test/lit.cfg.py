@@ -1,0 +1,33 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "ATTN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attn_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "unittests", "Inputs", "python"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%attn_src_root", config.attn_src_root))
+config.substitutions.append(("%attn_lib_dir", config.attn_lib_dir))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
+tools = ["attn-opt", ToolSubst("attn-runner", unresolved="ignore"),
+         ToolSubst("attn-translate", unresolved="ignore")]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+if config.attn_has_ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.attn_ptxas))
+else:
+    lit_config.note("ptxas not found: GPU compile checks (REQUIRES: ptxas) are skipped")
