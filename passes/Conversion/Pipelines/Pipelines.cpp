@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - named attn pass pipelines --------------------------===//
 
 #include "attn/Conversion/Pipelines.h"
+#include "attn/Conversion/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
@@ -36,7 +37,19 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+void attn::buildAttnToCPUPipeline(OpPassManager &pm,
+                                  const CPUPipelineOptions &options) {
+  (void)options;
+  pm.addPass(createConvertAttnToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  buildLinalgToLLVMPipeline(pm);
+}
+
 void attn::registerAttnPipelines() {
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "attn-lower-to-cpu",
+      "Lower attn ops through linalg to the LLVM dialect for the CPU",
+      buildAttnToCPUPipeline);
   PassPipelineRegistration<>(
       "attn-linalg-to-llvm",
       "Bufferize linalg/tensor/scf IR and lower it to the LLVM dialect for "
