@@ -190,4 +190,20 @@ def Attn_QuantAttr : Attn_Attr<"Quant", "quant"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// KV-cache enums (appended; used by attn.kv_cache_append and
+// attn.paged_attention)
+//===----------------------------------------------------------------------===//
+
+def Attn_CacheLayout : I32EnumAttr<"CacheLayout",
+    "layout of a paged KV-cache pool", [
+  I32EnumAttrCase<"NHD", 0, "nhd">,
+  I32EnumAttrCase<"HND", 1, "hnd">
+]> {
+  let cppNamespace = "::mlir::attn";
+  let genSpecializedAttr = 0;
+}
+def Attn_CacheLayoutAttr
+    : EnumAttr<Attn_Dialect, Attn_CacheLayout, "cache_layout">;
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNBASE
