@@ -25,11 +25,12 @@ public:
   explicit HostBuffer(size_t bytes) : bytes(bytes) {
     // 256-byte alignment so every pool starts at a vector-friendly address.
     size_t rounded = (bytes + 255) / 256 * 256;
-    ptr = static_cast<uint8_t *>(std::aligned_alloc(256, rounded ? rounded : 256));
+    ptr = static_cast<uint8_t *>(
+        std::aligned_alloc(256, rounded ? rounded : 256));
     if (!ptr)
-      throw Error(ATTN_ERR_OUT_OF_MEMORY,
-                  "host allocation of " + std::to_string(bytes) +
-                      " bytes failed");
+      throw Error(ATTN_ERR_OUT_OF_MEMORY, "host allocation of " +
+                                              std::to_string(bytes) +
+                                              " bytes failed");
     std::memset(ptr, 0, bytes);
   }
   ~HostBuffer() override { std::free(ptr); }
@@ -53,8 +54,8 @@ private:
 #ifdef ATTN_RUNTIME_HAS_CUDA
 void cudaCheck(cudaError_t err, const char *what) {
   if (err != cudaSuccess)
-    throw Error(ATTN_ERR_DEVICE, std::string(what) + " failed: " +
-                                     cudaGetErrorString(err));
+    throw Error(ATTN_ERR_DEVICE,
+                std::string(what) + " failed: " + cudaGetErrorString(err));
 }
 
 class DeviceBuffer : public Buffer {
@@ -118,8 +119,9 @@ std::unique_ptr<Buffer> Buffer::create(attn_memory_kind_t kind, int device,
     return std::make_unique<DeviceBuffer>(device, bytes);
 #else
     (void)device;
-    throw Error(ATTN_ERR_UNSUPPORTED,
-                "CUDA memory requested but attn_runtime was built without CUDA");
+    throw Error(
+        ATTN_ERR_UNSUPPORTED,
+        "CUDA memory requested but attn_runtime was built without CUDA");
 #endif
   }
   throw Error(ATTN_ERR_INVALID_ARGUMENT, "unknown memory kind");

@@ -39,8 +39,8 @@ template <typename F> attn_status_t guard(F &&f) {
   } catch (const std::bad_alloc &) {
     return setError(ATTN_ERR_OUT_OF_MEMORY, "out of host memory");
   } catch (const std::exception &e) {
-    return setError(ATTN_ERR_INTERNAL, std::string("internal error: ") +
-                                           e.what());
+    return setError(ATTN_ERR_INTERNAL,
+                    std::string("internal error: ") + e.what());
   } catch (...) {
     return setError(ATTN_ERR_INTERNAL, "internal error: unknown exception");
   }
@@ -73,8 +73,8 @@ template <typename E> int32_t rawEnum(const E &e) {
   return v;
 }
 
-template <typename E> E checkedEnum(const E &e, int32_t maxValue,
-                                    const char *what) {
+template <typename E>
+E checkedEnum(const E &e, int32_t maxValue, const char *what) {
   const int32_t v = rawEnum(e);
   if (v < 0 || v > maxValue)
     throw Error(ATTN_ERR_INVALID_ARGUMENT,
@@ -187,8 +187,8 @@ attn_status_t attn_kv_cache_create(const attn_kv_cache_config_t *config,
       else if (cfg.granularity == ATTN_QUANT_PER_HEAD)
         n = size_t(c.num_layers) * size_t(c.num_kv_heads);
     }
-    if (n == 0 && (c.k_scales || c.v_scales || c.k_zero_points ||
-                   c.v_zero_points))
+    if (n == 0 &&
+        (c.k_scales || c.v_scales || c.k_zero_points || c.v_zero_points))
       throw Error(ATTN_ERR_INVALID_ARGUMENT,
                   "static scales given for a cache without static scales");
     if (n) {
@@ -288,7 +288,8 @@ attn_status_t attn_kv_append(attn_kv_cache_t *cache, int64_t seq,
 attn_status_t attn_kv_read(const attn_kv_cache_t *cache, int64_t seq,
                            int32_t layer, int64_t start, int64_t n_tokens,
                            float *k_out, float *v_out) {
-  return guard([&] { impl(cache).read(seq, layer, start, n_tokens, k_out, v_out); });
+  return guard(
+      [&] { impl(cache).read(seq, layer, start, n_tokens, k_out, v_out); });
 }
 
 attn_status_t attn_kv_ingest_padded(attn_kv_cache_t *cache, const float *qkv,
@@ -320,8 +321,8 @@ attn_status_t attn_kv_ingest_packed(attn_kv_cache_t *cache, const float *qkv,
     if (rope)
       p = toRope(*rope);
     impl(cache).ingestPacked(qkv, num_layers, total_tokens, num_q_heads,
-                             num_kv_heads, head_dim, batch, seq_ids,
-                             cu_seqlens, rope ? &p : nullptr);
+                             num_kv_heads, head_dim, batch, seq_ids, cu_seqlens,
+                             rope ? &p : nullptr);
   });
 }
 
@@ -355,8 +356,7 @@ attn_status_t attn_kv_get_block_table(const attn_kv_cache_t *cache,
 }
 
 attn_status_t attn_kv_get_layer_view(const attn_kv_cache_t *cache,
-                                     int32_t layer,
-                                     attn_kv_layer_view_t *out) {
+                                     int32_t layer, attn_kv_layer_view_t *out) {
   return guard([&] {
     const KVCache &c = impl(cache);
     requireOut(out, "out");

@@ -88,8 +88,8 @@ std::vector<float> makeRopeInvFreq(int32_t rotaryDim, float theta) {
   return inv;
 }
 
-void applyRope(float *x, int32_t numHeads, int32_t headDim,
-               int32_t rotaryDim, attn_rope_style_t style, int64_t position,
+void applyRope(float *x, int32_t numHeads, int32_t headDim, int32_t rotaryDim,
+               attn_rope_style_t style, int64_t position,
                const std::vector<float> &invFreq) {
   const int32_t half = rotaryDim / 2;
   float cosv[128], sinv[128]; // head dims up to 256 without allocation
@@ -130,9 +130,9 @@ KVCache::KVCache(const CacheConfig &config) : cfg(config) {
   if (cfg.numBlocks < 1)
     fail(ATTN_ERR_INVALID_ARGUMENT, "num_blocks must be >= 1");
   if (!isPow2InRange(cfg.blockSize))
-    fail(ATTN_ERR_BAD_BLOCK_SIZE,
-         "block size " + std::to_string(cfg.blockSize) +
-             " is not a power of two in [1, 256]");
+    fail(ATTN_ERR_BAD_BLOCK_SIZE, "block size " +
+                                      std::to_string(cfg.blockSize) +
+                                      " is not a power of two in [1, 256]");
   if (cfg.layout != ATTN_LAYOUT_NHD && cfg.layout != ATTN_LAYOUT_HND)
     fail(ATTN_ERR_INVALID_ARGUMENT, "unknown layout");
   if (cfg.memory != ATTN_MEMORY_CPU && cfg.memory != ATTN_MEMORY_CUDA)
@@ -169,12 +169,12 @@ KVCache::KVCache(const CacheConfig &config) : cfg(config) {
            "static scales given for a cache without static scales");
   } else {
     if (cfg.kScales.size() != nScales || cfg.vScales.size() != nScales)
-      fail(ATTN_ERR_BAD_SCALE, "expected " + std::to_string(nScales) +
-                                   " K and V scales");
+      fail(ATTN_ERR_BAD_SCALE,
+           "expected " + std::to_string(nScales) + " K and V scales");
     if (cfg.asymmetric && (cfg.kZeroPoints.size() != nScales ||
                            cfg.vZeroPoints.size() != nScales))
-      fail(ATTN_ERR_BAD_SCALE, "expected " + std::to_string(nScales) +
-                                   " K and V zero points");
+      fail(ATTN_ERR_BAD_SCALE,
+           "expected " + std::to_string(nScales) + " K and V zero points");
     if (!cfg.asymmetric &&
         (!cfg.kZeroPoints.empty() || !cfg.vZeroPoints.empty()))
       fail(ATTN_ERR_INVALID_ARGUMENT,
@@ -191,15 +191,15 @@ KVCache::KVCache(const CacheConfig &config) : cfg(config) {
   const size_t poolBytes = checkedMul(poolElems, elemSize);
   checkedMul(poolBytes, size_t(cfg.numLayers) * 2);
   if (g == ATTN_QUANT_PER_TOKEN)
-    tokenScaleElems = checkedMul(
-        checkedMul(size_t(cfg.numBlocks), size_t(cfg.blockSize)),
-        size_t(cfg.numKVHeads));
+    tokenScaleElems =
+        checkedMul(checkedMul(size_t(cfg.numBlocks), size_t(cfg.blockSize)),
+                   size_t(cfg.numKVHeads));
 
   for (int32_t l = 0; l < cfg.numLayers; ++l) {
     kPools.push_back(Buffer::create(cfg.memory, cfg.deviceId, poolBytes));
     vPools.push_back(Buffer::create(cfg.memory, cfg.deviceId, poolBytes));
-    const size_t nsc = g == ATTN_QUANT_PER_TOKEN ? tokenScaleElems
-                                                 : staticScaleCount;
+    const size_t nsc =
+        g == ATTN_QUANT_PER_TOKEN ? tokenScaleElems : staticScaleCount;
     if (nsc) {
       kScaleBufs.push_back(Buffer::create(cfg.memory, cfg.deviceId, nsc * 4));
       vScaleBufs.push_back(Buffer::create(cfg.memory, cfg.deviceId, nsc * 4));
@@ -273,8 +273,8 @@ void KVCache::setScales(const float *kScales, const float *vScales,
     if (kv.second.length > 0)
       fail(ATTN_ERR_INVALID_STATE,
            "scales can only change while no sequence holds tokens (" +
-               seqName(kv.first) + " has " +
-               std::to_string(kv.second.length) + ")");
+               seqName(kv.first) + " has " + std::to_string(kv.second.length) +
+               ")");
   if (!cfg.asymmetric && (kZeroPoints || vZeroPoints))
     fail(ATTN_ERR_INVALID_ARGUMENT, "zero points given for a symmetric cache");
   validateScales(kScales, vScales, kZeroPoints, vZeroPoints);
@@ -513,8 +513,8 @@ void KVCache::writeToken(int32_t layer, int32_t block, int32_t slot,
       case ATTN_DTYPE_F16:
       case ATTN_DTYPE_BF16:
         for (int32_t i = 0; i < D; ++i) {
-          const uint16_t q = cfg.dtype == ATTN_DTYPE_F16 ? f32ToF16(xh[i])
-                                                         : f32ToBF16(xh[i]);
+          const uint16_t q =
+              cfg.dtype == ATTN_DTYPE_F16 ? f32ToF16(xh[i]) : f32ToBF16(xh[i]);
           std::memcpy(dst + 2 * size_t(i), &q, 2);
         }
         break;
@@ -662,7 +662,9 @@ void KVCache::appendMany(const std::vector<AppendRequest> &reqs,
     std::vector<int32_t> &t = newTables[r];
     if (cowOld[r] >= 0) {
       refCount[size_t(t[s.blocks.size() - 1])] = 1;
-      --refCount[size_t(cowOld[r])]; // was > 1, stays >= 1
+      // Two sequences of one batch may have copied the same shared block;
+      // the last one to let go returns it to the pool.
+      releaseBlock(cowOld[r]);
     }
     for (size_t i = s.blocks.size(); i < t.size(); ++i)
       refCount[size_t(t[i])] = 1;
@@ -704,8 +706,8 @@ void qkvSource(void *c, size_t r, int64_t t, int32_t layer, float *k,
   auto *p = static_cast<QKVCtx *>(c);
   const int64_t row =
       p->packed ? int64_t(p->cu[r]) + t : int64_t(r) * p->maxSeqLen + t;
-  const float *base =
-      p->qkv + size_t(int64_t(layer) * p->rowsPerLayer + row) * size_t(p->width);
+  const float *base = p->qkv + size_t(int64_t(layer) * p->rowsPerLayer + row) *
+                                   size_t(p->width);
   std::memcpy(k, base + p->kOff, p->tokFloats * 4);
   std::memcpy(v, base + p->vOff, p->tokFloats * 4);
   if (p->rope)
@@ -762,9 +764,9 @@ void KVCache::ingestPadded(const float *qkv, int32_t numLayers, int32_t batch,
   std::vector<AppendRequest> reqs;
   for (int32_t b = 0; b < batch; ++b) {
     if (seqLens[b] < 0 || seqLens[b] > maxSeqLen)
-      fail(ATTN_ERR_INVALID_ARGUMENT,
-           "seq_lens[" + std::to_string(b) + "] = " +
-               std::to_string(seqLens[b]) + " outside [0, max_seqlen]");
+      fail(ATTN_ERR_INVALID_ARGUMENT, "seq_lens[" + std::to_string(b) +
+                                          "] = " + std::to_string(seqLens[b]) +
+                                          " outside [0, max_seqlen]");
     reqs.push_back({seqIds[b], seqLens[b]});
     ctx.startPos.push_back(getSeq(seqIds[b]).length);
   }
@@ -830,8 +832,8 @@ void KVCache::read(int64_t seq, int32_t layer, int64_t start, int64_t n,
   std::lock_guard<std::mutex> lock(mu);
   const Sequence &s = getSeq(seq);
   if (layer < 0 || layer >= cfg.numLayers)
-    fail(ATTN_ERR_INVALID_ARGUMENT, "layer " + std::to_string(layer) +
-                                        " out of range");
+    fail(ATTN_ERR_INVALID_ARGUMENT,
+         "layer " + std::to_string(layer) + " out of range");
   if (start < 0 || n < 0 || start > s.length || n > s.length - start)
     fail(ATTN_ERR_INVALID_ARGUMENT,
          "read range [" + std::to_string(start) + ", +" + std::to_string(n) +
@@ -917,8 +919,8 @@ attn_kv_stats_t KVCache::stats() const {
     st.logical_tokens += s.length;
     st.block_refs += int64_t(s.blocks.size());
     for (size_t i = 0; i < s.blocks.size(); ++i) {
-      const int64_t f =
-          std::min<int64_t>(cfg.blockSize, s.length - int64_t(i) * cfg.blockSize);
+      const int64_t f = std::min<int64_t>(
+          cfg.blockSize, s.length - int64_t(i) * cfg.blockSize);
       int32_t &slot = fill[size_t(s.blocks[i])];
       slot = std::max(slot, int32_t(f));
     }

@@ -35,7 +35,8 @@ FormatRef makeRef(std::function<float(uint32_t)> decode, uint32_t maxCode,
   for (uint32_t c = 0; c <= maxCode; ++c)
     r.values.push_back(decode(c));
   r.maxCode = maxCode;
-  r.overflowValue = r.values[maxCode] + (r.values[maxCode] - r.values[maxCode - 1]);
+  r.overflowValue =
+      r.values[maxCode] + (r.values[maxCode] - r.values[maxCode - 1]);
   r.signBit = signBit;
   return r;
 }
@@ -123,8 +124,7 @@ TEST(Quant, FP8E4M3FNEncodeMatchesReference) {
       ASSERT_EQ(got, want) << x;
       // Saturating only differs for values rounding past the max.
       const bool beyondMax = std::fabs(x) > 448.0f;
-      ASSERT_EQ(gotSat, beyondMax ? uint8_t((want & 0x80) | 0x7e) : want)
-          << x;
+      ASSERT_EQ(gotSat, beyondMax ? uint8_t((want & 0x80) | 0x7e) : want) << x;
     }
     ++n;
   }
@@ -132,9 +132,9 @@ TEST(Quant, FP8E4M3FNEncodeMatchesReference) {
 }
 
 TEST(Quant, FP8E5M2EncodeMatchesReference) {
-  FormatRef ref = makeRef(
-      [](uint32_t c) { return fp8ToF32(uint8_t(c), FP8Format::E5M2); }, 0x7b,
-      0x80);
+  FormatRef ref =
+      makeRef([](uint32_t c) { return fp8ToF32(uint8_t(c), FP8Format::E5M2); },
+              0x7b, 0x80);
   EXPECT_EQ(ref.values[0x7b], 57344.0);
   EXPECT_EQ(ref.values[1], std::ldexp(1.0, -16));
   for (float x : testValues(1e-7, 1e6, 2, ref)) {

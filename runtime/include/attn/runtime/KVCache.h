@@ -72,8 +72,8 @@ struct RopeParams {
 int32_t validateRope(const RopeParams &p, int32_t headDim);
 /// Applies RoPE in place to one token: x[numHeads][headDim] at `position`.
 /// invFreq has rotaryDim/2 entries from makeRopeInvFreq.
-void applyRope(float *x, int32_t numHeads, int32_t headDim,
-               int32_t rotaryDim, attn_rope_style_t style, int64_t position,
+void applyRope(float *x, int32_t numHeads, int32_t headDim, int32_t rotaryDim,
+               attn_rope_style_t style, int64_t position,
                const std::vector<float> &invFreq);
 std::vector<float> makeRopeInvFreq(int32_t rotaryDim, float theta);
 
@@ -135,9 +135,8 @@ public:
   void prune(const int64_t *seqs, int32_t n);
 
   attn_kv_stats_t stats() const;
-  void denseBlockTable(const int64_t *seqs, int32_t numSeqs,
-                       int32_t maxBlocks, int32_t *table,
-                       int32_t *contextLens) const;
+  void denseBlockTable(const int64_t *seqs, int32_t numSeqs, int32_t maxBlocks,
+                       int32_t *table, int32_t *contextLens) const;
   attn_kv_layer_view_t layerView(int32_t layer) const;
   void setScales(const float *kScales, const float *vScales,
                  const int32_t *kZeroPoints, const int32_t *vZeroPoints);
@@ -179,7 +178,7 @@ private:
   CacheConfig cfg;
   size_t elemSize = 4;
   size_t poolElems = 0;
-  size_t tokenScaleElems = 0; ///< per layer, PER_TOKEN only
+  size_t tokenScaleElems = 0;  ///< per layer, PER_TOKEN only
   size_t staticScaleCount = 0; ///< per layer: 1 or numKVHeads, 0 otherwise
   std::vector<std::unique_ptr<Buffer>> kPools, vPools;
   std::vector<std::unique_ptr<Buffer>> kScaleBufs, vScaleBufs; // per layer

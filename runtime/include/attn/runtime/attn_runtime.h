@@ -107,8 +107,8 @@ typedef struct attn_kv_stats {
   int64_t num_blocks;
   int64_t free_blocks;
   int64_t used_blocks;
-  int64_t shared_blocks;   /* used blocks with refcount > 1 */
-  int64_t block_refs;      /* sum of refcounts = sum of table lengths */
+  int64_t shared_blocks; /* used blocks with refcount > 1 */
+  int64_t block_refs;    /* sum of refcounts = sum of table lengths */
   int64_t num_sequences;
   int64_t logical_tokens;  /* sum of sequence lengths */
   int64_t physical_tokens; /* distinct filled slots in used blocks */
@@ -143,9 +143,8 @@ ATTN_RUNTIME_API const char *attn_status_string(attn_status_t status);
 ATTN_RUNTIME_API size_t attn_dtype_size(attn_dtype_t dtype);
 
 /*--- cache lifetime --------------------------------------------------------*/
-ATTN_RUNTIME_API attn_status_t
-attn_kv_cache_create(const attn_kv_cache_config_t *config,
-                     attn_kv_cache_t **out_cache);
+ATTN_RUNTIME_API attn_status_t attn_kv_cache_create(
+    const attn_kv_cache_config_t *config, attn_kv_cache_t **out_cache);
 /* NULL is accepted. */
 ATTN_RUNTIME_API void attn_kv_cache_destroy(attn_kv_cache_t *cache);
 /* Replace the static scales (and zero points) of all layers; only allowed
@@ -173,16 +172,16 @@ ATTN_RUNTIME_API attn_status_t attn_kv_seq_truncate(attn_kv_cache_t *cache,
 /* Append n_tokens tokens to seq for all layers. k and v are f32
  * [num_layers][n_tokens][num_kv_heads][head_dim]; the dims are passed so they
  * can be checked against the cache (ATTN_ERR_DIM_MISMATCH). */
-ATTN_RUNTIME_API attn_status_t
-attn_kv_append(attn_kv_cache_t *cache, int64_t seq, int64_t n_tokens,
-               int32_t num_layers, int32_t num_kv_heads, int32_t head_dim,
-               const float *k, const float *v);
+ATTN_RUNTIME_API attn_status_t attn_kv_append(
+    attn_kv_cache_t *cache, int64_t seq, int64_t n_tokens, int32_t num_layers,
+    int32_t num_kv_heads, int32_t head_dim, const float *k, const float *v);
 
 /* Read tokens [start, start + n_tokens) of one layer, dequantized to f32
  * [n_tokens][num_kv_heads][head_dim]. Either output may be NULL. */
-ATTN_RUNTIME_API attn_status_t
-attn_kv_read(const attn_kv_cache_t *cache, int64_t seq, int32_t layer,
-             int64_t start, int64_t n_tokens, float *k_out, float *v_out);
+ATTN_RUNTIME_API attn_status_t attn_kv_read(const attn_kv_cache_t *cache,
+                                            int64_t seq, int32_t layer,
+                                            int64_t start, int64_t n_tokens,
+                                            float *k_out, float *v_out);
 
 /* Ingest K/V of a padded QKV tensor f32 [num_layers][batch][max_seqlen][W],
  * W = (num_q_heads + 2 * num_kv_heads) * head_dim, laid out as
@@ -191,10 +190,10 @@ attn_kv_read(const attn_kv_cache_t *cache, int64_t seq, int32_t layer,
  * applied to K with positions starting at each sequence's current length.
  * Atomic: either every sequence is appended or nothing changes. */
 ATTN_RUNTIME_API attn_status_t attn_kv_ingest_padded(
-    attn_kv_cache_t *cache, const float *qkv, int32_t num_layers,
-    int32_t batch, int32_t max_seqlen, int32_t num_q_heads,
-    int32_t num_kv_heads, int32_t head_dim, const int64_t *seq_ids,
-    const int32_t *seq_lens, const attn_rope_params_t *rope);
+    attn_kv_cache_t *cache, const float *qkv, int32_t num_layers, int32_t batch,
+    int32_t max_seqlen, int32_t num_q_heads, int32_t num_kv_heads,
+    int32_t head_dim, const int64_t *seq_ids, const int32_t *seq_lens,
+    const attn_rope_params_t *rope);
 
 /* Same for a packed tensor f32 [num_layers][1][total_tokens][W]; sequence b
  * owns tokens [cu_seqlens[b], cu_seqlens[b+1]); cu_seqlens has batch + 1
