@@ -443,6 +443,14 @@ size_t KVCache::elementOffset(int64_t block, int64_t tok, int64_t head,
          size_t(dim);
 }
 
+size_t KVCache::tokenScaleOffset(int64_t block, int64_t tok,
+                                 int64_t head) const {
+  const size_t bs = size_t(cfg.blockSize), h = size_t(cfg.numKVHeads);
+  if (cfg.layout == ATTN_LAYOUT_NHD)
+    return (size_t(block) * bs + size_t(tok)) * h + size_t(head);
+  return (size_t(block) * h + size_t(head)) * bs + size_t(tok);
+}
+
 namespace {
 
 /// Dynamic per-token INT8 parameters for one head vector.
@@ -541,13 +549,25 @@ void KVCache::writeToken(int32_t layer, int32_t block, int32_t slot,
                    stage + size_t(h) * headBytes, headBytes);
     }
     if (perToken) {
-      const size_t off =
-          (size_t(block) * size_t(cfg.blockSize) + size_t(slot)) * size_t(H);
-      (which ? *vScaleBufs[size_t(layer)] : *kScaleBufs[size_t(layer)])
-          .write(off * 4, tokScale.data(), size_t(H) * 4);
-      if (cfg.asymmetric)
-        (which ? *vZpBufs[size_t(layer)] : *kZpBufs[size_t(layer)])
-            .write(off * 4, tokZp.data(), size_t(H) * 4);
+      // Scale arrays have the pool's shape without head_dim.
+      Buffer &sb =
+          which ? *vScaleBufs[size_t(layer)] : *kScaleBufs[size_t(layer)];
+      Buffer *zb = cfg.asymmetric ? (which ? vZpBufs[size_t(layer)].get()
+                                           : kZpBufs[size_t(layer)].get())
+                                  : nullptr;
+      if (cfg.layout == ATTN_LAYOUT_NHD) {
+        const size_t off = tokenScaleOffset(block, slot, 0) * 4;
+        sb.write(off, tokScale.data(), size_t(H) * 4);
+        if (zb)
+          zb->write(off, tokZp.data(), size_t(H) * 4);
+      } else {
+        for (int32_t h = 0; h < H; ++h) {
+          const size_t off = tokenScaleOffset(block, slot, h) * 4;
+          sb.write(off, &tokScale[size_t(h)], 4);
+          if (zb)
+            zb->write(off, &tokZp[size_t(h)], 4);
+        }
+      }
     }
   }
 }
@@ -859,11 +879,7 @@ void KVCache::read(int64_t seq, int32_t layer, int64_t start, int64_t n,
         float scale = 1.0f;
         int32_t zp = 0;
         if (perToken) {
-          const size_t off =
-              ((size_t(block) * size_t(cfg.blockSize) + size_t(slot)) *
-                   size_t(H) +
-               size_t(h)) *
-              4;
+          const size_t off = tokenScaleOffset(block, slot, h) * 4;
           (which ? *vScaleBufs[size_t(layer)] : *kScaleBufs[size_t(layer)])
               .read(off, &scale, 4);
           if (cfg.asymmetric)

@@ -707,3 +707,41 @@ TEST(KVCache, BatchCopyOnWriteOfOneSharedBlockDoesNotLeak) {
   EXPECT_EQ(cache.stats().free_blocks, 16);
   cache.checkInvariants();
 }
+
+// A kernel reading the raw pools and per-token scale arrays at the documented
+// offsets reproduces the runtime's dequantized reads.
+TEST(KVCache, PerTokenScaleArraysFollowDocumentedLayout) {
+  for (attn_layout_t layout : {ATTN_LAYOUT_NHD, ATTN_LAYOUT_HND}) {
+    CacheConfig c = smallConfig(ATTN_DTYPE_INT8, layout, 4);
+    c.granularity = ATTN_QUANT_PER_TOKEN;
+    c.asymmetric = true;
+    KVCache cache(c);
+    const int64_t s = cache.createSequence();
+    const int64_t n = 11;
+    auto k = randomData(size_t(2 * n * 24), 21), v = randomData(k.size(), 22);
+    cache.append(s, n, k.data(), v.data());
+    const auto table = cache.blockTable(s);
+    for (int32_t l = 0; l < 2; ++l) {
+      std::vector<float> ko(size_t(n) * 24), vo(ko.size());
+      cache.read(s, l, 0, n, ko.data(), vo.data());
+      const attn_kv_layer_view_t view = cache.layerView(l);
+      ASSERT_NE(view.k_zero_point, nullptr);
+      for (int64_t t = 0; t < n; ++t)
+        for (size_t h = 0; h < 3; ++h) {
+          const size_t blk = size_t(table[size_t(t / 4)]), slot = size_t(t % 4);
+          const size_t so = layout == ATTN_LAYOUT_NHD
+                                ? (blk * 4 + slot) * 3 + h
+                                : (blk * 3 + h) * 4 + slot;
+          for (size_t d = 0; d < 8; ++d) {
+            const size_t off = docOffset(c, blk, slot, h, d);
+            const int8_t qk = static_cast<const int8_t *>(view.k_pool)[off];
+            const int8_t qv = static_cast<const int8_t *>(view.v_pool)[off];
+            ASSERT_EQ(ko[size_t(t) * 24 + h * 8 + d],
+                      float(qk - view.k_zero_point[so]) * view.k_scale[so]);
+            ASSERT_EQ(vo[size_t(t) * 24 + h * 8 + d],
+                      float(qv - view.v_zero_point[so]) * view.v_scale[so]);
+          }
+        }
+    }
+  }
+}

@@ -149,6 +149,9 @@ public:
   /// Element offset of (block, token-in-block, kv_head, dim) in a pool.
   size_t elementOffset(int64_t block, int64_t tok, int64_t head,
                        int64_t dim) const;
+  /// Element offset of (block, token-in-block, kv_head) in a PER_TOKEN scale
+  /// or zero-point array: the pool's index without head_dim.
+  size_t tokenScaleOffset(int64_t block, int64_t tok, int64_t head) const;
 
 private:
   struct Sequence {

@@ -120,7 +120,9 @@ typedef struct attn_kv_layer_view {
   void *k_pool; /* element type per dtype; see kv-cache-layout.md */
   void *v_pool;
   /* Scales for this layer: PER_TENSOR: 1 float; PER_HEAD: [num_kv_heads];
-   * PER_TOKEN: [num_blocks][block_size][num_kv_heads]; NULL for NONE. */
+   * PER_TOKEN: the pool shape without head_dim, i.e. NHD
+   * [num_blocks][block_size][num_kv_heads], HND
+   * [num_blocks][num_kv_heads][block_size]; NULL for NONE. */
   float *k_scale;
   float *v_scale;
   /* INT8 asymmetric zero points (int32), same shape as scales, else NULL. */
