@@ -1,0 +1,839 @@
+//===- attn-runner.cpp - JIT-run a function of an attn module on the CPU --===//
+//
+// attn-runner FILE.mlir --entry=NAME [--pipeline=P] [--input=a.npy ...]
+//             [--random-seed=N] [--out-dir=DIR] [--print-summary]
+//             [--repeat=N] [--dump-llvm]
+//
+// The entry takes ranked tensors of static shape and returns ranked tensors.
+// The tool adds a wrapper
+//
+//   func.func @__attn_runner_entry(%in0: tensor<..>, ..., %out0: memref<..>,
+//                                  ...) attributes {llvm.emit_c_interface}
+//
+// that calls the entry and materializes each result in the caller's buffer,
+// lowers the module (default pipeline `attn-lower-to-cpu`), JIT-compiles it
+// with MLIR's ExecutionEngine and calls the wrapper's C interface with one
+// memref descriptor per argument. See docs/tools/attn-runner.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/InitAll.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::attn::runner;
+namespace cl = llvm::cl;
+
+//===----------------------------------------------------------------------===//
+// Command line
+//===----------------------------------------------------------------------===//
+
+static cl::OptionCategory runnerCategory("attn-runner options");
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                          cl::desc("<input .mlir file>"),
+                                          cl::cat(runnerCategory));
+static cl::opt<std::string> entryName("entry", cl::Required,
+                                      cl::desc("Function to run"),
+                                      cl::value_desc("name"),
+                                      cl::cat(runnerCategory));
+static cl::opt<std::string>
+    pipeline("pipeline",
+             cl::desc("Pass pipeline lowering the module to the LLVM dialect "
+                      "(textual, optionally wrapped in builtin.module(...))"),
+             cl::init("attn-lower-to-cpu"), cl::cat(runnerCategory));
+static cl::list<std::string>
+    inputFiles("input",
+               cl::desc(".npy file for the next argument, in argument order"),
+               cl::value_desc("file.npy"), cl::cat(runnerCategory));
+static cl::opt<uint64_t>
+    randomSeed("random-seed",
+               cl::desc("Seed of the random inputs used without --input"),
+               cl::init(0), cl::cat(runnerCategory));
+static cl::opt<std::string>
+    outDir("out-dir",
+           cl::desc("Write out<i>.npy (and generated in<i>.npy) here"),
+           cl::value_desc("dir"), cl::cat(runnerCategory));
+static cl::opt<bool>
+    printSummary("print-summary",
+                 cl::desc("Print shape, dtype, min/max/mean/checksum of each "
+                          "result and the median call time"),
+                 cl::init(false), cl::cat(runnerCategory));
+static cl::opt<unsigned>
+    repeat("repeat",
+           cl::desc("Call the function N times and print each call's time"),
+           cl::init(1), cl::cat(runnerCategory));
+static cl::opt<bool>
+    dumpLLVM("dump-llvm",
+             cl::desc("Print the lowered LLVM-dialect module to stdout"),
+             cl::init(false), cl::cat(runnerCategory));
+
+static constexpr llvm::StringLiteral kWrapperName = "__attn_runner_entry";
+static constexpr llvm::StringLiteral kEntryAttr = "attn_runner.entry";
+static constexpr llvm::StringLiteral kSignatureAttr = "attn_runner.signature";
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "attn-runner: error: " << message << "\n";
+  return 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class Elt { F16, BF16, F32, F64, I1, I8, I32, I64 };
+
+std::optional<Elt> getElt(Type type) {
+  if (type.isF16())
+    return Elt::F16;
+  if (type.isBF16())
+    return Elt::BF16;
+  if (type.isF32())
+    return Elt::F32;
+  if (type.isF64())
+    return Elt::F64;
+  if (type.isSignlessInteger(1))
+    return Elt::I1;
+  if (type.isSignlessInteger(8))
+    return Elt::I8;
+  if (type.isSignlessInteger(32))
+    return Elt::I32;
+  if (type.isSignlessInteger(64))
+    return Elt::I64;
+  return std::nullopt;
+}
+
+/// Bytes of one element in memory (as the lowered code stores it).
+int64_t byteSize(Elt elt) {
+  switch (elt) {
+  case Elt::I1:
+  case Elt::I8:
+    return 1;
+  case Elt::F16:
+  case Elt::BF16:
+    return 2;
+  case Elt::F32:
+  case Elt::I32:
+    return 4;
+  case Elt::F64:
+  case Elt::I64:
+    return 8;
+  }
+  return 0;
+}
+
+/// The .npy descriptor accepted for / written for an element type (bf16 is
+/// exchanged as f32).
+const char *npyDescr(Elt elt) {
+  switch (elt) {
+  case Elt::F16:
+    return "<f2";
+  case Elt::BF16:
+  case Elt::F32:
+    return "<f4";
+  case Elt::F64:
+    return "<f8";
+  case Elt::I1:
+    return "|b1";
+  case Elt::I8:
+    return "|i1";
+  case Elt::I32:
+    return "<i4";
+  case Elt::I64:
+    return "<i8";
+  }
+  return "";
+}
+
+const char *dtypeName(Elt elt) {
+  switch (elt) {
+  case Elt::F16:
+    return "float16";
+  case Elt::BF16:
+    return "bfloat16";
+  case Elt::F32:
+    return "float32";
+  case Elt::F64:
+    return "float64";
+  case Elt::I1:
+    return "bool";
+  case Elt::I8:
+    return "int8";
+  case Elt::I32:
+    return "int32";
+  case Elt::I64:
+    return "int64";
+  }
+  return "";
+}
+
+uint16_t toHalfBits(double value, const llvm::fltSemantics &sem) {
+  llvm::APFloat f(value);
+  bool losesInfo = false;
+  f.convert(sem, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
+}
+
+double fromHalfBits(uint16_t bits, const llvm::fltSemantics &sem) {
+  llvm::APFloat f(sem, llvm::APInt(16, bits));
+  return f.convertToDouble();
+}
+
+/// Element `i` of a buffer of `elt`, as a double.
+double loadAsDouble(const char *data, Elt elt, int64_t i) {
+  auto load = [&](auto tag) {
+    decltype(tag) v;
+    std::memcpy(&v, data + i * sizeof(v), sizeof(v));
+    return v;
+  };
+  switch (elt) {
+  case Elt::F16:
+    return fromHalfBits(load(uint16_t()), llvm::APFloat::IEEEhalf());
+  case Elt::BF16:
+    return fromHalfBits(load(uint16_t()), llvm::APFloat::BFloat());
+  case Elt::F32:
+    return load(float());
+  case Elt::F64:
+    return load(double());
+  case Elt::I1:
+    return load(uint8_t()) & 1;
+  case Elt::I8:
+    return load(int8_t());
+  case Elt::I32:
+    return load(int32_t());
+  case Elt::I64:
+    return static_cast<double>(load(int64_t()));
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers and memref descriptors
+//===----------------------------------------------------------------------===//
+
+/// A 64-byte aligned host buffer holding one tensor argument or result.
+struct Buffer {
+  RankedTensorType type;
+  Elt elt = Elt::F32;
+  int64_t numElements = 0;
+  std::unique_ptr<char, decltype(&std::free)> storage{nullptr, &std::free};
+  /// The memref descriptor { allocated, aligned, offset, sizes[], strides[] }.
+  std::vector<int64_t> descriptor;
+  void *descriptorPtr = nullptr;
+
+  char *data() const { return storage.get(); }
+  int64_t sizeInBytes() const { return numElements * byteSize(elt); }
+
+  bool allocate(RankedTensorType t, Elt e) {
+    type = t;
+    elt = e;
+    numElements = t.getNumElements();
+    size_t bytes = static_cast<size_t>(std::max<int64_t>(sizeInBytes(), 1));
+    bytes = (bytes + 63) / 64 * 64;
+    storage.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+    if (!storage)
+      return false;
+    std::memset(storage.get(), 0, bytes);
+    int64_t rank = t.getRank();
+    descriptor.assign(3 + 2 * rank, 0);
+    auto ptr = reinterpret_cast<int64_t>(storage.get());
+    descriptor[0] = ptr;
+    descriptor[1] = ptr;
+    descriptor[2] = 0;
+    int64_t stride = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      descriptor[3 + d] = t.getDimSize(d);
+      descriptor[3 + rank + d] = stride;
+      stride *= t.getDimSize(d);
+    }
+    descriptorPtr = descriptor.data();
+    return true;
+  }
+};
+
+std::string typeToString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+std::string shapeToString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+//===----------------------------------------------------------------------===//
+// Signature checks and the wrapper
+//===----------------------------------------------------------------------===//
+
+/// Checks that every argument and result is a static ranked tensor of a
+/// supported element type.
+LogicalResult checkSignature(FunctionType type, StringRef name) {
+  auto check = [&](Type t, StringRef what, unsigned i) -> LogicalResult {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    if (!tensor) {
+      fail("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
+           " to be a ranked tensor, got " + typeToString(t));
+      return failure();
+    }
+    if (!tensor.hasStaticShape()) {
+      fail("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
+           " to have a static shape, got " + typeToString(t));
+      return failure();
+    }
+    if (!getElt(tensor.getElementType())) {
+      fail("@" + name + ": unsupported element type of " + what + " #" +
+           llvm::Twine(i) + ": " + typeToString(t) +
+           " (supported: f16, bf16, f32, f64, i1, i8, i32, i64)");
+      return failure();
+    }
+    return success();
+  };
+  for (auto [i, t] : llvm::enumerate(type.getInputs()))
+    if (failed(check(t, "argument", i)))
+      return failure();
+  for (auto [i, t] : llvm::enumerate(type.getResults()))
+    if (failed(check(t, "result", i)))
+      return failure();
+  return success();
+}
+
+/// Adds @__attn_runner_entry, which calls `entry` and writes its results into
+/// memref arguments, and records the entry's signature on the module.
+void addWrapper(ModuleOp module, func::FuncOp entry) {
+  MLIRContext *ctx = module.getContext();
+  FunctionType type = entry.getFunctionType();
+  SmallVector<Type> argTypes(type.getInputs());
+  for (Type t : type.getResults()) {
+    auto tensor = cast<RankedTensorType>(t);
+    argTypes.push_back(
+        MemRefType::get(tensor.getShape(), tensor.getElementType()));
+  }
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = entry.getLoc();
+  auto wrapper = func::FuncOp::create(b, loc, kWrapperName,
+                                      FunctionType::get(ctx, argTypes, {}));
+  wrapper->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                   UnitAttr::get(ctx));
+  Block *body = wrapper.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  unsigned numInputs = type.getNumInputs();
+  auto call = func::CallOp::create(b, loc, entry,
+                                   body->getArguments().take_front(numInputs));
+  for (auto [result, out] : llvm::zip_equal(
+           call.getResults(), body->getArguments().drop_front(numInputs))) {
+    auto op =
+        bufferization::MaterializeInDestinationOp::create(b, loc, result, out);
+    op.setRestrict(true);
+    op.setWritable(true);
+  }
+  func::ReturnOp::create(b, loc);
+  module->setAttr(kEntryAttr, StringAttr::get(ctx, entry.getSymName()));
+  module->setAttr(kSignatureAttr, TypeAttr::get(type));
+}
+
+/// Whether every op below the module is in the LLVM dialect.
+Operation *findNonLLVMOp(ModuleOp module) {
+  Operation *found = nullptr;
+  module.getBody()->walk([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "llvm")
+      return WalkResult::advance();
+    found = op;
+    return WalkResult::interrupt();
+  });
+  return found;
+}
+
+/// Strips a `builtin.module(...)` anchor from a textual pipeline.
+StringRef stripModuleAnchor(StringRef text) {
+  StringRef trimmed = text.trim();
+  if (trimmed.consume_front("builtin.module(") && trimmed.consume_back(")"))
+    return trimmed;
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+/// A deterministic double in [0, 1) from 53 bits of a mt19937_64 draw (the
+/// engine is fully specified by the C++ standard; distributions are not).
+double uniform01(std::mt19937_64 &rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
+int64_t uniformInt(std::mt19937_64 &rng, int64_t lo, int64_t hi) {
+  if (hi <= lo)
+    return lo;
+  uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
+  return lo + static_cast<int64_t>(rng() % span);
+}
+
+/// How to generate a random integer argument, found from its uses.
+struct IntRange {
+  enum Kind { Default, Lengths, Cumulative } kind = Default;
+  /// Lengths: values in [1, max]; Cumulative: ends at max.
+  int64_t max = 0;
+};
+
+IntRange classifyIntArg(BlockArgument arg) {
+  IntRange range;
+  for (OpOperand &use : arg.getUses()) {
+    auto sdpa = dyn_cast<mlir::attn::SdpaOp>(use.getOwner());
+    if (!sdpa)
+      continue;
+    auto query = cast<RankedTensorType>(sdpa.getQuery().getType());
+    auto key = cast<RankedTensorType>(sdpa.getKey().getType());
+    if (sdpa.getKvLens() == arg) {
+      bool bshd = sdpa.getLayout() == mlir::attn::Layout::BSHD;
+      int64_t seqK = key.getDimSize(bshd ? 1 : 2);
+      if (!ShapedType::isDynamic(seqK))
+        return {IntRange::Lengths, seqK};
+    }
+    if (sdpa.getCuSeqlensQ() == arg && query.hasStaticShape())
+      return {IntRange::Cumulative, query.getDimSize(0)};
+    if (sdpa.getCuSeqlensK() == arg && key.hasStaticShape())
+      return {IntRange::Cumulative, key.getDimSize(0)};
+  }
+  return range;
+}
+
+void fillRandom(Buffer &buffer, std::mt19937_64 &rng, const IntRange &range) {
+  char *data = buffer.data();
+  int64_t n = buffer.numElements;
+  auto storeInt = [&](int64_t i, int64_t v) {
+    switch (buffer.elt) {
+    case Elt::I1: {
+      uint8_t x = v & 1;
+      std::memcpy(data + i, &x, 1);
+      break;
+    }
+    case Elt::I8: {
+      int8_t x = static_cast<int8_t>(v);
+      std::memcpy(data + i, &x, 1);
+      break;
+    }
+    case Elt::I32: {
+      int32_t x = static_cast<int32_t>(v);
+      std::memcpy(data + 4 * i, &x, 4);
+      break;
+    }
+    default: {
+      std::memcpy(data + 8 * i, &v, 8);
+      break;
+    }
+    }
+  };
+  switch (buffer.elt) {
+  case Elt::F16:
+  case Elt::BF16: {
+    const llvm::fltSemantics &sem = buffer.elt == Elt::F16
+                                        ? llvm::APFloat::IEEEhalf()
+                                        : llvm::APFloat::BFloat();
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits = toHalfBits(2.0 * uniform01(rng) - 1.0, sem);
+      std::memcpy(data + 2 * i, &bits, 2);
+    }
+    return;
+  }
+  case Elt::F32:
+    for (int64_t i = 0; i < n; ++i) {
+      float x = static_cast<float>(2.0 * uniform01(rng) - 1.0);
+      std::memcpy(data + 4 * i, &x, 4);
+    }
+    return;
+  case Elt::F64:
+    for (int64_t i = 0; i < n; ++i) {
+      double x = 2.0 * uniform01(rng) - 1.0;
+      std::memcpy(data + 8 * i, &x, 8);
+    }
+    return;
+  case Elt::I1:
+    for (int64_t i = 0; i < n; ++i)
+      storeInt(i, static_cast<int64_t>(rng() >> 63));
+    return;
+  case Elt::I8:
+    for (int64_t i = 0; i < n; ++i)
+      storeInt(i, uniformInt(rng, -8, 7));
+    return;
+  case Elt::I32:
+  case Elt::I64:
+    break;
+  }
+  if (range.kind == IntRange::Lengths) {
+    for (int64_t i = 0; i < n; ++i)
+      storeInt(i, uniformInt(rng, 1, range.max));
+  } else if (range.kind == IntRange::Cumulative && n >= 2) {
+    // 0 = c[0] <= c[1] <= ... <= c[n-1] = total.
+    std::vector<int64_t> cuts;
+    for (int64_t i = 1; i < n - 1; ++i)
+      cuts.push_back(uniformInt(rng, 0, range.max));
+    std::sort(cuts.begin(), cuts.end());
+    storeInt(0, 0);
+    for (int64_t i = 1; i < n - 1; ++i)
+      storeInt(i, cuts[i - 1]);
+    storeInt(n - 1, range.max);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      storeInt(i, uniformInt(rng, 0, 7));
+  }
+}
+
+/// Fills `buffer` from a .npy file, checking dtype and shape.
+bool loadInput(Buffer &buffer, StringRef path, unsigned index,
+               StringRef entry) {
+  NpyArray array;
+  std::string error;
+  std::string what = ("argument #" + llvm::Twine(index) + " of @" + entry +
+                      " (" + typeToString(buffer.type) + ")")
+                         .str();
+  if (!readNpy(path, array, error)) {
+    fail("input for " + what + ": " + error);
+    return false;
+  }
+  StringRef expected = npyDescr(buffer.elt);
+  if (array.descr != expected) {
+    fail(
+        "input '" + path + "' for " + what + ": expected dtype '" + expected +
+        "'" +
+        (buffer.elt == Elt::BF16 ? " (bf16 arguments take float32 .npy)" : "") +
+        ", got '" + array.descr + "'");
+    return false;
+  }
+  if (ArrayRef<int64_t>(array.shape) != buffer.type.getShape()) {
+    fail("input '" + path + "' for " + what + ": expected shape " +
+         shapeToString(buffer.type.getShape()) + ", got " +
+         shapeToString(array.shape));
+    return false;
+  }
+  if (buffer.elt == Elt::BF16) {
+    for (int64_t i = 0; i < buffer.numElements; ++i) {
+      float x;
+      std::memcpy(&x, array.data.data() + 4 * i, 4);
+      uint16_t bits = toHalfBits(x, llvm::APFloat::BFloat());
+      std::memcpy(buffer.data() + 2 * i, &bits, 2);
+    }
+  } else if (buffer.elt == Elt::I1) {
+    for (int64_t i = 0; i < buffer.numElements; ++i)
+      buffer.data()[i] = array.data[i] != 0;
+  } else {
+    std::memcpy(buffer.data(), array.data.data(), array.data.size());
+  }
+  return true;
+}
+
+/// Writes `buffer` as `path` (bf16 as f32).
+bool saveBuffer(const Buffer &buffer, const std::string &path) {
+  std::string error;
+  std::vector<char> bytes;
+  if (buffer.elt == Elt::BF16) {
+    bytes.resize(4 * buffer.numElements);
+    for (int64_t i = 0; i < buffer.numElements; ++i) {
+      float x = static_cast<float>(loadAsDouble(buffer.data(), Elt::BF16, i));
+      std::memcpy(bytes.data() + 4 * i, &x, 4);
+    }
+  } else {
+    bytes.assign(buffer.data(), buffer.data() + buffer.sizeInBytes());
+  }
+  if (!writeNpy(path, npyDescr(buffer.elt), buffer.type.getShape(), bytes,
+                error)) {
+    fail(error);
+    return false;
+  }
+  return true;
+}
+
+void printResultSummary(const Buffer &buffer, unsigned index) {
+  double minV = std::numeric_limits<double>::infinity();
+  double maxV = -minV, sum = 0;
+  int64_t nonFinite = 0;
+  for (int64_t i = 0; i < buffer.numElements; ++i) {
+    double x = loadAsDouble(buffer.data(), buffer.elt, i);
+    if (!std::isfinite(x)) {
+      ++nonFinite;
+      continue;
+    }
+    minV = std::min(minV, x);
+    maxV = std::max(maxV, x);
+    sum += x;
+  }
+  int64_t finite = buffer.numElements - nonFinite;
+  double mean = finite ? sum / static_cast<double>(finite) : 0.0;
+  if (!finite)
+    minV = maxV = 0;
+  llvm::outs() << "result " << index << ": shape "
+               << shapeToString(buffer.type.getShape()) << " dtype "
+               << dtypeName(buffer.elt)
+               << llvm::format(" min %.6e max %.6e mean %.6e checksum %.6e",
+                               minV, maxV, mean, sum)
+               << " nonfinite " << nonFinite << "\n";
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// main
+//===----------------------------------------------------------------------===//
+
+static int runMain() {
+  if (repeat == 0)
+    return fail("expected --repeat >= 1, got 0");
+
+  DialectRegistry registry;
+  mlir::attn::registerAllDialects(registry);
+  registerAllToLLVMIRTranslations(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+
+  std::string openError;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      mlir::openInputFile(inputFilename, &openError);
+  if (!file)
+    return fail(openError);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+  if (!module)
+    return fail("cannot parse '" + inputFilename + "'");
+
+  // The entry's signature: from the function, or for a module that is
+  // already in the LLVM dialect, from the attribute a previous
+  // `attn-runner --dump-llvm` left on it.
+  FunctionType signature;
+  std::vector<IntRange> intRanges;
+  bool lowered = findNonLLVMOp(*module) == nullptr;
+  if (lowered) {
+    auto entryAttr = (*module)->getAttrOfType<StringAttr>(kEntryAttr);
+    auto typeAttr = (*module)->getAttrOfType<TypeAttr>(kSignatureAttr);
+    if (!entryAttr || !typeAttr || !isa<FunctionType>(typeAttr.getValue()))
+      return fail("'" + inputFilename +
+                  "' is already in the LLVM dialect but has no " + kEntryAttr +
+                  "/" + kSignatureAttr +
+                  " attributes (only modules printed by attn-runner "
+                  "--dump-llvm can be run after lowering)");
+    if (entryAttr.getValue() != entryName)
+      return fail("unknown entry @" + entryName +
+                  ": this lowered module runs @" + entryAttr.getValue());
+    signature = cast<FunctionType>(typeAttr.getValue());
+    if (failed(checkSignature(signature, entryName)))
+      return 1;
+  } else {
+    auto entry = dyn_cast_or_null<func::FuncOp>(
+        SymbolTable::lookupSymbolIn(*module, entryName));
+    if (!entry)
+      return fail("unknown entry @" + entryName + ": no func.func of that " +
+                  "name in '" + inputFilename + "'");
+    if (entry.isExternal())
+      return fail("entry @" + entryName + " is a declaration without a body");
+    if (SymbolTable::lookupSymbolIn(*module, kWrapperName))
+      return fail("the module already defines @" + kWrapperName +
+                  ", a name attn-runner reserves");
+    signature = entry.getFunctionType();
+    if (failed(checkSignature(signature, entryName)))
+      return 1;
+    // Integer arguments of attn ops get random values that suit their role.
+    for (BlockArgument arg : entry.getArguments())
+      intRanges.push_back(classifyIntArg(arg));
+    addWrapper(*module, entry);
+
+    PassManager pm(&ctx, ModuleOp::getOperationName());
+    std::string pipelineError;
+    llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+    if (failed(parsePassPipeline(stripModuleAnchor(pipeline), pm,
+                                 pipelineErrorStream)))
+      return fail("invalid --pipeline '" + pipeline +
+                  "': " + StringRef(pipelineError).trim());
+    if (failed(pm.run(*module)))
+      return fail("lowering '" + inputFilename + "' with '" + pipeline +
+                  "' failed");
+    if (Operation *op = findNonLLVMOp(*module)) {
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      os << op->getLoc();
+      return fail("the pipeline '" + pipeline +
+                  "' did not lower the module to the LLVM dialect: '" +
+                  op->getName().getStringRef() + "' remains at " + loc);
+    }
+  }
+  if (dumpLLVM) {
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+  }
+
+  // Buffers: arguments, then one per result.
+  unsigned numInputs = signature.getNumInputs();
+  unsigned numResults = signature.getNumResults();
+  std::vector<Buffer> buffers(numInputs + numResults);
+  for (unsigned i = 0; i < numInputs + numResults; ++i) {
+    Type t = i < numInputs ? signature.getInput(i)
+                           : signature.getResult(i - numInputs);
+    auto tensor = cast<RankedTensorType>(t);
+    if (!buffers[i].allocate(tensor, *getElt(tensor.getElementType())))
+      return fail("out of memory allocating " + typeToString(t));
+  }
+
+  if (!inputFiles.empty() && inputFiles.size() != numInputs)
+    return fail("expected " + llvm::Twine(numInputs) +
+                " --input files (one per argument of @" + entryName +
+                "), got " + llvm::Twine(inputFiles.size()));
+  if (!inputFiles.empty()) {
+    for (unsigned i = 0; i < numInputs; ++i)
+      if (!loadInput(buffers[i], inputFiles[i], i, entryName))
+        return 1;
+  } else {
+    std::mt19937_64 rng(randomSeed);
+    for (unsigned i = 0; i < numInputs; ++i)
+      fillRandom(buffers[i], rng,
+                 i < intRanges.size() ? intRanges[i] : IntRange());
+  }
+  if (!outDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
+      return fail("cannot create --out-dir '" + outDir + "': " + ec.message());
+    if (inputFiles.empty())
+      for (unsigned i = 0; i < numInputs; ++i) {
+        llvm::SmallString<256> path(outDir);
+        llvm::sys::path::append(path, "in" + std::to_string(i) + ".npy");
+        if (!saveBuffer(buffers[i], std::string(path)))
+          return 1;
+      }
+  }
+
+  // JIT.
+  llvm::Expected<llvm::orc::JITTargetMachineBuilder> tmBuilder =
+      llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return fail("cannot detect the host target: " +
+                llvm::toString(tmBuilder.takeError()));
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> tm =
+      tmBuilder->createTargetMachine();
+  if (!tm)
+    return fail("cannot create the host target machine: " +
+                llvm::toString(tm.takeError()));
+  // The engine keeps a function_ref to the transformer: keep it named.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
+  SmallVector<std::string> libs;
+  for (StringRef name :
+       {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so"}) {
+    llvm::SmallString<256> path(ATTN_MLIR_RUNTIME_LIB_DIR);
+    llvm::sys::path::append(path, name);
+    if (llvm::sys::fs::exists(path))
+      libs.push_back(std::string(path));
+  }
+  SmallVector<StringRef> libRefs(libs.begin(), libs.end());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.sharedLibPaths = libRefs;
+  llvm::Expected<std::unique_ptr<ExecutionEngine>> engine =
+      ExecutionEngine::create(*module, options, std::move(*tm));
+  if (!engine)
+    return fail("cannot JIT-compile the module: " +
+                llvm::toString(engine.takeError()));
+  (*engine)->initialize();
+  std::string cface = ("_mlir_ciface_" + kWrapperName).str();
+  if (llvm::Expected<void (*)(void **)> fn = (*engine)->lookupPacked(cface);
+      !fn)
+    return fail("cannot find the compiled entry: " +
+                llvm::toString(fn.takeError()));
+
+  // The C interface takes a pointer to each memref descriptor.
+  SmallVector<void *> args;
+  for (Buffer &buffer : buffers)
+    args.push_back(&buffer.descriptorPtr);
+
+  std::vector<double> times;
+  for (unsigned r = 0; r < repeat; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (llvm::Error error = (*engine)->invokePacked(cface, args))
+      return fail("calling @" + entryName +
+                  " failed: " + llvm::toString(std::move(error)));
+    auto stop = std::chrono::steady_clock::now();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(stop - start).count());
+    if (repeat > 1)
+      llvm::outs() << llvm::format("call %u: %.6f ms\n", r, times.back());
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  double median =
+      sorted.size() % 2
+          ? sorted[sorted.size() / 2]
+          : 0.5 * (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]);
+
+  if (!outDir.empty())
+    for (unsigned i = 0; i < numResults; ++i) {
+      llvm::SmallString<256> path(outDir);
+      llvm::sys::path::append(path, "out" + std::to_string(i) + ".npy");
+      if (!saveBuffer(buffers[numInputs + i], std::string(path)))
+        return 1;
+    }
+  if (printSummary)
+    for (unsigned i = 0; i < numResults; ++i)
+      printResultSummary(buffers[numInputs + i], i);
+  if (printSummary || repeat > 1)
+    llvm::outs() << llvm::format("time: median %.6f ms over %u call(s)\n",
+                                 median, static_cast<unsigned>(repeat));
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  mlir::attn::registerAllPasses();
+  cl::HideUnrelatedOptions(runnerCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attn-runner: JIT-run a function of an attn module on the CPU\n");
+  return runMain();
+}
