@@ -1,14 +1,439 @@
-//===- ProjectionOpsToLinalg.cpp - lower projection attn ops to linalg ------------===//
+//===- ProjectionOpsToLinalg.cpp - lower projection attn ops to linalg ----===//
+//
+// Lowers the ops around the attention core to linalg on tensors:
+//
+// - attn.qkv_projection, attn.fused_qkv_projection, attn.output_projection:
+//   tokens are flattened to rows (`[B, S, E] -> [B*S, E]`), multiplied with
+//   linalg.matmul (accumulating in f32, or f64 for f64), the bias is added
+//   and the result is cast back in one linalg.generic; the rows are then
+//   split into heads with tensor.expand_shape and transposed to `bhsd` with
+//   linalg.transpose (output_projection does the reverse before the matmul).
+// - attn.split_qkv: one tensor.extract_slice of the feature dim per part,
+//   then expand_shape/transpose as above.
+// - attn.rope: one linalg.generic over the tensor. The feature `d` reads its
+//   pair partner with tensor.extract, its inverse frequency from a constant
+//   table (computed here in f64 and rounded to f32, like the runtime) through
+//   an affine map (`d mod R/2` for neox, `d floordiv 2` for gptj), and its
+//   position from `positions`, `offsets[b] + s` or `s`.
+//
+// The projections need static shapes; rope handles dynamic sizes.
+//
+//===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/ShapeUtils.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
 
-void mlir::attn::populateProjectionOpsToLinalgPatterns(RewritePatternSet &patterns) {
-  // Patterns of this op family are added here as its ops gain lowerings.
-  (void)patterns;
+namespace {
+
+using utils::IteratorType;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// The accumulation type of a float element type: f64 for f64, else f32.
+FloatType getComputeType(Type elementType) {
+  if (elementType.isF64())
+    return Float64Type::get(elementType.getContext());
+  return Float32Type::get(elementType.getContext());
+}
+
+/// Extends or truncates a float scalar to `to`.
+Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+bool hasStaticShape(ValueRange values) {
+  return llvm::all_of(values, [](Value v) {
+    return !v || cast<RankedTensorType>(v.getType()).hasStaticShape();
+  });
+}
+
+AffineMap identityMap(MLIRContext *ctx, unsigned rank) {
+  return AffineMap::getMultiDimIdentityMap(rank, ctx);
+}
+
+/// `rows [M, E] @ weight [E, N] + bias [N]` as a `[M, N]` tensor of
+/// `elementType`, accumulated in the compute type.
+Value projectRows(OpBuilder &b, Location loc, Value rows, Value weight,
+                  Value bias, Type elementType) {
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  auto wType = cast<RankedTensorType>(weight.getType());
+  int64_t m = rowsType.getDimSize(0), n = wType.getDimSize(1);
+  FloatType acc = getComputeType(elementType);
+  MLIRContext *ctx = b.getContext();
+
+  Value zero = arith::ConstantOp::create(b, loc, acc, b.getFloatAttr(acc, 0.0));
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, n}, acc);
+  init = linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
+             .getResult(0);
+  Value product =
+      linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                               ValueRange{rows, weight}, ValueRange{init})
+          .getResult(0);
+  if (!bias && acc == elementType)
+    return product;
+
+  // out[m, n] = cast(product[m, n] + bias[n]).
+  SmallVector<Value> inputs = {product};
+  SmallVector<AffineMap> maps = {identityMap(ctx, 2)};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx));
+  }
+  maps.push_back(identityMap(ctx, 2));
+  Value out =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, n}, elementType);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{out.getType()}, inputs, ValueRange{out}, maps,
+             {IteratorType::parallel, IteratorType::parallel},
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value v = args[0];
+               if (bias)
+                 v = arith::AddFOp::create(nb, nloc, v,
+                                           castFloat(nb, nloc, args[1], acc));
+               linalg::YieldOp::create(nb, nloc,
+                                       castFloat(nb, nloc, v, elementType));
+             })
+      .getResult(0);
+}
+
+/// Collapses a static tensor with the given reassociation.
+Value collapse(OpBuilder &b, Location loc, Value src,
+               ArrayRef<ReassociationIndices> reassoc) {
+  return tensor::CollapseShapeOp::create(b, loc, src, reassoc);
+}
+
+/// Expands a static tensor to `shape`.
+Value expand(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> shape,
+             ArrayRef<ReassociationIndices> reassoc) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  auto type = RankedTensorType::get(shape, srcType.getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, type, src, reassoc);
+}
+
+/// Swaps dims 1 and 2 of a static rank-4 tensor (`bshd <-> bhsd`).
+Value swapHeadsAndSeq(OpBuilder &b, Location loc, Value src) {
+  auto type = cast<RankedTensorType>(src.getType());
+  SmallVector<int64_t> perm = {0, 2, 1, 3};
+  SmallVector<int64_t> shape = applyPermutation(type.getShape(), perm);
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, src, init, perm).getResult()[0];
+}
+
+/// Splits rows `[M, H*D]` into the heads tensor of type `resultType`:
+/// `[T, H, D]` (rank 3), or `[B, S, H, D]` / `[B, H, S, D]` (rank 4, with
+/// `M = B*S`).
+Value rowsToHeads(OpBuilder &b, Location loc, Value rows,
+                  RankedTensorType resultType, bool bshd) {
+  ArrayRef<int64_t> shape = resultType.getShape();
+  if (resultType.getRank() == 3)
+    return expand(b, loc, rows, shape, {{0}, {1, 2}});
+  SmallVector<int64_t> bshdShape =
+      bshd ? SmallVector<int64_t>(shape)
+           : SmallVector<int64_t>{shape[0], shape[2], shape[1], shape[3]};
+  Value heads = expand(b, loc, rows, bshdShape, {{0, 1}, {2, 3}});
+  return bshd ? heads : swapHeadsAndSeq(b, loc, heads);
+}
+
+/// Token input `[B, S, E]` or `[T, E]` as rows `[M, E]`.
+Value tokensToRows(OpBuilder &b, Location loc, Value x) {
+  if (cast<RankedTensorType>(x.getType()).getRank() == 2)
+    return x;
+  return collapse(b, loc, x, {{0, 1}, {2}});
+}
+
+//===----------------------------------------------------------------------===//
+// Projections
+//===----------------------------------------------------------------------===//
+
+struct QkvProjectionOpLowering : OpRewritePattern<QkvProjectionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QkvProjectionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    bool bshd = op.getLayout() == Layout::BSHD;
+    Value rows = tokensToRows(rewriter, loc, op.getInput());
+    SmallVector<Value> weights = {op.getWq(), op.getWk(), op.getWv()};
+    SmallVector<Value> biases = {op.getBq(), op.getBk(), op.getBv()};
+    SmallVector<Value> results;
+    for (auto [w, bias, result] :
+         llvm::zip_equal(weights, biases, op.getResults())) {
+      auto type = cast<RankedTensorType>(result.getType());
+      Value projected =
+          projectRows(rewriter, loc, rows, w, bias, type.getElementType());
+      results.push_back(rowsToHeads(rewriter, loc, projected, type, bshd));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct FusedQkvProjectionOpLowering : OpRewritePattern<FusedQkvProjectionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedQkvProjectionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getResult().getType());
+    Value rows = tokensToRows(rewriter, loc, op.getInput());
+    Value projected = projectRows(rewriter, loc, rows, op.getWeight(),
+                                  op.getBias(), type.getElementType());
+    // [B*S, N] -> [B, S, N]; varlen [T, N] -> [1, T, N].
+    rewriter.replaceOp(
+        op, expand(rewriter, loc, projected, type.getShape(), {{0, 1}, {2}}));
+    return success();
+  }
+};
+
+struct OutputProjectionOpLowering : OpRewritePattern<OutputProjectionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(OutputProjectionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getResult().getType());
+    Value input = op.getInput();
+    Value rows;
+    if (op.isVarlen()) {
+      // [T, H, Dv] -> [T, H*Dv].
+      rows = collapse(rewriter, loc, input, {{0}, {1, 2}});
+    } else {
+      // [B, H, S, Dv] -> [B, S, H, Dv] -> [B*S, H*Dv].
+      if (op.getLayout() == Layout::BHSD)
+        input = swapHeadsAndSeq(rewriter, loc, input);
+      rows = collapse(rewriter, loc, input, {{0, 1}, {2, 3}});
+    }
+    Value projected = projectRows(rewriter, loc, rows, op.getWeight(),
+                                  op.getBias(), type.getElementType());
+    if (!op.isVarlen())
+      projected =
+          expand(rewriter, loc, projected, type.getShape(), {{0, 1}, {2}});
+    rewriter.replaceOp(op, projected);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// SplitQkvOp
+//===----------------------------------------------------------------------===//
+
+struct SplitQkvOpLowering : OpRewritePattern<SplitQkvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SplitQkvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!hasStaticShape(op.getPacked()) || !hasStaticShape(op->getResults()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    auto pType = cast<RankedTensorType>(op.getPacked().getType());
+    int64_t batch = pType.getDimSize(0), seq = pType.getDimSize(1);
+    int64_t dim = op.getHeadDim();
+    bool varlen = op.isVarlen();
+    bool bshd = op.getLayout() == Layout::BSHD;
+
+    SmallVector<Value> results;
+    int64_t offset = 0;
+    for (Value result : op.getResults()) {
+      auto type = cast<RankedTensorType>(result.getType());
+      int64_t numHeads = type.getDimSize(varlen ? 1 : (bshd ? 2 : 1));
+      int64_t width = numHeads * dim;
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(offset)};
+      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
+                                         rewriter.getIndexAttr(seq),
+                                         rewriter.getIndexAttr(width)};
+      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+      if (varlen) {
+        // [1, T, N] -> rank-reduced [T, H*D] -> [T, H, D].
+        auto sliceType =
+            RankedTensorType::get({seq, width}, pType.getElementType());
+        Value slice = tensor::ExtractSliceOp::create(
+            rewriter, loc, sliceType, op.getPacked(), offsets, sizes, strides);
+        results.push_back(
+            expand(rewriter, loc, slice, type.getShape(), {{0}, {1, 2}}));
+      } else {
+        // [B, S, N] -> [B, S, H*D] -> [B, S, H, D] (-> [B, H, S, D]).
+        Value slice = tensor::ExtractSliceOp::create(
+            rewriter, loc, op.getPacked(), offsets, sizes, strides);
+        Value heads = expand(rewriter, loc, slice, {batch, seq, numHeads, dim},
+                             {{0}, {1}, {2, 3}});
+        results.push_back(bshd ? heads : swapHeadsAndSeq(rewriter, loc, heads));
+      }
+      offset += width;
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+struct RopeOpLowering : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getInput();
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t rank = xType.getRank();
+    bool varlen = op.isVarlen();
+    bool neox = op.getStyle() == RopeStyle::NeoX;
+    HeadsDims dims = getHeadsDims(op.getLayout() == Layout::BSHD, varlen);
+    int64_t headDim = xType.getDimSize(dims.dim);
+    if (ShapedType::isDynamic(headDim))
+      return rewriter.notifyMatchFailure(op, "dynamic head dim");
+    int64_t rotary = op.getEffectiveRotaryDim();
+    int64_t half = rotary / 2;
+    Type elementType = xType.getElementType();
+    FloatType compute = getComputeType(elementType);
+    Type f32 = rewriter.getF32Type();
+    Type i64 = rewriter.getI64Type();
+
+    // inv_freq[i] = theta^(-2i/R), in f64 rounded to f32. The gptj table is
+    // padded with zeros to D/2 entries so that `d floordiv 2` stays in bounds
+    // for the pass-through features.
+    double theta = op.getTheta().convertToDouble();
+    int64_t tableSize = neox ? half : headDim / 2;
+    SmallVector<float> invFreq(tableSize, 0.0f);
+    for (int64_t i = 0; i < half; ++i)
+      invFreq[i] = static_cast<float>(
+          std::pow(theta, -2.0 * static_cast<double>(i) / rotary));
+    auto tableType = RankedTensorType::get({tableSize}, f32);
+    Value table = arith::ConstantOp::create(
+        rewriter, loc, tableType,
+        DenseElementsAttr::get(tableType, ArrayRef<float>(invFreq)));
+
+    // Indexing maps: x, the table, then the position operand if any.
+    AffineExpr d = getAffineDimExpr(dims.dim, ctx);
+    AffineExpr freqIndex = neox ? d % half : d.floorDiv(2);
+    SmallVector<Value> inputs = {x, table};
+    SmallVector<AffineMap> maps = {identityMap(ctx, rank),
+                                   AffineMap::get(rank, 0, {freqIndex}, ctx)};
+    auto dimExpr = [&](int64_t dim) { return getAffineDimExpr(dim, ctx); };
+    Value positions = op.getPositions(), offsets = op.getOffsets();
+    if (positions) {
+      auto pType = cast<RankedTensorType>(positions.getType());
+      SmallVector<AffineExpr> exprs;
+      if (pType.getRank() == 2)
+        exprs.push_back(dimExpr(dims.batch));
+      exprs.push_back(dimExpr(dims.seq));
+      inputs.push_back(positions);
+      maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+    } else if (offsets) {
+      inputs.push_back(offsets);
+      maps.push_back(AffineMap::get(rank, 0, {dimExpr(dims.batch)}, ctx));
+    }
+    maps.push_back(identityMap(ctx, rank));
+
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
+    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+
+    auto body = [&](OpBuilder &b, Location l, ValueRange args) {
+      auto idx = [&](int64_t v) -> Value {
+        return arith::ConstantIndexOp::create(b, l, v);
+      };
+      auto toI64 = [&](Value v) -> Value {
+        if (v.getType().isIndex())
+          return arith::IndexCastOp::create(b, l, i64, v);
+        if (v.getType() == i64)
+          return v;
+        return arith::ExtSIOp::create(b, l, i64, v);
+      };
+      // Position of this token.
+      Value pos;
+      if (positions) {
+        pos = toI64(args[2]);
+      } else {
+        pos = toI64(linalg::IndexOp::create(b, l, dims.seq));
+        if (offsets)
+          pos = arith::AddIOp::create(b, l, toI64(args[2]), pos);
+      }
+      // angle = f32(pos) * inv_freq, in f32.
+      Value angle = arith::MulFOp::create(
+          b, l, arith::SIToFPOp::create(b, l, f32, pos), args[1]);
+      Value cos = castFloat(b, l, math::CosOp::create(b, l, angle), compute);
+      Value sin = castFloat(b, l, math::SinOp::create(b, l, angle), compute);
+
+      // Partner feature and whether this feature is the first of its pair.
+      Value dIdx = linalg::IndexOp::create(b, l, dims.dim);
+      Value first, partner;
+      if (neox) {
+        first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, dIdx,
+                                      idx(half));
+        partner = arith::SelectOp::create(
+            b, l, first, arith::AddIOp::create(b, l, dIdx, idx(half)),
+            arith::SubIOp::create(b, l, dIdx, idx(half)));
+      } else {
+        Value odd = arith::AndIOp::create(b, l, dIdx, idx(1));
+        first =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, odd, idx(0));
+        partner = arith::XOrIOp::create(b, l, dIdx, idx(1));
+      }
+      Value rotated = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                            dIdx, idx(rotary));
+      // Keep the pass-through features' read in bounds.
+      partner = arith::SelectOp::create(b, l, rotated, partner, dIdx);
+      SmallVector<Value> at;
+      for (int64_t i = 0; i < rank; ++i)
+        at.push_back(i == dims.dim
+                         ? partner
+                         : linalg::IndexOp::create(b, l, i).getResult());
+      Value self = castFloat(b, l, args[0], compute);
+      Value other =
+          castFloat(b, l, tensor::ExtractOp::create(b, l, x, at), compute);
+
+      // first: x cos - partner sin; second: x cos + partner sin.
+      Value xc = arith::MulFOp::create(b, l, self, cos);
+      Value ps = arith::MulFOp::create(b, l, other, sin);
+      Value out = arith::SelectOp::create(b, l, first,
+                                          arith::SubFOp::create(b, l, xc, ps),
+                                          arith::AddFOp::create(b, l, xc, ps));
+      out = castFloat(b, l, out, elementType);
+      out = arith::SelectOp::create(b, l, rotated, out, args[0]);
+      linalg::YieldOp::create(b, l, out);
+    };
+    Value result = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{init.getType()}, inputs,
+                       ValueRange{init}, maps, iterators, body)
+                       .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::attn::populateProjectionOpsToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<QkvProjectionOpLowering, FusedQkvProjectionOpLowering,
+               SplitQkvOpLowering, RopeOpLowering, OutputProjectionOpLowering>(
+      patterns.getContext());
 }
