@@ -286,9 +286,16 @@ class TestFile:
         return "\n".join(out) + "\n"
 
 
+def dyn_type(shape, elt, keep):
+    """The type of `shape` with every dim except `keep` dynamic."""
+    return "tensor<" + "".join(
+        f"{d}x" if i == keep else "?x" for i, d in enumerate(shape)) + elt + ">"
+
+
 def sdpa_case(tf, name, q, k, v, elt="f32", attrs="", lse=True, tol=1e-5,
-              lse_tol=1e-5, **kw):
-    """Adds @name running attn.sdpa and its checks to `tf`."""
+              lse_tol=1e-5, dynamic=False, **kw):
+    """Adds @name running attn.sdpa and its checks to `tf`. With `dynamic`,
+    the op sees every dimension but the heads as dynamic."""
     args = [("q", q, elt), ("k", k, elt), ("v", v, elt)]
     clauses = []
     for key, kwname in (("bias", "bias"), ("attn_mask", "attn_mask"),
@@ -320,11 +327,27 @@ def sdpa_case(tf, name, q, k, v, elt="f32", attrs="", lse=True, tol=1e-5,
     sig = ", ".join(f"%{n}: {ttype(a.shape, e)}" for n, a, e in args)
     types = ", ".join(ttype(a.shape, e) for n, a, e in args[:3])
     results = "%o, %l" if lse else "%o"
-    tf.funcs.append(
-        f"func.func @{name}({sig}) -> ({res}) {{\n"
-        f"  {results} = attn.sdpa %q, %k, %v {' '.join(clauses)} {attrs}\n"
-        f"      : {types} -> {res}\n"
-        f"  return {results} : {res}\n}}\n")
+    if dynamic:
+        heads = 2 if kw.get("layout") == "bshd" else 1
+        dq, dk, dv = (dyn_type(a.shape, elt, heads) for _, a, _ in args[:3])
+        do = dyn_type(o.shape, elt, heads)
+        dl = dyn_type(l.shape, "f32", 1)
+        tf.funcs.append(
+            f"func.func @{name}({sig}) -> ({res}) {{\n"
+            f"  %dq = tensor.cast %q : {ttype(q.shape, elt)} to {dq}\n"
+            f"  %dk = tensor.cast %k : {ttype(k.shape, elt)} to {dk}\n"
+            f"  %dv = tensor.cast %v : {ttype(v.shape, elt)} to {dv}\n"
+            f"  %o0, %l0 = attn.sdpa %dq, %dk, %dv {' '.join(clauses)} {attrs}\n"
+            f"      : {dq}, {dk}, {dv} -> {do}, {dl}\n"
+            f"  %o = tensor.cast %o0 : {do} to {ot}\n"
+            f"  %l = tensor.cast %l0 : {dl} to {lt}\n"
+            f"  return %o, %l : {res}\n}}\n")
+    else:
+        tf.funcs.append(
+            f"func.func @{name}({sig}) -> ({res}) {{\n"
+            f"  {results} = attn.sdpa %q, %k, %v {' '.join(clauses)} {attrs}\n"
+            f"      : {types} -> {res}\n"
+            f"  return {results} : {res}\n}}\n")
     names = [tf.value(a, e) for n, a, e in args]
     argtypes = ", ".join(ttype(a.shape, e) for n, a, e in args)
     tf.n += 1
@@ -385,6 +408,12 @@ def main(outdir):
     sdpa_case(tf, "bshd_gqa", rnd(2, 3, 4, 8), rnd(2, 5, 2, 8),
               rnd(2, 5, 2, 3), attrs="{layout = #attn<layout bshd>}",
               layout="bshd")
+    # Dynamic batch, sequence and head dims (the default scale is computed
+    # at run time from the query's head dim).
+    sdpa_case(tf, "dynamic_shapes", rnd(2, 4, 3, 8), rnd(2, 2, 5, 8),
+              rnd(2, 2, 5, 4), kv_lens=np.array([4, 2], np.int32),
+              attrs=f"{{mask = #attn.mask<causal = true, {br}>}}",
+              causal=True, align="bottom_right", dynamic=True)
     sdpa_case(tf, "no_lse", rnd(1, 2, 3, 4), rnd(1, 2, 3, 4), rnd(1, 2, 3, 4),
               lse=False)
     open(os.path.join(outdir, "sdpa-basic.mlir"), "w").write(tf.render())

@@ -355,7 +355,20 @@ struct SdpaOpLowering : OpRewritePattern<SdpaOp> {
     }
     maps.push_back(id5);
 
-    double scale = op.getEffectiveScale();
+    // The scale: the attribute, or 1/sqrt(Dqk), computed at run time when
+    // Dqk is dynamic.
+    Value dynamicScale;
+    double scale = 1.0;
+    if (op.getScale() || !qType.isDynamicDim(qType.getRank() - 1)) {
+      scale = op.getEffectiveScale();
+    } else {
+      Value dim =
+          tensor::DimOp::create(b, loc, op.getQuery(), qType.getRank() - 1);
+      dim = arith::IndexCastOp::create(b, loc, b.getI64Type(), dim);
+      Value dimF = arith::SIToFPOp::create(b, loc, ct, dim);
+      dynamicScale = arith::DivFOp::create(b, loc, floatConst(b, loc, ct, 1.0),
+                                           math::SqrtOp::create(b, loc, dimF));
+    }
     std::optional<double> softcap;
     if (std::optional<APFloat> cap = op.getSoftcap())
       softcap = cap->convertToDouble();
@@ -364,6 +377,8 @@ struct SdpaOpLowering : OpRewritePattern<SdpaOp> {
     Type maskElt =
         op.getAttnMask() ? getElementTypeOrSelf(op.getAttnMask()) : Type();
 
+    bool needsPositions =
+        lensIdx >= 0 || varlen || slopesIdx >= 0 || !maskAttr.isFull();
     Value logitsInit = makeTensor(b, loc, scoreSizes, ct);
     Value logits = makeGeneric(
         b, loc, inputs, logitsInit, maps, parallel5,
@@ -380,14 +395,18 @@ struct SdpaOpLowering : OpRewritePattern<SdpaOp> {
           auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
             return arith::CmpIOp::create(nb, nloc, p, x, y).getResult();
           };
-          Value visible = arith::ConstantIntOp::create(nb, nloc, 1, 1);
+          Value visible; // null: every key is visible
           auto hideUnless = [&](Value cond) {
-            visible = arith::AndIOp::create(nb, nloc, visible, cond);
+            visible =
+                visible
+                    ? arith::AndIOp::create(nb, nloc, visible, cond).getResult()
+                    : cond;
           };
 
           // 1. s = scale * dot(q_i, k_j).
-          Value s = arith::MulFOp::create(nb, nloc, args[0],
-                                          floatConst(nb, nloc, ct, scale));
+          Value s = arith::MulFOp::create(
+              nb, nloc, args[0],
+              dynamicScale ? dynamicScale : floatConst(nb, nloc, ct, scale));
           // 2. s = softcap * tanh(s / softcap).
           if (softcap) {
             Value cap = floatConst(nb, nloc, ct, *softcap);
@@ -400,63 +419,66 @@ struct SdpaOpLowering : OpRewritePattern<SdpaOp> {
             s = arith::AddFOp::create(nb, nloc, s,
                                       castFloat(nb, nloc, args[biasIdx], ct));
 
-          // Positions within the sequence: (qPos, kPos) among (sq, sk).
-          Value qPos = idx(kI), kPos = idx(kJ);
-          Value sq = getValueOrCreateConstantIndexOp(nb, nloc, seqQ);
-          Value sk = getValueOrCreateConstantIndexOp(nb, nloc, seqK);
-          if (lensIdx >= 0) {
-            // Key padding; the key length also aligns the diagonal.
-            sk = toIndex(nb, nloc, args[lensIdx]);
-            hideUnless(cmp(arith::CmpIPredicate::slt, kPos, sk));
-          }
-          if (varlen) {
-            Value qSeq = args[qSeqIdx], kSeq = args[kSeqIdx];
-            Value zero = indexConst(nb, nloc, 0);
-            Value one = indexConst(nb, nloc, 1);
-            Value numSeqs = sub(tensor::DimOp::create(nb, nloc, cuQ, 0), one);
-            hideUnless(cmp(arith::CmpIPredicate::eq, qSeq, kSeq));
-            hideUnless(cmp(arith::CmpIPredicate::slt, qSeq, numSeqs));
-            // Clamp to a valid sequence for the loads; tokens outside every
-            // sequence are hidden above.
-            Value last =
-                arith::MaxSIOp::create(nb, nloc, sub(numSeqs, one), zero);
-            auto load = [&](Value cu, Value seq) {
-              Value at = arith::MinSIOp::create(nb, nloc, seq, last);
-              Value lo = tensor::ExtractOp::create(nb, nloc, cu, at);
-              Value hi = tensor::ExtractOp::create(nb, nloc, cu,
-                                                   ValueRange{add(at, one)});
-              return std::make_pair(toIndex(nb, nloc, lo),
-                                    toIndex(nb, nloc, hi));
-            };
-            auto [qLo, qHi] = load(cuQ, qSeq);
-            auto [kLo, kHi] = load(cuK, kSeq);
-            qPos = sub(qPos, qLo);
-            kPos = sub(kPos, kLo);
-            sq = sub(qHi, qLo);
-            sk = sub(kHi, kLo);
-          }
-          // d(i) of the mask attribute.
-          Value diag = bottomRight ? add(qPos, sub(sk, sq)) : qPos;
+          // Steps 4 and 5 need the positions within the sequence: (qPos,
+          // kPos) among (sq, sk) queries and keys.
+          if (needsPositions) {
+            Value qPos = idx(kI), kPos = idx(kJ);
+            Value sq = getValueOrCreateConstantIndexOp(nb, nloc, seqQ);
+            Value sk = getValueOrCreateConstantIndexOp(nb, nloc, seqK);
+            if (lensIdx >= 0) {
+              // Key padding; the key length also aligns the diagonal.
+              sk = toIndex(nb, nloc, args[lensIdx]);
+              hideUnless(cmp(arith::CmpIPredicate::slt, kPos, sk));
+            }
+            if (varlen) {
+              Value qSeq = args[qSeqIdx], kSeq = args[kSeqIdx];
+              Value zero = indexConst(nb, nloc, 0);
+              Value one = indexConst(nb, nloc, 1);
+              Value numSeqs = sub(tensor::DimOp::create(nb, nloc, cuQ, 0), one);
+              hideUnless(cmp(arith::CmpIPredicate::eq, qSeq, kSeq));
+              hideUnless(cmp(arith::CmpIPredicate::slt, qSeq, numSeqs));
+              // Clamp to a valid sequence for the loads; tokens outside every
+              // sequence are hidden above.
+              Value last =
+                  arith::MaxSIOp::create(nb, nloc, sub(numSeqs, one), zero);
+              auto load = [&](Value cu, Value seq) {
+                Value at = arith::MinSIOp::create(nb, nloc, seq, last);
+                Value lo = tensor::ExtractOp::create(nb, nloc, cu, at);
+                Value hi = tensor::ExtractOp::create(nb, nloc, cu,
+                                                     ValueRange{add(at, one)});
+                return std::make_pair(toIndex(nb, nloc, lo),
+                                      toIndex(nb, nloc, hi));
+              };
+              auto [qLo, qHi] = load(cuQ, qSeq);
+              auto [kLo, kHi] = load(cuK, kSeq);
+              qPos = sub(qPos, qLo);
+              kPos = sub(kPos, kLo);
+              sq = sub(qHi, qLo);
+              sk = sub(kHi, kLo);
+            }
+            // d(i) of the mask attribute.
+            Value diag = bottomRight ? add(qPos, sub(sk, sq)) : qPos;
 
-          // 4. s += slopes[h] * (j - d(i)).
-          if (slopesIdx >= 0) {
-            Value dist = arith::IndexCastOp::create(nb, nloc, nb.getI64Type(),
-                                                    sub(kPos, diag));
-            Value distF = arith::SIToFPOp::create(nb, nloc, ct, dist);
-            Value slope = castFloat(nb, nloc, args[slopesIdx], ct);
-            s = arith::AddFOp::create(
-                nb, nloc, s, arith::MulFOp::create(nb, nloc, slope, distF));
-          }
+            // 4. s += slopes[h] * (j - d(i)).
+            if (slopesIdx >= 0) {
+              Value dist = arith::IndexCastOp::create(nb, nloc, nb.getI64Type(),
+                                                      sub(kPos, diag));
+              Value distF = arith::SIToFPOp::create(nb, nloc, ct, dist);
+              Value slope = castFloat(nb, nloc, args[slopesIdx], ct);
+              s = arith::AddFOp::create(
+                  nb, nloc, s, arith::MulFOp::create(nb, nloc, slope, distF));
+            }
 
-          // 5. Masks.
-          if (maskAttr.getCausal())
-            hideUnless(cmp(arith::CmpIPredicate::sle, kPos, diag));
-          if (int64_t left = maskAttr.getWindowLeft(); left >= 0)
-            hideUnless(cmp(arith::CmpIPredicate::sge, kPos,
-                           sub(diag, indexConst(nb, nloc, left))));
-          if (int64_t right = maskAttr.getWindowRight(); right >= 0)
-            hideUnless(cmp(arith::CmpIPredicate::sle, kPos,
-                           add(diag, indexConst(nb, nloc, right))));
+            // 5. Masks.
+            if (maskAttr.getCausal())
+              hideUnless(cmp(arith::CmpIPredicate::sle, kPos, diag));
+            if (int64_t left = maskAttr.getWindowLeft(); left >= 0)
+              hideUnless(cmp(arith::CmpIPredicate::sge, kPos,
+                             sub(diag, indexConst(nb, nloc, left))));
+            if (int64_t right = maskAttr.getWindowRight(); right >= 0)
+              hideUnless(cmp(arith::CmpIPredicate::sle, kPos,
+                             add(diag, indexConst(nb, nloc, right))));
+          }
           if (maskIdx >= 0) {
             if (maskElt.isInteger(1))
               hideUnless(args[maskIdx]);
@@ -464,8 +486,9 @@ struct SdpaOpLowering : OpRewritePattern<SdpaOp> {
               s = arith::AddFOp::create(nb, nloc, s,
                                         castFloat(nb, nloc, args[maskIdx], ct));
           }
-          s = arith::SelectOp::create(nb, nloc, visible, s,
-                                      negInf(nb, nloc, ct));
+          if (visible)
+            s = arith::SelectOp::create(nb, nloc, visible, s,
+                                        negInf(nb, nloc, ct));
           linalg::YieldOp::create(nb, nloc, s);
         });
 
