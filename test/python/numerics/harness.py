@@ -53,15 +53,54 @@ def find_runner():
     return p if os.path.exists(p) else None
 
 
-def pipelines_for(c):
-    """[(name, pipeline or None)] run for `c`."""
+PROBE_MLIR = """func.func @sdpa(%q: tensor<1x1x2x8xf32>, %k: tensor<1x1x4x8xf32>,
+                %v: tensor<1x1x4x8xf32>) -> tensor<1x1x2x8xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x1x2x8xf32>, tensor<1x1x4x8xf32>,
+      tensor<1x1x4x8xf32> -> tensor<1x1x2x8xf32>
+  return %o : tensor<1x1x2x8xf32>
+}
+"""
+
+
+def probe_pipelines(runner):
+    """{kind: None if usable else why not} for the flash and split-KV
+    pipelines: a pass this attn-runner does not register is reported, not
+    counted as a numerical failure."""
+    res = {}
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "probe.mlir")
+        with open(path, "w") as f:
+            f.write(PROBE_MLIR)
+        for kind, pipe in (("flash", os.environ.get("ATTN_FLASH_PIPELINE",
+                                                    FLASH_PIPELINE)
+                            .format(tq=16, tk=16)),
+                           ("split-kv", os.environ.get(
+                               "ATTN_SPLITKV_PIPELINE", SPLITKV_PIPELINE)
+                            .format(n=2))):
+            p = subprocess.run([runner, path, "--entry=sdpa",
+                                "--random-seed=1", f"--pipeline={pipe}"],
+                               capture_output=True, text=True, timeout=120)
+            err = p.stderr + p.stdout
+            if p.returncode != 0 and "does not refer to a registered" in err:
+                res[kind] = pipe.split("(")[1].split("{")[0] + \
+                    " is not registered in attn-runner"
+            else:
+                res[kind] = None
+    return res
+
+
+def pipelines_for(c, unavailable=()):
+    """[(name, pipeline or None)] run for `c`, leaving out the kinds in
+    `unavailable`."""
     rng = np.random.default_rng(abs(c.seed) + 101)
     tq = int(rng.choice([16, 32, 64]))
     tk = int(rng.choice([16, 32, 64]))
     flash = os.environ.get("ATTN_FLASH_PIPELINE", FLASH_PIPELINE)
-    res = [("reference", REFERENCE_PIPELINE),
-           (f"flash{tq}x{tk}", flash.format(tq=tq, tk=tk))]
-    if c.is_decode() or (not c.varlen and c.Sq <= 4 and c.Sk >= 64):
+    res = [("reference", REFERENCE_PIPELINE)]
+    if "flash" not in unavailable:
+        res.append((f"flash{tq}x{tk}", flash.format(tq=tq, tk=tk)))
+    if "split-kv" not in unavailable and (
+            c.is_decode() or (not c.varlen and c.Sq <= 4 and c.Sk >= 64)):
         n = int(rng.choice([2, 4, 7]))
         split = os.environ.get("ATTN_SPLITKV_PIPELINE", SPLITKV_PIPELINE)
         res.append((f"split-kv{n}", split.format(n=n)))
@@ -76,6 +115,7 @@ class Result:
     compared_with_peer: bool = False
     failures: List[str] = dataclasses.field(default_factory=list)
     errors: Dict[str, float] = dataclasses.field(default_factory=dict)
+    pipelines: List[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self):
@@ -177,7 +217,8 @@ def run_ours(runner, c, inputs, pipeline, workdir, timeout=120):
     return outs, None
 
 
-def run_config(c, runner=None, peers=True, workdir=None, keep=False):
+def run_config(c, runner=None, peers=True, workdir=None, keep=False,
+               unavailable=()):
     """Checks one configuration; returns a Result."""
     res = Result(config=c)
     inputs = cfgs.make_inputs(c)
@@ -202,7 +243,8 @@ def run_config(c, runner=None, peers=True, workdir=None, keep=False):
     workdir = workdir or tempfile.mkdtemp(prefix="attn-numerics-")
     try:
         ok = True
-        for name, pipeline in pipelines_for(c):
+        for name, pipeline in pipelines_for(c, unavailable):
+            res.pipelines.append(name.rstrip("0123456789x"))
             d = os.path.join(workdir, name)
             os.makedirs(d, exist_ok=True)
             outs, err = run_ours(runner, c, inputs, pipeline, d)

@@ -5,7 +5,7 @@ usage: run_numerics.py [--configs=N] [--seed=S] [--base-seed=S]
                        [--runner=PATH] [--peer-only] [--jobs=J]
                        [--work-cap=W] [--keep=DIR] [--verbose]
 
---configs defaults to $ATTN_NUMERICS_CONFIGS, else 48 (the ctest sample).
+--configs defaults to $ATTN_NUMERICS_CONFIGS, else 40 (the ctest sample).
 --seed=S runs the single configuration S (negative seeds are the fixed edge
 cases), e.g. to reproduce a failure. Prints one line per failing
 configuration (its seed and parameters) and the summary line
@@ -27,11 +27,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import configs as cfgs  # noqa: E402
 import harness  # noqa: E402
 
-DEFAULT_CONFIGS = 48
+DEFAULT_CONFIGS = 40
 
 
 def _work(args):
-    c, runner, peers, keep = args
+    c, runner, peers, keep, unavailable = args
     workdir = None
     if keep:
         workdir = os.path.join(keep, f"seed{c.seed}")
@@ -39,7 +39,8 @@ def _work(args):
     t0 = time.time()
     try:
         res = harness.run_config(c, runner=runner, peers=peers,
-                                 workdir=workdir, keep=bool(keep))
+                                 workdir=workdir, keep=bool(keep),
+                                 unavailable=unavailable)
     except Exception as e:  # report, don't lose the rest of the run
         res = harness.Result(config=c)
         res.failures.append(f"harness raised {type(e).__name__}: {e}")
@@ -57,8 +58,11 @@ def summarize(results, ours_run):
     y = compared if ours_run else 0
     line = (f"{n} configs: {passed} passed vs fp64, {y} compared with ONNX "
             f"Runtime (by op: {ops}), {failed} failed")
+    runs = collections.Counter(p for r in results for p in r.pipelines)
     extra = (f"reference vs ONNX Runtime (peer-only check): {peer_checked} "
-             f"configs checked")
+             f"configs checked; attn-runner runs by pipeline: " +
+             (", ".join(f"{k}={v}" for k, v in sorted(runs.items()))
+              or "none"))
     return line, extra
 
 
@@ -79,6 +83,8 @@ def main(argv=None):
     p.add_argument("--work-cap", type=int, default=cfgs.DEFAULT_WORK_CAP)
     p.add_argument("--keep", default=None,
                    help="keep .mlir/.npy artifacts under this directory")
+    p.add_argument("--require-all-pipelines", action="store_true",
+                   help="fail when the flash or split-KV pass is missing")
     p.add_argument("--verbose", "-v", action="store_true")
     a = p.parse_args(argv)
 
@@ -95,7 +101,17 @@ def main(argv=None):
     else:
         suite = cfgs.make_suite(a.configs, a.base_seed, a.work_cap)
 
-    jobs = [(c, runner, not a.no_peers, a.keep) for c in suite]
+    unavailable = {}
+    if runner is not None:
+        unavailable = {k: why for k, why in
+                       harness.probe_pipelines(runner).items() if why}
+        for kind, why in unavailable.items():
+            print(f"NOTE: {kind} pipeline not run: {why}")
+        if unavailable and a.require_all_pipelines:
+            print("run_numerics: --require-all-pipelines: failing")
+            return 1
+    jobs = [(c, runner, not a.no_peers, a.keep, set(unavailable))
+            for c in suite]
     t0 = time.time()
     results = []
     if a.jobs > 1:

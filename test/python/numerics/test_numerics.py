@@ -7,7 +7,7 @@
 
 Environment: ATTN_RUNNER (path of attn-runner; the ours part is skipped with
 a message when it is absent), ATTN_NUMERICS_CONFIGS (sample size, default
-48), ATTN_NUMERICS_JOBS (parallel configs, default 1).
+40), ATTN_NUMERICS_JOBS (parallel configs, default 1).
 """
 
 import os
