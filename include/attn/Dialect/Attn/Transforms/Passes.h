@@ -16,6 +16,11 @@ namespace attn {
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
 
+/// Patterns of `attn-fuse-attention`: each rewrites an unfused attention
+/// chain (attn unfused ops, linalg on tensors or TOSA) ending in the final
+/// probabilities-times-values matmul into one `attn.sdpa`.
+void populateFuseAttentionPatterns(RewritePatternSet &patterns);
+
 } // namespace attn
 } // namespace mlir
 

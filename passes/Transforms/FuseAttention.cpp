@@ -1,0 +1,491 @@
+//===- FuseAttention.cpp - fuse unfused attention into attn.sdpa ----------===//
+//
+// The `attn-fuse-attention` pass, the builder shared by every input form and
+// the operand peeling shared by the linalg and TOSA matchers. The matchers
+// themselves live in FuseAttention{Unfused,Linalg,Tosa}.cpp, the mask
+// recognition in FuseAttentionMask.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuseAttention.h"
+
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_FUSEATTENTIONPASS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::fuse;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+/// The static ranked tensor type of `v` with rank >= `minRank`, or null.
+static RankedTensorType getStaticType(Value v, int64_t minRank) {
+  auto type = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
+  if (!type || !type.hasStaticShape() || type.getRank() < minRank)
+    return {};
+  return type;
+}
+
+static int64_t product(ArrayRef<int64_t> sizes) {
+  int64_t p = 1;
+  for (int64_t s : sizes)
+    p *= s;
+  return p;
+}
+
+/// Reshapes `x : [L..., a, b]` (static) to `[leading..., a, b]`, which must
+/// hold the same number of elements.
+static Value reshapeLeading(OpBuilder &b, Location loc, Value x,
+                            ArrayRef<int64_t> leading) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  int64_t m = type.getDimSize(rank - 2), n = type.getDimSize(rank - 1);
+  SmallVector<int64_t> target(leading);
+  target.append({m, n});
+  if (type.getShape() == ArrayRef<int64_t>(target))
+    return x;
+  Type elem = type.getElementType();
+  // First bring x to [L, a, b].
+  Value flat = x;
+  int64_t total = product(type.getShape().drop_back(2));
+  if (rank == 2) {
+    flat = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1, m, n}, elem), x,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  } else if (rank > 3) {
+    ReassociationIndices lead;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      lead.push_back(i);
+    flat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({total, m, n}, elem), x,
+        ArrayRef<ReassociationIndices>{lead, {rank - 2}, {rank - 1}});
+  }
+  int64_t k = leading.size();
+  if (k == 1)
+    return flat;
+  if (k == 0)
+    return tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({m, n}, elem), flat,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i < k; ++i)
+    lead.push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(target, elem), flat,
+      ArrayRef<ReassociationIndices>{lead, {k}, {k + 1}});
+}
+
+//===----------------------------------------------------------------------===//
+// Builder
+//===----------------------------------------------------------------------===//
+
+LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
+                                        AttentionMatch &m) {
+  Location loc = m.root.getLoc();
+  auto qType = cast<RankedTensorType>(m.query.getType());
+  auto kType = cast<RankedTensorType>(m.key.getType());
+  auto vType = cast<RankedTensorType>(m.value.getType());
+  auto rootType = dyn_cast<RankedTensorType>(m.root.getType());
+  if (!rootType)
+    return failure();
+  Type elem = qType.getElementType();
+  if (kType.getElementType() != elem || vType.getElementType() != elem ||
+      rootType.getElementType() != elem)
+    return failure();
+
+  Value q = m.query, k = m.key, v = m.value, mask = m.attnMask;
+  Type resultType;
+  Type lseType;
+  if (m.inLayout) {
+    if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
+        rootType.getRank() != 4)
+      return failure();
+    resultType = rootType;
+    if (m.lseRoot)
+      lseType = m.lseRoot.getType();
+  } else {
+    // Leading dimensions enumerate (batch, head) in row-major order; bring
+    // every tensor to [B, H, S, D] with the batch size of the query.
+    qType = getStaticType(m.query, 3);
+    kType = getStaticType(m.key, 3);
+    vType = getStaticType(m.value, 3);
+    rootType = getStaticType(m.root, 3);
+    if (!qType || !kType || !vType || !rootType)
+      return failure();
+    auto trailing = [](RankedTensorType t) {
+      return std::make_pair(t.getDimSize(t.getRank() - 2),
+                            t.getDimSize(t.getRank() - 1));
+    };
+    auto leadingOf = [](RankedTensorType t) {
+      return product(t.getShape().drop_back(2));
+    };
+    auto [sq, dqk] = trailing(qType);
+    auto [sk, dk] = trailing(kType);
+    auto [skv, dv] = trailing(vType);
+    auto [so, dov] = trailing(rootType);
+    if (dqk != dk || sk != skv || so != sq || dov != dv)
+      return failure();
+    int64_t lq = leadingOf(qType), lk = leadingOf(kType), lv = leadingOf(vType);
+    if (leadingOf(rootType) != lq || lk != lv || m.keyGroup != m.valueGroup ||
+        lk * m.keyGroup != lq)
+      return failure();
+    int64_t batch = qType.getRank() == 4 ? qType.getDimSize(0) : 1;
+    if (qType.getRank() > 4)
+      batch = qType.getDimSize(0);
+    if (batch <= 0 || lq % batch != 0 || lk % batch != 0)
+      return failure();
+    int64_t hq = lq / batch, hkv = lk / batch;
+
+    // The explicit mask: its dims align with the scores' from the right.
+    RankedTensorType maskType;
+    SmallVector<int64_t> maskLeading;
+    if (mask) {
+      maskType = getStaticType(mask, 2);
+      if (!maskType || maskType.getDimSize(maskType.getRank() - 2) != sq ||
+          maskType.getDimSize(maskType.getRank() - 1) != sk)
+        return failure();
+      ArrayRef<int64_t> ml = maskType.getShape().drop_back(2);
+      if (ml.size() > m.scoreLeading.size())
+        return failure();
+      if (llvm::all_of(ml, [](int64_t s) { return s == 1; })) {
+        maskLeading = {1, 1};
+      } else if (ml == ArrayRef<int64_t>(m.scoreLeading)) {
+        maskLeading = {batch, hq};
+      } else if (ml.size() == 2 && m.scoreLeading.size() == 2 &&
+                 m.scoreLeading[0] == batch && m.scoreLeading[1] == hq) {
+        maskLeading.assign(ml.begin(), ml.end());
+      } else {
+        return failure();
+      }
+    }
+
+    q = reshapeLeading(rewriter, loc, q, {batch, hq});
+    k = reshapeLeading(rewriter, loc, k, {batch, hkv});
+    v = reshapeLeading(rewriter, loc, v, {batch, hkv});
+    if (mask)
+      mask = reshapeLeading(rewriter, loc, mask, maskLeading);
+    resultType = RankedTensorType::get({batch, hq, sq, dv}, elem);
+    if (m.lseRoot)
+      lseType = RankedTensorType::get({batch, hq, sq}, rewriter.getF32Type());
+  }
+
+  FloatAttr scaleAttr = rewriter.getF32FloatAttr(static_cast<float>(m.scale));
+  FloatAttr softcapAttr =
+      m.softcap ? rewriter.getF32FloatAttr(static_cast<float>(*m.softcap))
+                : FloatAttr();
+  auto sdpa = SdpaOp::create(rewriter, loc, resultType, lseType, q, k, v,
+                             m.bias, mask, m.alibiSlopes, m.kvLens,
+                             /*cu_seqlens_q=*/Value(), /*cu_seqlens_k=*/Value(),
+                             scaleAttr, softcapAttr, m.mask, m.layout);
+
+  Value result = sdpa.getResult();
+  if (result.getType() != m.root.getType())
+    result = reshapeLeading(
+        rewriter, loc, result,
+        cast<RankedTensorType>(m.root.getType()).getShape().drop_back(2));
+  rewriter.replaceAllUsesWith(m.root, result);
+  if (m.lseRoot) {
+    Value lse = sdpa.getLse();
+    if (lse.getType() != m.lseRoot.getType()) {
+      auto lseRootType = cast<RankedTensorType>(m.lseRoot.getType());
+      lse = tensor::CollapseShapeOp::create(
+          rewriter, loc, lseRootType, lse,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    }
+    rewriter.replaceAllUsesWith(m.lseRoot, lse);
+  }
+  for (Operation *op : m.chain)
+    if (isOpTriviallyDead(op))
+      rewriter.eraseOp(op);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+static std::optional<double> getAttrScalar(Attribute attr) {
+  if (auto f = dyn_cast_or_null<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto i = dyn_cast_or_null<IntegerAttr>(attr)) {
+    if (i.getType().isInteger(1))
+      return static_cast<double>(i.getValue().getZExtValue());
+    return static_cast<double>(i.getValue().getSExtValue());
+  }
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr)) {
+    if (!dense.isSplat())
+      return std::nullopt;
+    return getAttrScalar(dense.getSplatValue<Attribute>());
+  }
+  return std::nullopt;
+}
+
+std::optional<double> fuse::getConstantScalar(Value v) {
+  if (!v)
+    return std::nullopt;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (isa<arith::ExtFOp, arith::TruncFOp, arith::SIToFPOp>(def))
+    return getConstantScalar(def->getOperand(0));
+  if (auto c = dyn_cast<arith::ConstantOp>(def))
+    return getAttrScalar(c.getValue());
+  if (auto c = dyn_cast<tosa::ConstOp>(def))
+    return getAttrScalar(c.getValues());
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Operand peeling
+//===----------------------------------------------------------------------===//
+
+Value fuse::getLeadingReshapeSource(Operation *op) {
+  Value src;
+  if (auto c = dyn_cast<tensor::CollapseShapeOp>(op))
+    src = c.getSrc();
+  else if (auto e = dyn_cast<tensor::ExpandShapeOp>(op))
+    src = e.getSrc();
+  else if (auto r = dyn_cast<tosa::ReshapeOp>(op))
+    src = r.getInput1();
+  else
+    return {};
+  RankedTensorType srcType = getStaticType(src, 2);
+  RankedTensorType resType = getStaticType(op->getResult(0), 2);
+  if (!srcType || !resType)
+    return {};
+  ArrayRef<int64_t> s = srcType.getShape(), r = resType.getShape();
+  if (s.take_back(2) != r.take_back(2) ||
+      product(s.drop_back(2)) != product(r.drop_back(2)))
+    return {};
+  return src;
+}
+
+Value fuse::skipLeadingReshapes(Value v, SmallVectorImpl<Operation *> &chain) {
+  while (Operation *def = v.getDefiningOp()) {
+    Value src = getLeadingReshapeSource(def);
+    if (!src || !v.hasOneUse())
+      break;
+    chain.push_back(def);
+    v = src;
+  }
+  return v;
+}
+
+/// Whether `perm` is the identity except for a swap of the last two dims.
+static bool isLastTwoSwap(ArrayRef<int64_t> perm) {
+  int64_t n = perm.size();
+  if (n < 2 || perm[n - 2] != n - 1 || perm[n - 1] != n - 2)
+    return false;
+  for (int64_t i = 0; i < n - 2; ++i)
+    if (perm[i] != i)
+      return false;
+  return true;
+}
+
+/// A transpose of the last two dims: its input.
+static Value getLastTwoTransposeSource(Operation *op) {
+  if (auto t = dyn_cast<linalg::TransposeOp>(op))
+    return isLastTwoSwap(t.getPermutation()) ? t.getInput() : Value();
+  if (auto t = dyn_cast<tosa::TransposeOp>(op)) {
+    SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
+    return isLastTwoSwap(perm) ? t.getInput1() : Value();
+  }
+  return {};
+}
+
+/// Whether `generic` is elementwise over its single result with identity
+/// indexing on the result.
+static bool isElementwiseGeneric(linalg::GenericOp generic) {
+  return generic.getNumDpsInits() == 1 &&
+         generic.getNumParallelLoops() == generic.getNumLoops() &&
+         generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+             .isIdentity();
+}
+
+std::optional<std::pair<Value, double>>
+fuse::matchConstantScale(Operation *op) {
+  if (auto mul = dyn_cast<tosa::MulOp>(op)) {
+    std::optional<double> shift = getConstantScalar(mul.getShift());
+    if (!shift || *shift != 0.0)
+      return std::nullopt;
+    if (std::optional<double> c = getConstantScalar(mul.getInput2()))
+      return std::make_pair(mul.getInput1(), *c);
+    if (std::optional<double> c = getConstantScalar(mul.getInput1()))
+      return std::make_pair(mul.getInput2(), *c);
+    return std::nullopt;
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !isElementwiseGeneric(generic))
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *arith = yield.getOperand(0).getDefiningOp();
+  if (!arith || !isa<arith::MulFOp, arith::DivFOp>(arith))
+    return std::nullopt;
+  // Exactly one input with identity map flows in as a block argument; the
+  // other side is a constant (a captured scalar or a splat input).
+  Value input;
+  std::optional<double> factor;
+  for (int side = 0; side < 2; ++side) {
+    Value x = arith->getOperand(side), c = arith->getOperand(1 - side);
+    auto xArg = dyn_cast<BlockArgument>(x);
+    if (!xArg || xArg.getOwner() != &body ||
+        xArg.getArgNumber() >= generic.getNumDpsInputs())
+      continue;
+    OpOperand *xOperand = generic.getDpsInputOperand(xArg.getArgNumber());
+    if (!generic.getMatchingIndexingMap(xOperand).isIdentity())
+      continue;
+    if (isa<arith::DivFOp>(arith) && side != 0)
+      continue;
+    std::optional<double> cst;
+    if (auto cArg = dyn_cast<BlockArgument>(c)) {
+      if (cArg.getOwner() == &body &&
+          cArg.getArgNumber() < generic.getNumDpsInputs())
+        cst = getConstantScalar(
+            generic.getDpsInputOperand(cArg.getArgNumber())->get());
+    } else if (!c.getDefiningOp() || c.getDefiningOp()->getBlock() != &body ||
+               isa<arith::ConstantOp>(c.getDefiningOp())) {
+      cst = getConstantScalar(c);
+    }
+    if (!cst)
+      continue;
+    input = xOperand->get();
+    factor = isa<arith::DivFOp>(arith) ? 1.0 / *cst : *cst;
+    break;
+  }
+  if (!input || !factor || !std::isfinite(*factor) || *factor == 0.0)
+    return std::nullopt;
+  return std::make_pair(input, *factor);
+}
+
+/// A broadcast that inserts (or tiles a size-1) leading dimension `p` whose
+/// following leading dimensions all have size 1: (input, factor). Then result
+/// batch-head `n` reads input batch-head `n / factor`, as GQA's
+/// `repeat_interleave` of heads does.
+static std::optional<std::pair<Value, int64_t>>
+matchHeadBroadcast(Operation *op) {
+  RankedTensorType resType = getStaticType(op->getResult(0), 3);
+  if (!resType)
+    return std::nullopt;
+  int64_t rank = resType.getRank();
+  Value input;
+  int64_t dim = -1;
+  if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    if (!isElementwiseGeneric(generic) || generic.getNumDpsInputs() != 1)
+      return std::nullopt;
+    Block &body = generic.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    if (body.getOperations().size() != 1 ||
+        yield.getOperand(0) != body.getArgument(0))
+      return std::nullopt;
+    AffineMap map =
+        generic.getMatchingIndexingMap(generic.getDpsInputOperand(0));
+    // Identity with one dim dropped: that dim is the broadcast one.
+    if (map.getNumResults() != static_cast<unsigned>(rank - 1))
+      return std::nullopt;
+    llvm::SmallBitVector seen(rank);
+    int64_t last = -1;
+    for (AffineExpr e : map.getResults()) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d || static_cast<int64_t>(d.getPosition()) <= last)
+        return std::nullopt;
+      last = d.getPosition();
+      seen.set(last);
+    }
+    dim = seen.find_first_unset();
+    input = generic.getDpsInputOperand(0)->get();
+  } else if (auto bcast = dyn_cast<linalg::BroadcastOp>(op)) {
+    if (bcast.getDimensions().size() != 1)
+      return std::nullopt;
+    dim = bcast.getDimensions()[0];
+    input = bcast.getInput();
+  } else if (auto tile = dyn_cast<tosa::TileOp>(op)) {
+    RankedTensorType inType = getStaticType(tile.getInput1(), 3);
+    if (!inType)
+      return std::nullopt;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (inType.getDimSize(i) == resType.getDimSize(i))
+        continue;
+      if (dim >= 0 || inType.getDimSize(i) != 1)
+        return std::nullopt;
+      dim = i;
+    }
+    input = tile.getInput1();
+  } else {
+    return std::nullopt;
+  }
+  if (dim < 0 || dim >= rank - 2)
+    return std::nullopt;
+  for (int64_t i = dim + 1; i < rank - 2; ++i)
+    if (resType.getDimSize(i) != 1)
+      return std::nullopt;
+  return std::make_pair(input, resType.getDimSize(dim));
+}
+
+PeeledOperand fuse::peelOperand(Value v, SmallVectorImpl<Operation *> &chain) {
+  PeeledOperand peeled;
+  while (Operation *def = v.getDefiningOp()) {
+    if (!v.hasOneUse())
+      break;
+    if (Value src = getLeadingReshapeSource(def)) {
+      v = src;
+    } else if (Value src = getLastTwoTransposeSource(def)) {
+      peeled.swapped = !peeled.swapped;
+      v = src;
+    } else if (auto scale = matchConstantScale(def)) {
+      peeled.scale *= scale->second;
+      v = scale->first;
+    } else if (auto bcast = matchHeadBroadcast(def)) {
+      peeled.group *= bcast->second;
+      v = bcast->first;
+    } else {
+      break;
+    }
+    chain.push_back(def);
+  }
+  peeled.base = v;
+  return peeled;
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+void mlir::attn::populateFuseAttentionPatterns(RewritePatternSet &patterns) {
+  populateFuseUnfusedAttentionPatterns(patterns);
+  populateFuseLinalgAttentionPatterns(patterns);
+  populateFuseTosaAttentionPatterns(patterns);
+}
+
+namespace {
+struct FuseAttentionPass
+    : public mlir::attn::impl::FuseAttentionPassBase<FuseAttentionPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateFuseAttentionPatterns(patterns);
+    // Only the fusion patterns run: no folding of unrelated ops.
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+  }
+};
+} // namespace

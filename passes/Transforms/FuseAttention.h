@@ -1,0 +1,166 @@
+//===- FuseAttention.h - shared pieces of attn-fuse-attention ---*- C++ -*-===//
+//
+// Private to passes/Transforms. Each input form (attn unfused ops, linalg on
+// tensors, TOSA) has a matcher that walks back from the final
+// probabilities-times-values matmul and fills an `AttentionMatch`; one
+// builder turns every match into an `attn.sdpa`. The operand peeling and the
+// symbolic mask evaluator are shared by the linalg and TOSA matchers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PASSES_TRANSFORMS_FUSEATTENTION_H
+#define ATTN_PASSES_TRANSFORMS_FUSEATTENTION_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <functional>
+#include <optional>
+
+namespace mlir::attn::fuse {
+
+//===----------------------------------------------------------------------===//
+// AttentionMatch
+//===----------------------------------------------------------------------===//
+
+/// One matched attention chain. `query`, `key` and `value` are tensors whose
+/// last two dimensions are `[S, D]` and whose leading dimensions, in row-major
+/// order, enumerate (batch, head) pairs; the builder reshapes them to `bhsd`.
+struct AttentionMatch {
+  Value query, key, value;
+  /// Query heads per key/value head (GQA), as found on the key and value
+  /// sides: query batch-head `n` reads key batch-head `n / group`.
+  int64_t keyGroup = 1, valueGroup = 1;
+  /// Multiplier of `Q Kᵀ`, the product of every constant scale on the way.
+  double scale = 1.0;
+  /// Structured mask, or null for none.
+  MaskAttr mask;
+  /// Explicit mask operand, or null: a float mask is added, an i1 mask hides
+  /// keys where false. Its dimensions align with the scores' from the right
+  /// (`[..., Sq, Sk]`) and broadcast where they have size 1.
+  Value attnMask;
+  /// Leading dimensions of the scores `attnMask` was applied to.
+  SmallVector<int64_t> scoreLeading;
+  /// Operands and attributes only the attn unfused form carries: they are
+  /// passed through unchanged (with the tensors already in `layout`).
+  Value bias, alibiSlopes, kvLens;
+  std::optional<double> softcap;
+  Layout layout = Layout::BHSD;
+  /// Whether `query`, `key`, `value` and `root` are already rank-4 tensors
+  /// in `layout` (and masks and biases broadcast as `attn.sdpa` wants): the
+  /// builder then inserts no reshape.
+  bool inLayout = false;
+  /// Log-sum-exp of the score rows `[L..., Sq]` the chain also returns, or
+  /// null; replaced by the second result of the `attn.sdpa`.
+  Value lseRoot;
+  /// Value the fused result replaces, `[L..., Sq, Dv]`.
+  Value root;
+  /// Ops of the chain, consumers before producers; erased once dead.
+  SmallVector<Operation *> chain;
+};
+
+/// Builds the `attn.sdpa` of `match` (with reshapes to `bhsd` and back to the
+/// type of `match.root`), replaces `match.root` and erases the dead chain.
+/// Fails without touching the IR when the shapes cannot be reconciled
+/// (dynamic sizes that need a reshape, head counts that do not divide, ...).
+LogicalResult buildFusedAttention(PatternRewriter &rewriter,
+                                  AttentionMatch &match);
+
+//===----------------------------------------------------------------------===//
+// Shared matching helpers (linalg/tensor and TOSA)
+//===----------------------------------------------------------------------===//
+
+/// A Q, K or V operand traced back through layout-only ops.
+struct PeeledOperand {
+  Value base;
+  /// Whether the last two dimensions were swapped an odd number of times.
+  bool swapped = false;
+  /// Product of the constant scales met on the way.
+  double scale = 1.0;
+  /// Product of the GQA broadcast factors met on the way.
+  int64_t group = 1;
+};
+
+/// Walks back from a matmul operand through reshapes that keep the last two
+/// dimensions, transposes of the last two dimensions, multiplications or
+/// divisions by constant splats, and broadcasts of the last leading dimension
+/// (GQA: `repeat_interleave` of heads). Every op passed must have a single
+/// use; the ops are appended to `chain`.
+PeeledOperand peelOperand(Value v, SmallVectorImpl<Operation *> &chain);
+
+/// Walks back through reshapes that keep the last two dimensions and whose
+/// result has a single use. Returns the first value that is not such a
+/// reshape's result.
+Value skipLeadingReshapes(Value v, SmallVectorImpl<Operation *> &chain);
+
+/// If `op` is a layout-preserving reshape (tensor.expand_shape,
+/// tensor.collapse_shape, tosa.reshape) whose source and result share their
+/// last two dimensions and the product of the leading ones, returns its
+/// source.
+Value getLeadingReshapeSource(Operation *op);
+
+/// A multiplication or division by a constant splat (a linalg.generic with
+/// a scalar or splat operand, or tosa.mul with a zero shift): (input,
+/// factor).
+std::optional<std::pair<Value, double>> matchConstantScale(Operation *op);
+
+/// The constant value of a scalar (arith.constant, possibly through
+/// extf/truncf/sitofp) or of a splat tensor constant (arith.constant,
+/// tosa.const).
+std::optional<double> getConstantScalar(Value v);
+
+//===----------------------------------------------------------------------===//
+// Mask recognition
+//===----------------------------------------------------------------------===//
+
+/// How a masking op treats one mask value: it shows the key, hides it (with
+/// -inf, or with the lowest finite float, after which a row with no visible
+/// key is not zero as in `attn.sdpa` but uniform) or does something else (a
+/// finite bias).
+enum class MaskEffect { Visible, Hidden, HiddenFinite, Other };
+
+/// What a recognised mask amounts to.
+struct MaskClass {
+  /// No key hidden.
+  bool full = true;
+  /// Causal mask when not full.
+  MaskAttr mask;
+};
+
+/// Classifies a mask value given as a function of the score coordinates.
+/// `scoreRank` is the rank of the score iteration space (row `i` is dimension
+/// `scoreRank - 2`, column `j` the last one). Exactly one of `tensor` (with
+/// `coords`: an affine map from the score iteration space to the tensor's
+/// coordinates) or `scalar` (a value inside `generic`'s body, whose
+/// iteration space is the scores') is used. `effect` says what each constant
+/// mask value does. Recognises masks built from constants, iotas (linalg.index,
+/// arange constants), comparisons, selects and broadcasts/reshapes, which hide
+/// keys on one side of a diagonal `j <= i + c`: top-left or bottom-right
+/// causal. Returns std::nullopt when the mask is not recognised, or when it
+/// hides with a finite value and leaves some row without a visible key.
+std::optional<MaskClass>
+classifyMask(Value tensor, AffineMap coords, Value scalar, Operation *generic,
+             int64_t scoreRank, int64_t sq, int64_t sk,
+             const std::function<MaskEffect(double)> &effect);
+
+/// `effect` for masks applied with select: `hiddenWhenTrue` says which
+/// boolean hides.
+MaskEffect selectMaskEffect(double value, bool hiddenWhenTrue);
+
+/// `effect` for additive masks: 0 shows, -inf (or the lowest float) hides.
+MaskEffect additiveMaskEffect(double value);
+
+//===----------------------------------------------------------------------===//
+// Pattern population per input form
+//===----------------------------------------------------------------------===//
+
+void populateFuseUnfusedAttentionPatterns(RewritePatternSet &patterns);
+void populateFuseLinalgAttentionPatterns(RewritePatternSet &patterns);
+void populateFuseTosaAttentionPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::attn::fuse
+
+#endif // ATTN_PASSES_TRANSFORMS_FUSEATTENTION_H

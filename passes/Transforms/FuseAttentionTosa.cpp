@@ -1,0 +1,313 @@
+//===- FuseAttentionTosa.cpp - fuse TOSA attention chains -----------------===//
+//
+// Matches attention in TOSA as torch-mlir emits it, backwards from the
+// probabilities-times-values `tosa.matmul`:
+//
+//   P·V   tosa.matmul(P, V, zp, zp), V possibly a GQA tile of the KV heads
+//   P     mul(e, reciprocal(reduce_sum(e))), e = exp(sub(s, reduce_max(s))),
+//         optionally under the guard select(reduce_all(s == -inf), 0, p)
+//   S     masks (tosa.select / tosa.add), scales (tosa.mul by a constant)
+//   Q Kᵀ  tosa.matmul(Q, transpose(K)), scales on Q and Kᵀ
+//
+// with tosa.reshape between 4-D and 3-D tensors anywhere on the way.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuseAttention.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::fuse;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// A float matmul whose zero points are constant zeros.
+static bool isPlainMatmul(tosa::MatMulOp mm) {
+  std::optional<double> a = getConstantScalar(mm.getAZp());
+  std::optional<double> b = getConstantScalar(mm.getBZp());
+  return a && b && *a == 0.0 && *b == 0.0 &&
+         isa<FloatType>(getElementTypeOrSelf(mm.getType()));
+}
+
+static int64_t getRank(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type ? type.getRank() : -1;
+}
+
+/// `red` is `OpTy(input)` over the last axis, keeping it as size 1.
+template <typename OpTy>
+static OpTy matchLastAxisReduce(Value red, Value input) {
+  auto op = red.getDefiningOp<OpTy>();
+  if (!op || op.getInput() != input || !red.hasOneUse() ||
+      static_cast<int64_t>(op.getAxis()) != getRank(input) - 1)
+    return {};
+  return op;
+}
+
+/// Whether every user of `v` is one of `expected` (one use each).
+static bool usersAre(Value v, ArrayRef<Operation *> expected) {
+  for (Operation *user : v.getUsers())
+    if (!llvm::is_contained(expected, user))
+      return false;
+  return static_cast<size_t>(std::distance(
+             v.getUses().begin(), v.getUses().end())) == expected.size();
+}
+
+/// The affine map from a rank-`rank` elementwise iteration space to the
+/// coordinates of TOSA operand `operand` (same rank; size-1 dims broadcast).
+static AffineMap getBroadcastMap(Value operand, Value result) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  auto resType = cast<RankedTensorType>(result.getType());
+  MLIRContext *ctx = operand.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    exprs.push_back(type.getDimSize(d) == 1 && resType.getDimSize(d) != 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(d, ctx));
+  return AffineMap::get(resType.getRank(), 0, exprs, ctx);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+/// Matches `p = softmax(s)` over the last axis and returns `s`.
+static Value matchSoftmax(Value p, SmallVectorImpl<Operation *> &chain,
+                          ArrayRef<Operation *> extraUsers) {
+  auto mul = p.getDefiningOp<tosa::MulOp>();
+  std::optional<double> shift =
+      mul ? getConstantScalar(mul.getShift()) : std::nullopt;
+  if (!mul || !p.hasOneUse() || !shift || *shift != 0.0)
+    return {};
+  for (int side = 0; side < 2; ++side) {
+    Value e = mul->getOperand(side);
+    auto recip = mul->getOperand(1 - side).getDefiningOp<tosa::ReciprocalOp>();
+    if (!recip || !recip->getResult(0).hasOneUse())
+      continue;
+    auto sum = matchLastAxisReduce<tosa::ReduceSumOp>(recip.getInput1(), e);
+    auto exp = e.getDefiningOp<tosa::ExpOp>();
+    if (!sum || !exp || !usersAre(e, {mul, sum}))
+      return {};
+    auto sub = exp.getInput1().getDefiningOp<tosa::SubOp>();
+    if (!sub || !sub->getResult(0).hasOneUse())
+      return {};
+    Value s = sub.getInput1();
+    auto max = matchLastAxisReduce<tosa::ReduceMaxOp>(sub.getInput2(), s);
+    if (!max || s.getType() != p.getType())
+      return {};
+    SmallVector<Operation *> users(extraUsers);
+    users.append({sub, max});
+    if (!usersAre(s, users))
+      return {};
+    chain.append({mul, recip, sum, exp, sub, max});
+    return s;
+  }
+  return {};
+}
+
+/// Matches torch's guard `select(reduce_all(s == -inf), 0, p)`: returns `p`
+/// and the op reading `s` (the cast or the comparison), or null.
+static std::pair<Value, Operation *>
+matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
+  auto select = guarded.getDefiningOp<tosa::SelectOp>();
+  if (!select)
+    return {};
+  std::optional<double> zero = getConstantScalar(select.getInput2());
+  Value p = select.getInput3();
+  if (!zero || *zero != 0.0 || p.getType() != guarded.getType())
+    return {};
+  auto all = select.getInput1().getDefiningOp<tosa::ReduceAllOp>();
+  if (!all || !all->getResult(0).hasOneUse() ||
+      static_cast<int64_t>(all.getAxis()) != getRank(p) - 1)
+    return {};
+  auto eq = all.getInput().getDefiningOp<tosa::EqualOp>();
+  if (!eq || !eq->getResult(0).hasOneUse())
+    return {};
+  std::optional<double> inf = getConstantScalar(eq.getInput2());
+  Value s = eq.getInput1();
+  Operation *reader = eq;
+  if (!inf || !std::isinf(*inf) || *inf > 0)
+    return {};
+  SmallVector<Operation *> ops = {select, all, eq};
+  if (auto castOp = s.getDefiningOp<tosa::CastOp>()) {
+    if (!castOp->getResult(0).hasOneUse())
+      return {};
+    ops.push_back(castOp);
+    reader = castOp;
+    s = castOp.getInput();
+  }
+  chain.append(ops);
+  return {p, reader};
+}
+
+//===----------------------------------------------------------------------===//
+// Masks on the scores
+//===----------------------------------------------------------------------===//
+
+/// Records a structured mask in `m`, refusing a second, different one.
+static bool addMask(AttentionMatch &m, const MaskClass &cls) {
+  if (cls.full)
+    return true;
+  if (m.mask && m.mask != cls.mask)
+    return false;
+  m.mask = cls.mask;
+  return true;
+}
+
+/// `tosa.select(c, -inf, s)`, `tosa.select(c, s, -inf)` or `tosa.add(s, b)`:
+/// returns the scores input and records the mask in `m`.
+static Value matchMaskOp(Operation *op, AttentionMatch &m) {
+  Value result = op->getResult(0);
+  auto type = dyn_cast<RankedTensorType>(result.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() < 2)
+    return {};
+  int64_t rank = type.getRank();
+  int64_t sq = type.getDimSize(rank - 2), sk = type.getDimSize(rank - 1);
+
+  if (auto select = dyn_cast<tosa::SelectOp>(op)) {
+    for (bool scoresOnTrue : {true, false}) {
+      Value x = scoresOnTrue ? select.getInput2() : select.getInput3();
+      Value fill = scoresOnTrue ? select.getInput3() : select.getInput2();
+      std::optional<double> f = getConstantScalar(fill);
+      if (x.getType() != type || !f || !(*f < 0) ||
+          additiveMaskEffect(*f) == MaskEffect::Other)
+        continue;
+      bool finite = !std::isinf(*f);
+      bool hiddenWhenTrue = !scoresOnTrue;
+      Value cond = select.getInput1();
+      std::optional<MaskClass> cls =
+          classifyMask(cond, getBroadcastMap(cond, result), Value(), nullptr,
+                       rank, sq, sk, [&](double v) {
+                         MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
+                         return e == MaskEffect::Hidden && finite
+                                    ? MaskEffect::HiddenFinite
+                                    : e;
+                       });
+      if (!cls || !addMask(m, *cls))
+        return {};
+      return x;
+    }
+    return {};
+  }
+
+  if (auto add = dyn_cast<tosa::AddOp>(op)) {
+    for (int side = 0; side < 2; ++side) {
+      Value x = add->getOperand(side), bias = add->getOperand(1 - side);
+      if (x.getType() != type || x == bias)
+        continue;
+      std::optional<MaskClass> cls =
+          classifyMask(bias, getBroadcastMap(bias, result), Value(), nullptr,
+                       rank, sq, sk, additiveMaskEffect);
+      if (cls) {
+        if (!addMask(m, *cls))
+          return {};
+        return x;
+      }
+      auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+      if (m.attnMask || !biasType || !biasType.hasStaticShape() ||
+          biasType.getRank() != rank ||
+          (!isa<BlockArgument>(bias) && !bias.getDefiningOp<tosa::ConstOp>()))
+        continue;
+      if (biasType.getDimSize(rank - 2) != sq ||
+          biasType.getDimSize(rank - 1) != sk)
+        continue;
+      m.attnMask = bias;
+      m.scoreLeading.assign(type.getShape().begin(), type.getShape().end() - 2);
+      return x;
+    }
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Pattern
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct FuseTosaAttention : OpRewritePattern<tosa::MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tosa::MatMulOp pv,
+                                PatternRewriter &rewriter) const override {
+    if (!isPlainMatmul(pv))
+      return rewriter.notifyMatchFailure(pv, "not a float matmul, zp 0");
+    AttentionMatch m;
+    m.root = pv.getResult();
+    SmallVector<Operation *> rootOps;
+    while (m.root.hasOneUse()) {
+      Operation *user = *m.root.getUsers().begin();
+      if (getLeadingReshapeSource(user) != m.root)
+        break;
+      rootOps.push_back(user);
+      m.root = user->getResult(0);
+    }
+    m.chain.append(rootOps.rbegin(), rootOps.rend());
+    m.chain.push_back(pv);
+
+    Value p = skipLeadingReshapes(pv.getA(), m.chain);
+    auto [inner, guardReader] = matchMaskedRowGuard(p, m.chain);
+    SmallVector<Operation *> extraUsers;
+    if (inner) {
+      p = inner;
+      extraUsers.push_back(guardReader);
+    }
+    Value s = matchSoftmax(p, m.chain, extraUsers);
+    if (!s)
+      return rewriter.notifyMatchFailure(pv, "no softmax over the last axis");
+
+    tosa::MatMulOp qk;
+    bool first = true;
+    while (true) {
+      if (!first && !s.hasOneUse())
+        return rewriter.notifyMatchFailure(pv, "scores have other uses");
+      first = false;
+      Operation *def = s.getDefiningOp();
+      if (!def)
+        return rewriter.notifyMatchFailure(pv, "scores not from a matmul");
+      if ((qk = dyn_cast<tosa::MatMulOp>(def)))
+        break;
+      m.chain.push_back(def);
+      if (Value src = getLeadingReshapeSource(def)) {
+        s = src;
+        continue;
+      }
+      if (auto scale = matchConstantScale(def)) {
+        m.scale *= scale->second;
+        s = scale->first;
+        continue;
+      }
+      if (Value in = matchMaskOp(def, m)) {
+        s = in;
+        continue;
+      }
+      return rewriter.notifyMatchFailure(pv, "unrecognised op on the scores");
+    }
+    if (!isPlainMatmul(qk))
+      return rewriter.notifyMatchFailure(pv, "Q·Kᵀ is not a plain matmul");
+    m.chain.push_back(qk);
+
+    PeeledOperand q = peelOperand(qk.getA(), m.chain);
+    PeeledOperand k = peelOperand(qk.getB(), m.chain);
+    PeeledOperand v = peelOperand(pv.getB(), m.chain);
+    if (q.swapped || q.group != 1 || !k.swapped || v.swapped || v.scale != 1.0)
+      return rewriter.notifyMatchFailure(pv, "Q, K, V layouts do not match");
+    m.query = q.base;
+    m.key = k.base;
+    m.value = v.base;
+    m.keyGroup = k.group;
+    m.valueGroup = v.group;
+    m.scale *= q.scale * k.scale;
+    return buildFusedAttention(rewriter, m);
+  }
+};
+} // namespace
+
+void fuse::populateFuseTosaAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseTosaAttention>(patterns.getContext());
+}

@@ -1,0 +1,81 @@
+//===- FuseAttentionUnfused.cpp - fuse the attn dialect's unfused steps ---===//
+//
+// `attn.weighted_sum(attn.softmax(attn.mask(attn.scores(q, k))), v)` (the
+// mask step optional) computes exactly what one `attn.sdpa` computes (see
+// AttnUnfusedOps.td), so the chain becomes that op with every operand and
+// attribute carried over.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuseAttention.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::fuse;
+
+namespace {
+struct FuseUnfusedAttention : OpRewritePattern<WeightedSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(WeightedSumOp sum,
+                                PatternRewriter &rewriter) const override {
+    auto softmax = sum.getProbs().getDefiningOp<SoftmaxOp>();
+    if (!softmax || !softmax.getResult().hasOneUse())
+      return rewriter.notifyMatchFailure(sum, "probs are not a lone softmax");
+    Value scores = softmax.getInput();
+    if (!scores.hasOneUse())
+      return rewriter.notifyMatchFailure(sum, "scores have other uses");
+    AttentionMatch m;
+    m.chain = {sum, softmax};
+    auto maskOp = scores.getDefiningOp<MaskOp>();
+    if (maskOp) {
+      scores = maskOp.getScores();
+      if (!scores.hasOneUse())
+        return rewriter.notifyMatchFailure(sum, "scores have other uses");
+      m.chain.push_back(maskOp);
+      m.bias = maskOp.getBias();
+      m.attnMask = maskOp.getAttnMask();
+      m.alibiSlopes = maskOp.getAlibiSlopes();
+      m.kvLens = maskOp.getKvLens();
+      if (MaskAttr mask = maskOp.getMaskAttr(); mask && !mask.isFull())
+        m.mask = mask;
+    }
+    auto scoresOp = scores.getDefiningOp<ScoresOp>();
+    if (!scoresOp)
+      return rewriter.notifyMatchFailure(sum, "no attn.scores");
+    if (scoresOp.getLayout() != sum.getLayout())
+      return rewriter.notifyMatchFailure(sum, "layouts differ");
+    m.chain.push_back(scoresOp);
+
+    // attn.sdpa computes in the element type of Q, K and V.
+    Type elem = getElementTypeOrSelf(scoresOp.getQuery().getType());
+    if (getElementTypeOrSelf(scoresOp.getKey().getType()) != elem ||
+        getElementTypeOrSelf(sum.getValue().getType()) != elem)
+      return rewriter.notifyMatchFailure(sum, "mixed element types");
+
+    m.query = scoresOp.getQuery();
+    m.key = scoresOp.getKey();
+    m.value = sum.getValue();
+    m.scale = scoresOp.getEffectiveScale();
+    if (std::optional<APFloat> cap = scoresOp.getSoftcap())
+      m.softcap = cap->convertToDouble();
+    m.layout = sum.getLayout();
+    m.root = sum.getResult();
+    m.inLayout = true;
+    if (Value lse = softmax.getLse(); lse && !lse.use_empty()) {
+      // The softmax's log-sum-exp is `[B, Hq, Sq]`; keep to bhsd, where it
+      // is unambiguously the one attn.sdpa returns.
+      if (m.layout != Layout::BHSD)
+        return rewriter.notifyMatchFailure(sum, "lse with bshd layout");
+      m.lseRoot = lse;
+    }
+    return buildFusedAttention(rewriter, m);
+  }
+};
+} // namespace
+
+void fuse::populateFuseUnfusedAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseUnfusedAttention>(patterns.getContext());
+}
