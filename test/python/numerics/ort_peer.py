@@ -410,9 +410,12 @@ def peer_outputs(c, inputs):
 
 
 def peer_tolerance(label, dtype):
-    """Max abs error vs fp64 relative to the output scale (ORT measured on
-    this machine: fp32 <= 1e-6, fp16 <= 4e-3)."""
+    """Max abs error vs fp64 relative to the output scale, before the
+    score-magnitude term of harness.out_tolerance. ORT's fp16 kernels form
+    Q Kᵀ and P in fp16 (errors ~ 2^-11 |s|): measured <= 3.8e-3 for
+    Attention and <= 4.3e-4 for GroupQueryAttention over 1500 configs; its
+    fp32 kernels <= 4e-6 (docs/testing/numerics.md)."""
     if dtype == "f16" and "f32 kernel" not in label and \
             label != "MultiHeadAttention":
-        return 5e-3
+        return 1e-2
     return 2e-5

@@ -86,14 +86,20 @@ def _one_sequence(q, k, v, scale, softcap, bias, amask, slopes, kv_len,
     out = np.where(any_vis[..., None], out, 0.0)
     with np.errstate(divide="ignore"):
         lse = np.where(any_vis, m_safe + np.log(l_safe), -np.inf)
-    return out, lse
+    max_logit = float(np.abs(np.where(vis, s, 0.0)).max(initial=0.0))
+    return out, lse, max_logit
 
 
 def sdpa_reference(q, k, v, *, layout="bhsd", scale=None, softcap=None,
                    bias=None, attn_mask=None, alibi_slopes=None, kv_lens=None,
                    cu_seqlens_q=None, cu_seqlens_k=None, causal=False,
-                   align="top_left", window_left=-1, window_right=-1):
+                   align="top_left", window_left=-1, window_right=-1,
+                   info=None):
     """Returns (out, lse) in float64, out in the layout of `q`.
+
+    When `info` is a dict, info["max_logit"] receives max |s| over the
+    visible (query, key) pairs: the magnitude that bounds rounding errors of
+    the scores.
 
     Dense: q [B, Hq, Sq, Dqk] (bhsd) or [B, Sq, Hq, Dqk] (bshd); lse
     [B, Hq, Sq]. Varlen (cu_seqlens): q [Tq, Hq, Dqk]; lse [Tq, Hq].
@@ -112,6 +118,7 @@ def sdpa_reference(q, k, v, *, layout="bhsd", scale=None, softcap=None,
         cq = np.asarray(cu_seqlens_q, dtype=np.int64)
         ck = np.asarray(cu_seqlens_k, dtype=np.int64)
         tq, hq, _ = q.shape
+        max_logit = 0.0
         out = np.zeros((tq, hq, v.shape[-1]))
         lse = np.full((tq, hq), -np.inf)
         for b in range(len(cq) - 1):
@@ -120,10 +127,14 @@ def sdpa_reference(q, k, v, *, layout="bhsd", scale=None, softcap=None,
             vs = v[ck[b]:ck[b + 1]].transpose(1, 0, 2)
             if qs.shape[1] == 0:
                 continue
-            o, l = _one_sequence(qs, ks, vs, scale, softcap, None, None,
-                                 slopes, None, ks.shape[1], **common)
+            o, l, ml = _one_sequence(qs, ks, vs, scale, softcap, None,
+                                     None, slopes, None, ks.shape[1],
+                                     **common)
+            max_logit = max(max_logit, ml)
             out[cq[b]:cq[b + 1]] = o.transpose(1, 0, 2)
             lse[cq[b]:cq[b + 1]] = l.T
+        if info is not None:
+            info["max_logit"] = max_logit
         return out, lse
 
     if layout == "bshd":
@@ -139,14 +150,18 @@ def sdpa_reference(q, k, v, *, layout="bhsd", scale=None, softcap=None,
         attn_mask = np.broadcast_to(am, score_shape)
     out = np.zeros((bsz, hq, sq, v.shape[-1]))
     lse = np.zeros((bsz, hq, sq))
+    max_logit = 0.0
     for b in range(bsz):
         kv_len = None if kv_lens is None else int(kv_lens[b])
         sk_diag = sk if kv_len is None else kv_len
-        o, l = _one_sequence(q[b], k[b], v[b], scale, softcap,
-                             None if bias is None else bias[b],
-                             None if attn_mask is None else attn_mask[b],
-                             slopes, kv_len, sk_diag, **common)
+        o, l, ml = _one_sequence(q[b], k[b], v[b], scale, softcap,
+                                 None if bias is None else bias[b],
+                                 None if attn_mask is None else attn_mask[b],
+                                 slopes, kv_len, sk_diag, **common)
         out[b], lse[b] = o, l
+        max_logit = max(max_logit, ml)
     if layout == "bshd":
         out = out.transpose(0, 2, 1, 3)
+    if info is not None:
+        info["max_logit"] = max_logit
     return out, lse

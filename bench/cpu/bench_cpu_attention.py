@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""CPU benchmark of attn.sdpa: compile time and run time vs ONNX Runtime.
+
+Not a test: prints figures.
+
+  1. Compile time of the full CPU pipeline per function: wall time of
+     `attn-opt FILE --attn-lower-to-cpu` (median of --compile-repeat runs)
+     and the passes that take the most time according to `-mlir-timing`.
+  2. Run time of the compiled attention: `attn-runner --repeat=N` (median
+     call time, JIT compilation excluded) with the reference lowering and
+     with flash tiling, against ONNX Runtime's CPU `Attention` (opset 23,
+     fp32) on the same shapes, as a table with the ratio ours / ORT.
+
+usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--ort-threads=T]
+                              [--quick] [--shapes=B,H,Sq,Sk,D;...]
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "test", "python", "numerics"))
+
+import configs as cfgs  # noqa: E402
+
+FLASH = ("builtin.module(attn-flash-tile{{tile-q={tq} tile-kv={tk}}},"
+         "attn-lower-to-cpu)")
+
+DEFAULT_SHAPES = [  # (B, H, Sq, Sk, D, causal)
+    (1, 8, 128, 128, 64, False),
+    (1, 8, 128, 128, 64, True),
+    (1, 8, 512, 512, 64, False),
+    (1, 8, 1, 2048, 64, False),
+]
+
+
+def sdpa_mlir(b, h, sq, sk, d, causal, dtype="f32"):
+    c = cfgs.Config(seed=0, dtype=dtype, B=b, Hq=h, Hkv=h, Sq=sq, Sk=sk,
+                    Dqk=d, Dv=d, causal=causal,
+                    align="bottom_right" if sq != sk else "top_left")
+    return cfgs.to_mlir(c, cfgs.make_inputs(c)), c
+
+
+def compile_functions():
+    """A few functions of increasing feature count for compile timing."""
+    fns = {}
+    fns["sdpa f32 1x8x128x64"] = sdpa_mlir(1, 8, 128, 128, 64, False)[0]
+    fns["sdpa f16 causal+lse"] = cfgs.to_mlir(
+        *(lambda c: (c, cfgs.make_inputs(c)))(cfgs.Config(
+            seed=0, dtype="f16", B=1, Hq=8, Hkv=2, Sq=128, Sk=128, Dqk=64,
+            Dv=64, causal=True, lse=True)))
+    c = cfgs.config_for_seed(-10)  # every feature at once
+    fns["sdpa all features"] = cfgs.to_mlir(c, cfgs.make_inputs(c))
+    c = cfgs.config_for_seed(-11)
+    fns["sdpa varlen"] = cfgs.to_mlir(c, cfgs.make_inputs(c))
+    return fns
+
+
+def run(cmd, timeout=600):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p, time.perf_counter() - t0
+
+
+def parse_timing(text, top=5):
+    """[(seconds, pass)] of the costliest entries of -mlir-timing's list."""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"\s*([0-9.]+)\s+\(\s*[0-9.]+%\)\s+(.*\S)\s*$", line)
+        if m and m.group(2) not in ("Total", "Rest"):
+            rows.append((float(m.group(1)), m.group(2)))
+    rows.sort(reverse=True)
+    total = re.search(r"\s*([0-9.]+)\s+\(100.0%\)\s+Total", text)
+    return rows[:top], float(total.group(1)) if total else None
+
+
+def bench_compile(opt, repeat, tmp):
+    print("== Compile time: attn-opt --attn-lower-to-cpu")
+    for name, text in compile_functions().items():
+        path = os.path.join(tmp, "compile.mlir")
+        with open(path, "w") as f:
+            f.write(text)
+        walls = []
+        for _ in range(repeat):
+            p, dt = run([opt, path, "--attn-lower-to-cpu", "-o", os.devnull])
+            if p.returncode != 0:
+                print(f"  {name}: attn-opt failed: "
+                      f"{p.stderr.strip().splitlines()[-1:]}")
+                break
+            walls.append(dt)
+        if not walls:
+            continue
+        p, _ = run([opt, path, "--attn-lower-to-cpu", "-o", os.devnull,
+                    "-mlir-timing", "-mlir-timing-display=list"])
+        rows, total = parse_timing(p.stderr)
+        print(f"  {name:24s} wall {statistics.median(walls) * 1e3:7.1f} ms"
+              f" (median of {len(walls)}); passes total "
+              f"{(total or 0) * 1e3:.1f} ms; top: " +
+              ", ".join(f"{pname} {sec * 1e3:.1f}" for sec, pname in rows))
+
+
+def ours_ms(runner, path, pipeline, repeat):
+    cmd = [runner, path, "--entry=sdpa", "--random-seed=1",
+           f"--repeat={repeat}"]
+    if pipeline:
+        cmd.append(f"--pipeline={pipeline}")
+    p, wall = run(cmd)
+    m = re.search(r"time: median ([0-9.]+) ms", p.stdout)
+    if p.returncode != 0 or not m:
+        err = (p.stderr or p.stdout).strip().splitlines()[-1:]
+        return None, wall, err
+    return float(m.group(1)), wall, None
+
+
+def ort_ms(b, h, sq, sk, d, causal, repeat, threads):
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+    ort.set_default_logger_severity(3)
+    elt = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+    attrs = {"is_causal": 1} if causal and sq == sk else {}
+    node = helper.make_node("Attention", ["Q", "K", "V"], ["Y"], **attrs)
+    g = helper.make_graph(
+        [node], "bench",
+        [vi("Q", elt, [b, h, sq, d]), vi("K", elt, [b, h, sk, d]),
+         vi("V", elt, [b, h, sk, d])], [vi("Y", elt, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 23)],
+                          ir_version=10)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    s = ort.InferenceSession(m.SerializeToString(), so,
+                             providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {"Q": rng.standard_normal((b, h, sq, d), np.float32),
+             "K": rng.standard_normal((b, h, sk, d), np.float32),
+             "V": rng.standard_normal((b, h, sk, d), np.float32)}
+    s.run(None, feeds)  # warm-up
+    times = []
+    for _ in range(max(repeat, 3)):
+        t0 = time.perf_counter()
+        s.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def bench_run(runner, shapes, repeat, threads, tmp):
+    print(f"\n== Run time (f32, median ms per call; ours: attn-runner "
+          f"--repeat={repeat}, single-threaded JIT; ORT: opset-23 Attention, "
+          f"{threads} thread(s))")
+    hdr = (f"  {'B':>2} {'H':>3} {'Sq':>5} {'Sk':>5} {'D':>4} {'causal':>6} "
+           f"{'ref ms':>10} {'flash ms':>10} {'ORT ms':>9} "
+           f"{'ref/ORT':>8} {'flash/ORT':>9}")
+    print(hdr)
+    for (b, h, sq, sk, d, causal) in shapes:
+        text, _ = sdpa_mlir(b, h, sq, sk, d, causal)
+        path = os.path.join(tmp, f"run_{b}_{h}_{sq}_{sk}_{d}.mlir")
+        with open(path, "w") as f:
+            f.write(text)
+        ref, _, err1 = ours_ms(runner, path, None, repeat)
+        flash, _, err2 = ours_ms(runner, path,
+                                 FLASH.format(tq=min(64, sq), tk=64), repeat)
+        o = ort_ms(b, h, sq, sk, d, causal, repeat, threads)
+
+        def cell(x):
+            return f"{x:10.3f}" if x is not None else f"{'failed':>10}"
+
+        def ratio(x):
+            return f"{x / o:8.1f}x" if x is not None else f"{'-':>8} "
+        print(f"  {b:>2} {h:>3} {sq:>5} {sk:>5} {d:>4} {str(causal):>6} "
+              f"{cell(ref)} {cell(flash)} {o:9.3f} {ratio(ref)}"
+              f"{ratio(flash):>10}")
+        for e in (err1, err2):
+            if e:
+                print(f"      error: {e}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    p.add_argument("--build", default=os.path.join(ROOT, "build"),
+                   help="build directory with bin/attn-opt, bin/attn-runner")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--compile-repeat", type=int, default=3)
+    p.add_argument("--ort-threads", type=int, default=1)
+    p.add_argument("--quick", action="store_true",
+                   help="only the first and the decode shape")
+    p.add_argument("--shapes", default=None,
+                   help="B,H,Sq,Sk,D[,causal];... instead of the defaults")
+    a = p.parse_args()
+    opt = os.path.join(a.build, "bin", "attn-opt")
+    runner = os.path.join(a.build, "bin", "attn-runner")
+    for tool in (opt, runner):
+        if not os.path.exists(tool):
+            sys.exit(f"bench_cpu_attention: {tool} not found (--build=DIR)")
+    shapes = DEFAULT_SHAPES
+    if a.shapes:
+        shapes = []
+        for s in a.shapes.split(";"):
+            f = [int(x) for x in s.split(",")]
+            shapes.append(tuple(f[:5]) + (bool(f[5]) if len(f) > 5 else
+                                          False,))
+    elif a.quick:
+        shapes = [DEFAULT_SHAPES[0], DEFAULT_SHAPES[-1]]
+    print(f"CPU: {os.cpu_count()} logical cores; build: {a.build}")
+    with tempfile.TemporaryDirectory(prefix="attn-bench-") as tmp:
+        bench_compile(opt, a.compile_repeat, tmp)
+        bench_run(runner, shapes, a.repeat, a.ort_threads, tmp)
+
+
+if __name__ == "__main__":
+    main()
