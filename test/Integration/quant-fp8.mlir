@@ -86,5 +86,20 @@ func.func @main() {
       : tensor<256xf8E5M2>, tensor<1xf32> -> tensor<256xf32>
   %u5 = tensor.cast %d5 : tensor<256xf32> to tensor<*xf32>
   call @printMemrefF32(%u5) : (tensor<*xf32>) -> ()
+  // f64 input: encoded from the f64 bit pattern (ml_dtypes converts f64
+  // directly; -inf saturates like -448). The last three are e4m3 subnormals
+  // (a tie to even zero, 6 and 7 units of 2^-9).
+  %x64 = arith.constant dense<[0.1, -0.1, 460.0, 0.0029296875, 0x7FF8000000000000, 0xFFF0000000000000, 1.0e-300, 0.0009765625, 0.01171875, 0.013671875]> : tensor<10xf64>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %q64 = attn.quantize %x64, %one {quant = #attn.quant<fp8_e4m3, per_tensor>}
+      : tensor<10xf64>, tensor<f32> -> tensor<10xf8E4M3FN>
+  %q64p = tensor.pad %q64 low[0] high[19] {
+  ^bb0(%i: index):
+    %z = arith.constant 0.0 : f8E4M3FN
+    tensor.yield %z : f8E4M3FN
+  } : tensor<10xf8E4M3FN> to tensor<29xf8E4M3FN>
+  // CHECK: data =
+  // CHECK-NEXT: [29, 157, 126, 2, 127, 254, 0, 0, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+  call @print_e4m3_codes(%q64p) : (tensor<29xf8E4M3FN>) -> ()
   return
 }
