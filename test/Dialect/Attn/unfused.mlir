@@ -61,3 +61,39 @@ func.func @dynamic(%q: tensor<?x4x?x32xbf16>, %k: tensor<?x4x?x32xbf16>,
   %p, %l = attn.softmax %x : tensor<?xf64> -> tensor<?xf64>, tensor<f32>
   return %s, %p, %l : tensor<?x4x?x?xbf16>, tensor<?xf64>, tensor<f32>
 }
+
+// Canonicalization (third RUN line).
+// RUN: attn-opt %s -canonicalize | FileCheck %s --check-prefix=CANON
+
+// An attn.mask that adds and hides nothing folds to its input; neutral
+// constant operands and a full mask attribute are dropped; operands that
+// change the scores stay.
+// CANON-LABEL: func.func @canon_mask
+// CANON-SAME: (%[[S:.*]]: tensor<1x4x3x5xf32>, %[[B:.*]]: tensor<1x4x3x5xf32>, %[[L:.*]]: tensor<1xi32>, %[[A:.*]]: tensor<4xf32>)
+// CANON: %[[M0:.*]] = attn.mask %[[S]] bias(%[[B]] : tensor<1x4x3x5xf32>) kv_lens(%[[L]] : tensor<1xi32>) : tensor<1x4x3x5xf32>
+// CANON: %[[M1:.*]] = attn.mask %[[S]] alibi(%[[A]] : tensor<4xf32>) {mask = #attn.mask<align = bottom_right>} : tensor<1x4x3x5xf32>
+// CANON: %[[M2:.*]] = attn.mask %[[S]] {mask = #attn.mask<causal = true>} : tensor<1x4x3x5xf32>
+// CANON: return %[[S]], %[[S]], %[[M0]], %[[M1]], %[[M2]]
+func.func @canon_mask(%s: tensor<1x4x3x5xf32>, %b: tensor<1x4x3x5xf32>,
+                      %l: tensor<1xi32>, %a: tensor<4xf32>)
+    -> (tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>,
+        tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>) {
+  %true = arith.constant dense<true> : tensor<1x1x3x5xi1>
+  %zero = arith.constant dense<0.0> : tensor<1x4x3x5xf32>
+  %zs = arith.constant dense<0.0> : tensor<4xf32>
+  // Identity: no operands, no mask.
+  %0 = attn.mask %s : tensor<1x4x3x5xf32>
+  // Identity once the neutral operands and the full mask are dropped.
+  %1 = attn.mask %s bias(%zero : tensor<1x4x3x5xf32>) attn_mask(%true : tensor<1x1x3x5xi1>)
+      alibi(%zs : tensor<4xf32>) {mask = #attn.mask<align = bottom_right>} : tensor<1x4x3x5xf32>
+  // Key lengths and a real bias stay; the full mask goes.
+  %2 = attn.mask %s bias(%b : tensor<1x4x3x5xf32>) kv_lens(%l : tensor<1xi32>)
+      {mask = #attn.mask<window_left = -1>} : tensor<1x4x3x5xf32>
+  // With ALiBi the bottom-right alignment places the diagonal: kept.
+  %3 = attn.mask %s alibi(%a : tensor<4xf32>) {mask = #attn.mask<align = bottom_right>}
+      : tensor<1x4x3x5xf32>
+  // A mask that hides keys stays.
+  %4 = attn.mask %s {mask = #attn.mask<causal = true>} : tensor<1x4x3x5xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>,
+      tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>, tensor<1x4x3x5xf32>
+}
