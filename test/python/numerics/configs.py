@@ -181,6 +181,8 @@ def make_config(seed, work_cap=DEFAULT_WORK_CAP):
         c.window_left = int(rng.integers(0, max(sk, 1) + 1))
     if rng.random() < 0.12:
         c.window_right = int(rng.integers(0, max(sk, 1) + 1))
+        if c.causal:
+            c.window_right = 0  # #attn.mask: window_right <= 0 when causal
     if c.has_mask_attr:
         c.align = "bottom_right" if rng.random() < 0.5 else "top_left"
     if rng.random() < 0.5:
