@@ -383,7 +383,7 @@ void addWrapper(ModuleOp module, func::FuncOp entry) {
 /// Whether every op below the module is in the LLVM dialect.
 Operation *findNonLLVMOp(ModuleOp module) {
   Operation *found = nullptr;
-  module.getBody()->walk([&](Operation *op) {
+  module.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "llvm")
       return WalkResult::advance();
     found = op;
