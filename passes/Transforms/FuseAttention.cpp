@@ -66,10 +66,16 @@ static Value reshapeLeading(OpBuilder &b, Location loc, Value x,
   Value flat = x;
   int64_t total = product(type.getShape().drop_back(2));
   if (rank == 2) {
-    flat = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get({1, m, n}, elem), x,
-        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
-  } else if (rank > 3) {
+    // All target leading dims are 1: one expand_shape.
+    int64_t k = leading.size();
+    ReassociationIndices first;
+    for (int64_t i = 0; i <= k; ++i)
+      first.push_back(i);
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(target, elem), x,
+        ArrayRef<ReassociationIndices>{first, {k + 1}});
+  }
+  if (rank > 3) {
     ReassociationIndices lead;
     for (int64_t i = 0; i < rank - 2; ++i)
       lead.push_back(i);

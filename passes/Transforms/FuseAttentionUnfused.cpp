@@ -54,6 +54,8 @@ struct FuseUnfusedAttention : OpRewritePattern<WeightedSumOp> {
     if (getElementTypeOrSelf(scoresOp.getKey().getType()) != elem ||
         getElementTypeOrSelf(sum.getValue().getType()) != elem)
       return rewriter.notifyMatchFailure(sum, "mixed element types");
+    if (m.bias && getElementTypeOrSelf(m.bias.getType()) != elem)
+      return rewriter.notifyMatchFailure(sum, "bias type differs from Q's");
 
     m.query = scoresOp.getQuery();
     m.key = scoresOp.getKey();
