@@ -2,6 +2,7 @@
 
 #include "attn/Conversion/Pipelines.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
@@ -43,7 +44,12 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
 
 void attn::buildAttnToCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
-  (void)options;
+  if (options.flash) {
+    FlashTilePassOptions flashOptions;
+    flashOptions.tileQ = options.tileQ;
+    flashOptions.tileKV = options.tileKV;
+    pm.addPass(createFlashTilePass(flashOptions));
+  }
   pm.addPass(createConvertAttnToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   buildLinalgToLLVMPipeline(pm);

@@ -21,6 +21,11 @@ namespace attn {
 /// probabilities-times-values matmul into one `attn.sdpa`.
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 
+/// Pattern of `attn-flash-tile`: rewrites a supported `attn.sdpa` into
+/// loops over query and key/value tiles with online softmax.
+void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
+                               int64_t tileKV);
+
 } // namespace attn
 } // namespace mlir
 

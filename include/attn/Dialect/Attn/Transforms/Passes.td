@@ -52,4 +52,79 @@ def FuseAttentionPass : Pass<"attn-fuse-attention"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// FlashTilePass
+//===----------------------------------------------------------------------===//
+
+def FlashTilePass : Pass<"attn-flash-tile"> {
+  let summary = "tile attn.sdpa into the FlashAttention online-softmax form";
+  let description = [{
+    Rewrites each `attn.sdpa` into loops on tensors: an `scf.for` nest over
+    batch, query heads and query tiles, and inner `scf.for` loops over
+    key/value tiles that carry the running row maximum `m`, the running row
+    sum `l` and the f32 accumulator `O`:
+
+      S     = (scale * log2(e)) * Q_tile K_tileᵀ     (+ softcap/bias/ALiBi)
+      m_new = max(m, rowmax(S))
+      p     = exp2(S - m_new),  alpha = exp2(m - m_new)
+      l     = alpha * l + rowsum(p),  O = alpha * O + p V_tile
+
+    and finally `O / l` (rows with `l = 0` give zeros) and, when requested,
+    `lse = (m + log2(l)) * ln(2)`.
+
+    Causal and sliding-window masks are classified per query tile at compile
+    time (static lengths) or at run time (`kv_lens`, dynamic lengths): key
+    tiles that no query of the tile sees are skipped by the loop bounds,
+    fully visible tiles run in a loop without mask code and only the
+    partially visible tiles at either end evaluate the mask.
+
+    Varlen (`cu_seqlens`) ops, f64 ops, and ops whose bias or attn_mask has
+    dynamic dimensions are left unchanged for `convert-attn-to-linalg`.
+  }];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
+           "Number of query rows per tile">,
+    Option<"tileKV", "tile-kv", "int64_t", /*default=*/"64",
+           "Number of keys per tile">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// SplitKVPass
+//===----------------------------------------------------------------------===//
+
+def SplitKVPass : Pass<"attn-split-kv"> {
+  let summary = "split decode-shaped attn.sdpa along the keys (split-KV)";
+  let description = [{
+    Rewrites an `attn.sdpa` with few queries (`Sq <= max-query-len`) and many
+    keys into `N` `attn.sdpa` ops over disjoint key chunks, each returning
+    its log-sum-exp, and one `attn.combine` that merges them
+    (FlashDecoding). Bias and attn_mask columns are sliced per chunk, key
+    lengths become `clamp(kv_lens - c * chunk, 0, chunk)`, and the mask
+    attribute of each chunk is rewritten so that it keeps the original
+    diagonal (a chunk nobody sees is dropped, a fully visible one loses its
+    mask).
+
+    Left unchanged: `Sq > max-query-len`, fewer than two chunks, dynamic
+    sequence lengths, varlen ops, and masks or ALiBi distances a chunk
+    cannot express with `#attn.mask` (e.g. a causal mask together with
+    `kv_lens`).
+  }];
+  let options = [
+    Option<"numSplits", "num-splits", "int64_t", /*default=*/"0",
+           "Number of key chunks (0: one per 512 keys)">,
+    Option<"maxQueryLen", "max-query-len", "int64_t", /*default=*/"8",
+           "Largest number of queries an op may have to be split">
+  ];
+  let dependentDialects = ["::mlir::attn::AttnDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES

@@ -1,0 +1,730 @@
+//===- FlashTile.cpp - the attn-flash-tile pass ---------------------------===//
+//
+// Rewrites `attn.sdpa` into the FlashAttention form on tensors: loops over
+// batch, query heads and query tiles, and loops over key/value tiles that
+// carry the online-softmax state (row max m, row sum l, f32 accumulator O).
+// Scores live in the log2 domain: log2(e) is folded into the scale (after the
+// tanh when a softcap is set) so that the exponentials are `math.exp2`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockClassification.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Dialect/Attn/Utils/ShapeUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_FLASHTILEPASS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// `index` domain of the block classification: emits arith ops.
+struct IndexDomain {
+  using Value = ::mlir::Value;
+  OpBuilder &b;
+  Location loc;
+  Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value floorDiv(Value x, int64_t d) {
+    return arith::FloorDivSIOp::create(b, loc, x, cst(d));
+  }
+  Value selectGE(Value x, Value y, Value t, Value f) {
+    Value c = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, x, y);
+    return arith::SelectOp::create(b, loc, c, t, f);
+  }
+};
+
+/// A size that is a constant value becomes an attribute, so that the types
+/// built from sizes agree with the ops built from them.
+OpFoldResult foldSize(OpFoldResult size) {
+  if (auto v = dyn_cast<Value>(size))
+    return getAsOpFoldResult(v);
+  return size;
+}
+
+/// Why an op is left to the reference lowering, or empty when it is tiled.
+StringRef getUnsupportedReason(SdpaOp op) {
+  if (op.isVarlen())
+    return "varlen";
+  Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
+  if (!elt.isF16() && !elt.isBF16() && !elt.isF32())
+    return "element type";
+  for (Value v : {op.getBias(), op.getAttnMask()})
+    if (v && !cast<RankedTensorType>(v.getType()).hasStaticShape())
+      return "dynamic bias or attn_mask";
+  return {};
+}
+
+/// Emits the tiled form of one `attn.sdpa`.
+class FlashTiler {
+public:
+  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV)
+      : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV) {}
+
+  /// Returns the replacement values of the op's results.
+  SmallVector<Value> emit();
+
+private:
+  // Constants and small helpers.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value size(Value tensor, int64_t dim) {
+    return getValueOrCreateConstantIndexOp(
+        b, loc, tensor::getMixedSize(b, loc, tensor, dim));
+  }
+  /// `min(tile, total - start)` as a static size when every tile is full.
+  OpFoldResult tileSize(Value start, int64_t tile, Value total, bool allFull) {
+    if (allFull)
+      return b.getIndexAttr(tile);
+    Value rest = arith::SubIOp::create(b, loc, total, start);
+    return arith::MinSIOp::create(b, loc, idx(tile), rest).getResult();
+  }
+  Value empty(ArrayRef<OpFoldResult> sizes, Type elt) {
+    return tensor::EmptyOp::create(b, loc, sizes, elt);
+  }
+  Value filled(ArrayRef<OpFoldResult> sizes, double v) {
+    Value init = empty(sizes, b.getF32Type());
+    return linalg::FillOp::create(b, loc, ValueRange{f32(v)}, ValueRange{init})
+        .getResult(0);
+  }
+  static RankedTensorType tileType(ArrayRef<OpFoldResult> sizes, Type elt) {
+    SmallVector<int64_t> shape;
+    for (OpFoldResult s : sizes)
+      shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
+    return RankedTensorType::get(shape, elt);
+  }
+  /// Offsets/sizes of the `[rows, dim]` tile of a heads tensor at
+  /// (batch, head, row0), in the op's layout.
+  void headsSlice(Value batch, Value head, Value row0, OpFoldResult rows,
+                  OpFoldResult dim, SmallVectorImpl<OpFoldResult> &offsets,
+                  SmallVectorImpl<OpFoldResult> &sizes) {
+    OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+    if (bshd) {
+      offsets.assign({batch, row0, head, zero});
+      sizes.assign({one, rows, one, dim});
+    } else {
+      offsets.assign({batch, head, row0, zero});
+      sizes.assign({one, one, rows, dim});
+    }
+  }
+  Value extractHeadsTile(Value src, Value batch, Value head, Value row0,
+                         OpFoldResult rows, OpFoldResult dim) {
+    SmallVector<OpFoldResult> offsets, sizes;
+    headsSlice(batch, head, row0, rows, dim, offsets, sizes);
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto type = tileType(
+        {rows, dim}, cast<RankedTensorType>(src.getType()).getElementType());
+    return tensor::ExtractSliceOp::create(b, loc, type, src, offsets, sizes,
+                                          strides);
+  }
+  /// The `[rows or 1, cols or 1]` tile of a score-shaped operand (bias,
+  /// attn_mask), keeping its size-1 (broadcast) dimensions.
+  Value extractScoreTile(Value src, Value batch, Value head, Value row0,
+                         OpFoldResult rows, Value col0, OpFoldResult cols) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(src.getType()).getShape();
+    OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+    auto pick = [&](int d, OpFoldResult off, OpFoldResult sz,
+                    SmallVectorImpl<OpFoldResult> &offsets,
+                    SmallVectorImpl<OpFoldResult> &sizes) {
+      bool broadcast = shape[d] == 1;
+      offsets.push_back(broadcast ? zero : off);
+      sizes.push_back(broadcast ? one : sz);
+    };
+    SmallVector<OpFoldResult> offsets, sizes;
+    pick(0, batch, one, offsets, sizes);
+    pick(1, head, one, offsets, sizes);
+    pick(2, row0, rows, offsets, sizes);
+    pick(3, col0, cols, offsets, sizes);
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto type =
+        tileType({sizes[2], sizes[3]},
+                 cast<RankedTensorType>(src.getType()).getElementType());
+    return tensor::ExtractSliceOp::create(b, loc, type, src, offsets, sizes,
+                                          strides);
+  }
+  /// Indexing map of a score-shaped tile inside a (rows, cols) generic.
+  AffineMap scoreTileMap(Value src) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(src.getType()).getShape();
+    MLIRContext *ctx = b.getContext();
+    AffineExpr r = shape[2] == 1 ? getAffineConstantExpr(0, ctx)
+                                 : getAffineDimExpr(0, ctx);
+    AffineExpr c = shape[3] == 1 ? getAffineConstantExpr(0, ctx)
+                                 : getAffineDimExpr(1, ctx);
+    return AffineMap::get(2, 0, {r, c}, ctx);
+  }
+  Value toF32(Value v) {
+    Type t = v.getType();
+    if (t.isF32())
+      return v;
+    if (t.getIntOrFloatBitWidth() < 32)
+      return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return arith::TruncFOp::create(b, loc, b.getF32Type(), v);
+  }
+  /// `m == -inf ? 0 : m`: the exponent shift of a row that saw no key yet.
+  static Value safeMax(OpBuilder &nb, Location l, Value m) {
+    Value ninf = arith::ConstantOp::create(
+        nb, l, nb.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+    Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0));
+    Value isInf =
+        arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, m, ninf);
+    return arith::SelectOp::create(nb, l, isInf, zero, m);
+  }
+
+  /// One key/value tile step of the online softmax; returns {m, l, O}.
+  SmallVector<Value> emitKVStep(Value kvTile, ValueRange state, bool masked);
+  /// The loop over key tiles `[begin, end)`.
+  SmallVector<Value> emitKVLoop(Value begin, Value end, ValueRange state,
+                                bool masked);
+
+  SdpaOp op;
+  OpBuilder &b;
+  Location loc;
+  int64_t tileQ, tileKV;
+  bool bshd = false;
+  MaskShape maskShape;
+  double scale = 1.0;
+  /// The multiplier of Q·Kᵀ: scale * log2(e), or scale / softcap with a
+  /// softcap; a constant unless the default scale needs a dynamic head dim.
+  Value scoreMul;
+  std::optional<double> softcap;
+  Type elt;
+  // Static facts.
+  int64_t sqStatic = ShapedType::kDynamic, skStatic = ShapedType::kDynamic;
+  // Values in scope of the current query tile.
+  Value sq, sk, skEff, diagOffset, batchIv, headIv, kvHead, q0, qTile, slope2;
+  OpFoldResult rows, dqk, dv;
+};
+
+SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
+                                          bool masked) {
+  MLIRContext *ctx = b.getContext();
+  Type f32Type = b.getF32Type();
+  Value m = state[0], l = state[1], acc = state[2];
+  bool skDivisible = !op.getKvLens() && !ShapedType::isDynamic(skStatic) &&
+                     skStatic % tileKV == 0;
+  Value k0 = arith::MulIOp::create(b, loc, kvTile, idx(tileKV));
+  OpFoldResult cols = tileSize(k0, tileKV, skEff, skDivisible);
+  Value kTile = extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk);
+  Value vTile = extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv);
+
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx);
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+  AffineMap rowOf2 = AffineMap::get(2, 0, {d0}, ctx);
+
+  // S = Q_tile K_tileᵀ, accumulated in f32.
+  Value scores = filled({rows, cols}, 0.0);
+  scores = linalg::GenericOp::create(
+               b, loc, TypeRange{scores.getType()}, ValueRange{qTile, kTile},
+               ValueRange{scores},
+               ArrayRef<AffineMap>{AffineMap::get(3, 0, {d0, d2}, ctx),
+                                   AffineMap::get(3, 0, {d1, d2}, ctx),
+                                   AffineMap::get(3, 0, {d0, d1}, ctx)},
+               ArrayRef<utils::IteratorType>{par, par, red},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value q = args[0], k = args[1];
+                 if (!q.getType().isF32()) {
+                   q = arith::ExtFOp::create(nb, l, nb.getF32Type(), q);
+                   k = arith::ExtFOp::create(nb, l, nb.getF32Type(), k);
+                 }
+                 Value prod = arith::MulFOp::create(nb, l, q, k);
+                 Value sum = arith::AddFOp::create(nb, l, args[2], prod);
+                 linalg::YieldOp::create(nb, l, sum);
+               })
+               .getResult(0);
+
+  // Scores in the log2 domain: scale (and softcap), bias, ALiBi, masks.
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  Value bias = op.getBias(), attnMask = op.getAttnMask();
+  if (bias) {
+    ins.push_back(extractScoreTile(bias, batchIv, headIv, q0, rows, k0, cols));
+    maps.push_back(scoreTileMap(bias));
+  }
+  if (attnMask) {
+    ins.push_back(
+        extractScoreTile(attnMask, batchIv, headIv, q0, rows, k0, cols));
+    maps.push_back(scoreTileMap(attnMask));
+  }
+  maps.push_back(id2);
+  bool needPositions = masked || slope2;
+  scores =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{scores.getType()}, ins, ValueRange{scores}, maps,
+          ArrayRef<utils::IteratorType>{par, par},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            auto cst = [&](double v) -> Value {
+              return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+            };
+            Value s = args.back();
+            if (softcap) {
+              // log2(e) * cap * tanh(scale / cap * s).
+              s = arith::MulFOp::create(nb, l, scoreMul, s);
+              s = math::TanhOp::create(nb, l, s);
+              s = arith::MulFOp::create(nb, l, cst(*softcap * kLog2E), s);
+            } else {
+              s = arith::MulFOp::create(nb, l, scoreMul, s);
+            }
+            unsigned next = 0;
+            if (bias) {
+              Value bv = toF32(args[next++]);
+              bv = arith::MulFOp::create(nb, l, cst(kLog2E), bv);
+              s = arith::AddFOp::create(nb, l, s, bv);
+            }
+            Value ninf = cst(-std::numeric_limits<double>::infinity());
+            if (attnMask) {
+              Value mv = args[next++];
+              if (mv.getType().isInteger(1)) {
+                s = arith::SelectOp::create(nb, l, mv, s, ninf);
+              } else {
+                mv = arith::MulFOp::create(nb, l, cst(kLog2E), toF32(mv));
+                s = arith::AddFOp::create(nb, l, s, mv);
+              }
+            }
+            if (!needPositions) {
+              linalg::YieldOp::create(nb, l, s);
+              return;
+            }
+            // Query row i, key column j and the diagonal d(i).
+            Value i = arith::AddIOp::create(nb, l, q0,
+                                            linalg::IndexOp::create(nb, l, 0));
+            Value j = arith::AddIOp::create(nb, l, k0,
+                                            linalg::IndexOp::create(nb, l, 1));
+            Value d = arith::AddIOp::create(nb, l, i, diagOffset);
+            if (slope2) {
+              Value dist = arith::SubIOp::create(nb, l, j, d);
+              dist = arith::IndexCastOp::create(nb, l, nb.getI64Type(), dist);
+              dist = arith::SIToFPOp::create(nb, l, nb.getF32Type(), dist);
+              dist = arith::MulFOp::create(nb, l, slope2, dist);
+              s = arith::AddFOp::create(nb, l, s, dist);
+            }
+            if (masked) {
+              auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+                return arith::CmpIOp::create(nb, l, p, x, y).getResult();
+              };
+              auto cidx = [&](int64_t v) -> Value {
+                return arith::ConstantIndexOp::create(nb, l, v);
+              };
+              Value visible;
+              auto conj = [&](Value c) {
+                visible =
+                    visible ? arith::AndIOp::create(nb, l, visible, c) : c;
+              };
+              if (maskShape.causal)
+                conj(cmp(arith::CmpIPredicate::sle, j, d));
+              if (maskShape.windowLeft >= 0)
+                conj(cmp(arith::CmpIPredicate::sge, j,
+                         arith::SubIOp::create(nb, l, d,
+                                               cidx(maskShape.windowLeft))));
+              if (maskShape.windowRight >= 0)
+                conj(cmp(arith::CmpIPredicate::sle, j,
+                         arith::AddIOp::create(nb, l, d,
+                                               cidx(maskShape.windowRight))));
+              if (visible)
+                s = arith::SelectOp::create(nb, l, visible, s, ninf);
+            }
+            linalg::YieldOp::create(nb, l, s);
+          })
+          .getResult(0);
+
+  // m_new = max(m, rowmax(S)) and alpha = exp2(m - m_new), with m_new = -inf
+  // read as 0. m_new overwrites m in place so that the loop carries it in
+  // the same buffer.
+  Value rowMax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{m.getType()}, ValueRange{scores},
+          ValueRange{filled({rows}, -std::numeric_limits<double>::infinity())},
+          ArrayRef<AffineMap>{id2, rowOf2},
+          ArrayRef<utils::IteratorType>{par, red},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{arith::MaximumFOp::create(nb, l, args[0], args[1])
+                               .getResult()});
+          })
+          .getResults()[0];
+  auto update = linalg::GenericOp::create(
+      b, loc, TypeRange{m.getType(), m.getType()}, ValueRange{rowMax},
+      ValueRange{m, empty({rows}, f32Type)}, ArrayRef<AffineMap>{id1, id1, id1},
+      ArrayRef<utils::IteratorType>{par},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value mNew = arith::MaximumFOp::create(nb, l, args[1], args[0]);
+        Value diff =
+            arith::SubFOp::create(nb, l, args[1], safeMax(nb, l, mNew));
+        linalg::YieldOp::create(
+            nb, l, ValueRange{mNew, math::Exp2Op::create(nb, l, diff)});
+      });
+  Value mNew = update.getResult(0), alpha = update.getResult(1);
+  // p = exp2(S - m_new), in place of S.
+  Value probs =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{scores.getType()}, ValueRange{mNew},
+          ValueRange{scores}, ArrayRef<AffineMap>{rowOf2, id2},
+          ArrayRef<utils::IteratorType>{par, par},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value diff =
+                arith::SubFOp::create(nb, l, args[1], safeMax(nb, l, args[0]));
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{math::Exp2Op::create(nb, l, diff).getResult()});
+          })
+          .getResult(0);
+  // l = alpha * l + rowsum(p).
+  Value lScaled =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{l.getType()}, ValueRange{alpha}, ValueRange{l},
+          ArrayRef<AffineMap>{id1, id1}, ArrayRef<utils::IteratorType>{par},
+          [&](OpBuilder &nb, Location lc, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, lc,
+                ValueRange{arith::MulFOp::create(nb, lc, args[0], args[1])
+                               .getResult()});
+          })
+          .getResult(0);
+  Value lNew =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{l.getType()}, ValueRange{probs},
+          ValueRange{lScaled}, ArrayRef<AffineMap>{id2, rowOf2},
+          ArrayRef<utils::IteratorType>{par, red},
+          [&](OpBuilder &nb, Location lc, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, lc,
+                ValueRange{arith::AddFOp::create(nb, lc, args[0], args[1])
+                               .getResult()});
+          })
+          .getResult(0);
+  // O = alpha * O + p V_tile.
+  Value accScaled =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{acc.getType()}, ValueRange{alpha}, ValueRange{acc},
+          ArrayRef<AffineMap>{rowOf2, id2},
+          ArrayRef<utils::IteratorType>{par, par},
+          [&](OpBuilder &nb, Location lc, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, lc,
+                ValueRange{arith::MulFOp::create(nb, lc, args[0], args[1])
+                               .getResult()});
+          })
+          .getResult(0);
+  Value accNew =
+      linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                               ValueRange{probs, vTile}, ValueRange{accScaled})
+          .getResult(0);
+  return {mNew, lNew, accNew};
+}
+
+SmallVector<Value> FlashTiler::emitKVLoop(Value begin, Value end,
+                                          ValueRange state, bool masked) {
+  auto loop = scf::ForOp::create(
+      b, loc, begin, end, idx(1), state,
+      [&](OpBuilder &, Location l, Value iv, ValueRange args) {
+        // The body builder is `b` itself, positioned in the loop body.
+        SmallVector<Value> next = emitKVStep(iv, args, masked);
+        scf::YieldOp::create(b, l, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value> FlashTiler::emit() {
+  auto qType = cast<RankedTensorType>(op.getQuery().getType());
+  auto oType = cast<RankedTensorType>(op.getResult().getType());
+  bshd = op.getLayout() == Layout::BSHD;
+  HeadsDims dims = getHeadsDims(bshd, /*varlen=*/false);
+  elt = qType.getElementType();
+  scale = op.getEffectiveScale();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    softcap = cap->convertToDouble();
+  if (op.getScale() || !qType.isDynamicDim(qType.getRank() - 1)) {
+    scoreMul = f32(softcap ? scale / *softcap : scale * kLog2E);
+  } else {
+    // Default scale 1/sqrt(head_dim) with a dynamic head dim.
+    Value d = size(op.getQuery(), qType.getRank() - 1);
+    d = arith::IndexCastOp::create(b, loc, b.getI64Type(), d);
+    d = arith::SIToFPOp::create(b, loc, b.getF32Type(), d);
+    Value inv =
+        arith::DivFOp::create(b, loc, f32(softcap ? 1.0 / *softcap : kLog2E),
+                              math::SqrtOp::create(b, loc, d));
+    scoreMul = inv;
+  }
+  MaskAttr mask = op.getEffectiveMask();
+  maskShape.causal = mask.getCausal();
+  maskShape.bottomRight = mask.getAlign() == MaskAlign::BottomRight;
+  maskShape.windowLeft = mask.getWindowLeft();
+  maskShape.windowRight = mask.getWindowRight();
+
+  Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+  Value batches = size(query, dims.batch);
+  Value qHeads = size(query, dims.heads);
+  sq = size(query, dims.seq);
+  sk = size(key, dims.seq);
+  dqk = foldSize(tensor::getMixedSize(b, loc, query, dims.dim));
+  dv = foldSize(tensor::getMixedSize(b, loc, value, dims.dim));
+  sqStatic = qType.getDimSize(dims.seq);
+  skStatic = cast<RankedTensorType>(key.getType()).getDimSize(dims.seq);
+  int64_t hq = qType.getDimSize(dims.heads);
+  int64_t hkv = cast<RankedTensorType>(key.getType()).getDimSize(dims.heads);
+  Value group =
+      (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv))
+          ? idx(hq / hkv)
+          : arith::DivSIOp::create(b, loc, qHeads, size(key, dims.heads))
+                .getResult();
+
+  // Compile-time block classes when the lengths are known; otherwise they
+  // are computed per query tile at run time.
+  bool staticLengths = !op.getKvLens() && !ShapedType::isDynamic(sqStatic) &&
+                       !ShapedType::isDynamic(skStatic);
+  Value table;
+  if (staticLengths && !maskShape.isFull()) {
+    std::vector<KVTileRanges<int64_t>> classes =
+        classify(tileQ, tileKV, sqStatic, skStatic, maskShape);
+    SmallVector<int64_t> flat;
+    for (const KVTileRanges<int64_t> &c : classes)
+      flat.append({c.visBegin, c.fullBegin, c.fullEnd, c.visEnd});
+    auto tableType = RankedTensorType::get(
+        {static_cast<int64_t>(classes.size()), 4}, b.getI64Type());
+    table = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tableType, ArrayRef<int64_t>(flat)));
+  }
+
+  // Destinations, of the op's result types (sizes the op leaves dynamic stay
+  // dynamic even where they fold to constants).
+  auto destination = [&](RankedTensorType type, ArrayRef<Value> sizes) {
+    SmallVector<Value> dynamicSizes;
+    for (auto [d, sz] : llvm::enumerate(sizes))
+      if (type.isDynamicDim(d))
+        dynamicSizes.push_back(sz);
+    return tensor::EmptyOp::create(b, loc, type, dynamicSizes).getResult();
+  };
+  SmallVector<Value> outSizes(4);
+  outSizes[dims.batch] = batches;
+  outSizes[dims.heads] = qHeads;
+  outSizes[dims.seq] = sq;
+  outSizes[dims.dim] = size(value, dims.dim);
+  SmallVector<Value> inits = {destination(oType, outSizes)};
+  bool wantLse = op.getLse() != nullptr;
+  if (wantLse)
+    inits.push_back(destination(cast<RankedTensorType>(op.getLse().getType()),
+                                {batches, qHeads, sq}));
+
+  Value numQTiles = arith::CeilDivSIOp::create(b, loc, sq, idx(tileQ));
+  bool sqDivisible = !ShapedType::isDynamic(sqStatic) && sqStatic % tileQ == 0;
+
+  auto batchLoop = scf::ForOp::create(
+      b, loc, idx(0), batches, idx(1), inits,
+      [&](OpBuilder &, Location, Value bIv, ValueRange bArgs) {
+        batchIv = bIv;
+        // Per-sequence key length and mask diagonal.
+        skEff = sk;
+        if (Value lens = op.getKvLens()) {
+          Value len = tensor::ExtractOp::create(b, loc, lens, ValueRange{bIv});
+          len = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
+          len = arith::MaxSIOp::create(b, loc, len, idx(0));
+          skEff = arith::MinSIOp::create(b, loc, len, sk);
+        }
+        diagOffset = maskShape.bottomRight
+                         ? arith::SubIOp::create(b, loc, skEff, sq).getResult()
+                         : idx(0);
+        auto headLoop = scf::ForOp::create(
+            b, loc, idx(0), qHeads, idx(1), bArgs,
+            [&](OpBuilder &, Location, Value hIv, ValueRange hArgs) {
+              headIv = hIv;
+              kvHead = arith::DivSIOp::create(b, loc, hIv, group);
+              slope2 = nullptr;
+              if (Value slopes = op.getAlibiSlopes()) {
+                Value s =
+                    tensor::ExtractOp::create(b, loc, slopes, ValueRange{hIv});
+                slope2 = arith::MulFOp::create(b, loc, s, f32(kLog2E));
+              }
+              auto qLoop = scf::ForOp::create(
+                  b, loc, idx(0), numQTiles, idx(1), hArgs,
+                  [&](OpBuilder &, Location, Value qtIv, ValueRange qArgs) {
+                    q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
+                    rows = tileSize(q0, tileQ, sq, sqDivisible);
+                    qTile =
+                        extractHeadsTile(query, batchIv, headIv, q0, rows, dqk);
+                    SmallVector<Value> state = {
+                        filled({rows},
+                               -std::numeric_limits<double>::infinity()),
+                        filled({rows}, 0.0), filled({rows, dv}, 0.0)};
+                    if (maskShape.isFull()) {
+                      Value numKVTiles = arith::CeilDivSIOp::create(
+                          b, loc, skEff, idx(tileKV));
+                      state = emitKVLoop(idx(0), numKVTiles, state,
+                                         /*masked=*/false);
+                    } else {
+                      KVTileRanges<Value> r;
+                      if (table) {
+                        auto at = [&](int64_t col) -> Value {
+                          Value v = tensor::ExtractOp::create(
+                              b, loc, table, ValueRange{qtIv, idx(col)});
+                          return arith::IndexCastOp::create(
+                              b, loc, b.getIndexType(), v);
+                        };
+                        r = {at(0), at(1), at(2), at(3)};
+                      } else {
+                        IndexDomain dom{b, loc};
+                        Value q1 = arith::AddIOp::create(
+                            b, loc, q0,
+                            getValueOrCreateConstantIndexOp(b, loc, rows));
+                        r = classifyKVTiles(dom, maskShape, tileKV, q0, q1,
+                                            skEff, diagOffset);
+                      }
+                      // Partial tiles before the fully visible ones, the
+                      // fully visible ones (no mask code), partial after.
+                      state = emitKVLoop(r.visBegin, r.fullBegin, state,
+                                         /*masked=*/true);
+                      state = emitKVLoop(r.fullBegin, r.fullEnd, state,
+                                         /*masked=*/false);
+                      state = emitKVLoop(r.fullEnd, r.visEnd, state,
+                                         /*masked=*/true);
+                    }
+                    Value m = state[0], l = state[1], acc = state[2];
+                    MLIRContext *ctx = b.getContext();
+                    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+                    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+                    AffineMap rowOf2 =
+                        AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+                    auto par = utils::IteratorType::parallel;
+                    Type outElt = oType.getElementType();
+                    // O / l, rows that saw no key give 0.
+                    Value outInit = empty({rows, dv}, outElt);
+                    Value out =
+                        linalg::GenericOp::create(
+                            b, loc, TypeRange{outInit.getType()},
+                            ValueRange{l, acc}, ValueRange{outInit},
+                            ArrayRef<AffineMap>{rowOf2, id2, id2},
+                            ArrayRef<utils::IteratorType>{par, par},
+                            [&](OpBuilder &nb, Location lc, ValueRange args) {
+                              Value zero = arith::ConstantOp::create(
+                                  nb, lc, nb.getF32FloatAttr(0.0));
+                              Value empty = arith::CmpFOp::create(
+                                  nb, lc, arith::CmpFPredicate::OEQ, args[0],
+                                  zero);
+                              Value q = arith::DivFOp::create(nb, lc, args[1],
+                                                              args[0]);
+                              q = arith::SelectOp::create(nb, lc, empty, zero,
+                                                          q);
+                              if (!outElt.isF32())
+                                q = arith::TruncFOp::create(nb, lc, outElt, q);
+                              linalg::YieldOp::create(nb, lc, q);
+                            })
+                            .getResult(0);
+                    SmallVector<OpFoldResult> offsets, sizes;
+                    headsSlice(batchIv, headIv, q0, rows, dv, offsets, sizes);
+                    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+                    SmallVector<Value> results = {tensor::InsertSliceOp::create(
+                        b, loc, out, qArgs[0], offsets, sizes, strides)};
+                    if (wantLse) {
+                      // lse = (m + log2(l)) * ln(2); -inf for empty rows.
+                      Value lseTile =
+                          linalg::GenericOp::create(
+                              b, loc, TypeRange{m.getType()}, ValueRange{m, l},
+                              ValueRange{empty({rows}, b.getF32Type())},
+                              ArrayRef<AffineMap>{id1, id1, id1},
+                              ArrayRef<utils::IteratorType>{par},
+                              [&](OpBuilder &nb, Location lc, ValueRange args) {
+                                auto cst = [&](double v) -> Value {
+                                  return arith::ConstantOp::create(
+                                      nb, lc, nb.getF32FloatAttr(v));
+                                };
+                                Value emptyRow = arith::CmpFOp::create(
+                                    nb, lc, arith::CmpFPredicate::OEQ, args[1],
+                                    cst(0.0));
+                                Value v = arith::AddFOp::create(
+                                    nb, lc, args[0],
+                                    math::Log2Op::create(nb, lc, args[1]));
+                                v = arith::MulFOp::create(nb, lc, v, cst(kLn2));
+                                v = arith::SelectOp::create(
+                                    nb, lc, emptyRow,
+                                    cst(-std::numeric_limits<
+                                        double>::infinity()),
+                                    v);
+                                linalg::YieldOp::create(nb, lc, v);
+                              })
+                              .getResult(0);
+                      OpFoldResult one = b.getIndexAttr(1);
+                      results.push_back(tensor::InsertSliceOp::create(
+                          b, loc, lseTile, qArgs[1],
+                          ArrayRef<OpFoldResult>{batchIv, headIv, q0},
+                          ArrayRef<OpFoldResult>{one, one, rows},
+                          ArrayRef<OpFoldResult>{one, one, one}));
+                    }
+                    scf::YieldOp::create(b, loc, results);
+                  });
+              scf::YieldOp::create(b, loc, qLoop.getResults());
+            });
+        scf::YieldOp::create(b, loc, headLoop.getResults());
+      });
+  return SmallVector<Value>(batchLoop.getResults());
+}
+
+/// Rewrites a supported `attn.sdpa` into its flash-tiled form.
+struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
+  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV)
+      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV) {}
+
+  LogicalResult matchAndRewrite(SdpaOp op,
+                                PatternRewriter &rewriter) const override {
+    if (tileQ <= 0 || tileKV <= 0)
+      return rewriter.notifyMatchFailure(op, "expected positive tile sizes");
+    StringRef reason = getUnsupportedReason(op);
+    if (!reason.empty())
+      return rewriter.notifyMatchFailure(op, reason);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV);
+    rewriter.replaceOp(op, tiler.emit());
+    return success();
+  }
+
+  int64_t tileQ, tileKV;
+};
+
+struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
+  using FlashTilePassBase::FlashTilePassBase;
+
+  void runOnOperation() override {
+    if (tileQ <= 0 || tileKV <= 0) {
+      getOperation()->emitError()
+          << "expected positive tile sizes, got tile-q = " << tileQ
+          << " and tile-kv = " << tileKV;
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateFlashTilePatterns(patterns, tileQ, tileKV);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+
+void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
+                                           int64_t tileQ, int64_t tileKV) {
+  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV);
+}
