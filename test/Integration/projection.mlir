@@ -116,5 +116,16 @@ func.func @main() {
   %ytf = tensor.collapse_shape %yt [[0, 1]] : tensor<6x5xf32> into tensor<30xf32>
   %ytu = tensor.cast %ytf : tensor<30xf32> to tensor<*xf32>
   call @printMemrefF32(%ytu) : (tensor<*xf32>) -> ()
+  // The same varlen query heads from a dynamic token count.
+  %xd = tensor.cast %xt : tensor<6x4xf32> to tensor<?x4xf32>
+  %dq, %dk, %dv = attn.qkv_projection %xd, %wq, %wk, %wv bias(%bq, %bk, %bv : tensor<4xf32>, tensor<2xf32>, tensor<3xf32>)
+      {num_q_heads = 2 : i64, num_kv_heads = 1 : i64}
+      : tensor<?x4xf32>, tensor<4x4xf32>, tensor<4x2xf32>, tensor<4x3xf32>
+      -> tensor<?x2x2xf32>, tensor<?x1x2xf32>, tensor<?x1x3xf32>
+  %dqs = tensor.cast %dq : tensor<?x2x2xf32> to tensor<6x2x2xf32>
+  // CHECK: data =
+  // CHECK-NEXT: [5, 2, 4, 6, -2, 1, 7, -3, -1, 2, -14, 3, 4, -1, 3, 3, -4, -3, -13, -4, -1, -6, 3, -6]
+  %dqf = tensor.collapse_shape %dqs [[0, 1, 2]] : tensor<6x2x2xf32> into tensor<24xf32>
+  call @print24(%dqf) : (tensor<24xf32>) -> ()
   return
 }

@@ -16,7 +16,8 @@
 //   an affine map (`d mod R/2` for neox, `d floordiv 2` for gptj), and its
 //   position from `positions`, `offsets[b] + s` or `s`.
 //
-// The projections need static shapes; rope handles dynamic sizes.
+// Batch, sequence and token sizes may be dynamic; the projections need
+// static weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -72,18 +74,41 @@ AffineMap identityMap(MLIRContext *ctx, unsigned rank) {
   return AffineMap::getMultiDimIdentityMap(rank, ctx);
 }
 
+/// `v` as a tensor of `type`: a tensor.cast where the static sizes differ
+/// (the verifiers let a dynamic size agree with a static one).
+Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
+  if (v.getType() == type)
+    return v;
+  return tensor::CastOp::create(b, loc, type, v);
+}
+
+/// Replaces `op` with `values`, cast to the op's result types.
+void replaceWithCasts(PatternRewriter &rewriter, Operation *op,
+                      ArrayRef<Value> values) {
+  SmallVector<Value> casted;
+  for (auto [v, result] : llvm::zip_equal(values, op->getResults()))
+    casted.push_back(castTo(rewriter, op->getLoc(), v, result.getType()));
+  rewriter.replaceOp(op, casted);
+}
+
+/// The static value of a size, or kDynamic.
+int64_t staticSize(OpFoldResult size) {
+  std::optional<int64_t> value = getConstantIntValue(size);
+  return value ? *value : ShapedType::kDynamic;
+}
+
 /// `rows [M, E] @ weight [E, N] + bias [N]` as a `[M, N]` tensor of
-/// `elementType`, accumulated in the compute type.
+/// `elementType`, accumulated in the compute type. `N` is static.
 Value projectRows(OpBuilder &b, Location loc, Value rows, Value weight,
                   Value bias, Type elementType) {
-  auto rowsType = cast<RankedTensorType>(rows.getType());
   auto wType = cast<RankedTensorType>(weight.getType());
-  int64_t m = rowsType.getDimSize(0), n = wType.getDimSize(1);
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, rows, 0),
+                                     b.getIndexAttr(wType.getDimSize(1))};
   FloatType acc = getComputeType(elementType);
   MLIRContext *ctx = b.getContext();
 
   Value zero = arith::ConstantOp::create(b, loc, acc, b.getFloatAttr(acc, 0.0));
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, n}, acc);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, acc);
   init = linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
              .getResult(0);
   Value product =
@@ -101,8 +126,7 @@ Value projectRows(OpBuilder &b, Location loc, Value rows, Value weight,
     maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx));
   }
   maps.push_back(identityMap(ctx, 2));
-  Value out =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, n}, elementType);
+  Value out = tensor::EmptyOp::create(b, loc, sizes, elementType);
   return linalg::GenericOp::create(
              b, loc, TypeRange{out.getType()}, inputs, ValueRange{out}, maps,
              {IteratorType::parallel, IteratorType::parallel},
@@ -117,42 +141,57 @@ Value projectRows(OpBuilder &b, Location loc, Value rows, Value weight,
       .getResult(0);
 }
 
-/// Collapses a static tensor with the given reassociation.
 Value collapse(OpBuilder &b, Location loc, Value src,
                ArrayRef<ReassociationIndices> reassoc) {
   return tensor::CollapseShapeOp::create(b, loc, src, reassoc);
 }
 
-/// Expands a static tensor to `shape`.
-Value expand(OpBuilder &b, Location loc, Value src, ArrayRef<int64_t> shape,
+/// Expands `src` to the (possibly dynamic) sizes `shape`. A size may have
+/// been folded to a constant (e.g. `tensor.dim` of a `tensor.cast` of a static
+/// tensor) while the dimension it splits is still dynamic in `src`; such a
+/// group keeps its first size dynamic so that the types stay consistent.
+Value expand(OpBuilder &b, Location loc, Value src,
+             ArrayRef<OpFoldResult> shape,
              ArrayRef<ReassociationIndices> reassoc) {
   auto srcType = cast<RankedTensorType>(src.getType());
-  auto type = RankedTensorType::get(shape, srcType.getElementType());
-  return tensor::ExpandShapeOp::create(b, loc, type, src, reassoc);
+  SmallVector<OpFoldResult> sizes(shape);
+  SmallVector<int64_t> staticShape = llvm::map_to_vector(sizes, staticSize);
+  for (auto [srcDim, group] : llvm::enumerate(reassoc)) {
+    if (!srcType.isDynamicDim(srcDim) || llvm::any_of(group, [&](int64_t d) {
+          return ShapedType::isDynamic(staticShape[d]);
+        }))
+      continue;
+    int64_t first = group.front();
+    sizes[first] =
+        arith::ConstantIndexOp::create(b, loc, staticShape[first]).getResult();
+    staticShape[first] = ShapedType::kDynamic;
+  }
+  auto type = RankedTensorType::get(staticShape, srcType.getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, type, src, reassoc, sizes);
 }
 
-/// Swaps dims 1 and 2 of a static rank-4 tensor (`bshd <-> bhsd`).
+/// Swaps dims 1 and 2 of a rank-4 tensor (`bshd <-> bhsd`).
 Value swapHeadsAndSeq(OpBuilder &b, Location loc, Value src) {
   auto type = cast<RankedTensorType>(src.getType());
   SmallVector<int64_t> perm = {0, 2, 1, 3};
-  SmallVector<int64_t> shape = applyPermutation(type.getShape(), perm);
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, src);
+  applyPermutationToVector(sizes, perm);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
   return linalg::TransposeOp::create(b, loc, src, init, perm).getResult()[0];
 }
 
-/// Splits rows `[M, H*D]` into the heads tensor of type `resultType`:
-/// `[T, H, D]` (rank 3), or `[B, S, H, D]` / `[B, H, S, D]` (rank 4, with
-/// `M = B*S`).
+/// Splits rows `[M, H*D]` into heads: `[T, H, D]` when `tokens` is `{T}`, or
+/// `[B, H, S, D]` (`[B, S, H, D]` for bshd) when `tokens` is `{B, S}`.
 Value rowsToHeads(OpBuilder &b, Location loc, Value rows,
-                  RankedTensorType resultType, bool bshd) {
-  ArrayRef<int64_t> shape = resultType.getShape();
-  if (resultType.getRank() == 3)
+                  ArrayRef<OpFoldResult> tokens, int64_t heads, int64_t dim,
+                  bool bshd) {
+  SmallVector<OpFoldResult> shape(tokens);
+  shape.push_back(b.getIndexAttr(heads));
+  shape.push_back(b.getIndexAttr(dim));
+  if (tokens.size() == 1)
     return expand(b, loc, rows, shape, {{0}, {1, 2}});
-  SmallVector<int64_t> bshdShape =
-      bshd ? SmallVector<int64_t>(shape)
-           : SmallVector<int64_t>{shape[0], shape[2], shape[1], shape[3]};
-  Value heads = expand(b, loc, rows, bshdShape, {{0, 1}, {2, 3}});
-  return bshd ? heads : swapHeadsAndSeq(b, loc, heads);
+  Value split = expand(b, loc, rows, shape, {{0, 1}, {2, 3}});
+  return bshd ? split : swapHeadsAndSeq(b, loc, split);
 }
 
 /// Token input `[B, S, E]` or `[T, E]` as rows `[M, E]`.
@@ -160,6 +199,13 @@ Value tokensToRows(OpBuilder &b, Location loc, Value x) {
   if (cast<RankedTensorType>(x.getType()).getRank() == 2)
     return x;
   return collapse(b, loc, x, {{0, 1}, {2}});
+}
+
+/// The sizes of the token dims of `x` (`{B, S}` or `{T}`).
+SmallVector<OpFoldResult> getTokenSizes(OpBuilder &b, Location loc, Value x) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  sizes.pop_back();
+  return sizes;
 }
 
 //===----------------------------------------------------------------------===//
@@ -170,22 +216,28 @@ struct QkvProjectionOpLowering : OpRewritePattern<QkvProjectionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QkvProjectionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
-    Location loc = op.getLoc();
-    bool bshd = op.getLayout() == Layout::BSHD;
-    Value rows = tokensToRows(rewriter, loc, op.getInput());
     SmallVector<Value> weights = {op.getWq(), op.getWk(), op.getWv()};
     SmallVector<Value> biases = {op.getBq(), op.getBk(), op.getBv()};
+    if (!hasStaticShape(weights) || !hasStaticShape(biases))
+      return rewriter.notifyMatchFailure(op, "dynamic weight shapes");
+    Location loc = op.getLoc();
+    bool bshd = op.getLayout() == Layout::BSHD;
+    SmallVector<OpFoldResult> tokens =
+        getTokenSizes(rewriter, loc, op.getInput());
+    Value rows = tokensToRows(rewriter, loc, op.getInput());
     SmallVector<Value> results;
     for (auto [w, bias, result] :
          llvm::zip_equal(weights, biases, op.getResults())) {
       auto type = cast<RankedTensorType>(result.getType());
+      int64_t heads =
+          result == op.getQuery() ? op.getNumQHeads() : op.getNumKvHeads();
+      int64_t features = cast<RankedTensorType>(w.getType()).getDimSize(1);
       Value projected =
           projectRows(rewriter, loc, rows, w, bias, type.getElementType());
-      results.push_back(rowsToHeads(rewriter, loc, projected, type, bshd));
+      results.push_back(rowsToHeads(rewriter, loc, projected, tokens, heads,
+                                    features / heads, bshd));
     }
-    rewriter.replaceOp(op, results);
+    replaceWithCasts(rewriter, op, results);
     return success();
   }
 };
@@ -194,16 +246,21 @@ struct FusedQkvProjectionOpLowering : OpRewritePattern<FusedQkvProjectionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(FusedQkvProjectionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    if (!hasStaticShape({op.getWeight(), op.getBias()}))
+      return rewriter.notifyMatchFailure(op, "dynamic weight shapes");
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getResult().getType());
+    SmallVector<OpFoldResult> shape =
+        getTokenSizes(rewriter, loc, op.getInput());
+    if (shape.size() == 1)
+      shape.insert(shape.begin(), rewriter.getIndexAttr(1));
+    shape.push_back(rewriter.getIndexAttr(type.getDimSize(2)));
     Value rows = tokensToRows(rewriter, loc, op.getInput());
     Value projected = projectRows(rewriter, loc, rows, op.getWeight(),
                                   op.getBias(), type.getElementType());
     // [B*S, N] -> [B, S, N]; varlen [T, N] -> [1, T, N].
-    rewriter.replaceOp(
-        op, expand(rewriter, loc, projected, type.getShape(), {{0, 1}, {2}}));
+    replaceWithCasts(rewriter, op,
+                     {expand(rewriter, loc, projected, shape, {{0, 1}, {2}})});
     return success();
   }
 };
@@ -212,27 +269,31 @@ struct OutputProjectionOpLowering : OpRewritePattern<OutputProjectionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(OutputProjectionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!hasStaticShape(op->getOperands()) || !hasStaticShape(op->getResults()))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    if (!hasStaticShape({op.getWeight(), op.getBias()}))
+      return rewriter.notifyMatchFailure(op, "dynamic weight shapes");
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getResult().getType());
     Value input = op.getInput();
-    Value rows;
     if (op.isVarlen()) {
-      // [T, H, Dv] -> [T, H*Dv].
-      rows = collapse(rewriter, loc, input, {{0}, {1, 2}});
-    } else {
-      // [B, H, S, Dv] -> [B, S, H, Dv] -> [B*S, H*Dv].
-      if (op.getLayout() == Layout::BHSD)
-        input = swapHeadsAndSeq(rewriter, loc, input);
-      rows = collapse(rewriter, loc, input, {{0, 1}, {2, 3}});
+      // [T, H, Dv] -> [T, H*Dv] -> [T, E].
+      Value rows = collapse(rewriter, loc, input, {{0}, {1, 2}});
+      replaceWithCasts(rewriter, op,
+                       {projectRows(rewriter, loc, rows, op.getWeight(),
+                                    op.getBias(), type.getElementType())});
+      return success();
     }
+    // [B, H, S, Dv] -> [B, S, H, Dv] -> [B*S, H*Dv] -> [B*S, E] -> [B, S, E].
+    if (op.getLayout() == Layout::BHSD)
+      input = swapHeadsAndSeq(rewriter, loc, input);
+    SmallVector<OpFoldResult> shape = {
+        tensor::getMixedSize(rewriter, loc, input, 0),
+        tensor::getMixedSize(rewriter, loc, input, 1),
+        rewriter.getIndexAttr(type.getDimSize(2))};
+    Value rows = collapse(rewriter, loc, input, {{0, 1}, {2, 3}});
     Value projected = projectRows(rewriter, loc, rows, op.getWeight(),
                                   op.getBias(), type.getElementType());
-    if (!op.isVarlen())
-      projected =
-          expand(rewriter, loc, projected, type.getShape(), {{0, 1}, {2}});
-    rewriter.replaceOp(op, projected);
+    replaceWithCasts(rewriter, op,
+                     {expand(rewriter, loc, projected, shape, {{0, 1}, {2}})});
     return success();
   }
 };
@@ -245,47 +306,47 @@ struct SplitQkvOpLowering : OpRewritePattern<SplitQkvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SplitQkvOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!hasStaticShape(op.getPacked()) || !hasStaticShape(op->getResults()))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
-    auto pType = cast<RankedTensorType>(op.getPacked().getType());
-    int64_t batch = pType.getDimSize(0), seq = pType.getDimSize(1);
+    Value packed = op.getPacked();
+    auto pType = cast<RankedTensorType>(packed.getType());
+    OpFoldResult batch = tensor::getMixedSize(rewriter, loc, packed, 0);
+    OpFoldResult seq = tensor::getMixedSize(rewriter, loc, packed, 1);
     int64_t dim = op.getHeadDim();
     bool varlen = op.isVarlen();
     bool bshd = op.getLayout() == Layout::BSHD;
 
     SmallVector<Value> results;
     int64_t offset = 0;
-    for (Value result : op.getResults()) {
-      auto type = cast<RankedTensorType>(result.getType());
-      int64_t numHeads = type.getDimSize(varlen ? 1 : (bshd ? 2 : 1));
-      int64_t width = numHeads * dim;
+    for (int64_t heads :
+         {op.getNumQHeads(), op.getNumKvHeads(), op.getNumKvHeads()}) {
+      int64_t width = heads * dim;
       SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
                                            rewriter.getIndexAttr(0),
                                            rewriter.getIndexAttr(offset)};
-      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
-                                         rewriter.getIndexAttr(seq),
+      SmallVector<OpFoldResult> sizes = {batch, seq,
                                          rewriter.getIndexAttr(width)};
       SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
       if (varlen) {
         // [1, T, N] -> rank-reduced [T, H*D] -> [T, H, D].
-        auto sliceType =
-            RankedTensorType::get({seq, width}, pType.getElementType());
+        auto sliceType = RankedTensorType::get({staticSize(seq), width},
+                                               pType.getElementType());
         Value slice = tensor::ExtractSliceOp::create(
-            rewriter, loc, sliceType, op.getPacked(), offsets, sizes, strides);
-        results.push_back(
-            expand(rewriter, loc, slice, type.getShape(), {{0}, {1, 2}}));
+            rewriter, loc, sliceType, packed, offsets, sizes, strides);
+        results.push_back(rowsToHeads(rewriter, loc, slice, {seq}, heads, dim,
+                                      /*bshd=*/false));
       } else {
         // [B, S, N] -> [B, S, H*D] -> [B, S, H, D] (-> [B, H, S, D]).
-        Value slice = tensor::ExtractSliceOp::create(
-            rewriter, loc, op.getPacked(), offsets, sizes, strides);
-        Value heads = expand(rewriter, loc, slice, {batch, seq, numHeads, dim},
+        Value slice = tensor::ExtractSliceOp::create(rewriter, loc, packed,
+                                                     offsets, sizes, strides);
+        Value split = expand(rewriter, loc, slice,
+                             {batch, seq, rewriter.getIndexAttr(heads),
+                              rewriter.getIndexAttr(dim)},
                              {{0}, {1}, {2, 3}});
-        results.push_back(bshd ? heads : swapHeadsAndSeq(rewriter, loc, heads));
+        results.push_back(bshd ? split : swapHeadsAndSeq(rewriter, loc, split));
       }
       offset += width;
     }
-    rewriter.replaceOp(op, results);
+    replaceWithCasts(rewriter, op, results);
     return success();
   }
 };
@@ -424,7 +485,7 @@ struct RopeOpLowering : OpRewritePattern<RopeOp> {
                        rewriter, loc, TypeRange{init.getType()}, inputs,
                        ValueRange{init}, maps, iterators, body)
                        .getResult(0);
-    rewriter.replaceOp(op, result);
+    replaceWithCasts(rewriter, op, {result});
     return success();
   }
 };

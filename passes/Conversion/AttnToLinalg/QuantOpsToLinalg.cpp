@@ -236,15 +236,20 @@ Value buildQuantGeneric(
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, input);
   Value init = tensor::EmptyOp::create(b, loc, sizes, resultElementType);
   SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
-             iterators,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value result =
-                   compute(nb, nloc, args[0], args[1], zp ? args[2] : Value());
-               linalg::YieldOp::create(nb, nloc, result);
-             })
-      .getResult(0);
+  Value result = linalg::GenericOp::create(
+                     b, loc, TypeRange{init.getType()}, inputs,
+                     ValueRange{init}, maps, iterators,
+                     [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                       Value result = compute(nb, nloc, args[0], args[1],
+                                              zp ? args[2] : Value());
+                       linalg::YieldOp::create(nb, nloc, result);
+                     })
+                     .getResult(0);
+  // The verifier lets a dynamic result size agree with a static input size.
+  Type resultType = op.getResult().getType();
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, loc, resultType, result);
+  return result;
 }
 
 bool isFp8(QuantScheme scheme) {

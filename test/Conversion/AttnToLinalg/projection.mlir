@@ -134,11 +134,42 @@ func.func @out_proj_varlen(%o: tensor<5x4x8xf32>, %w: tensor<32x16xf32>) -> tens
 
 // -----
 
-// Dynamic shapes are not lowered: the conversion fails on the op.
-func.func @dynamic(%x: tensor<?x8xf32>, %w: tensor<8x8xf32>) -> tensor<?x2x4xf32> {
-  // expected-error @+1 {{failed to legalize operation 'attn.qkv_projection'}}
+// Dynamic batch and sequence sizes: the expand takes them from the input and
+// the transpose is sized from the expanded tensor.
+// CHECK-LABEL: func.func @dynamic_tokens
+// CHECK-SAME: %[[X:.*]]: tensor<?x?x8xf32>
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?x8xf32>
+// CHECK-DAG: %[[S:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?x8xf32>
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: tensor.expand_shape %[[MM]] {{\[}}[0, 1], [2, 3]] output_shape [%[[B]], %[[S]], 2, 4] : tensor<?x8xf32> into tensor<?x?x2x4xf32>
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<?x?x2x4xf32>) outs(%{{.*}} : tensor<?x2x?x4xf32>)
+func.func @dynamic_tokens(%x: tensor<?x?x8xf32>, %w: tensor<8x8xf32>) -> tensor<?x2x?x4xf32> {
   %q, %k, %v = attn.qkv_projection %x, %w, %w, %w {num_q_heads = 2 : i64, num_kv_heads = 2 : i64}
-      : tensor<?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
-      -> tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>
+      : tensor<?x?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
+      -> tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+  return %q : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// A result type with a dynamic size where the lowering knows it statically
+// gets a tensor.cast.
+// CHECK-LABEL: func.func @cast_result
+// CHECK: %[[E:.*]] = tensor.expand_shape %{{.*}} output_shape [5, 2, 4] : tensor<5x8xf32> into tensor<5x2x4xf32>
+// CHECK: %[[C:.*]] = tensor.cast %[[E]] : tensor<5x2x4xf32> to tensor<?x2x4xf32>
+// CHECK: return %[[C]]
+func.func @cast_result(%x: tensor<5x8xf32>, %w: tensor<8x8xf32>) -> tensor<?x2x4xf32> {
+  %q, %k, %v = attn.qkv_projection %x, %w, %w, %w {num_q_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : tensor<5x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
+      -> tensor<?x2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
   return %q : tensor<?x2x4xf32>
+}
+
+// -----
+
+// Dynamic weights are not lowered: the conversion fails on the op.
+func.func @dynamic_weight(%x: tensor<5x2x4xf32>, %w: tensor<8x?xf32>) -> tensor<5x?xf32> {
+  // expected-error @+1 {{failed to legalize operation 'attn.output_projection'}}
+  %y = attn.output_projection %x, %w : tensor<5x2x4xf32>, tensor<8x?xf32> -> tensor<5x?xf32>
+  return %y : tensor<5x?xf32>
 }
