@@ -299,11 +299,13 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
               bv = arith::MulFOp::create(nb, l, cst(kLog2E), bv);
               s = arith::AddFOp::create(nb, l, s, bv);
             }
-            Value ninf = cst(-std::numeric_limits<double>::infinity());
+            auto ninf = [&] {
+              return cst(-std::numeric_limits<double>::infinity());
+            };
             if (attnMask) {
               Value mv = args[next++];
               if (mv.getType().isInteger(1)) {
-                s = arith::SelectOp::create(nb, l, mv, s, ninf);
+                s = arith::SelectOp::create(nb, l, mv, s, ninf());
               } else {
                 mv = arith::MulFOp::create(nb, l, cst(kLog2E), toF32(mv));
                 s = arith::AddFOp::create(nb, l, s, mv);
@@ -349,7 +351,7 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                          arith::AddIOp::create(nb, l, d,
                                                cidx(maskShape.windowRight))));
               if (visible)
-                s = arith::SelectOp::create(nb, l, visible, s, ninf);
+                s = arith::SelectOp::create(nb, l, visible, s, ninf());
             }
             linalg::YieldOp::create(nb, l, s);
           })
@@ -712,8 +714,9 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
   void runOnOperation() override {
     if (tileQ <= 0 || tileKV <= 0) {
       getOperation()->emitError()
-          << "expected positive tile sizes, got tile-q = " << tileQ
-          << " and tile-kv = " << tileKV;
+          << "expected positive tile sizes, got tile-q = "
+          << static_cast<int64_t>(tileQ)
+          << " and tile-kv = " << static_cast<int64_t>(tileKV);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

@@ -268,7 +268,8 @@ struct SplitKVPass : attn::impl::SplitKVPassBase<SplitKVPass> {
     if (numSplits < 0 || maxQueryLen < 0) {
       getOperation()->emitError()
           << "expected num-splits >= 0 and max-query-len >= 0, got "
-          << numSplits << " and " << maxQueryLen;
+          << static_cast<int64_t>(numSplits) << " and "
+          << static_cast<int64_t>(maxQueryLen);
       return signalPassFailure();
     }
     // Collect first: the chunk ops are decode-shaped too and must not be
