@@ -366,8 +366,9 @@ fuse::matchConstantScale(Operation *op) {
           cArg.getArgNumber() < generic.getNumDpsInputs())
         cst = getConstantScalar(
             generic.getDpsInputOperand(cArg.getArgNumber())->get());
-    } else if (!c.getDefiningOp() || c.getDefiningOp()->getBlock() != &body ||
-               isa<arith::ConstantOp>(c.getDefiningOp())) {
+    } else {
+      // A captured constant, or one computed in the body (torch-mlir
+      // truncates an f64 constant there).
       cst = getConstantScalar(c);
     }
     if (!cst)
