@@ -1,14 +1,400 @@
-//===- CacheOpsToLinalg.cpp - lower cache attn ops to linalg ------------===//
+//===- CacheOpsToLinalg.cpp - lower paged KV-cache attn ops to linalg -----===//
+//
+// attn.kv_cache_append becomes an scf.for nest of tensor.insert_slice ops
+// (one [Hkv, D] slice per token). attn.paged_attention gathers the cached
+// keys and values through the block table into dense tensors (a
+// linalg.generic whose body reads the pools with tensor.extract, then
+// attn.dequantize for quantized pools) and emits the unfused chain
+// attn.scores, attn.mask, attn.softmax, attn.weighted_sum. The unfused (and,
+// for quantized pools, the quant) patterns lower those: they must be in the
+// same pattern set.
+//
+//===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
 using namespace mlir::attn;
 
+using utils::IteratorType;
+
+namespace {
+/// Dimension roles of a cache pool.
+struct PoolDims {
+  int blocks = 0;
+  int slots = 1;
+  int heads = 2;
+  int dim = 3;
+};
+} // namespace
+
+static PoolDims getPoolDims(CacheLayout layout) {
+  if (layout == CacheLayout::HND)
+    return PoolDims{0, 2, 1, 3};
+  return PoolDims{};
+}
+
+static Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Reads the i32 element `t[indices]` as an index.
+static Value extractIndex(OpBuilder &b, Location loc, Value t,
+                          ValueRange indices) {
+  Value v = tensor::ExtractOp::create(b, loc, t, indices);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+static Value andI1(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::AndIOp::create(b, loc, x, y);
+}
+
+static Value cmpIndex(OpBuilder &b, Location loc, arith::CmpIPredicate pred,
+                      Value x, Value y) {
+  return arith::CmpIOp::create(b, loc, pred, x, y);
+}
+
+/// Whether pool block id `blk` is in [0, numBlocks).
+static Value isValidBlock(OpBuilder &b, Location loc, Value blk,
+                          Value numBlocks) {
+  return andI1(
+      b, loc,
+      cmpIndex(b, loc, arith::CmpIPredicate::sge, blk, indexConst(b, loc, 0)),
+      cmpIndex(b, loc, arith::CmpIPredicate::slt, blk, numBlocks));
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// KVCacheAppendOp
+//===----------------------------------------------------------------------===//
+
+/// for b in [0, B), t in [0, S_new):
+///   p = cache_lens[b] + t, n = p / block_size
+///   if t < new_lens[b] && 0 <= p && n < max_blocks:
+///     blk = block_table[b, n]
+///     if 0 <= blk < num_blocks:
+///       pool[blk, p % block_size, :, :] = new[b, t, :, :]   (nhd)
+///       pool[blk, :, p % block_size, :] = new[b, t, :, :]   (hnd)
+struct KVCacheAppendOpLowering : OpRewritePattern<KVCacheAppendOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(KVCacheAppendOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PoolDims dims = getPoolDims(op.getCacheLayout());
+    auto kcType = cast<RankedTensorType>(op.getKCache().getType());
+    int64_t blockSize = kcType.getDimSize(dims.slots);
+    Value kNew = op.getKNew(), vNew = op.getVNew();
+    Value table = op.getBlockTable(), lens = op.getCacheLens();
+    Value newLens = op.getNewLens();
+
+    auto dimOf = [&](Value v, int64_t d) {
+      return getValueOrCreateConstantIndexOp(
+          rewriter, loc, tensor::getMixedSize(rewriter, loc, v, d));
+    };
+    Value zero = indexConst(rewriter, loc, 0);
+    Value one = indexConst(rewriter, loc, 1);
+    Value bs = indexConst(rewriter, loc, blockSize);
+    Value batch = dimOf(kNew, 0), numNew = dimOf(kNew, 1);
+    Value maxBlocks = dimOf(table, 1);
+    Value numBlocks = dimOf(op.getKCache(), dims.blocks);
+
+    // Copies token (b, t) of `src` ([B, S_new, H, D]) into slot `slot` of
+    // block `blk` of `pool`.
+    auto writeToken = [&](OpBuilder &b, Location l, Value src, Value pool,
+                          Value bi, Value t, Value blk, Value slot) {
+      auto srcType = cast<RankedTensorType>(src.getType());
+      auto sliceType =
+          RankedTensorType::get({srcType.getDimSize(2), srcType.getDimSize(3)},
+                                srcType.getElementType());
+      OpFoldResult oneAttr = b.getIndexAttr(1);
+      OpFoldResult zeroAttr = b.getIndexAttr(0);
+      OpFoldResult h = tensor::getMixedSize(b, l, src, 2);
+      OpFoldResult d = tensor::getMixedSize(b, l, src, 3);
+      SmallVector<OpFoldResult> unit(4, oneAttr);
+      Value slice = tensor::ExtractSliceOp::create(
+          b, l, sliceType, src,
+          SmallVector<OpFoldResult>{bi, t, zeroAttr, zeroAttr},
+          SmallVector<OpFoldResult>{oneAttr, oneAttr, h, d}, unit);
+      SmallVector<OpFoldResult> offsets(4, zeroAttr), sizes(4, oneAttr);
+      offsets[dims.blocks] = blk;
+      offsets[dims.slots] = slot;
+      sizes[dims.heads] = h;
+      sizes[dims.dim] = d;
+      return tensor::InsertSliceOp::create(b, l, slice, pool, offsets, sizes,
+                                           unit)
+          .getResult();
+    };
+
+    auto batchLoop = scf::ForOp::create(
+        rewriter, loc, zero, batch, one,
+        ValueRange{op.getKCache(), op.getVCache()},
+        [&](OpBuilder &b, Location l, Value bi, ValueRange pools) {
+          Value base = extractIndex(b, l, lens, bi);
+          Value limit = newLens ? extractIndex(b, l, newLens, bi) : numNew;
+          auto tokenLoop = scf::ForOp::create(
+              b, l, zero, numNew, one, pools,
+              [&](OpBuilder &tb, Location tl, Value t, ValueRange cur) {
+                Value pos = arith::AddIOp::create(tb, tl, base, t);
+                Value n = arith::DivSIOp::create(tb, tl, pos, bs);
+                Value slot = arith::RemSIOp::create(tb, tl, pos, bs);
+                Value inTable = andI1(
+                    tb, tl,
+                    andI1(
+                        tb, tl,
+                        cmpIndex(tb, tl, arith::CmpIPredicate::slt, t, limit),
+                        cmpIndex(tb, tl, arith::CmpIPredicate::sge, pos, zero)),
+                    cmpIndex(tb, tl, arith::CmpIPredicate::slt, n, maxBlocks));
+                auto ifInTable = scf::IfOp::create(
+                    tb, tl, inTable,
+                    [&](OpBuilder &ib, Location il) {
+                      Value blk =
+                          extractIndex(ib, il, table, ValueRange{bi, n});
+                      auto ifValid = scf::IfOp::create(
+                          ib, il, isValidBlock(ib, il, blk, numBlocks),
+                          [&](OpBuilder &wb, Location wl) {
+                            Value k = writeToken(wb, wl, kNew, cur[0], bi, t,
+                                                 blk, slot);
+                            Value v = writeToken(wb, wl, vNew, cur[1], bi, t,
+                                                 blk, slot);
+                            scf::YieldOp::create(wb, wl, ValueRange{k, v});
+                          },
+                          [&](OpBuilder &wb, Location wl) {
+                            scf::YieldOp::create(wb, wl, cur);
+                          });
+                      scf::YieldOp::create(ib, il, ifValid.getResults());
+                    },
+                    [&](OpBuilder &ib, Location il) {
+                      scf::YieldOp::create(ib, il, cur);
+                    });
+                scf::YieldOp::create(tb, tl, ifInTable.getResults());
+              });
+          scf::YieldOp::create(b, l, tokenLoop.getResults());
+        });
+    rewriter.replaceOp(op, batchLoop.getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// PagedAttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Gathers a pool-shaped tensor (a pool `[N, bs, Hkv, D]` / `[N, Hkv, bs,
+/// D]`, or a per-token scale or zero point, the same without `D`) into a
+/// dense `[B, Hkv, L(, D)]` tensor, `L = max_blocks * block_size`:
+///   dense[b, h, j(, d)] = present(b, j) ? src[blk, j % bs, h(, d)] : 0
+/// with blk = block_table[b, j / bs] and present(b, j) = j < ctx[b] and blk
+/// a valid block id. Elements are copied unchanged (quantized codes too).
+static Value gatherPool(OpBuilder &b, Location loc, PagedAttentionOp op,
+                        Value src) {
+  PoolDims dims = getPoolDims(op.getCacheLayout());
+  auto poolType = cast<RankedTensorType>(op.getKCache().getType());
+  auto srcType = cast<RankedTensorType>(src.getType());
+  Type elt = srcType.getElementType();
+  bool hasDim = srcType.getRank() == 4;
+  int64_t blockSize = poolType.getDimSize(dims.slots);
+  Value table = op.getBlockTable(), ctxLens = op.getContextLens();
+
+  auto dimOf = [&](Value v, int64_t d) {
+    return getValueOrCreateConstantIndexOp(b, loc,
+                                           tensor::getMixedSize(b, loc, v, d));
+  };
+  Value numBlocks = dimOf(op.getKCache(), dims.blocks);
+  int64_t maxBlocks = cast<RankedTensorType>(table.getType()).getDimSize(1);
+  OpFoldResult denseLen =
+      ShapedType::isDynamic(maxBlocks)
+          ? OpFoldResult(arith::MulIOp::create(b, loc, dimOf(table, 1),
+                                               indexConst(b, loc, blockSize))
+                             .getResult())
+          : OpFoldResult(b.getIndexAttr(maxBlocks * blockSize));
+  SmallVector<OpFoldResult> sizes = {
+      tensor::getMixedSize(b, loc, op.getQuery(), 0),
+      tensor::getMixedSize(b, loc, op.getKCache(), dims.heads), denseLen};
+  if (hasDim)
+    sizes.push_back(tensor::getMixedSize(b, loc, src, dims.dim));
+  int64_t rank = sizes.size();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, elt);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+
+  // The zero of `elt`; FP8 zeros are made from their (all-zero) bit pattern.
+  auto zeroOf = [&](OpBuilder &zb, Location zl) -> Value {
+    if (auto intType = dyn_cast<IntegerType>(elt))
+      return arith::ConstantIntOp::create(zb, zl, intType, 0);
+    if (isa<Float8E4M3FNType, Float8E5M2Type>(elt))
+      return arith::BitcastOp::create(
+          zb, zl, elt, arith::ConstantIntOp::create(zb, zl, zb.getI8Type(), 0));
+    return arith::ConstantOp::create(zb, zl, elt, zb.getFloatAttr(elt, 0.0));
+  };
+
+  auto body = [&](OpBuilder &gb, Location l, ValueRange) {
+    Value bi = linalg::IndexOp::create(gb, l, 0);
+    Value h = linalg::IndexOp::create(gb, l, 1);
+    Value j = linalg::IndexOp::create(gb, l, 2);
+    // linalg.index must sit directly in the generic body.
+    Value d = hasDim ? linalg::IndexOp::create(gb, l, 3) : Value();
+    Value bs = indexConst(gb, l, blockSize);
+    Value n = arith::DivUIOp::create(gb, l, j, bs);
+    Value slot = arith::RemUIOp::create(gb, l, j, bs);
+    Value len = extractIndex(gb, l, ctxLens, bi);
+    Value inContext = cmpIndex(gb, l, arith::CmpIPredicate::slt, j, len);
+    // Only read the table (and the pool) where the indices are in range.
+    auto ifInContext = scf::IfOp::create(
+        gb, l, inContext,
+        [&](OpBuilder &ib, Location il) {
+          Value blk = extractIndex(ib, il, table, ValueRange{bi, n});
+          auto ifValid = scf::IfOp::create(
+              ib, il, isValidBlock(ib, il, blk, numBlocks),
+              [&](OpBuilder &rb, Location rl) {
+                SmallVector<Value> idx(4);
+                idx[dims.blocks] = blk;
+                idx[dims.slots] = slot;
+                idx[dims.heads] = h;
+                if (hasDim)
+                  idx[dims.dim] = d;
+                else
+                  idx.pop_back();
+                scf::YieldOp::create(
+                    rb, rl, Value(tensor::ExtractOp::create(rb, rl, src, idx)));
+              },
+              [&](OpBuilder &rb, Location rl) {
+                scf::YieldOp::create(rb, rl, zeroOf(rb, rl));
+              });
+          scf::YieldOp::create(ib, il, ifValid.getResults());
+        },
+        [&](OpBuilder &ib, Location il) {
+          scf::YieldOp::create(ib, il, zeroOf(ib, il));
+        });
+    linalg::YieldOp::create(gb, l, ifInContext.getResults());
+  };
+  return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{}, init,
+                                   {id}, iters, body)
+      .getResult(0);
+}
+
+/// The dense float keys or values of `pool`: gathered, then dequantized with
+/// attn.dequantize when the pools are quantized (per-token scales and zero
+/// points are gathered the same way; per-head ones apply to dense dim 1).
+static Value gatherDequantized(OpBuilder &b, Location loc, PagedAttentionOp op,
+                               Value pool, Value scale, Value zeroPoint,
+                               Type elt) {
+  Value dense = gatherPool(b, loc, op, pool);
+  QuantAttr quant = op.getKvQuantAttr();
+  if (!quant)
+    return dense;
+  bool perToken = quant.getGranularity() == QuantGranularity::PerToken;
+  if (perToken) {
+    scale = gatherPool(b, loc, op, scale);
+    if (zeroPoint)
+      zeroPoint = gatherPool(b, loc, op, zeroPoint);
+  }
+  int64_t axis = quant.getGranularity() == QuantGranularity::PerHead ? 1 : -1;
+  QuantAttr denseQuant = QuantAttr::get(b.getContext(), quant.getScheme(),
+                                        quant.getGranularity(), axis);
+  auto denseType = cast<RankedTensorType>(dense.getType());
+  return DequantizeOp::create(b, loc, denseType.clone(elt), dense, scale,
+                              zeroPoint, denseQuant);
+}
+
+/// `[B, 1, 1, L]` i1: whether dense key j of sequence b has a cached token
+/// (j < ctx[b] and a valid block id).
+static Value buildPresence(OpBuilder &b, Location loc, PagedAttentionOp op,
+                           Value denseK) {
+  PoolDims dims = getPoolDims(op.getCacheLayout());
+  auto poolType = cast<RankedTensorType>(op.getKCache().getType());
+  int64_t blockSize = poolType.getDimSize(dims.slots);
+  Value table = op.getBlockTable(), ctxLens = op.getContextLens();
+  Value numBlocks = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, op.getKCache(), dims.blocks));
+  OpFoldResult oneAttr = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, denseK, 0),
+                                     oneAttr, oneAttr,
+                                     tensor::getMixedSize(b, loc, denseK, 2)};
+  Value init = tensor::EmptyOp::create(b, loc, sizes, b.getI1Type());
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  SmallVector<IteratorType> iters(4, IteratorType::parallel);
+  auto body = [&](OpBuilder &gb, Location l, ValueRange) {
+    Value bi = linalg::IndexOp::create(gb, l, 0);
+    Value j = linalg::IndexOp::create(gb, l, 3);
+    Value n = arith::DivUIOp::create(gb, l, j, indexConst(gb, l, blockSize));
+    Value len = extractIndex(gb, l, ctxLens, bi);
+    Value inContext = cmpIndex(gb, l, arith::CmpIPredicate::slt, j, len);
+    auto ifInContext = scf::IfOp::create(
+        gb, l, inContext,
+        [&](OpBuilder &ib, Location il) {
+          Value blk = extractIndex(ib, il, table, ValueRange{bi, n});
+          scf::YieldOp::create(ib, il, isValidBlock(ib, il, blk, numBlocks));
+        },
+        [&](OpBuilder &ib, Location il) {
+          scf::YieldOp::create(
+              ib, il, Value(arith::ConstantIntOp::create(ib, il, 0, 1)));
+        });
+    linalg::YieldOp::create(gb, l, ifInContext.getResults());
+  };
+  return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{}, init,
+                                   {id}, iters, body)
+      .getResult(0);
+}
+
+/// gather K, V (-> attn.dequantize) -> attn.scores -> attn.mask (kv_lens =
+/// context_lens, bottom-right mask, presence) -> attn.softmax ->
+/// attn.weighted_sum.
+struct PagedAttentionOpLowering : OpRewritePattern<PagedAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PagedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    Type elt = qType.getElementType();
+    Type scoreElt = elt.isF64() ? elt : rewriter.getF32Type();
+
+    Value denseK = gatherDequantized(rewriter, loc, op, op.getKCache(),
+                                     op.getKScale(), op.getKZeroPoint(), elt);
+    Value denseV = gatherDequantized(rewriter, loc, op, op.getVCache(),
+                                     op.getVScale(), op.getVZeroPoint(), elt);
+    Value present = buildPresence(rewriter, loc, op, denseK);
+
+    auto kType = cast<RankedTensorType>(denseK.getType());
+    auto sType =
+        RankedTensorType::get({qType.getDimSize(0), qType.getDimSize(1),
+                               qType.getDimSize(2), kType.getDimSize(2)},
+                              scoreElt);
+    Value scores = ScoresOp::create(rewriter, loc, sType, op.getQuery(), denseK,
+                                    op.getScaleAttr(), op.getSoftcapAttr(),
+                                    LayoutAttr::get(ctx, Layout::BHSD));
+    MaskAttr mask = op.getMaskAttr();
+    MaskAttr bottomRight =
+        mask ? MaskAttr::get(ctx, mask.getCausal(), MaskAlign::BottomRight,
+                             mask.getWindowLeft(), mask.getWindowRight())
+             : MaskAttr::get(ctx, false, MaskAlign::BottomRight, -1, -1);
+    Value masked =
+        MaskOp::create(rewriter, loc, sType, scores, Value(), present, Value(),
+                       op.getContextLens(), bottomRight);
+    Value probs =
+        SoftmaxOp::create(rewriter, loc, sType, Type(), masked).getResult();
+    Value out =
+        WeightedSumOp::create(rewriter, loc, op.getResult().getType(), probs,
+                              denseV, LayoutAttr::get(ctx, Layout::BHSD));
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+} // namespace
+
 void mlir::attn::populateCacheOpsToLinalgPatterns(RewritePatternSet &patterns) {
-  // Patterns of this op family are added here as its ops gain lowerings.
-  (void)patterns;
+  patterns.add<KVCacheAppendOpLowering, PagedAttentionOpLowering>(
+      patterns.getContext());
 }
