@@ -113,7 +113,7 @@ static bool parseHeader(StringRef header, NpyArray &array, std::string &error) {
 }
 
 bool mlir::attn::runner::readNpy(StringRef path, NpyArray &array,
-                           std::string &error) {
+                                 std::string &error) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
@@ -174,8 +174,9 @@ bool mlir::attn::runner::readNpy(StringRef path, NpyArray &array,
 }
 
 bool mlir::attn::runner::writeNpy(StringRef path, StringRef descr,
-                            llvm::ArrayRef<int64_t> shape,
-                            llvm::ArrayRef<char> data, std::string &error) {
+                                  llvm::ArrayRef<int64_t> shape,
+                                  llvm::ArrayRef<char> data,
+                                  std::string &error) {
   std::string header =
       "{'descr': '" + descr.str() + "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < shape.size(); ++i) {
