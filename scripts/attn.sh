@@ -40,12 +40,14 @@ install_python_packages() {
     log "Creating $VENV"
     python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -m pip freeze 2>/dev/null |
-      sort | diff -q - <(grep -v '^#' "$ROOT/requirements-test.txt" | sort) \
-      >/dev/null 2>&1; then
+  local stamp="$VENV/.requirements.sha256"
+  local want
+  want=$(sha256sum "$ROOT/requirements-test.txt" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "Installing pinned Python test packages"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
       -r "$ROOT/requirements-test.txt"
+    echo "$want" > "$stamp"
   fi
 }
 

@@ -9,6 +9,6 @@ int main(int argc, char **argv) {
   mlir::attn::registerAllPasses();
   mlir::DialectRegistry registry;
   mlir::attn::registerAllDialects(registry);
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attn optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "attn optimizer driver\n", registry));
 }

@@ -76,22 +76,21 @@ LogicalResult SdpaOp::verify() {
   int64_t numQHeads = size(qType, dims.heads);
   int64_t numKVHeads = size(kType, dims.heads);
 
-  if (!varlen &&
-      (failed(verifySameSize(*this, "batch size", "query",
-                             size(qType, dims.batch), "key",
-                             size(kType, dims.batch))) ||
-       failed(verifySameSize(*this, "batch size", "query",
-                             size(qType, dims.batch), "value",
-                             size(vType, dims.batch))) ||
-       failed(verifySameSize(*this, "batch size", "query",
-                             size(qType, dims.batch), "result",
-                             size(oType, dims.batch)))))
+  if (!varlen && (failed(verifySameSize(*this, "batch size", "query",
+                                        size(qType, dims.batch), "key",
+                                        size(kType, dims.batch))) ||
+                  failed(verifySameSize(*this, "batch size", "query",
+                                        size(qType, dims.batch), "value",
+                                        size(vType, dims.batch))) ||
+                  failed(verifySameSize(*this, "batch size", "query",
+                                        size(qType, dims.batch), "result",
+                                        size(oType, dims.batch)))))
     return failure();
 
   if (failed(verifySameSize(*this, "number of heads", "key", numKVHeads,
                             "value", size(vType, dims.heads))) ||
-      failed(verifyGroupedHeads(*this, "query", numQHeads, "key",
-                                numKVHeads)) ||
+      failed(
+          verifyGroupedHeads(*this, "query", numQHeads, "key", numKVHeads)) ||
       failed(verifySameSize(*this, "number of heads", "query", numQHeads,
                             "result", size(oType, dims.heads))) ||
       failed(verifySameSize(*this, "sequence length", "key",
@@ -169,13 +168,16 @@ LogicalResult SdpaOp::verify() {
 }
 
 namespace {
-/// A mask attribute that hides nothing is dropped.
+/// A mask attribute that hides nothing is dropped, unless its alignment
+/// still matters: ALiBi distances are measured from the mask's diagonal.
 struct DropFullMask : OpRewritePattern<SdpaOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
     MaskAttr mask = op.getMaskAttr();
     if (!mask || !mask.isFull())
+      return failure();
+    if (op.getAlibiSlopes() && mask.getAlign() != MaskAlign::TopLeft)
       return failure();
     rewriter.modifyOpInPlace(op, [&] { op.removeMaskAttr(); });
     return success();
@@ -238,10 +240,9 @@ LogicalResult CombineOp::verify() {
                          << pType.getRank();
   if (failed(verifyShape(*this, "partial_lse", lType,
                          pType.getShape().drop_back())) ||
-      failed(verifyShape(*this, "result", oType,
-                         pType.getShape().drop_front())) ||
       failed(
-          verifySameElementType(*this, "partials", pType, "result", oType)))
+          verifyShape(*this, "result", oType, pType.getShape().drop_front())) ||
+      failed(verifySameElementType(*this, "partials", pType, "result", oType)))
     return failure();
   if (Value lse = getLse())
     if (failed(verifyShape(*this, "lse", cast<ShapedType>(lse.getType()),

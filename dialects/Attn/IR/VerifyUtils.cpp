@@ -8,13 +8,13 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-LogicalResult checks::verifyRank(Operation *op, StringRef name,
-                                 ShapedType type, int64_t rank) {
+LogicalResult checks::verifyRank(Operation *op, StringRef name, ShapedType type,
+                                 int64_t rank) {
   if (type.getRank() == rank)
     return success();
   return op->emitOpError() << "expected " << name << " of rank " << rank
-                           << ", got rank " << type.getRank() << " ("
-                           << type << ")";
+                           << ", got rank " << type.getRank() << " (" << type
+                           << ")";
 }
 
 LogicalResult checks::verifySameSize(Operation *op, StringRef what,
@@ -28,16 +28,14 @@ LogicalResult checks::verifySameSize(Operation *op, StringRef what,
 }
 
 LogicalResult checks::verifyShape(Operation *op, StringRef name,
-                                  ShapedType type,
-                                  ArrayRef<int64_t> expected) {
+                                  ShapedType type, ArrayRef<int64_t> expected) {
   bool ok = type.getRank() == static_cast<int64_t>(expected.size());
   for (int64_t i = 0; ok && i < type.getRank(); ++i)
     ok = sizesAgree(type.getDimSize(i), expected[i]);
   if (ok)
     return success();
   return op->emitOpError() << "expected " << name << " of shape ["
-                           << formatShape(expected) << "], got "
-                           << type;
+                           << formatShape(expected) << "], got " << type;
 }
 
 LogicalResult checks::verifySameElementType(Operation *op, StringRef nameA,

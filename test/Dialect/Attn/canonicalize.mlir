@@ -49,3 +49,26 @@ func.func @keeps_real_operands(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x16xf32
       -> tensor<1x4x8x16xf32>
   return %o : tensor<1x4x8x16xf32>
 }
+
+// -----
+
+// With ALiBi the alignment of a full mask moves the diagonal the distances
+// are measured from: it stays. A top-left full mask is the default: dropped.
+// CHECK-LABEL: func.func @full_mask_alibi
+// CHECK: attn.sdpa {{.*}} alibi(%{{.*}} : tensor<4xf32>) {mask = #attn.mask<align = bottom_right>}
+// CHECK: attn.sdpa {{.*}} alibi(%{{.*}} : tensor<4xf32>)
+// CHECK-NOT: mask
+// CHECK-SAME: -> tensor<1x4x2x16xf32>
+func.func @full_mask_alibi(%q: tensor<1x4x2x16xf32>, %k: tensor<1x4x8x16xf32>,
+                           %v: tensor<1x4x8x16xf32>, %s: tensor<4xf32>)
+    -> (tensor<1x4x2x16xf32>, tensor<1x4x2x16xf32>) {
+  %o = attn.sdpa %q, %k, %v alibi(%s : tensor<4xf32>)
+      {mask = #attn.mask<align = bottom_right>}
+      : tensor<1x4x2x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
+      -> tensor<1x4x2x16xf32>
+  %p = attn.sdpa %q, %k, %v alibi(%s : tensor<4xf32>)
+      {mask = #attn.mask<align = top_left>}
+      : tensor<1x4x2x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
+      -> tensor<1x4x2x16xf32>
+  return %o, %p : tensor<1x4x2x16xf32>, tensor<1x4x2x16xf32>
+}

@@ -118,7 +118,8 @@ TEST_F(AttnOpsTest, SdpaExplicitScaleAndMask) {
 
 TEST_F(AttnOpsTest, SdpaVerifierRejectsBadGrouping) {
   // 6 query heads over 4 KV heads is not GQA.
-  context.getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
+  context.getDiagEngine().registerHandler(
+      [](Diagnostic &) { return success(); });
   SdpaOp op = parseSdpa(R"mlir(
     func.func @f(%q: tensor<1x6x8x64xf32>, %k: tensor<1x4x8x64xf32>,
                  %v: tensor<1x4x8x64xf32>) -> tensor<1x6x8x64xf32> {
