@@ -8,6 +8,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "ScorePatterns.h"
 #include "VerifyUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -167,63 +168,10 @@ LogicalResult SdpaOp::verify() {
   return success();
 }
 
-namespace {
-/// A mask attribute that hides nothing is dropped, unless its alignment
-/// still matters: ALiBi distances are measured from the mask's diagonal.
-struct DropFullMask : OpRewritePattern<SdpaOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(SdpaOp op,
-                                PatternRewriter &rewriter) const override {
-    MaskAttr mask = op.getMaskAttr();
-    if (!mask || !mask.isFull())
-      return failure();
-    if (op.getAlibiSlopes() && mask.getAlign() != MaskAlign::TopLeft)
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] { op.removeMaskAttr(); });
-    return success();
-  }
-};
-
-/// Constant operands that change nothing are dropped: an all-true boolean
-/// mask, an all-zero additive mask or bias, and all-zero ALiBi slopes.
-struct DropNeutralOperands : OpRewritePattern<SdpaOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  static bool isNeutral(Value v) {
-    if (!v)
-      return false;
-    DenseElementsAttr attr;
-    if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
-      return false;
-    Type elt = attr.getElementType();
-    if (elt.isInteger(1))
-      return attr.getSplatValue<bool>();
-    return attr.getSplatValue<APFloat>().isZero();
-  }
-
-  LogicalResult matchAndRewrite(SdpaOp op,
-                                PatternRewriter &rewriter) const override {
-    bool bias = isNeutral(op.getBias());
-    bool mask = isNeutral(op.getAttnMask());
-    bool alibi = isNeutral(op.getAlibiSlopes());
-    if (!bias && !mask && !alibi)
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] {
-      if (bias)
-        op.getBiasMutable().clear();
-      if (mask)
-        op.getAttnMaskMutable().clear();
-      if (alibi)
-        op.getAlibiSlopesMutable().clear();
-    });
-    return success();
-  }
-};
-} // namespace
-
 void SdpaOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
-  results.add<DropFullMask, DropNeutralOperands>(context);
+  results.add<DropFullMaskAttr<SdpaOp>, DropNeutralScoreOperands<SdpaOp>>(
+      context);
 }
 
 //===----------------------------------------------------------------------===//

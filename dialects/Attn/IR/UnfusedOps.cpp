@@ -6,6 +6,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "ScorePatterns.h"
 #include "VerifyUtils.h"
 
 #include "mlir/IR/Matchers.h"
@@ -120,63 +121,10 @@ OpFoldResult MaskOp::fold(FoldAdaptor) {
   return getScores();
 }
 
-namespace {
-/// A mask attribute that hides nothing is dropped. With ALiBi slopes the
-/// alignment still places the diagonal, so only a top-left full mask (the
-/// default) is dropped then.
-struct DropFullMaskAttr : OpRewritePattern<MaskOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(MaskOp op,
-                                PatternRewriter &rewriter) const override {
-    MaskAttr mask = op.getMaskAttr();
-    if (!mask || !mask.isFull())
-      return failure();
-    if (op.getAlibiSlopes() && mask.getAlign() != MaskAlign::TopLeft)
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] { op.removeMaskAttr(); });
-    return success();
-  }
-};
-
-/// Constant operands that change nothing are dropped: an all-true boolean
-/// mask, an all-zero additive mask or bias, and all-zero ALiBi slopes.
-struct DropNeutralMaskOperands : OpRewritePattern<MaskOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  static bool isNeutral(Value v) {
-    if (!v)
-      return false;
-    DenseElementsAttr attr;
-    if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
-      return false;
-    if (attr.getElementType().isInteger(1))
-      return attr.getSplatValue<bool>();
-    return attr.getSplatValue<APFloat>().isZero();
-  }
-
-  LogicalResult matchAndRewrite(MaskOp op,
-                                PatternRewriter &rewriter) const override {
-    bool bias = isNeutral(op.getBias());
-    bool mask = isNeutral(op.getAttnMask());
-    bool alibi = isNeutral(op.getAlibiSlopes());
-    if (!bias && !mask && !alibi)
-      return failure();
-    rewriter.modifyOpInPlace(op, [&] {
-      if (bias)
-        op.getBiasMutable().clear();
-      if (mask)
-        op.getAttnMaskMutable().clear();
-      if (alibi)
-        op.getAlibiSlopesMutable().clear();
-    });
-    return success();
-  }
-};
-} // namespace
-
 void MaskOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
-  results.add<DropFullMaskAttr, DropNeutralMaskOperands>(context);
+  results.add<DropFullMaskAttr<MaskOp>, DropNeutralScoreOperands<MaskOp>>(
+      context);
 }
 
 //===----------------------------------------------------------------------===//
