@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/ShapeUtils.h"
@@ -53,32 +54,6 @@ using BodyBuilder = function_ref<void(OpBuilder &, Location, ValueRange)>;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// The arithmetic type of a float tensor: f64 for f64, f32 otherwise.
-FloatType getComputeType(Type elementType) {
-  MLIRContext *ctx = elementType.getContext();
-  if (elementType.isF64())
-    return Float64Type::get(ctx);
-  return Float32Type::get(ctx);
-}
-
-/// Extends or truncates a float scalar to `to`.
-Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
-
-Value floatConst(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
-}
-
-Value negInf(OpBuilder &b, Location loc, Type type) {
-  return floatConst(b, loc, type, -std::numeric_limits<double>::infinity());
-}
 
 Value indexConst(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);

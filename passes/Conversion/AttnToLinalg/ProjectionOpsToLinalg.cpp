@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/ShapeUtils.h"
@@ -46,23 +47,6 @@ using utils::IteratorType;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// The accumulation type of a float element type: f64 for f64, else f32.
-FloatType getComputeType(Type elementType) {
-  if (elementType.isF64())
-    return Float64Type::get(elementType.getContext());
-  return Float32Type::get(elementType.getContext());
-}
-
-/// Extends or truncates a float scalar to `to`.
-Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
 
 bool hasStaticShape(ValueRange values) {
   return llvm::all_of(values, [](Value v) {

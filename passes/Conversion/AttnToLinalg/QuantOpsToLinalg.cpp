@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -58,26 +59,6 @@ Fp8Format getFp8Format(QuantScheme scheme) {
             /*maxCode=*/0x7E, /*nanCode=*/0x7F};
   return {/*mantissaBits=*/2, /*exponentBits=*/5, /*bias=*/15,
           /*maxCode=*/0x7B, /*nanCode=*/0x7E};
-}
-
-/// f64 for f64 tensors, f32 otherwise.
-FloatType getComputeType(Type elementType) {
-  if (elementType.isF64())
-    return Float64Type::get(elementType.getContext());
-  return Float32Type::get(elementType.getContext());
-}
-
-Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
-
-Value floatConst(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
 }
 
 Value intConst(OpBuilder &b, Location loc, Type type, int64_t value) {

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -28,39 +29,6 @@ using utils::IteratorType;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// The type attention accumulates in: f64 for f64 data, f32 otherwise.
-static FloatType getAccType(Type elt) {
-  if (elt.isF64())
-    return Float64Type::get(elt.getContext());
-  return Float32Type::get(elt.getContext());
-}
-
-/// Converts a float scalar to `to` (extension, truncation or nothing).
-static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
-
-static Value floatConst(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
-}
-
-static Value negInf(OpBuilder &b, Location loc, Type type) {
-  return floatConst(b, loc, type, -std::numeric_limits<double>::infinity());
-}
-
-/// A tensor of `sizes` x `elt` filled with `value`.
-static Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-                    Type elt, double value) {
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, elt);
-  return linalg::FillOp::create(b, loc, floatConst(b, loc, elt, value), empty)
-      .getResult(0);
-}
 
 /// Elementwise `fn` over `input` into a new tensor of element type `elt`.
 static Value
@@ -127,13 +95,13 @@ struct ScoresOpLowering : OpRewritePattern<ScoresOp> {
                           : AffineMap::get(5, 0, {batch, kvHead, k2, k1}, ctx);
     AffineMap sMap = AffineMap::get(5, 0, {batch, head, m, k2}, ctx);
 
-    FloatType acc = getAccType(qType.getElementType());
+    FloatType acc = getComputeType(qType.getElementType());
     SmallVector<OpFoldResult> sizes = {
         tensor::getMixedSize(rewriter, loc, op.getQuery(), 0),
         tensor::getMixedSize(rewriter, loc, op.getQuery(), hd),
         tensor::getMixedSize(rewriter, loc, op.getQuery(), sd),
         tensor::getMixedSize(rewriter, loc, op.getKey(), sd)};
-    Value init = filled(rewriter, loc, sizes, acc, 0.0);
+    Value init = filledTensor(rewriter, loc, sizes, acc, 0.0);
     SmallVector<IteratorType> iters(4, IteratorType::parallel);
     iters.push_back(IteratorType::reduction);
     Value dots =
@@ -200,7 +168,7 @@ struct MaskOpLowering : OpRewritePattern<MaskOp> {
     Value scores = op.getScores();
     auto sType = cast<RankedTensorType>(scores.getType());
     Type elt = sType.getElementType();
-    FloatType acc = getAccType(elt);
+    FloatType acc = getComputeType(elt);
     MaskAttr mask = op.getEffectiveMask();
     bool bottomRight = mask.getAlign() == MaskAlign::BottomRight;
 
@@ -309,7 +277,7 @@ struct SoftmaxOpLowering : OpRewritePattern<SoftmaxOp> {
     Value input = op.getInput();
     auto type = cast<RankedTensorType>(input.getType());
     Type elt = type.getElementType();
-    FloatType acc = getAccType(elt);
+    FloatType acc = getComputeType(elt);
     int64_t rank = type.getRank();
     MLIRContext *ctx = rewriter.getContext();
 
@@ -325,8 +293,8 @@ struct SoftmaxOpLowering : OpRewritePattern<SoftmaxOp> {
     ArrayRef<OpFoldResult> rowSizes = ArrayRef(sizes).drop_back();
 
     // mx = max_j x_j
-    Value maxInit = filled(rewriter, loc, rowSizes, acc,
-                           -std::numeric_limits<double>::infinity());
+    Value maxInit = filledTensor(rewriter, loc, rowSizes, acc,
+                                 -std::numeric_limits<double>::infinity());
     Value rowMax =
         linalg::GenericOp::create(
             rewriter, loc, maxInit.getType(), input, maxInit, {id, row},
@@ -350,7 +318,7 @@ struct SoftmaxOpLowering : OpRewritePattern<SoftmaxOp> {
     };
 
     // sum = sum_j e_j
-    Value sumInit = filled(rewriter, loc, rowSizes, acc, 0.0);
+    Value sumInit = filledTensor(rewriter, loc, rowSizes, acc, 0.0);
     Value rowSum =
         linalg::GenericOp::create(
             rewriter, loc, sumInit.getType(), ValueRange{input, rowMax},
@@ -437,13 +405,13 @@ struct WeightedSumOpLowering : OpRewritePattern<WeightedSumOp> {
     AffineMap oMap = bshd ? AffineMap::get(5, 0, {batch, m, head, n}, ctx)
                           : AffineMap::get(5, 0, {batch, head, m, n}, ctx);
 
-    FloatType acc = getAccType(vType.getElementType());
+    FloatType acc = getComputeType(vType.getElementType());
     SmallVector<OpFoldResult> sizes(4);
     sizes[0] = tensor::getMixedSize(rewriter, loc, op.getProbs(), 0);
     sizes[hd] = tensor::getMixedSize(rewriter, loc, op.getProbs(), 1);
     sizes[bshd ? 1 : 2] = tensor::getMixedSize(rewriter, loc, op.getProbs(), 2);
     sizes[3] = tensor::getMixedSize(rewriter, loc, op.getValue(), 3);
-    Value init = filled(rewriter, loc, sizes, acc, 0.0);
+    Value init = filledTensor(rewriter, loc, sizes, acc, 0.0);
     SmallVector<IteratorType> iters = {
         IteratorType::parallel, IteratorType::parallel, IteratorType::parallel,
         IteratorType::reduction, IteratorType::parallel};

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
 #include "attn/Conversion/AttnToLinalg/AttnToLinalg.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -25,28 +26,6 @@ using namespace mlir::attn;
 
 using utils::IteratorType;
 
-/// The type attention accumulates in: f64 for f64 data, f32 otherwise.
-static FloatType getAccType(Type elt) {
-  if (elt.isF64())
-    return Float64Type::get(elt.getContext());
-  return Float32Type::get(elt.getContext());
-}
-
-/// Converts a float scalar to `to` (extension, truncation or nothing).
-static Value castFloat(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
-
-static Value floatConst(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
-}
-
-/// A tensor of `sizes` x `elt` filled with `value`.
 static Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                     Type elt, TypedAttr value) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, elt);
@@ -66,7 +45,7 @@ static Value projectSequence(OpBuilder &b, Location loc, Value proj, Value x) {
   MLIRContext *ctx = b.getContext();
   auto xType = cast<RankedTensorType>(x.getType());
   Type elt = xType.getElementType();
-  FloatType acc = getAccType(elt);
+  FloatType acc = getComputeType(elt);
   AffineExpr batch, head, p, n, s;
   bindDims(ctx, batch, head, p, n, s);
   SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
@@ -116,7 +95,7 @@ struct LinformerOpLowering : OpRewritePattern<LinformerOp> {
     auto sType = RankedTensorType::get(
         {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
          cast<RankedTensorType>(op.getE().getType()).getDimSize(0)},
-        getAccType(qType.getElementType()));
+        getComputeType(qType.getElementType()));
     LayoutAttr bhsd = LayoutAttr::get(ctx, Layout::BHSD);
     Value scores = ScoresOp::create(rewriter, loc, sType, op.getQuery(), kProj,
                                     op.getScaleAttr(), FloatAttr(), bhsd);
@@ -142,7 +121,7 @@ struct TopkAttentionOpLowering : OpRewritePattern<TopkAttentionOp> {
     MLIRContext *ctx = rewriter.getContext();
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     auto kType = cast<RankedTensorType>(op.getKey().getType());
-    FloatType acc = getAccType(qType.getElementType());
+    FloatType acc = getComputeType(qType.getElementType());
     auto sType =
         RankedTensorType::get({qType.getDimSize(0), qType.getDimSize(1),
                                qType.getDimSize(2), kType.getDimSize(2)},
@@ -228,7 +207,7 @@ struct AftOpLowering : OpRewritePattern<AftOp> {
     MLIRContext *ctx = rewriter.getContext();
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     Type elt = qType.getElementType();
-    FloatType acc = getAccType(elt);
+    FloatType acc = getComputeType(elt);
     AftMode mode = op.getMode();
     Value w = mode == AftMode::Simple ? Value() : op.getPosBias();
     int64_t window = mode == AftMode::Local ? op.getWindowAttr().getInt() : -1;
