@@ -9,7 +9,6 @@ Per configuration:
 """
 
 import dataclasses
-import hashlib
 import os
 import shutil
 import subprocess
@@ -295,7 +294,3 @@ def run_config(c, runner=None, peers=True, workdir=None, keep=False,
         if own and not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return res
-
-
-def config_hash(c):
-    return hashlib.sha1(c.to_json().encode()).hexdigest()[:12]
