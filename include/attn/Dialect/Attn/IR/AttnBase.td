@@ -125,8 +125,11 @@ def Attn_MaskAttr : Attn_Attr<"Mask", "mask"> {
       (window_left  < 0 || j >= d(i) - window_left) &&
       (window_right < 0 || j <= d(i) + window_right)
 
-    A negative window bound means unbounded. Per-sequence `Sq`/`Sk` come from
-    key lengths or cumulative sequence lengths when the op has them.
+    A window bound of -1 means unbounded; other negative bounds are invalid.
+    With `causal = true`, `window_right` must be <= 0 (keys right of the
+    diagonal are hidden by causality anyway; a positive bound contradicts it).
+    Per-sequence `Sq`/`Sk` come from key lengths or cumulative sequence
+    lengths when the op has them.
 
     Example:
 
