@@ -73,8 +73,10 @@ run_example() {
 run_tests() {
   install_python_packages
   build
-  log "ctest: lit, GoogleTest and Python suites"
-  (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
+  log "lit: dialect, passes, conversions, execution, tools, C API"
+  "$LLVM_PREFIX/bin/lit" -sv --time-tests "$BUILD_DIR/test"
+  log "ctest: GoogleTest and Python suites (lit ran above)"
+  (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" -E '^lit$')
   if [ -x "$ROOT/scripts/runtime-sanitize.sh" ]; then
     log "Runtime tests under ASan + UBSan"
     "$ROOT/scripts/runtime-sanitize.sh" "$BUILD_DIR/runtime-sanitize"
