@@ -5,6 +5,8 @@
 
 #include "mlir/Pass/PassOptions.h"
 
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 namespace attn {
@@ -32,6 +34,59 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm);
 /// ExecutionEngine.
 void buildAttnToCPUPipeline(OpPassManager &pm,
                             const CPUPipelineOptions &options);
+
+/// Options of `attn-lower-to-gpu` and its two stages.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("Target GPU: sm_80 or sm_90a"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX ISA features"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the gpu.modules become: isa (PTX), bin (cubin, "
+                     "runs ptxas), fatbin, or nvvm (stop before "
+                     "serialization)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<int64_t> tileKV{
+      *this, "tile-kv", llvm::cl::desc("Keys per step of the online softmax"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block"),
+      llvm::cl::init(128)};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimization level"),
+      llvm::cl::init(3)};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit (ptxas, libdevice); default: CUDA_ROOT, "
+                     "CUDA_HOME, CUDA_PATH or /usr/local/cuda"),
+      llvm::cl::init("")};
+};
+
+/// attn.sdpa -> flash tiling -> bufferized gpu.func kernels launched by
+/// gpu.launch_func (stage 1 of attn-lower-to-gpu).
+void buildAttnToGPUKernelsPipeline(OpPassManager &pm,
+                                   const GPUPipelineOptions &options);
+
+/// gpu.func kernels -> NVVM -> PTX/cubin in gpu.binary ops, host side in
+/// the LLVM dialect (stage 2 of attn-lower-to-gpu).
+void buildGPUKernelsToBinaryPipeline(OpPassManager &pm,
+                                     const GPUPipelineOptions &options);
+
+/// Both stages.
+void buildAttnToGPUPipeline(OpPassManager &pm,
+                            const GPUPipelineOptions &options);
+
+/// The CUDA toolkit directory: `requested` when set, else CUDA_ROOT,
+/// CUDA_HOME, CUDA_PATH, or /usr/local/cuda when it has bin/ptxas; empty
+/// when none is found.
+std::string findCUDAToolkit(llvm::StringRef requested = "");
+
+/// Registers `attn-lower-to-gpu`, `attn-lower-to-gpu-kernels` and
+/// `attn-gpu-kernels-to-binary`.
+void registerAttnGPUPipelines();
 
 /// Registers `attn-lower-to-cpu` and `attn-linalg-to-llvm`.
 void registerAttnPipelines();

@@ -65,4 +65,5 @@ void attn::registerAttnPipelines() {
       "Bufferize linalg/tensor/scf IR and lower it to the LLVM dialect for "
       "the CPU",
       buildLinalgToLLVMPipeline);
+  registerAttnGPUPipelines();
 }
