@@ -28,4 +28,156 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU code generation (attn-lower-to-gpu), passes in pipeline order
+//===----------------------------------------------------------------------===//
+
+def CheckGPUSupportPass : Pass<"attn-check-gpu-support", "::mlir::ModuleOp"> {
+  let summary = "Check that every attn op can be compiled to a GPU kernel";
+  let description = [{
+    The first pass of `attn-lower-to-gpu`. It reports, at the op, every reason
+    the GPU pipeline cannot compile the module and fails if there is one:
+    - a chip other than `sm_80` or `sm_90a`;
+    - an attn op other than `attn.sdpa`;
+    - varlen (`cu_seqlens`) `attn.sdpa`, dynamic shapes, element types other
+      than f16, bf16 and f32;
+    - an `attn.sdpa` whose operands are not arguments of its function or
+      whose results are not returned directly (every tensor must be a kernel
+      parameter: the kernel launch ABI is made of the function's arguments
+      and results).
+    It names the function arguments and results after the operands of the op
+    (`attn.param = "query"`, ...) so that the kernel ABI can name its
+    parameters.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
+           "Target chip (sm_80 or sm_90a)">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def FlashLoopsToForallPass : Pass<"attn-flash-loops-to-forall"> {
+  let summary = "Turn the batch/head/query-tile loops of attn-flash-tile into "
+                "one scf.forall";
+  let description = [{
+    Rewrites a nest of `scf.for` loops on tensors whose innermost body ends in
+    `tensor.insert_slice`s into the loop-carried tensors (the batch, head and
+    query-tile loops that `attn-flash-tile` emits) into one multi-dimensional
+    `scf.forall` with `tensor.parallel_insert_slice`. The rewrite is applied
+    only when it is provably race free: each loop's induction variable must
+    be the offset (or the offset divided by a constant stride no smaller than
+    the slice size) of a dimension of every inserted slice, so different
+    iterations write disjoint slices; each loop-carried tensor may only be
+    passed on to the inner loop or be the destination of its insert.
+    Constants used in the nest are cloned into the `scf.forall` and every
+    `tensor.empty` with dynamic sizes inside it gets the static shape of the
+    sizes' constant upper bounds (then is sliced to the dynamic size), so that
+    the kernel needs no dynamic allocation. Other loops are left unchanged.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ForallToGPUPass : Pass<"attn-forall-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Outline top-level scf.forall loops on memrefs into GPU kernels";
+  let description = [{
+    Each `scf.forall` directly in a `func.func` body (after bufferization)
+    becomes a `gpu.func` kernel in its own `gpu.module` and a
+    `gpu.launch_func` in its place. Up to three dimensions are mapped, the
+    last one to `blockIdx.x * block-size + threadIdx.x` (guarded when the
+    block size does not divide it), the previous ones to `blockIdx.y` and
+    `blockIdx.z`. The kernel takes the function arguments the loop uses, in
+    argument order (the launch ABI); constants and `memref.get_global` are
+    cloned into the kernel (with their globals). Static `memref.alloc`s in
+    the kernel become `memref.alloca`s at its entry (private per thread).
+    The kernel gets `attn.launch` = {grid, block, shared_memory_bytes} and
+    `attn.params` (parameter names) attributes.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Threads per block along x">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def MathToNVVMPass : Pass<"attn-math-to-nvvm"> {
+  let summary = "Lower f32 math.exp2/math.log2 to the PTX approximate "
+                "instructions";
+  let description = [{
+    Rewrites f32 `math.exp2` into the `llvm.nvvm.ex2.approx.f32` intrinsic
+    (`ex2.approx.f32`) and f32 `math.log2` into `llvm.nvvm.lg2.approx.f`
+    (`lg2.approx.f32`), the instructions FlashAttention kernels use for the
+    online softmax (`exp2(-inf) = +0` as the softmax needs). Run inside a
+    `gpu.module` before `convert-gpu-to-nvvm`, which would otherwise call
+    libdevice. Other math ops and other element types are left unchanged.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// CPU code generation (attn-lower-to-cpu)
+//===----------------------------------------------------------------------===//
+
+def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops on tensors to register tiles and vectorize "
+                "them";
+  let description = [{
+    Runs before bufferization in `attn-lower-to-cpu`. Each linalg op on
+    tensors is tiled with `scf.for` loops and its tile is vectorized with the
+    linalg vectorizer:
+    - contractions (`linalg.matmul`, `linalg.batch_matmul`, contraction
+      `linalg.generic`s) get an `m x n x k` register tile (`tile-m`,
+      `tile-n`, `tile-k`; batch and outer m/n/k dimensions get 1). A
+      right-hand side stored `[n, k]` (Q·Kᵀ) is first copied into `[k, n]`
+      order by a `linalg.transpose` so that the `n` tile is contiguous. The
+      accumulator tile is hoisted out of the `k` loop, so it stays in vector
+      registers;
+    - every other op (elementwise, reductions, transposes, generics with
+      `linalg.index` or `tensor.extract`) gets tile 1 on all dimensions but the
+      last one, which is kept whole when it has at most `max-inner` static
+      elements and tiled by `vector-width` otherwise (the partial tile is
+      vectorized with masks).
+    An op the vectorizer does not support (or whose tile has dynamic sizes
+    that masking cannot cover) is left as a scalar linalg op, lowered to loops
+    later. Vector transfers are then simplified (unit dimensions dropped,
+    tensor slices folded into them).
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8",
+           "Rows of the register tile of a contraction">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32",
+           "Columns of the register tile of a contraction">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"1",
+           "Reduction step of the register tile of a contraction">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Vector length of the innermost dimension of other ops">,
+    Option<"maxInner", "max-inner", "int64_t", /*default=*/"64",
+           "Largest static innermost dimension vectorized whole">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect", "::mlir::affine::AffineDialect"
+  ];
+}
+
+def CPULowerVectorsPass : Pass<"attn-cpu-lower-vectors"> {
+  let summary = "Lower n-D vector ops to 1-D vector ops and FMAs for the CPU";
+  let description = [{
+    Runs after bufferization in `attn-lower-to-cpu`, before
+    `convert-vector-to-scf` and `convert-vector-to-llvm`.
+    `vector.contract` becomes `vector.outerproduct`s and then `vector.fma`s
+    on rows of the accumulator; `vector.multi_reduction` becomes
+    `vector.reduction`s along the innermost dimension; transposes, broadcasts,
+    shape casts, masks and gathers are lowered to 1-D operations, and
+    transfers with permutation maps to minor-identity transfers.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTN_CONVERSION_PASSES

@@ -1,0 +1,39 @@
+//===- AttnToGPU.h - attn to GPU kernels -------------------------*- C++
+//-*-===//
+//
+// Helpers shared by the GPU code generation passes (passes/Conversion/
+// AttnToGPU/), the attn-lower-to-gpu pipeline and the kernel artifact
+// emission (lib/Target/).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+#define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace attn {
+
+/// Argument/result attribute naming a kernel parameter (`attn.param`).
+inline constexpr llvm::StringLiteral kParamNameAttr = "attn.param";
+/// Kernel attribute: dictionary {grid, block, shared_memory_bytes}.
+inline constexpr llvm::StringLiteral kLaunchAttr = "attn.launch";
+/// Kernel attribute: array of parameter names, in ABI order.
+inline constexpr llvm::StringLiteral kParamsAttr = "attn.params";
+
+/// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).
+bool isSupportedGPUChip(llvm::StringRef chip);
+
+/// Patterns lowering f32 `math.exp2` and `math.log2` to the PTX
+/// `ex2.approx.f32` and `lg2.approx.f32` instructions (the online softmax's
+/// exponentials, as FlashAttention kernels compute them), to run inside a
+/// gpu.module before convert-gpu-to-nvvm.
+void populateExp2ToNVVMPatterns(RewritePatternSet &patterns);
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H

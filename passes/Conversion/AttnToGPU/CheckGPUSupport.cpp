@@ -1,0 +1,202 @@
+//===- CheckGPUSupport.cpp - the attn-check-gpu-support pass --------------===//
+//
+// Reports every reason the GPU pipeline cannot compile a module, at the op,
+// and names the function arguments and results after the attn.sdpa operands
+// and results they carry (the kernel launch ABI).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CHECKGPUSUPPORTPASS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+bool mlir::attn::isSupportedGPUChip(StringRef chip) {
+  return chip == "sm_80" || chip == "sm_90a";
+}
+
+namespace {
+
+/// Checks one `attn.sdpa`; emits an error and returns failure when the GPU
+/// pipeline cannot compile it.
+LogicalResult checkSdpa(SdpaOp op) {
+  if (op.isVarlen())
+    return op.emitOpError()
+           << "is not supported by the GPU pipeline: varlen (cu_seqlens) "
+              "attention is not implemented";
+  Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
+  if (!elt.isF16() && !elt.isBF16() && !elt.isF32())
+    return op.emitOpError()
+           << "is not supported by the GPU pipeline: expected f16, bf16 or "
+              "f32 query elements, got "
+           << elt;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = cast<RankedTensorType>(operand.get().getType());
+    if (!type.hasStaticShape())
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: expected static "
+                "shapes, got "
+             << type << " for operand #" << operand.getOperandNumber();
+    if (!isa<BlockArgument>(operand.get()) ||
+        !isa<func::FuncOp>(
+            cast<BlockArgument>(operand.get()).getOwner()->getParentOp()))
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: expected operand #"
+             << operand.getOperandNumber()
+             << " to be a function argument (a kernel parameter)";
+  }
+  for (OpResult result : op->getResults()) {
+    auto type = cast<RankedTensorType>(result.getType());
+    if (!type.hasStaticShape())
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: expected static "
+                "shapes, got "
+             << type << " for result #" << result.getResultNumber();
+    for (OpOperand &use : result.getUses())
+      if (!isa<func::ReturnOp>(use.getOwner()))
+        return op.emitOpError()
+               << "is not supported by the GPU pipeline: expected result #"
+               << result.getResultNumber()
+               << " to be returned by the function (a kernel parameter), "
+                  "got a use by '"
+               << use.getOwner()->getName() << "'";
+    if (result.use_empty())
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: expected result #"
+             << result.getResultNumber() << " to be returned by the function";
+  }
+  return success();
+}
+
+/// The name of operand `index` of an `attn.sdpa` in the kernel ABI.
+StringRef getOperandRole(SdpaOp op, Value v) {
+  if (v == op.getQuery())
+    return "query";
+  if (v == op.getKey())
+    return "key";
+  if (v == op.getValue())
+    return "value";
+  if (v == op.getBias())
+    return "bias";
+  if (v == op.getAttnMask())
+    return "attn_mask";
+  if (v == op.getAlibiSlopes())
+    return "alibi_slopes";
+  if (v == op.getKvLens())
+    return "kv_lens";
+  return "arg";
+}
+
+/// Names arguments and results of `func` (`attn.param`), unique within it.
+void nameParams(func::FuncOp func, ArrayRef<SdpaOp> ops) {
+  MLIRContext *ctx = func.getContext();
+  llvm::StringSet<llvm::MallocAllocator> used;
+  auto unique = [&](std::string name) {
+    std::string candidate = name;
+    for (int i = 1; used.contains(candidate); ++i)
+      candidate = name + "_" + std::to_string(i);
+    used.insert(candidate);
+    return candidate;
+  };
+  bool many = ops.size() > 1;
+  for (BlockArgument arg : func.getArguments()) {
+    std::string name = "arg" + std::to_string(arg.getArgNumber());
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      if (!llvm::is_contained(op->getOperands(), arg))
+        continue;
+      name = getOperandRole(op, arg).str();
+      if (many)
+        name += "_" + std::to_string(i);
+      break;
+    }
+    func.setArgAttr(arg.getArgNumber(), kParamNameAttr,
+                    StringAttr::get(ctx, unique(name)));
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (OpOperand &operand : ret->getOpOperands()) {
+    std::string name = "result" + std::to_string(operand.getOperandNumber());
+    if (auto res = dyn_cast<OpResult>(operand.get())) {
+      auto it = llvm::find(ops, dyn_cast<SdpaOp>(res.getOwner()));
+      if (it != ops.end()) {
+        name = res.getResultNumber() == 0 ? "out" : "lse";
+        if (many)
+          name += "_" + std::to_string(it - ops.begin());
+      }
+    }
+    func.setResultAttr(operand.getOperandNumber(), kParamNameAttr,
+                       StringAttr::get(ctx, unique(name)));
+  }
+}
+
+struct CheckGPUSupportPass
+    : attn::impl::CheckGPUSupportPassBase<CheckGPUSupportPass> {
+  using CheckGPUSupportPassBase::CheckGPUSupportPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!isSupportedGPUChip(chip)) {
+      module.emitError() << "unsupported GPU chip '" << chip
+                         << "', expected sm_80 or sm_90a";
+      return signalPassFailure();
+    }
+    bool hasError = false;
+    // Attn ops other than attn.sdpa, anywhere.
+    module.walk([&](Operation *op) {
+      if (isa<AttnDialect>(op->getDialect()) && !isa<SdpaOp>(op)) {
+        op->emitOpError() << "is not supported by the GPU pipeline: only "
+                             "attn.sdpa has a GPU lowering";
+        hasError = true;
+      }
+    });
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      SmallVector<SdpaOp> ops;
+      for (Operation &op : func.getBody().getOps()) {
+        if (auto sdpa = dyn_cast<SdpaOp>(op)) {
+          hasError |= failed(checkSdpa(sdpa));
+          ops.push_back(sdpa);
+          continue;
+        }
+        if (isa<func::ReturnOp>(op) || isa<AttnDialect>(op.getDialect()))
+          continue;
+        op.emitOpError()
+            << "is not supported by the GPU pipeline: expected only "
+               "attn.sdpa and func.return in a function compiled to GPU "
+               "kernels";
+        hasError = true;
+      }
+      if (func.getBody().getBlocks().size() != 1) {
+        func.emitOpError() << "is not supported by the GPU pipeline: "
+                              "expected a single block, got "
+                           << func.getBody().getBlocks().size();
+        hasError = true;
+      }
+      for (Value v : func.getBody().front().getTerminator()->getOperands()) {
+        if (v.getDefiningOp<SdpaOp>())
+          continue;
+        func.getBody().front().getTerminator()->emitOpError()
+            << "is not supported by the GPU pipeline: expected every "
+               "returned value to be an attn.sdpa result";
+        hasError = true;
+        break;
+      }
+      if (!hasError)
+        nameParams(func, ops);
+    }
+    if (hasError)
+      signalPassFailure();
+  }
+};
+
+} // namespace
