@@ -231,12 +231,13 @@ def paged_attention_mlir(storage, layout, pool_shape, q_shape, table_shape,
             quant = f" k_scale(%ks{l} : {st}) v_scale(%vs{l} : {st})"
             if gran == rt.QUANT_PER_HEAD:
                 axis = 2 if layout == "nhd" else 1
-                attrs.append(
-                    f"kv_quant = #attn.quant<int8_sym, per_head, axis = {axis}>")
+                attrs.append("kv_quant = #attn.quant<int8_sym, per_head, "
+                             f"axis = {axis}>")
             else:
                 attrs.append("kv_quant = #attn.quant<fp8_e4m3, per_tensor>")
         if causal:
-            attrs.append("mask = #attn.mask<causal = true, align = bottom_right>")
+            attrs.append(
+                "mask = #attn.mask<causal = true, align = bottom_right>")
         out_t = ttype(q_shape, q_elt)
         body += (
             f"  %o{l} = attn.paged_attention %q{l}, %kc{l}, %vc{l}, %table, "
@@ -307,7 +308,10 @@ def make_scales(storage, k_all, v_all):
 
 
 def layer_scale(scales, layer, hkv):
-    """Scale of layer `layer` broadcastable against [T][Hkv][D]."""
+    """Scale of layer `layer` broadcastable against [T][Hkv][D] (None for
+    unquantized storage)."""
+    if scales is None:
+        return None
     s = np.asarray(scales[layer], np.float32)
     return s.reshape(hkv, 1) if s.ndim == 1 else s.reshape(())
 
@@ -439,8 +443,8 @@ def test_paged_attention_e2e(cfg, lib, runner, tmp_path):
     for n in order:
         stored[n] = []
         for l in range(L):
-            ks = layer_scale(k_scales, l, hkv) if k_scales is not None else None
-            vs = layer_scale(v_scales, l, hkv) if v_scales is not None else None
+            ks = layer_scale(k_scales, l, hkv)
+            vs = layer_scale(v_scales, l, hkv)
             kc = encode(storage, orig[n][0][l], ks)
             vc = encode(storage, orig[n][1][l], vs)
             i = order.index(n)
@@ -451,9 +455,10 @@ def test_paged_attention_e2e(cfg, lib, runner, tmp_path):
                     f"{pool} of layer {l}, sequence {n}: wrong codes")
             kd, vd = decode(storage, kc, ks), decode(storage, vc, vs)
             rk, rv = readback[n][l]
-            assert rk.tobytes() == kd.tobytes() and rv.tobytes() == vd.tobytes(), (
-                f"attn_kv_read of layer {l}, sequence {n} differs from numpy's "
-                "dequantization")
+            same = (rk.tobytes() == kd.tobytes() and
+                    rv.tobytes() == vd.tobytes())
+            assert same, (f"attn_kv_read of layer {l}, sequence {n} differs "
+                          "from numpy's dequantization")
             stored[n].append((kd, vd))
     for l in range(L):
         if k_scales is not None:
@@ -498,12 +503,12 @@ def test_paged_attention_e2e(cfg, lib, runner, tmp_path):
         keys = [orig[n][0][l] for n in order]
         vals = [orig[n][1][l] for n in order]
         want0, probs0 = ref.attention(qs[l], keys, vals, causal, scale)
-        k_err = [ref.storage_error_bound(
-            k, storage, layer_scale(k_scales, l, hkv)
-            if k_scales is not None else None) for k in keys]
-        v_err = [ref.storage_error_bound(
-            v, storage, layer_scale(v_scales, l, hkv)
-            if v_scales is not None else None) for v in vals]
+        k_err = [ref.storage_error_bound(k, storage,
+                                         layer_scale(k_scales, l, hkv))
+                 for k in keys]
+        v_err = [ref.storage_error_bound(v, storage,
+                                         layer_scale(v_scales, l, hkv))
+                 for v in vals]
         bound = ref.output_error_bound(qs[l], vals, want0, probs0, k_err,
                                        v_err, causal, scale)
         err0 = np.abs(got - want0)
@@ -579,7 +584,7 @@ def test_compiled_append_matches_runtime(cfg, lib, runner, tmp_path):
     # The same tokens in the pools' element type, [B][S_new][Hkv][D] per
     # layer, converted by numpy (padding rows are zeros).
     def new_codes(l, which, scales):
-        s = layer_scale(scales, l, hkv) if scales is not None else None
+        s = layer_scale(scales, l, hkv)
         rows = []
         for n in order:
             x = np.zeros((s_new, hkv, D), np.float32)
