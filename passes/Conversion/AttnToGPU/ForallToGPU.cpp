@@ -22,6 +22,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::attn {
@@ -141,14 +143,35 @@ LogicalResult KernelOutliner::outline(func::FuncOp func, scf::ForallOp forall,
   auto gpuModule = gpu::GPUModuleOp::create(b, forall.getLoc(), name);
   symbols.insert(gpuModule);
   SmallVector<Type> paramTypes;
-  SmallVector<Attribute> paramNames;
+  SmallVector<Attribute> paramInfos;
   for (BlockArgument arg : params) {
     paramTypes.push_back(arg.getType());
     auto nameAttr =
         func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamNameAttr);
-    paramNames.push_back(
-        nameAttr ? nameAttr
-                 : b.getStringAttr("arg" + std::to_string(arg.getArgNumber())));
+    if (!nameAttr)
+      nameAttr = b.getStringAttr("arg" + std::to_string(arg.getArgNumber()));
+    // Written when the loop stores into it (directly or through a view).
+    bool written = false;
+    SmallVector<Value> worklist = {arg};
+    while (!worklist.empty() && !written) {
+      Value v = worklist.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        if (!forall->isProperAncestor(use.getOwner()))
+          continue;
+        if (auto view = dyn_cast<ViewLikeOpInterface>(use.getOwner())) {
+          worklist.push_back(view->getResult(0));
+          continue;
+        }
+        auto effects = dyn_cast<MemoryEffectOpInterface>(use.getOwner());
+        written |= !effects ||
+                   effects.getEffectOnValue<MemoryEffects::Write>(use.get())
+                       .has_value();
+      }
+    }
+    paramInfos.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", nameAttr),
+         b.getNamedAttr("access",
+                        b.getStringAttr(written ? "readwrite" : "read"))}));
   }
   b.setInsertionPointToStart(gpuModule.getBody());
   auto kernel = gpu::GPUFuncOp::create(b, forall.getLoc(), name,
@@ -164,7 +187,7 @@ LogicalResult KernelOutliner::outline(func::FuncOp func, scf::ForallOp forall,
   launch.append("block", b.getDenseI64ArrayAttr({blockSize, 1, 1}));
   launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
   kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
-  kernel->setAttr(kParamsAttr, b.getArrayAttr(paramNames));
+  kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
 
   // Kernel body: loop indices from block/thread ids, a guard for the last
   // partial block, then the loop body.
@@ -297,6 +320,16 @@ struct ForallToGPUPass : attn::impl::ForallToGPUPassBase<ForallToGPUPass> {
         if (failed(outliner.outline(func, forall, name)))
           return signalPassFailure();
         outlined = true;
+      }
+      // Everything else must be free of effects: the launch ABI describes
+      // the kernels only, nothing runs on the host.
+      for (Operation &op : func.getBody().getOps()) {
+        if (isa<gpu::LaunchFuncOp, func::ReturnOp>(op) || isPure(&op))
+          continue;
+        op.emitOpError() << "would have to run on the host: expected only "
+                            "GPU kernel launches in a function compiled for "
+                            "the GPU";
+        return signalPassFailure();
       }
     }
     if (outlined)

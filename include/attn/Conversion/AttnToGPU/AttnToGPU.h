@@ -21,7 +21,8 @@ namespace attn {
 inline constexpr llvm::StringLiteral kParamNameAttr = "attn.param";
 /// Kernel attribute: dictionary {grid, block, shared_memory_bytes}.
 inline constexpr llvm::StringLiteral kLaunchAttr = "attn.launch";
-/// Kernel attribute: array of parameter names, in ABI order.
+/// Kernel attribute: array of {name, access = "read" | "readwrite"}
+/// dictionaries, one per parameter in ABI order.
 inline constexpr llvm::StringLiteral kParamsAttr = "attn.params";
 
 /// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).

@@ -1,0 +1,94 @@
+//===- KernelArtifacts.h - GPU kernel artifacts -----------------*- C++ -*-===//
+//
+// What attn-compile writes next to each kernel's PTX/cubin: the launch ABI
+// as a C header and a JSON manifest (read by the runtime's kernel loader,
+// runtime/include/attn/runtime/attn_kernels.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TARGET_KERNELARTIFACTS_H
+#define ATTN_TARGET_KERNELARTIFACTS_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// One kernel parameter: a bare pointer to a dense, row-major buffer.
+struct KernelParam {
+  std::string name;
+  /// Element type: f16, bf16, f32, f64, i1, i8, i32, i64.
+  std::string dtype;
+  SmallVector<int64_t> shape;
+  int64_t bytes = 0;
+  /// "read" or "readwrite".
+  std::string access;
+};
+
+/// Resource usage reported by `ptxas -v`.
+struct PtxasReport {
+  int64_t registers = -1;
+  int64_t stackFrameBytes = 0;
+  int64_t spillStoreBytes = 0;
+  int64_t spillLoadBytes = 0;
+  int64_t sharedMemoryBytes = 0;
+  /// ptxas warning lines (e.g. C7519/C7517: serialized wgmma).
+  std::vector<std::string> warnings;
+};
+
+/// One outlined kernel and its launch.
+struct KernelInfo {
+  /// Kernel entry name (also the gpu.module name and the file stem).
+  std::string name;
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  std::array<int64_t, 3> block = {1, 1, 1};
+  int64_t sharedMemoryBytes = 0;
+  SmallVector<KernelParam> params;
+  /// File names relative to the manifest; `cubin` empty when not built.
+  std::string ptxFile, cubinFile;
+  std::optional<PtxasReport> ptxas;
+};
+
+/// What the manifest records about the compilation.
+struct ManifestInfo {
+  std::string moduleName;
+  std::string sourceFile;
+  /// SHA-256 of the source text, and of source text + options.
+  std::string sourceHash, cacheKey;
+  std::string chip, features;
+  int64_t tileKV = 0, blockSize = 0;
+};
+
+/// Reads the kernels outlined by attn-lower-to-gpu-kernels (gpu.func with
+/// `attn.launch` and `attn.params`); reports a kernel it cannot describe.
+FailureOr<std::vector<KernelInfo>> collectKernels(ModuleOp module);
+
+/// The PTX text of the `gpu.binary` named `name` (after
+/// gpu-module-to-binary{format=isa}).
+FailureOr<std::string> getKernelPTX(ModuleOp module, StringRef name);
+
+/// Parses the output of `ptxas -v` for the entry `entry`.
+PtxasReport parsePtxasReport(StringRef log, StringRef entry);
+
+/// A C identifier made of `name` (other characters become '_').
+std::string toCIdentifier(StringRef name);
+
+/// The C header of the launch ABI of `kernels`.
+std::string emitKernelHeader(const ManifestInfo &info,
+                             ArrayRef<KernelInfo> kernels);
+
+/// The JSON manifest of `kernels`.
+std::string emitKernelManifest(const ManifestInfo &info,
+                               ArrayRef<KernelInfo> kernels);
+
+/// Lowercase hex SHA-256 of `data`.
+std::string sha256Hex(StringRef data);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TARGET_KERNELARTIFACTS_H

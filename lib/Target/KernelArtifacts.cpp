@@ -1,0 +1,271 @@
+//===- KernelArtifacts.cpp - GPU kernel header and manifest ---------------===//
+
+#include "attn/Target/KernelArtifacts.h"
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+std::string mlir::attn::sha256Hex(StringRef data) {
+  std::array<uint8_t, 32> hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(data.data()), data.size()));
+  return llvm::toHex(hash, /*LowerCase=*/true);
+}
+
+std::string mlir::attn::toCIdentifier(StringRef name) {
+  std::string id;
+  for (char c : name)
+    id += llvm::isAlnum(c) || c == '_' ? c : '_';
+  if (id.empty() || llvm::isDigit(id[0]))
+    id = "_" + id;
+  return id;
+}
+
+/// The dtype name and byte size of a memref element type.
+static std::optional<std::pair<std::string, int64_t>> getDType(Type t) {
+  if (t.isF16())
+    return std::make_pair(std::string("f16"), int64_t(2));
+  if (t.isBF16())
+    return std::make_pair(std::string("bf16"), int64_t(2));
+  if (t.isF32())
+    return std::make_pair(std::string("f32"), int64_t(4));
+  if (t.isF64())
+    return std::make_pair(std::string("f64"), int64_t(8));
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    unsigned w = i.getWidth();
+    if (w == 1 || w == 8 || w == 16 || w == 32 || w == 64)
+      return std::make_pair("i" + std::to_string(w),
+                            int64_t(std::max(1u, w / 8)));
+  }
+  return std::nullopt;
+}
+
+FailureOr<std::vector<KernelInfo>> mlir::attn::collectKernels(ModuleOp module) {
+  std::vector<KernelInfo> kernels;
+  WalkResult result =
+      module.walk([&](gpu::GPUFuncOp func) {
+        if (!func.isKernel())
+          return WalkResult::advance();
+        auto launch = func->getAttrOfType<DictionaryAttr>(kLaunchAttr);
+        auto params = func->getAttrOfType<ArrayAttr>(kParamsAttr);
+        if (!launch || !params ||
+            params.size() != func.getFunctionType().getNumInputs()) {
+          func.emitOpError()
+              << "expected '" << kLaunchAttr << "' and '" << kParamsAttr
+              << "' attributes describing every parameter (a "
+                 "kernel outlined by attn-forall-to-gpu)";
+          return WalkResult::interrupt();
+        }
+        KernelInfo info;
+        info.name = func.getName().str();
+        auto grid = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("grid"));
+        auto block = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("block"));
+        auto smem =
+            dyn_cast_or_null<IntegerAttr>(launch.get("shared_memory_bytes"));
+        if (!grid || !block || !smem || grid.size() != 3 || block.size() != 3) {
+          func.emitOpError()
+              << "expected '" << kLaunchAttr
+              << "' = {grid, block: 3 sizes, shared_memory_bytes}";
+          return WalkResult::interrupt();
+        }
+        llvm::copy(grid.asArrayRef(), info.grid.begin());
+        llvm::copy(block.asArrayRef(), info.block.begin());
+        info.sharedMemoryBytes = smem.getInt();
+        for (auto [type, attr] :
+             llvm::zip_equal(func.getFunctionType().getInputs(), params)) {
+          auto dict = dyn_cast<DictionaryAttr>(attr);
+          auto memref = dyn_cast<MemRefType>(type);
+          std::optional<std::pair<std::string, int64_t>> dtype =
+              memref ? getDType(memref.getElementType()) : std::nullopt;
+          auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
+          auto access = dict ? dict.getAs<StringAttr>("access") : nullptr;
+          if (!memref || !memref.hasStaticShape() ||
+              !memref.getLayout().isIdentity() || !dtype || !name || !access) {
+            func.emitOpError()
+                << "expected statically shaped identity-layout memref "
+                   "parameters with a name and an access, got "
+                << type;
+            return WalkResult::interrupt();
+          }
+          KernelParam param;
+          param.name = name.str();
+          param.access = access.str();
+          param.dtype = dtype->first;
+          param.shape.assign(memref.getShape().begin(),
+                             memref.getShape().end());
+          param.bytes = memref.getNumElements() * dtype->second;
+          info.params.push_back(std::move(param));
+        }
+        kernels.push_back(std::move(info));
+        return WalkResult::advance();
+      });
+  if (result.wasInterrupted())
+    return failure();
+  return kernels;
+}
+
+FailureOr<std::string> mlir::attn::getKernelPTX(ModuleOp module,
+                                                StringRef name) {
+  auto binary = module.lookupSymbol<gpu::BinaryOp>(name);
+  if (!binary)
+    return module.emitError() << "expected a gpu.binary named '" << name << "'";
+  for (Attribute attr : binary.getObjectsAttr()) {
+    auto object = dyn_cast<gpu::ObjectAttr>(attr);
+    if (object && object.getFormat() == gpu::CompilationTarget::Assembly)
+      return object.getObject().str();
+  }
+  return binary.emitOpError() << "expected a PTX (format=isa) object";
+}
+
+PtxasReport mlir::attn::parsePtxasReport(StringRef log, StringRef entry) {
+  PtxasReport report;
+  llvm::Regex stack("([0-9]+) bytes stack frame, ([0-9]+) bytes spill "
+                    "stores, ([0-9]+) bytes spill loads");
+  llvm::Regex regs("Used ([0-9]+) registers");
+  llvm::Regex smem("([0-9]+) bytes smem");
+  bool inEntry = false;
+  SmallVector<StringRef> lines;
+  log.split(lines, '\n');
+  for (StringRef line : lines) {
+    line = line.trim();
+    if (line.contains("warning"))
+      report.warnings.push_back(line.str());
+    if (line.contains("Compiling entry function") ||
+        line.contains("Function properties for")) {
+      inEntry = line.contains(("'" + entry + "'").str()) ||
+                line.ends_with((" " + entry).str());
+      continue;
+    }
+    if (!inEntry)
+      continue;
+    SmallVector<StringRef> m;
+    if (stack.match(line, &m)) {
+      m[1].getAsInteger(10, report.stackFrameBytes);
+      m[2].getAsInteger(10, report.spillStoreBytes);
+      m[3].getAsInteger(10, report.spillLoadBytes);
+    }
+    if (regs.match(line, &m))
+      m[1].getAsInteger(10, report.registers);
+    if (smem.match(line, &m))
+      m[1].getAsInteger(10, report.sharedMemoryBytes);
+  }
+  return report;
+}
+
+std::string mlir::attn::emitKernelHeader(const ManifestInfo &info,
+                                         ArrayRef<KernelInfo> kernels) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  std::string guard = "ATTN_KERNELS_" +
+                      llvm::StringRef(toCIdentifier(info.moduleName)).upper() +
+                      "_H";
+  os << "/* Launch ABI of the attn kernels of " << info.sourceFile
+     << ", compiled for " << info.chip << " by attn-compile.\n"
+     << " * Generated file: do not edit. Cache key " << info.cacheKey << ".\n"
+     << " *\n"
+     << " * Each kernel takes one bare device pointer per parameter, in the\n"
+     << " * order of its params struct: dense row-major buffers of the listed\n"
+     << " * element type and shape. Launch it with cuLaunchKernel using the\n"
+     << " * grid, block and dynamic shared memory below. */\n"
+     << "#ifndef " << guard << "\n#define " << guard << "\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
+  for (const KernelInfo &k : kernels) {
+    std::string id = toCIdentifier(k.name);
+    std::string macro = "ATTN_" + llvm::StringRef(id).upper();
+    os << "\n/* Kernel " << k.name << ": " << k.ptxFile;
+    if (!k.cubinFile.empty())
+      os << ", " << k.cubinFile;
+    os << ". */\n";
+    os << "#define " << macro << "_ENTRY \"" << k.name << "\"\n";
+    os << "#define " << macro << "_NUM_PARAMS " << k.params.size() << "\n";
+    const char *axes[] = {"X", "Y", "Z"};
+    for (int i = 0; i < 3; ++i)
+      os << "#define " << macro << "_GRID_" << axes[i] << " " << k.grid[i]
+         << "u\n";
+    for (int i = 0; i < 3; ++i)
+      os << "#define " << macro << "_BLOCK_" << axes[i] << " " << k.block[i]
+         << "u\n";
+    os << "#define " << macro << "_SHARED_MEMORY_BYTES " << k.sharedMemoryBytes
+       << "u\n\n";
+    os << "typedef struct " << id << "_params {\n";
+    for (const KernelParam &p : k.params) {
+      os << "  " << (p.access == "read" ? "const void *" : "void *")
+         << toCIdentifier(p.name) << "; /* " << p.dtype << " [";
+      llvm::interleaveComma(p.shape, os);
+      os << "], " << p.bytes << " bytes, " << p.access << " */\n";
+    }
+    os << "} " << id << "_params;\n\n";
+    os << "/* Fills the kernelParams array of cuLaunchKernel: args[i] points "
+          "at\n * parameter i of *p. */\n";
+    os << "static inline void " << id << "_args(const " << id
+       << "_params *p, void *args[" << k.params.size() << "]) {\n";
+    for (auto [i, p] : llvm::enumerate(k.params))
+      os << "  args[" << i << "] = (void *)&p->" << toCIdentifier(p.name)
+         << ";\n";
+    os << "}\n";
+  }
+  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+  return text;
+}
+
+std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
+                                           ArrayRef<KernelInfo> kernels) {
+  llvm::json::Array kernelArray;
+  for (const KernelInfo &k : kernels) {
+    llvm::json::Array params;
+    for (const KernelParam &p : k.params)
+      params.push_back(llvm::json::Object{{"name", p.name},
+                                          {"type", "pointer"},
+                                          {"dtype", p.dtype},
+                                          {"shape", llvm::json::Array(p.shape)},
+                                          {"bytes", p.bytes},
+                                          {"access", p.access}});
+    llvm::json::Object kernel{{"name", k.name},
+                              {"entry", k.name},
+                              {"ptx", k.ptxFile},
+                              {"cubin", k.cubinFile.empty()
+                                            ? llvm::json::Value(nullptr)
+                                            : llvm::json::Value(k.cubinFile)},
+                              {"grid", llvm::json::Array(k.grid)},
+                              {"block", llvm::json::Array(k.block)},
+                              {"shared_memory_bytes", k.sharedMemoryBytes},
+                              {"calling_convention", "bare_pointers"},
+                              {"params", std::move(params)}};
+    if (k.ptxas) {
+      kernel["ptxas"] = llvm::json::Object{
+          {"registers", k.ptxas->registers},
+          {"stack_frame_bytes", k.ptxas->stackFrameBytes},
+          {"spill_store_bytes", k.ptxas->spillStoreBytes},
+          {"spill_load_bytes", k.ptxas->spillLoadBytes},
+          {"shared_memory_bytes", k.ptxas->sharedMemoryBytes},
+          {"warnings", llvm::json::Array(k.ptxas->warnings)}};
+    } else {
+      kernel["ptxas"] = nullptr;
+    }
+    kernelArray.push_back(std::move(kernel));
+  }
+  llvm::json::Object manifest{
+      {"format_version", 1},
+      {"module", info.moduleName},
+      {"source", info.sourceFile},
+      {"source_sha256", info.sourceHash},
+      {"cache_key", info.cacheKey},
+      {"chip", info.chip},
+      {"features", info.features},
+      {"options", llvm::json::Object{{"tile_kv", info.tileKV},
+                                     {"block_size", info.blockSize}}},
+      {"kernels", std::move(kernelArray)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+  return text;
+}

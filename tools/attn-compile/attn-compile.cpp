@@ -1,0 +1,244 @@
+//===- attn-compile.cpp - compile attn IR to GPU kernel artifacts ---------===//
+//
+// attn-compile FILE.mlir --chip=sm_80|sm_90a --out-dir=DIR
+//
+// Runs attn-lower-to-gpu and writes, per kernel, <kernel>.ptx and (when
+// ptxas is found) <kernel>.cubin, plus <module>.h (the launch ABI) and
+// <module>.json (the manifest the runtime's kernel loader reads).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Pipelines.h"
+#include "attn/InitAll.h"
+#include "attn/Target/KernelArtifacts.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("attn-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> chip("chip",
+                                 cl::desc("Target GPU: sm_80 or sm_90a"),
+                                 cl::init("sm_80"), cl::cat(category));
+static cl::opt<std::string> outDir("out-dir",
+                                   cl::desc("Directory for the artifacts"),
+                                   cl::Required, cl::cat(category));
+static cl::opt<std::string>
+    moduleName("module-name",
+               cl::desc("Name of the header and manifest (default: the input "
+                        "file's stem)"),
+               cl::cat(category));
+static cl::opt<int64_t> tileKV("tile-kv",
+                               cl::desc("Keys per online-softmax step"),
+                               cl::init(64), cl::cat(category));
+static cl::opt<int64_t> blockSize("block-size", cl::desc("Threads per block"),
+                                  cl::init(128), cl::cat(category));
+static cl::opt<std::string>
+    ptxasPath("ptxas",
+              cl::desc("ptxas to build cubins with (default: the CUDA "
+                       "toolkit's, then PATH)"),
+              cl::cat(category));
+static cl::opt<std::string>
+    toolkit("toolkit", cl::desc("CUDA toolkit directory"), cl::cat(category));
+static cl::opt<bool> noCubin("no-cubin",
+                             cl::desc("Write PTX only (do not run ptxas)"),
+                             cl::init(false), cl::cat(category));
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "attn-compile: error: " << message << "\n";
+  return 1;
+}
+
+static LogicalResult writeFile(StringRef path, StringRef text) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "attn-compile: error: " << error << "\n";
+    return failure();
+  }
+  file->os() << text;
+  file->keep();
+  return success();
+}
+
+/// Finds ptxas: --ptxas, <toolkit>/bin/ptxas, then PATH; empty if none.
+static std::string findPtxas() {
+  if (!ptxasPath.empty())
+    return ptxasPath;
+  std::string dir = attn::findCUDAToolkit(toolkit);
+  if (!dir.empty()) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(path))
+      return std::string(path);
+  }
+  if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+/// Runs `ptxas -v` on `ptx` to write `cubin`; returns its log, or failure.
+static FailureOr<std::string> runPtxas(StringRef ptxas, StringRef ptx,
+                                       StringRef cubin) {
+  llvm::SmallString<128> logPath;
+  if (llvm::sys::fs::createTemporaryFile("attn-compile-ptxas", "log", logPath))
+    return failure();
+  std::string arch = "-arch=" + chip;
+  SmallVector<StringRef> args = {ptxas, arch, "-O3", "-v", ptx, "-o", cubin};
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
+                                     &error);
+  auto buffer = llvm::MemoryBuffer::getFile(logPath);
+  std::string log = buffer ? (*buffer)->getBuffer().str() : "";
+  llvm::sys::fs::remove(logPath);
+  if (rc != 0) {
+    llvm::errs() << "attn-compile: error: ptxas failed on " << ptx
+                 << (error.empty() ? "" : ": " + error) << "\n"
+                 << log;
+    return failure();
+  }
+  return log;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attn-compile: compile attn.sdpa to GPU kernels (PTX, cubin, a C "
+      "header with the launch ABI and a JSON manifest)\n");
+
+  if (!attn::isSupportedGPUChip(chip))
+    return fail("unsupported chip '" + chip + "', expected sm_80 or sm_90a");
+  if (tileKV <= 0 || blockSize <= 0 || blockSize > 1024)
+    return fail("expected tile-kv > 0 and block-size in [1, 1024], got " +
+                llvm::Twine(tileKV) + " and " + llvm::Twine(blockSize));
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFile, &errorMessage);
+  if (!input)
+    return fail(errorMessage);
+  std::string source = input->getBuffer().str();
+
+  DialectRegistry registry;
+  attn::registerAllDialects(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("cannot parse " + inputFile);
+
+  attn::GPUPipelineOptions options;
+  options.chip = chip;
+  options.tileKV = tileKV;
+  options.blockSize = blockSize;
+  options.format = "isa";
+  options.toolkit = toolkit;
+
+  // Stage 1: kernels, whose attributes give the launch ABI.
+  PassManager kernelsPM(&context);
+  attn::buildAttnToGPUKernelsPipeline(kernelsPM, options);
+  if (failed(kernelsPM.run(*module)))
+    return fail("lowering " + inputFile + " to GPU kernels failed");
+  FailureOr<std::vector<attn::KernelInfo>> kernels =
+      attn::collectKernels(*module);
+  if (failed(kernels))
+    return 1;
+  if (kernels->empty())
+    return fail("no attn.sdpa in " + inputFile + ": nothing to compile");
+
+  // Stage 2: PTX.
+  PassManager binaryPM(&context);
+  attn::buildGPUKernelsToBinaryPipeline(binaryPM, options);
+  if (failed(binaryPM.run(*module)))
+    return fail("lowering the kernels of " + inputFile + " to PTX failed");
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
+    return fail("cannot create " + outDir + ": " + ec.message());
+
+  std::string ptxas = noCubin ? "" : findPtxas();
+  if (ptxas.empty() && !noCubin)
+    llvm::errs() << "attn-compile: ptxas not found (set --ptxas, --toolkit "
+                    "or CUDA_HOME): writing PTX only, cubins skipped\n";
+  for (attn::KernelInfo &k : *kernels) {
+    FailureOr<std::string> ptx = attn::getKernelPTX(*module, k.name);
+    if (failed(ptx))
+      return 1;
+    k.ptxFile = k.name + ".ptx";
+    llvm::SmallString<256> ptxPath(outDir);
+    llvm::sys::path::append(ptxPath, k.ptxFile);
+    if (failed(writeFile(ptxPath, *ptx)))
+      return 1;
+    if (ptxas.empty())
+      continue;
+    std::string cubinFile = k.name + ".cubin";
+    llvm::SmallString<256> cubinPath(outDir);
+    llvm::sys::path::append(cubinPath, cubinFile);
+    FailureOr<std::string> log = runPtxas(ptxas, ptxPath, cubinPath);
+    if (failed(log))
+      return 1;
+    k.cubinFile = cubinFile;
+    k.ptxas = attn::parsePtxasReport(*log, k.name);
+    for (const std::string &w : k.ptxas->warnings)
+      llvm::errs() << "attn-compile: " << k.name << ": " << w << "\n";
+  }
+
+  attn::ManifestInfo info;
+  info.moduleName = moduleName.empty()
+                        ? attn::toCIdentifier(llvm::sys::path::stem(inputFile))
+                        : attn::toCIdentifier(moduleName);
+  info.sourceFile = llvm::sys::path::filename(inputFile).str();
+  info.sourceHash = attn::sha256Hex(source);
+  info.chip = chip;
+  info.features = options.features;
+  info.tileKV = tileKV;
+  info.blockSize = blockSize;
+  std::string key;
+  llvm::raw_string_ostream keyOS(key);
+  keyOS << source << "\n// chip=" << chip << " features=" << info.features
+        << " tile-kv=" << tileKV << " block-size=" << blockSize;
+  info.cacheKey = attn::sha256Hex(key);
+
+  llvm::SmallString<256> headerPath(outDir), manifestPath(outDir);
+  llvm::sys::path::append(headerPath, info.moduleName + ".h");
+  llvm::sys::path::append(manifestPath, info.moduleName + ".json");
+  if (failed(writeFile(headerPath, attn::emitKernelHeader(info, *kernels))) ||
+      failed(writeFile(manifestPath, attn::emitKernelManifest(info, *kernels))))
+    return 1;
+  for (const attn::KernelInfo &k : *kernels) {
+    llvm::outs() << k.name << ": grid " << k.grid[0] << "x" << k.grid[1] << "x"
+                 << k.grid[2] << ", block " << k.block[0] << ", " << k.ptxFile;
+    if (k.ptxas)
+      llvm::outs() << ", " << k.cubinFile << " (" << k.ptxas->registers
+                   << " registers, " << k.ptxas->stackFrameBytes
+                   << " bytes stack, " << k.ptxas->spillStoreBytes << "/"
+                   << k.ptxas->spillLoadBytes << " bytes spilled, "
+                   << k.ptxas->sharedMemoryBytes << " bytes smem)";
+    llvm::outs() << "\n";
+  }
+  llvm::outs() << "wrote " << headerPath << " and " << manifestPath << "\n";
+  return 0;
+}
