@@ -203,9 +203,9 @@ scf::ForallOp rewriteNest(LoopNest &nest, RewriterBase &rewriter) {
     for (OpFoldResult ofr : insert.getMixedSizes())
       sizes.push_back(remap(ofr));
     strides = insert.getMixedStrides();
-    tensor::ParallelInsertSliceOp::create(rewriter, insert.getLoc(),
-                                          map.lookup(insert.getSource()), out,
-                                          offsets, sizes, strides);
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, insert.getLoc(), map.lookupOrDefault(insert.getSource()), out,
+        offsets, sizes, strides);
   }
   rewriter.replaceOp(outer, forall.getResults());
   return forall;
