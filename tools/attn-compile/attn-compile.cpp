@@ -79,7 +79,8 @@ static LogicalResult writeFile(StringRef path, StringRef text) {
   return success();
 }
 
-/// Finds ptxas: --ptxas, <toolkit>/bin/ptxas, then PATH; empty if none.
+/// Finds ptxas: --ptxas, else <toolkit>/bin/ptxas (only there when --toolkit
+/// is given), else PATH; empty if none.
 static std::string findPtxas() {
   if (!ptxasPath.empty())
     return ptxasPath;
@@ -90,6 +91,8 @@ static std::string findPtxas() {
     if (llvm::sys::fs::can_execute(path))
       return std::string(path);
   }
+  if (!toolkit.empty())
+    return "";
   if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("ptxas"))
     return *found;
   return "";

@@ -114,7 +114,9 @@ void attn::buildGPUKernelsToBinaryPipeline(OpPassManager &pm,
   if (options.format == "nvvm")
     return;
   GpuModuleToBinaryPassOptions binaryOptions;
-  binaryOptions.toolkitPath = toolkit;
+  // A missing directory would be an error even where PTX needs no toolkit.
+  if (llvm::sys::fs::is_directory(toolkit))
+    binaryOptions.toolkitPath = toolkit;
   binaryOptions.compilationTarget = options.format;
   pm.addPass(createGpuModuleToBinaryPass(binaryOptions));
 }

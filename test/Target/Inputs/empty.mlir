@@ -1,0 +1,4 @@
+// No attention: nothing to compile.
+func.func @nothing() {
+  return
+}
