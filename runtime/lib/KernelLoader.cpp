@@ -1,0 +1,893 @@
+//===- KernelLoader.cpp - load and launch attn-compile kernels ------------===//
+//
+// Manifest parsing and validation (plain C++), and the CUDA driver API calls
+// (libcuda.so.1 opened with dlopen, so the library links and runs where
+// there is no driver). See attn_kernels.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/runtime/attn_kernels.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifdef ATTN_RUNTIME_HAS_CUDA
+#include <cuda.h>
+#include <dlfcn.h>
+#endif
+
+namespace {
+
+thread_local std::string lastError;
+
+attn_kernel_status fail(attn_kernel_status status, const std::string &msg) {
+  lastError = msg;
+  return status;
+}
+
+//===----------------------------------------------------------------------===//
+// A small JSON reader (objects, arrays, strings, numbers, literals).
+//===----------------------------------------------------------------------===//
+
+struct Json {
+  enum Kind { Null, Bool, Number, String, Array, Object } kind = Null;
+  bool boolean = false;
+  double number = 0;
+  std::string string;
+  std::vector<Json> array;
+  std::map<std::string, Json> object;
+
+  const Json *get(const std::string &key) const {
+    auto it = object.find(key);
+    return kind == Object && it != object.end() ? &it->second : nullptr;
+  }
+};
+
+class JsonParser {
+public:
+  JsonParser(const char *text, size_t size) : p(text), end(text + size) {}
+
+  bool parse(Json &out, std::string &error) {
+    if (!value(out, 0)) {
+      error = message;
+      return false;
+    }
+    skip();
+    if (p != end) {
+      error = "trailing characters after the JSON value";
+      return false;
+    }
+    return true;
+  }
+
+private:
+  const char *p, *end;
+  std::string message;
+
+  bool err(const std::string &m) {
+    if (message.empty())
+      message = m;
+    return false;
+  }
+  void skip() {
+    while (p != end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+      ++p;
+  }
+  bool literal(const char *word) {
+    size_t n = std::strlen(word);
+    if (static_cast<size_t>(end - p) < n || std::strncmp(p, word, n) != 0)
+      return err(std::string("invalid JSON literal, expected ") + word);
+    p += n;
+    return true;
+  }
+  bool str(std::string &out) {
+    if (p == end || *p != '"')
+      return err("expected a JSON string");
+    ++p;
+    while (p != end && *p != '"') {
+      char c = *p++;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (p == end)
+        return err("unterminated JSON string escape");
+      char e = *p++;
+      switch (e) {
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        if (end - p < 4)
+          return err("bad \\u escape in a JSON string");
+        unsigned code = 0;
+        for (int i = 0; i < 4; ++i) {
+          char h = *p++;
+          code <<= 4;
+          if (h >= '0' && h <= '9')
+            code |= h - '0';
+          else if (h >= 'a' && h <= 'f')
+            code |= h - 'a' + 10;
+          else if (h >= 'A' && h <= 'F')
+            code |= h - 'A' + 10;
+          else
+            return err("bad \\u escape in a JSON string");
+        }
+        if (code < 0x80) {
+          out += static_cast<char>(code);
+        } else if (code < 0x800) {
+          out += static_cast<char>(0xC0 | (code >> 6));
+          out += static_cast<char>(0x80 | (code & 0x3F));
+        } else {
+          out += static_cast<char>(0xE0 | (code >> 12));
+          out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+          out += static_cast<char>(0x80 | (code & 0x3F));
+        }
+        break;
+      }
+      default:
+        out += e;
+        break;
+      }
+    }
+    if (p == end)
+      return err("unterminated JSON string");
+    ++p;
+    return true;
+  }
+  bool value(Json &out, int depth) {
+    if (depth > 64)
+      return err("JSON nested too deeply");
+    skip();
+    if (p == end)
+      return err("unexpected end of JSON");
+    char c = *p;
+    if (c == '{') {
+      ++p;
+      out.kind = Json::Object;
+      skip();
+      if (p != end && *p == '}') {
+        ++p;
+        return true;
+      }
+      while (true) {
+        skip();
+        std::string key;
+        if (!str(key))
+          return false;
+        skip();
+        if (p == end || *p != ':')
+          return err("expected ':' in a JSON object");
+        ++p;
+        Json v;
+        if (!value(v, depth + 1))
+          return false;
+        out.object[key] = std::move(v);
+        skip();
+        if (p != end && *p == ',') {
+          ++p;
+          continue;
+        }
+        if (p != end && *p == '}') {
+          ++p;
+          return true;
+        }
+        return err("expected ',' or '}' in a JSON object");
+      }
+    }
+    if (c == '[') {
+      ++p;
+      out.kind = Json::Array;
+      skip();
+      if (p != end && *p == ']') {
+        ++p;
+        return true;
+      }
+      while (true) {
+        Json v;
+        if (!value(v, depth + 1))
+          return false;
+        out.array.push_back(std::move(v));
+        skip();
+        if (p != end && *p == ',') {
+          ++p;
+          continue;
+        }
+        if (p != end && *p == ']') {
+          ++p;
+          return true;
+        }
+        return err("expected ',' or ']' in a JSON array");
+      }
+    }
+    if (c == '"') {
+      out.kind = Json::String;
+      return str(out.string);
+    }
+    if (c == 't') {
+      out.kind = Json::Bool;
+      out.boolean = true;
+      return literal("true");
+    }
+    if (c == 'f') {
+      out.kind = Json::Bool;
+      return literal("false");
+    }
+    if (c == 'n') {
+      out.kind = Json::Null;
+      return literal("null");
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      std::string num;
+      while (p != end && (std::strchr("+-.eE", *p) || (*p >= '0' && *p <= '9')))
+        num += *p++;
+      char *stop = nullptr;
+      out.kind = Json::Number;
+      out.number = std::strtod(num.c_str(), &stop);
+      if (!stop || *stop != '\0')
+        return err("invalid JSON number '" + num + "'");
+      return true;
+    }
+    return err(std::string("unexpected character '") + c + "' in JSON");
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Manifest
+//===----------------------------------------------------------------------===//
+
+struct Param {
+  std::string name, dtype;
+  std::vector<int64_t> shape;
+  uint64_t bytes = 0;
+  bool written = false;
+};
+
+struct Kernel {
+  std::string name, cubin, ptx;
+  bool hasCubin = false;
+  uint32_t grid[3], block[3], smem = 0;
+  std::vector<Param> params;
+};
+
+} // namespace
+
+struct attn_kernel_manifest {
+  std::string chip, cacheKey, baseDir;
+  std::vector<Kernel> kernels;
+
+  const Kernel *find(const char *name) const {
+    for (const Kernel &k : kernels)
+      if (name && k.name == name)
+        return &k;
+    return nullptr;
+  }
+};
+
+namespace {
+
+bool getString(const Json &obj, const char *key, std::string &out,
+               std::string &error, const std::string &where) {
+  const Json *v = obj.get(key);
+  if (!v || v->kind != Json::String) {
+    error = where + ": expected a string \"" + key + "\"";
+    return false;
+  }
+  out = v->string;
+  return true;
+}
+
+bool getCount(const Json &obj, const char *key, double max, uint64_t &out,
+              std::string &error, const std::string &where) {
+  const Json *v = obj.get(key);
+  if (!v || v->kind != Json::Number || v->number < 0 || v->number > max ||
+      v->number != static_cast<double>(static_cast<uint64_t>(v->number))) {
+    error = where + ": expected a non-negative integer \"" + key + "\"";
+    return false;
+  }
+  out = static_cast<uint64_t>(v->number);
+  return true;
+}
+
+bool getDims(const Json &obj, const char *key, uint32_t out[3],
+             std::string &error, const std::string &where) {
+  const Json *v = obj.get(key);
+  if (!v || v->kind != Json::Array || v->array.size() != 3) {
+    error = where + ": expected \"" + key + "\" to be 3 sizes";
+    return false;
+  }
+  for (int i = 0; i < 3; ++i) {
+    const Json &d = v->array[i];
+    if (d.kind != Json::Number || d.number < 1 || d.number > 2147483647.0 ||
+        d.number != static_cast<double>(static_cast<uint32_t>(d.number))) {
+      error = where + ": expected \"" + key + "\" sizes in [1, 2^31)";
+      return false;
+    }
+    out[i] = static_cast<uint32_t>(d.number);
+  }
+  return true;
+}
+
+attn_kernel_status parseManifest(const char *json, size_t size,
+                                 const char *baseDir,
+                                 std::unique_ptr<attn_kernel_manifest> &out) {
+  Json root;
+  std::string error;
+  if (!JsonParser(json, size).parse(root, error))
+    return fail(ATTN_KERNEL_ERROR_MANIFEST, "manifest: " + error);
+  if (root.kind != Json::Object)
+    return fail(ATTN_KERNEL_ERROR_MANIFEST, "manifest: expected an object");
+  uint64_t version = 0;
+  if (!getCount(root, "format_version", 1e9, version, error, "manifest"))
+    return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
+  if (version != 1)
+    return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                "manifest: expected format_version 1, got " +
+                    std::to_string(version));
+  auto m = std::make_unique<attn_kernel_manifest>();
+  m->baseDir = baseDir ? baseDir : "";
+  if (!getString(root, "chip", m->chip, error, "manifest") ||
+      !getString(root, "cache_key", m->cacheKey, error, "manifest"))
+    return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
+  const Json *kernels = root.get("kernels");
+  if (!kernels || kernels->kind != Json::Array || kernels->array.empty())
+    return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                "manifest: expected a non-empty \"kernels\" array");
+  for (size_t i = 0; i < kernels->array.size(); ++i) {
+    const Json &kj = kernels->array[i];
+    std::string where = "manifest: kernel #" + std::to_string(i);
+    if (kj.kind != Json::Object)
+      return fail(ATTN_KERNEL_ERROR_MANIFEST, where + ": expected an object");
+    Kernel k;
+    uint64_t smem = 0;
+    if (!getString(kj, "entry", k.name, error, where) ||
+        !getString(kj, "ptx", k.ptx, error, where) ||
+        !getDims(kj, "grid", k.grid, error, where) ||
+        !getDims(kj, "block", k.block, error, where) ||
+        !getCount(kj, "shared_memory_bytes", 4294967295.0, smem, error, where))
+      return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
+    k.smem = static_cast<uint32_t>(smem);
+    where = "manifest: kernel '" + k.name + "'";
+    if (m->find(k.name.c_str()))
+      return fail(ATTN_KERNEL_ERROR_MANIFEST, where + " appears twice");
+    const Json *cubin = kj.get("cubin");
+    if (cubin && cubin->kind == Json::String) {
+      k.cubin = cubin->string;
+      k.hasCubin = true;
+    } else if (cubin && cubin->kind != Json::Null) {
+      return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                  where + ": expected \"cubin\" to be a string or null");
+    }
+    std::string conv;
+    if (!getString(kj, "calling_convention", conv, error, where))
+      return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
+    if (conv != "bare_pointers")
+      return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                  where +
+                      ": expected calling_convention \"bare_pointers\", "
+                      "got \"" +
+                      conv + "\"");
+    const Json *params = kj.get("params");
+    if (!params || params->kind != Json::Array)
+      return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                  where + ": expected a \"params\" array");
+    for (size_t j = 0; j < params->array.size(); ++j) {
+      const Json &pj = params->array[j];
+      std::string pwhere = where + " param #" + std::to_string(j);
+      Param p;
+      std::string type, access;
+      if (pj.kind != Json::Object ||
+          !getString(pj, "name", p.name, error, pwhere) ||
+          !getString(pj, "dtype", p.dtype, error, pwhere) ||
+          !getString(pj, "type", type, error, pwhere) ||
+          !getString(pj, "access", access, error, pwhere) ||
+          !getCount(pj, "bytes", 9.0e15, p.bytes, error, pwhere))
+        return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                    error.empty() ? pwhere + ": expected an object" : error);
+      if (type != "pointer")
+        return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                    pwhere + ": expected type \"pointer\", got \"" + type +
+                        "\"");
+      if (access != "read" && access != "readwrite")
+        return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                    pwhere +
+                        ": expected access \"read\" or \"readwrite\", "
+                        "got \"" +
+                        access + "\"");
+      p.written = access == "readwrite";
+      const Json *shape = pj.get("shape");
+      if (!shape || shape->kind != Json::Array)
+        return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                    pwhere + ": expected a \"shape\" array");
+      for (const Json &d : shape->array) {
+        if (d.kind != Json::Number || d.number < 0)
+          return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                      pwhere + ": expected non-negative shape sizes");
+        p.shape.push_back(static_cast<int64_t>(d.number));
+      }
+      k.params.push_back(std::move(p));
+    }
+    m->kernels.push_back(std::move(k));
+  }
+  out = std::move(m);
+  return ATTN_KERNEL_OK;
+}
+
+bool readFile(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+std::string dirOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+void fillInfo(const Kernel &k, attn_kernel_info *out) {
+  out->name = k.name.c_str();
+  out->cubin = k.hasCubin ? k.cubin.c_str() : nullptr;
+  out->ptx = k.ptx.c_str();
+  for (int i = 0; i < 3; ++i) {
+    out->grid[i] = k.grid[i];
+    out->block[i] = k.block[i];
+  }
+  out->shared_memory_bytes = k.smem;
+  out->num_params = static_cast<int>(k.params.size());
+}
+
+attn_kernel_status checkLaunch(const Kernel &k, const uint32_t *grid,
+                               const uint32_t *block, void *const *params,
+                               const uint64_t *bytes, int numParams) {
+  std::string where = "kernel '" + k.name + "'";
+  if (numParams != static_cast<int>(k.params.size()))
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                where + ": expected " + std::to_string(k.params.size()) +
+                    " parameters, got " + std::to_string(numParams));
+  if (numParams > 0 && !params)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                where + ": expected a parameter array, got NULL");
+  for (int i = 0; i < numParams; ++i) {
+    const Param &p = k.params[i];
+    if (!params[i])
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": parameter #" + std::to_string(i) + " ('" + p.name +
+                      "') is NULL");
+    if (bytes && bytes[i] < p.bytes)
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": expected parameter #" + std::to_string(i) + " ('" +
+                      p.name + "') to cover " + std::to_string(p.bytes) +
+                      " bytes, got " + std::to_string(bytes[i]));
+  }
+  const char *axes = "xyz";
+  for (int i = 0; i < 3; ++i) {
+    if (grid && grid[i] != k.grid[i])
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": expected grid." + axes[i] + " = " +
+                      std::to_string(k.grid[i]) +
+                      " (the shapes it was compiled for), got " +
+                      std::to_string(grid[i]));
+    if (block && block[i] != k.block[i])
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": expected block." + axes[i] + " = " +
+                      std::to_string(k.block[i]) + ", got " +
+                      std::to_string(block[i]));
+  }
+  return ATTN_KERNEL_OK;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// CUDA driver (dlopen'ed)
+//===----------------------------------------------------------------------===//
+
+struct attn_kernel {
+  attn_kernel_module *module = nullptr;
+  const Kernel *info = nullptr;
+  void *function = nullptr; // CUfunction
+};
+
+struct attn_kernel_module {
+  std::unique_ptr<attn_kernel_manifest> manifest;
+  std::vector<void *> modules; // CUmodule per kernel
+  std::vector<std::unique_ptr<attn_kernel>> kernels;
+};
+
+#ifdef ATTN_RUNTIME_HAS_CUDA
+namespace {
+
+struct Driver {
+  bool loaded = false;
+  std::string error;
+  CUresult (*init)(unsigned) = nullptr;
+  CUresult (*getErrorString)(CUresult, const char **) = nullptr;
+  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
+  CUresult (*ctxGetCurrent)(CUcontext *) = nullptr;
+  CUresult (*ctxSetCurrent)(CUcontext) = nullptr;
+  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice) = nullptr;
+  CUresult (*moduleLoadData)(CUmodule *, const void *) = nullptr;
+  CUresult (*moduleUnload)(CUmodule) = nullptr;
+  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *) = nullptr;
+  CUresult (*funcSetAttribute)(CUfunction, CUfunction_attribute, int) = nullptr;
+  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, CUstream, void **,
+                           void **) = nullptr;
+};
+
+template <typename F> bool sym(void *lib, const char *name, F &out) {
+  out = reinterpret_cast<F>(dlsym(lib, name));
+  return out != nullptr;
+}
+
+Driver &driver() {
+  static Driver d = [] {
+    Driver d;
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      d.error = "the CUDA driver (libcuda.so.1) cannot be loaded: no NVIDIA "
+                "driver on this machine";
+      return d;
+    }
+    bool ok = sym(lib, "cuInit", d.init) &&
+              sym(lib, "cuGetErrorString", d.getErrorString) &&
+              sym(lib, "cuDeviceGet", d.deviceGet) &&
+              sym(lib, "cuCtxGetCurrent", d.ctxGetCurrent) &&
+              sym(lib, "cuCtxSetCurrent", d.ctxSetCurrent) &&
+              sym(lib, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain) &&
+              sym(lib, "cuModuleLoadData", d.moduleLoadData) &&
+              sym(lib, "cuModuleUnload", d.moduleUnload) &&
+              sym(lib, "cuModuleGetFunction", d.moduleGetFunction) &&
+              sym(lib, "cuFuncSetAttribute", d.funcSetAttribute) &&
+              sym(lib, "cuLaunchKernel", d.launchKernel);
+    if (!ok) {
+      d.error = "the CUDA driver (libcuda.so.1) lacks a needed entry point";
+      return d;
+    }
+    d.loaded = true;
+    return d;
+  }();
+  return d;
+}
+
+attn_kernel_status cudaFail(CUresult rc, const std::string &what) {
+  const char *msg = nullptr;
+  if (driver().getErrorString)
+    driver().getErrorString(rc, &msg);
+  return fail(ATTN_KERNEL_ERROR_CUDA,
+              what + " failed: " + (msg ? msg : "unknown error") +
+                  " (CUresult " + std::to_string(rc) + ")");
+}
+
+/// Makes sure a context is current (the primary context of device 0).
+attn_kernel_status ensureContext() {
+  Driver &d = driver();
+  if (!d.loaded)
+    return fail(ATTN_KERNEL_ERROR_NO_CUDA, d.error);
+  if (CUresult rc = d.init(0); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuInit");
+  CUcontext ctx = nullptr;
+  if (CUresult rc = d.ctxGetCurrent(&ctx); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuCtxGetCurrent");
+  if (ctx)
+    return ATTN_KERNEL_OK;
+  CUdevice dev;
+  if (CUresult rc = d.deviceGet(&dev, 0); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuDeviceGet");
+  if (CUresult rc = d.primaryCtxRetain(&ctx, dev); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuDevicePrimaryCtxRetain");
+  if (CUresult rc = d.ctxSetCurrent(ctx); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuCtxSetCurrent");
+  return ATTN_KERNEL_OK;
+}
+
+attn_kernel_status loadKernel(attn_kernel_module *mod, const Kernel &k,
+                              const void *image) {
+  Driver &d = driver();
+  CUmodule cuModule = nullptr;
+  if (CUresult rc = d.moduleLoadData(&cuModule, image); rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuModuleLoadData of kernel '" + k.name + "'");
+  mod->modules.push_back(cuModule);
+  CUfunction fn = nullptr;
+  if (CUresult rc = d.moduleGetFunction(&fn, cuModule, k.name.c_str());
+      rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuModuleGetFunction('" + k.name + "')");
+  if (k.smem > 48 * 1024) {
+    if (CUresult rc = d.funcSetAttribute(
+            fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+            static_cast<int>(k.smem));
+        rc != CUDA_SUCCESS)
+      return cudaFail(rc, "cuFuncSetAttribute(max dynamic shared memory)");
+  }
+  auto kernel = std::make_unique<attn_kernel>();
+  kernel->module = mod;
+  kernel->info = &k;
+  kernel->function = reinterpret_cast<void *>(fn);
+  mod->kernels.push_back(std::move(kernel));
+  return ATTN_KERNEL_OK;
+}
+
+} // namespace
+#endif // ATTN_RUNTIME_HAS_CUDA
+
+namespace {
+constexpr const char *kNoCuda =
+    "the attn runtime was built without CUDA (ATTN_RUNTIME_ENABLE_CUDA=OFF "
+    "or no CUDA toolkit found): GPU kernels cannot be loaded or launched";
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// C API
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+const char *attn_kernel_last_error(void) { return lastError.c_str(); }
+
+int attn_kernel_built_with_cuda(void) {
+#ifdef ATTN_RUNTIME_HAS_CUDA
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+attn_kernel_status attn_kernel_manifest_parse(const char *json, size_t size,
+                                              const char *base_dir,
+                                              attn_kernel_manifest **out) {
+  if (!json || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_parse: json and out must not be NULL");
+  *out = nullptr;
+  std::unique_ptr<attn_kernel_manifest> m;
+  attn_kernel_status st = parseManifest(json, size, base_dir, m);
+  if (st == ATTN_KERNEL_OK)
+    *out = m.release();
+  return st;
+}
+
+attn_kernel_status attn_kernel_manifest_load(const char *path,
+                                             attn_kernel_manifest **out) {
+  if (!path || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_load: path and out must not be NULL");
+  *out = nullptr;
+  std::string text;
+  if (!readFile(path, text))
+    return fail(ATTN_KERNEL_ERROR_IO, std::string("cannot read manifest '") +
+                                          path + "': " + std::strerror(errno));
+  std::string dir = dirOf(path);
+  return attn_kernel_manifest_parse(text.data(), text.size(), dir.c_str(), out);
+}
+
+void attn_kernel_manifest_free(attn_kernel_manifest *m) { delete m; }
+
+const char *attn_kernel_manifest_chip(const attn_kernel_manifest *m) {
+  return m ? m->chip.c_str() : "";
+}
+
+const char *attn_kernel_manifest_cache_key(const attn_kernel_manifest *m) {
+  return m ? m->cacheKey.c_str() : "";
+}
+
+int attn_kernel_manifest_num_kernels(const attn_kernel_manifest *m) {
+  return m ? static_cast<int>(m->kernels.size()) : 0;
+}
+
+attn_kernel_status attn_kernel_manifest_kernel(const attn_kernel_manifest *m,
+                                               int index,
+                                               attn_kernel_info *out) {
+  if (!m || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_kernel: NULL argument");
+  if (index < 0 || index >= static_cast<int>(m->kernels.size()))
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND,
+                "expected a kernel index in [0, " +
+                    std::to_string(m->kernels.size()) + "), got " +
+                    std::to_string(index));
+  fillInfo(m->kernels[index], out);
+  return ATTN_KERNEL_OK;
+}
+
+attn_kernel_status attn_kernel_manifest_find(const attn_kernel_manifest *m,
+                                             const char *name,
+                                             attn_kernel_info *out) {
+  if (!m || !name || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_find: NULL argument");
+  const Kernel *k = m->find(name);
+  if (!k)
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND,
+                std::string("no kernel named '") + name + "' in the manifest");
+  fillInfo(*k, out);
+  return ATTN_KERNEL_OK;
+}
+
+attn_kernel_status attn_kernel_manifest_param(const attn_kernel_manifest *m,
+                                              const char *kernel, int index,
+                                              attn_kernel_param_info *out) {
+  if (!m || !kernel || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_param: NULL argument");
+  const Kernel *k = m->find(kernel);
+  if (!k)
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND, std::string("no kernel named '") +
+                                                 kernel + "' in the manifest");
+  if (index < 0 || index >= static_cast<int>(k->params.size()))
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND,
+                "expected a parameter index in [0, " +
+                    std::to_string(k->params.size()) + "), got " +
+                    std::to_string(index));
+  const Param &p = k->params[index];
+  out->name = p.name.c_str();
+  out->dtype = p.dtype.c_str();
+  out->shape = p.shape.data();
+  out->rank = static_cast<int>(p.shape.size());
+  out->bytes = p.bytes;
+  out->written = p.written ? 1 : 0;
+  return ATTN_KERNEL_OK;
+}
+
+attn_kernel_status
+attn_kernel_manifest_check_launch(const attn_kernel_manifest *m,
+                                  const char *kernel, const uint32_t *grid,
+                                  const uint32_t *block, void *const *params,
+                                  const uint64_t *bytes, int num_params) {
+  if (!m || !kernel)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_manifest_check_launch: NULL argument");
+  const Kernel *k = m->find(kernel);
+  if (!k)
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND, std::string("no kernel named '") +
+                                                 kernel + "' in the manifest");
+  return checkLaunch(*k, grid, block, params, bytes, num_params);
+}
+
+attn_kernel_status attn_kernel_module_load(const char *manifest_path,
+                                           attn_kernel_module **out) {
+  if (!manifest_path || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_module_load: NULL argument");
+  *out = nullptr;
+  attn_kernel_manifest *raw = nullptr;
+  if (attn_kernel_status st = attn_kernel_manifest_load(manifest_path, &raw))
+    return st;
+  std::unique_ptr<attn_kernel_manifest> manifest(raw);
+#ifndef ATTN_RUNTIME_HAS_CUDA
+  return fail(ATTN_KERNEL_ERROR_NO_CUDA, kNoCuda);
+#else
+  if (attn_kernel_status st = ensureContext())
+    return st;
+  auto mod = std::make_unique<attn_kernel_module>();
+  mod->manifest = std::move(manifest);
+  for (const Kernel &k : mod->manifest->kernels) {
+    std::string file =
+        mod->manifest->baseDir + "/" + (k.hasCubin ? k.cubin : k.ptx);
+    std::string image;
+    if (!readFile(file, image))
+      return fail(ATTN_KERNEL_ERROR_IO, "cannot read kernel image '" + file +
+                                            "': " + std::strerror(errno));
+    image.push_back('\0'); // PTX must be NUL-terminated
+    if (attn_kernel_status st = loadKernel(mod.get(), k, image.data())) {
+      attn_kernel_module_free(mod.release());
+      return st;
+    }
+  }
+  *out = mod.release();
+  return ATTN_KERNEL_OK;
+#endif
+}
+
+attn_kernel_status attn_kernel_module_load_image(const char *manifest_json,
+                                                 size_t manifest_size,
+                                                 const char *kernel,
+                                                 const void *image,
+                                                 attn_kernel_module **out) {
+  if (!manifest_json || !kernel || !image || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_module_load_image: NULL argument");
+  *out = nullptr;
+  std::unique_ptr<attn_kernel_manifest> manifest;
+  if (attn_kernel_status st =
+          parseManifest(manifest_json, manifest_size, nullptr, manifest))
+    return st;
+  const Kernel *k = manifest->find(kernel);
+  if (!k)
+    return fail(ATTN_KERNEL_ERROR_NOT_FOUND, std::string("no kernel named '") +
+                                                 kernel + "' in the manifest");
+#ifndef ATTN_RUNTIME_HAS_CUDA
+  return fail(ATTN_KERNEL_ERROR_NO_CUDA, kNoCuda);
+#else
+  if (attn_kernel_status st = ensureContext())
+    return st;
+  auto mod = std::make_unique<attn_kernel_module>();
+  mod->manifest = std::move(manifest);
+  if (attn_kernel_status st = loadKernel(mod.get(), *k, image)) {
+    attn_kernel_module_free(mod.release());
+    return st;
+  }
+  *out = mod.release();
+  return ATTN_KERNEL_OK;
+#endif
+}
+
+void attn_kernel_module_free(attn_kernel_module *module) {
+  if (!module)
+    return;
+#ifdef ATTN_RUNTIME_HAS_CUDA
+  if (driver().loaded)
+    for (void *m : module->modules)
+      driver().moduleUnload(reinterpret_cast<CUmodule>(m));
+#endif
+  delete module;
+}
+
+attn_kernel_status attn_kernel_get(attn_kernel_module *module, const char *name,
+                                   attn_kernel **out) {
+  if (!module || !name || !out)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_get: NULL argument");
+  *out = nullptr;
+  for (auto &k : module->kernels)
+    if (k->info->name == name) {
+      *out = k.get();
+      return ATTN_KERNEL_OK;
+    }
+  return fail(ATTN_KERNEL_ERROR_NOT_FOUND,
+              std::string("no kernel named '") + name + "' in the module");
+}
+
+attn_kernel_status attn_kernel_launch(attn_kernel *kernel, const uint32_t *grid,
+                                      const uint32_t *block, void *stream,
+                                      void *const *params,
+                                      const uint64_t *bytes, int num_params) {
+  if (!kernel)
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "attn_kernel_launch: kernel is NULL");
+  const Kernel &k = *kernel->info;
+  if (attn_kernel_status st =
+          checkLaunch(k, grid, block, params, bytes, num_params))
+    return st;
+#ifndef ATTN_RUNTIME_HAS_CUDA
+  (void)stream;
+  return fail(ATTN_KERNEL_ERROR_NO_CUDA, kNoCuda);
+#else
+  // cuLaunchKernel takes pointers to the argument values.
+  std::vector<void *> args(num_params);
+  std::vector<void *> values(params, params + num_params);
+  for (int i = 0; i < num_params; ++i)
+    args[i] = &values[i];
+  CUresult rc = driver().launchKernel(
+      reinterpret_cast<CUfunction>(kernel->function), k.grid[0], k.grid[1],
+      k.grid[2], k.block[0], k.block[1], k.block[2], k.smem,
+      reinterpret_cast<CUstream>(stream), args.data(), nullptr);
+  if (rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuLaunchKernel('" + k.name + "')");
+  return ATTN_KERNEL_OK;
+#endif
+}
+
+} // extern "C"
