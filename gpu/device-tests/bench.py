@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Times the cases of `make_cases.py --bench` ON THE GPU MACHINE and prints one JSON line per point
+in the schema of /work/shared/bench/peers_gpu.py (copied here, not imported), impl "attn-simt":
+  {"kind": "prefill", "impl": "attn-simt", "d": 128, "h": 16, "s": 2048, "b": 8, "causal": false,
+   "ms": ..., "tflops": ...}
+FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
+Run peers_gpu.py in the same device command and compare with compare.py.
+
+Written compile-only in a session without a GPU: NOT RUN YET.
+usage: python3 bench.py .gpu/bench
+"""
+import json, os, sys
+import torch
+from triton.testing import do_bench
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_kernels import load, launch  # noqa: E402
+
+
+def main(root):
+    torch.zeros(1, device="cuda")
+    for name in sorted(os.listdir(root)):
+        d = os.path.join(root, name)
+        c = json.load(open(os.path.join(d, "config.json")))
+        _, k, fn = load(d)
+        dt = {"f16": torch.float16, "bf16": torch.bfloat16}[c["dtype"]]
+        q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
+        kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
+        v = torch.randn_like(kk); out = torch.empty_like(q)
+        fn_ = lambda: launch(k, fn, [q, kk, v, out])
+        fn_(); torch.cuda.synchronize()
+        ms = do_bench(fn_, warmup=10, rep=50)
+        causal = c["mask"] == "causal"
+        f = 4 * c["b"] * c["hq"] * c["sq"] * c["sk"] * c["d"] / (2 if causal else 1)
+        print(json.dumps(dict(kind="prefill", impl="attn-simt", d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
+                              causal=causal, ms=ms, tflops=f / ms / 1e9)), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".gpu/bench")

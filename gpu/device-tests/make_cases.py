@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Builds the GPU test and benchmark cases HERE (no GPU needed) for run_kernels.py and bench.py
+to run on the GPU machine: for each configuration, writes <out>/<case>/config.json (the
+configuration), case.mlir and the attn-compile artifacts (attn_kernel.ptx/.cubin, case.h, the manifest case.json).
+
+usage: make_cases.py --attn-compile build-gpu/bin/attn-compile --chip sm_90a --out .gpu/cases [--bench]
+"""
+import argparse, json, os, subprocess, sys
+
+p = argparse.ArgumentParser()
+p.add_argument("--attn-compile", required=True)
+p.add_argument("--chip", default="sm_90a", choices=["sm_80", "sm_90a"])
+p.add_argument("--out", default=".gpu/cases")
+p.add_argument("--bench", action="store_true", help="the benchmark grid instead of the test grid")
+a = p.parse_args()
+
+
+def cases():
+    if a.bench:
+        # The FlashAttention paper grid of peers_gpu.py (16k tokens, h*d = 2048, fp16), small s only:
+        # the SIMT kernel is far too slow for the large ones.
+        for d in (64, 128):
+            for s in (512, 1024, 2048):
+                for mask in ("none", "causal"):
+                    yield dict(b=16384 // s, hq=2048 // d, hkv=2048 // d, sq=s, sk=s, d=d,
+                               dtype="f16", mask=mask, window=None)
+        return
+    for s in (1, 17, 113, 1000, 4097):
+        for mask, window in (("none", None), ("causal", None), ("window", 63)):
+            for hq, hkv in ((8, 8), (8, 2), (8, 1)):
+                for dtype, d in (("f16", 64), ("bf16", 128)):
+                    if s == 4097 and (hq != 8 or hkv != 2):
+                        continue  # keep the largest length to one layout
+                    yield dict(b=2 if s < 1000 else 1, hq=hq, hkv=hkv, sq=s, sk=s, d=d, dtype=dtype,
+                               mask=mask, window=window)
+    # decode: one query against many keys, causal bottom-right (sees every key)
+    yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
+
+
+def mlir(c):
+    q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{c['dtype']}>"
+    k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{c['dtype']}>"
+    attrs = {"none": "", "causal": "{mask = #attn.mask<causal = true>}",
+             "causal_br": "{mask = #attn.mask<causal = true, align = bottom_right>}",
+             "window": f"{{mask = #attn.mask<causal = true, window_left = {c['window']}>}}"}[c["mask"]]
+    return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
+            f"  %o = attn.sdpa %q, %k, %v {attrs} : {q}, {k}, {k} -> {q}\n"
+            f"  return %o : {q}\n}}\n")
+
+
+n = 0
+for c in cases():
+    name = "{mask}_b{b}_hq{hq}_hkv{hkv}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+    d = os.path.join(a.out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "case.mlir"), "w") as f:
+        f.write(mlir(c))
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f)
+    r = subprocess.run([a.attn_compile, os.path.join(d, "case.mlir"), f"--chip={a.chip}", f"--out-dir={d}"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"attn-compile failed on {name}:\n{r.stderr}")
+    n += 1
+print(f"{n} cases in {a.out} for {a.chip}")
