@@ -24,11 +24,39 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Key/value tile size of flash tiling"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Tile linalg ops to register tiles and vectorize them "
+                     "(attn-cpu-vectorize); off: scalar loops"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tileM{
+      *this, "tile-m",
+      llvm::cl::desc("Rows of the register tile of a contraction"),
+      llvm::cl::init(8)};
+  PassOptions::Option<int64_t> tileN{
+      *this, "tile-n",
+      llvm::cl::desc("Columns of the register tile of a contraction"),
+      llvm::cl::init(32)};
+  PassOptions::Option<int64_t> tileK{
+      *this, "tile-k",
+      llvm::cl::desc("Reduction step of the register tile of a contraction"),
+      llvm::cl::init(1)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("Vector length of the innermost dimension of the other "
+                     "ops"),
+      llvm::cl::init(16)};
 };
 
 /// Bufferizes linalg/tensor/scf IR (without attn ops) and lowers it to the
-/// LLVM dialect for the CPU.
+/// LLVM dialect for the CPU, vectorizing it first (default options of
+/// `attn-lower-to-cpu`).
 void buildLinalgToLLVMPipeline(OpPassManager &pm);
+
+/// Same, with the vectorization options of `options` (the flash options are
+/// not used).
+void buildLinalgToLLVMPipeline(OpPassManager &pm,
+                               const CPUPipelineOptions &options);
 
 /// attn ops -> linalg/scf on tensors -> LLVM dialect, ready for the
 /// ExecutionEngine.

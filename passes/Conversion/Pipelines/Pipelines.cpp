@@ -10,6 +10,8 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,7 +23,19 @@
 
 using namespace mlir;
 
-void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
+void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options) {
+  if (options.vectorize) {
+    // Register tiles of vectors on tensors, before bufferization (the
+    // accumulators of the tiles become loop-carried vectors).
+    CPUVectorizePassOptions vectorizeOptions;
+    vectorizeOptions.tileM = options.tileM;
+    vectorizeOptions.tileN = options.tileN;
+    vectorizeOptions.tileK = options.tileK;
+    vectorizeOptions.vectorWidth = options.vectorWidth;
+    pm.addNestedPass<func::FuncOp>(createCPUVectorizePass(vectorizeOptions));
+    pm.addPass(createCanonicalizerPass());
+  }
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
@@ -32,14 +46,31 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // The deallocation pipeline leaves bufferization.clone (e.g. for a
   // function that returns its argument).
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.vectorize) {
+    // n-D vectors to 1-D vectors and FMAs; n-D transfers to unrolled 1-D
+    // transfers (convert-vector-to-llvm lowers those).
+    pm.addPass(createCPULowerVectorsPass());
+    pm.addPass(createConvertVectorToSCFPass(
+        VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Horizontal reductions (row max/sum of the softmax) may be reassociated:
+  // a tree of vector ops instead of a chain of scalar ones.
+  ConvertVectorToLLVMPassOptions toLLVMOptions;
+  toLLVMOptions.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(toLLVMOptions));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
+  buildLinalgToLLVMPipeline(pm, CPUPipelineOptions());
 }
 
 void attn::buildAttnToCPUPipeline(OpPassManager &pm,
@@ -52,7 +83,7 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
   }
   pm.addPass(createConvertAttnToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  buildLinalgToLLVMPipeline(pm);
+  buildLinalgToLLVMPipeline(pm, options);
 }
 
 void attn::registerAttnPipelines() {
@@ -60,10 +91,12 @@ void attn::registerAttnPipelines() {
       "attn-lower-to-cpu",
       "Lower attn ops through linalg to the LLVM dialect for the CPU",
       buildAttnToCPUPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUPipelineOptions>(
       "attn-linalg-to-llvm",
-      "Bufferize linalg/tensor/scf IR and lower it to the LLVM dialect for "
-      "the CPU",
-      buildLinalgToLLVMPipeline);
+      "Vectorize and bufferize linalg/tensor/scf IR and lower it to the LLVM "
+      "dialect for the CPU (the flash options are not used)",
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildLinalgToLLVMPipeline(pm, options);
+      });
   registerAttnGPUPipelines();
 }

@@ -1,0 +1,437 @@
+//===- Vectorize.cpp - the attn-cpu-vectorize pass ------------------------===//
+//
+// Tiles linalg ops on tensors to register tiles and vectorizes the tiles, so
+// that the CPU code of attn-lower-to-cpu works on vectors instead of scalar
+// loops. See the pass description in include/attn/Conversion/Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CPUVECTORIZEPASS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// How one linalg op is tiled before it is vectorized: a tile size per loop
+/// (0 = the loop is not tiled). Tiles always have a static shape (no masked
+/// vectorization): an op with a dynamic loop range that would be tiled is
+/// not vectorized.
+struct TilePlan {
+  SmallVector<int64_t> tileSizes;
+};
+
+/// The register-tile sizes the pass was configured with.
+struct TileConfig {
+  int64_t tileM, tileN, tileK, vectorWidth, maxInner;
+};
+
+/// The tile size of a loop of `range` iterations for a wanted tile of
+/// `target`: 0 (the whole loop) when it is not larger, else the largest
+/// divisor of `range` not larger than `target` (so that every tile has the
+/// same static shape). Nothing for a dynamic range.
+static std::optional<int64_t> pickTile(int64_t range, int64_t target) {
+  if (ShapedType::isDynamic(range))
+    return std::nullopt;
+  if (range <= target)
+    return 0;
+  for (int64_t size = target; size > 1; --size)
+    if (range % size == 0)
+      return size;
+  return 1;
+}
+
+/// Returns the contraction dimensions of `op` when it is a contraction whose
+/// innermost `n` dimension is the innermost dimension of its result (the
+/// layout a register tile of `n` columns wants).
+static std::optional<linalg::ContractionDimensions>
+getRowMajorContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumDpsInputs() != 2 ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outMap.getNumResults() == 0 ||
+      outMap.getResults().back() !=
+          getAffineDimExpr(dims->n.back(), op->getContext()))
+    return std::nullopt;
+  return *dims;
+}
+
+/// The plan of a contraction: batch and outer m/n/k loops get 1, the
+/// innermost m, n and k loops get the register tile.
+static std::optional<TilePlan>
+planContraction(linalg::LinalgOp op, const linalg::ContractionDimensions &dims,
+                const TileConfig &config) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  TilePlan plan;
+  plan.tileSizes.assign(op.getNumLoops(), 1);
+  for (unsigned i = 0, e = ranges.size(); i < e; ++i)
+    if (ranges[i] == 1)
+      plan.tileSizes[i] = 0;
+  for (auto [dim, target] : {std::make_pair(dims.m.back(), config.tileM),
+                             std::make_pair(dims.n.back(), config.tileN),
+                             std::make_pair(dims.k.back(), config.tileK)}) {
+    std::optional<int64_t> size = pickTile(ranges[dim], target);
+    if (!size)
+      return std::nullopt;
+    plan.tileSizes[dim] = *size;
+  }
+  // The tile of the other dimensions is 1: they may be dynamic.
+  return plan;
+}
+
+/// The plan of any other op: 1 on every loop but the last one, which is kept
+/// whole when it is small, and tiled by (a divisor near) the vector width
+/// otherwise.
+static std::optional<TilePlan> planDefault(linalg::LinalgOp op,
+                                           const TileConfig &config) {
+  unsigned numLoops = op.getNumLoops();
+  if (numLoops == 0)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  TilePlan plan;
+  plan.tileSizes.assign(numLoops, 1);
+  int64_t inner = ranges.back();
+  std::optional<int64_t> innerTile =
+      ShapedType::isDynamic(inner) || inner > config.maxInner
+          ? pickTile(inner, config.vectorWidth)
+          : std::optional<int64_t>(0);
+  if (!innerTile)
+    return std::nullopt;
+  plan.tileSizes.back() = *innerTile;
+  // Loops of one iteration need no loop.
+  for (unsigned i = 0; i + 1 < numLoops; ++i)
+    if (ranges[i] == 1)
+      plan.tileSizes[i] = 0;
+  return plan;
+}
+
+/// Rewrites a contraction whose right-hand side is stored `[..., n, k]`
+/// (e.g. the Q·Kᵀ of attention) into a `linalg.transpose` of that operand to
+/// `[..., k, n]` and the same contraction on the copy: the register tile then
+/// reads contiguous rows of `n` elements. Returns the transpose, or null when
+/// nothing is to be done.
+static linalg::TransposeOp transposeContractionRhs(RewriterBase &rewriter,
+                                                   linalg::LinalgOp op) {
+  std::optional<linalg::ContractionDimensions> dims =
+      getRowMajorContraction(op);
+  if (!dims)
+    return nullptr;
+  OpOperand *rhs = op.getDpsInputOperand(1);
+  AffineMap rhsMap = op.getMatchingIndexingMap(rhs);
+  auto rhsType = dyn_cast<RankedTensorType>(rhs->get().getType());
+  unsigned rank = rhsMap.getNumResults();
+  MLIRContext *ctx = op->getContext();
+  if (!rhsType || rank < 2 || !rhsMap.isProjectedPermutation() ||
+      rhsMap.getResult(rank - 1) != getAffineDimExpr(dims->k.back(), ctx) ||
+      rhsMap.getResult(rank - 2) != getAffineDimExpr(dims->n.back(), ctx))
+    return nullptr;
+  // Only generics: the named ops with a transposed operand are rebuilt the
+  // same way after generalization.
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return nullptr;
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(perm[rank - 1], perm[rank - 2]);
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(rewriter, loc, rhs->get());
+  std::swap(sizes[rank - 1], sizes[rank - 2]);
+  Value empty =
+      tensor::EmptyOp::create(rewriter, loc, sizes, rhsType.getElementType());
+  auto transpose =
+      linalg::TransposeOp::create(rewriter, loc, rhs->get(), empty, perm);
+
+  SmallVector<AffineExpr> results(rhsMap.getResults());
+  std::swap(results[rank - 1], results[rank - 2]);
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  maps[rhs->getOperandNumber()] =
+      AffineMap::get(rhsMap.getNumDims(), 0, results, ctx);
+  rewriter.modifyOpInPlace(generic, [&] {
+    generic.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    rhs->set(transpose->getResult(0));
+  });
+  return transpose;
+}
+
+/// Rewrites the inputs of a `linalg.generic` whose indexing maps are not
+/// projected permutations (e.g. `d3 mod 32` in the RoPE lowering), which the
+/// vectorizer rejects, into `tensor.extract`s in the body at the map applied
+/// to `linalg.index`es (the vectorizer turns those into gathers or
+/// contiguous loads). Returns the new op, or `op` when nothing is to be done.
+static linalg::LinalgOp demoteNonPermutationInputs(RewriterBase &rewriter,
+                                                   linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return op;
+  SmallVector<OpOperand *> demoted;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true) &&
+        isa<RankedTensorType>(input->get().getType()) &&
+        map.getNumSymbols() == 0)
+      demoted.push_back(input);
+  }
+  if (demoted.empty())
+    return op;
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(generic);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    if (!llvm::is_contained(demoted, input)) {
+      inputs.push_back(input->get());
+      maps.push_back(generic.getMatchingIndexingMap(input));
+    }
+  for (OpOperand &init : generic.getDpsInitsMutable())
+    maps.push_back(generic.getMatchingIndexingMap(&init));
+  auto newOp = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(generic.getRegion(), newOp.getRegion(),
+                              newOp.getRegion().end());
+  Block &body = newOp.getRegion().front();
+  rewriter.setInsertionPointToStart(&body);
+  SmallVector<Value> indices;
+  for (unsigned d = 0, e = generic.getNumLoops(); d < e; ++d)
+    indices.push_back(linalg::IndexOp::create(rewriter, generic.getLoc(), d));
+  // Erase the block arguments from the last one so the numbers stay valid.
+  for (OpOperand *input : llvm::reverse(demoted)) {
+    AffineMap map = generic.getMatchingIndexingMap(input);
+    SmallVector<Value> at;
+    for (AffineExpr expr : map.getResults())
+      at.push_back(affine::expandAffineExpr(rewriter, generic.getLoc(), expr,
+                                            indices, {}));
+    Value element =
+        tensor::ExtractOp::create(rewriter, generic.getLoc(), input->get(), at);
+    unsigned argNumber = input->getOperandNumber();
+    rewriter.replaceAllUsesWith(body.getArgument(argNumber), element);
+    body.eraseArgument(argNumber);
+  }
+  rewriter.replaceOp(generic, newOp->getResults());
+  return cast<linalg::LinalgOp>(newOp.getOperation());
+}
+
+/// Whether every `tensor.extract` in the body of `op` reads at indices
+/// computed from `linalg.index`, constants and values defined outside the op
+/// only. Data-dependent gathers (an index read from another tensor or taken
+/// from an operand, e.g. the block table of paged attention) are left to the
+/// scalar loops: the vectorizer's analysis of such reads is not trusted.
+static bool hasOnlyIndexComputedExtracts(linalg::LinalgOp op) {
+  Region &body = op->getRegion(0);
+  auto isIndexComputed = [&](Value index) {
+    SmallVector<Value> worklist{index};
+    llvm::SmallPtrSet<Value, 8> seen;
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      if (!seen.insert(value).second)
+        continue;
+      if (isa<BlockArgument>(value)) {
+        if (cast<BlockArgument>(value).getOwner()->getParent() == &body)
+          return false;
+        continue;
+      }
+      Operation *def = value.getDefiningOp();
+      if (!body.isAncestor(def->getParentRegion()))
+        continue;
+      if (isa<tensor::ExtractOp>(def) || def->getNumRegions() != 0 ||
+          !isMemoryEffectFree(def))
+        return false;
+      llvm::append_range(worklist, def->getOperands());
+    }
+    return true;
+  };
+  WalkResult result = body.walk([&](tensor::ExtractOp extract) {
+    for (Value index : extract.getIndices())
+      if (!isIndexComputed(index))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return !result.wasInterrupted();
+}
+
+/// Whether an operand of `op` (or a tensor it reads with `tensor.extract`)
+/// has elements narrower than a byte (i1 masks): memory holds one per byte,
+/// a vector load or store of them is bit-packed.
+static bool hasSubByteOperand(linalg::LinalgOp op) {
+  auto isSubByte = [](Type type) {
+    Type element = getElementTypeOrSelf(type);
+    return element.isIntOrFloat() && element.getIntOrFloatBitWidth() < 8;
+  };
+  if (llvm::any_of(op->getOperandTypes(), isSubByte))
+    return true;
+  WalkResult result = op->getRegion(0).walk([&](tensor::ExtractOp extract) {
+    return isSubByte(extract.getTensor().getType()) ? WalkResult::interrupt()
+                                                    : WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Whether an init of `op` is indexed by a constant (a reduction kept as a
+/// unit dimension, `(d0, d1, d2, 0)`): the vector patterns that clean up such
+/// tiles do not reach a fixed point, so these ops stay scalar.
+static bool hasConstantInitIndex(linalg::LinalgOp op) {
+  return llvm::any_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return llvm::any_of(
+        op.getMatchingIndexingMap(&init).getResults(),
+        [](AffineExpr e) { return isa<AffineConstantExpr>(e); });
+  });
+}
+
+/// Tiles `op` by `plan` and vectorizes its tile. The op is left alone when
+/// the vectorizer cannot handle it.
+static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                             const TilePlan &plan) {
+  Operation *tile = op;
+  if (llvm::any_of(plan.tileSizes, [](int64_t s) { return s != 0; })) {
+    scf::SCFTilingOptions options;
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    options.setTileSizes(
+        getAsIndexOpFoldResult(op->getContext(), plan.tileSizes));
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled) || tiled->tiledOps.size() != 1)
+      return;
+    rewriter.replaceOp(op, tiled->replacements);
+    tile = tiled->tiledOps.front();
+  }
+  auto tileOp = dyn_cast<linalg::LinalgOp>(tile);
+  if (!tileOp)
+    return;
+  // Only tiles of static shape are vectorized (no masks).
+  if (tileOp.hasDynamicShape() || !hasOnlyIndexComputedExtracts(tileOp) ||
+      hasSubByteOperand(tileOp) || hasConstantInitIndex(tileOp))
+    return;
+  if (failed(linalg::vectorizeOpPrecondition(tileOp, {}, {},
+                                             /*vectorizeNDExtract=*/true)))
+    return;
+  rewriter.setInsertionPoint(tileOp);
+  FailureOr<linalg::VectorizationResult> result =
+      linalg::vectorize(rewriter, tileOp, {}, {}, /*vectorizeNDExtract=*/true);
+  if (failed(result))
+    return;
+  if (tileOp->getNumResults() == 0)
+    rewriter.eraseOp(tileOp);
+  else
+    rewriter.replaceOp(tileOp, result->replacements);
+}
+
+/// The greedy driver's configuration for the clean-up patterns: a bound on
+/// the number of rewrites, so that patterns that undo each other cannot hang
+/// the compiler (not converging leaves valid, merely less simplified IR).
+static GreedyRewriteConfig boundedConfig() {
+  GreedyRewriteConfig config;
+  config.setMaxNumRewrites(200000);
+  return config;
+}
+
+struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (tileM <= 0 || tileN <= 0 || tileK <= 0 || vectorWidth <= 0 ||
+        maxInner < 0) {
+      func.emitError() << "expected positive tile-m, tile-n, tile-k and "
+                          "vector-width and a non-negative max-inner, got "
+                       << static_cast<int64_t>(tileM) << ", "
+                       << static_cast<int64_t>(tileN) << ", "
+                       << static_cast<int64_t>(tileK) << ", "
+                       << static_cast<int64_t>(vectorWidth) << " and "
+                       << static_cast<int64_t>(maxInner);
+      return signalPassFailure();
+    }
+    TileConfig config{tileM, tileN, tileK, vectorWidth, maxInner};
+
+    // Collect first: tiling creates new (tiled) linalg ops.
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && linalg::hasVectorizationImpl(op) &&
+          isa<TilingInterface>(op.getOperation()))
+        ops.push_back(op);
+    });
+
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : ops) {
+      op = demoteNonPermutationInputs(rewriter, op);
+      if (linalg::TransposeOp transpose = transposeContractionRhs(rewriter, op))
+        if (std::optional<TilePlan> plan = planDefault(transpose, config))
+          tileAndVectorize(rewriter, transpose, *plan);
+      std::optional<TilePlan> plan;
+      if (std::optional<linalg::ContractionDimensions> dims =
+              getRowMajorContraction(op))
+        plan = planContraction(op, *dims, config);
+      if (!plan)
+        plan = planDefault(op, config);
+      if (plan)
+        tileAndVectorize(rewriter, op, *plan);
+    }
+    // Clean up the tiles: fold the loop bounds, drop unit dimensions, turn
+    // reductions of products back into vector.contract.
+    {
+      RewritePatternSet patterns(ctx);
+      linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+      vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+      vector::populateSinkVectorOpsPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      (void)applyPatternsGreedily(func, std::move(patterns), boundedConfig());
+    }
+
+    // Keep accumulator tiles in registers: hoist the read/write pairs of
+    // loop-invariant subsets (tensor slices and vector transfers) out of the
+    // reduction loops, innermost loops first.
+    func.walk([&](scf::ForOp loop) {
+      hoistLoopInvariantSubsets(rewriter,
+                                cast<LoopLikeOpInterface>(loop.getOperation()));
+    });
+
+    {
+      RewritePatternSet patterns(ctx);
+      tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+      vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+      vector::populateVectorTransferDropUnitDimsPatterns(patterns);
+      (void)applyPatternsGreedily(func, std::move(patterns), boundedConfig());
+    }
+  }
+};
+
+} // namespace

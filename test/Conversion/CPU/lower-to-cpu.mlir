@@ -1,0 +1,23 @@
+// RUN: attn-opt %s --attn-linalg-to-llvm | FileCheck %s
+// RUN: attn-opt %s --attn-linalg-to-llvm="vectorize=false" | FileCheck %s --check-prefix=SCALAR
+// RUN: attn-opt %s --split-input-file --attn-cpu-vectorize --one-shot-bufferize="bufferize-function-boundaries" --attn-cpu-lower-vectors | FileCheck %s --check-prefix=LOWER
+
+// The CPU pipeline turns the matmul's register tile into vector FMAs on
+// rows of 32 elements; without vectorization it is scalar.
+// CHECK-LABEL: llvm.func @matmul
+// CHECK-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
+// SCALAR-LABEL: llvm.func @matmul
+// SCALAR-NOT:    vector<
+// SCALAR:        llvm.fmul {{.*}} : f32
+// attn-cpu-lower-vectors: the contraction becomes outer products, then one
+// vector.fma per row of the 8x32 accumulator.
+// LOWER-LABEL: func.func @matmul
+// LOWER-NOT:     vector.contract
+// LOWER-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+// LOWER-NOT:     vector.fma
+func.func @matmul(%a: tensor<16x48xf32>, %b: tensor<48x64xf32>,
+                  %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<16x48xf32>, tensor<48x64xf32>)
+                     outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}

@@ -1,0 +1,169 @@
+// RUN: attn-opt %s --split-input-file --attn-cpu-vectorize | FileCheck %s
+
+// A matmul gets an 8x32 register tile; the accumulator is carried through
+// the k loop as a vector.
+// CHECK-LABEL: func.func @matmul
+// CHECK:         scf.for {{.*}} step %c8
+// CHECK:           scf.for {{.*}} step %c32
+// CHECK:             %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<16x64xf32>, vector<8x32xf32>
+// CHECK:             scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
+// CHECK:               vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK-NOT:         linalg.matmul
+func.func @matmul(%a: tensor<16x48xf32>, %b: tensor<48x64xf32>,
+                  %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<16x48xf32>, tensor<48x64xf32>)
+                     outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}
+
+// -----
+
+// Q·Kᵀ with K stored [n, k]: K is first transposed to [k, n] (vectorized as
+// well), then the contraction reads rows of n.
+// CHECK-LABEL: func.func @scores
+// CHECK-NOT:     linalg.generic
+// CHECK-NOT:     linalg.transpose
+// CHECK:         vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+#q = affine_map<(m, n, k) -> (m, k)>
+#k = affine_map<(m, n, k) -> (n, k)>
+#s = affine_map<(m, n, k) -> (m, n)>
+func.func @scores(%q: tensor<16x8xf32>, %kt: tensor<32x8xf32>,
+                  %s: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  %0 = linalg.generic {indexing_maps = [#q, #k, #s],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<16x8xf32>, tensor<32x8xf32>)
+      outs(%s : tensor<16x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<16x32xf32>
+  return %0 : tensor<16x32xf32>
+}
+
+// -----
+
+// Elementwise ops: one row of the innermost dimension at a time, tiled by
+// the vector width when it is long.
+// CHECK-LABEL: func.func @exp_rows
+// CHECK:         scf.for
+// CHECK:           scf.for {{.*}} step %c16
+// CHECK:             math.exp {{.*}} : vector<16xf32>
+// CHECK-NOT:     linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @exp_rows(%x: tensor<4x128xf32>) -> tensor<4x128xf32> {
+  %e = tensor.empty() : tensor<4x128xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x128xf32>) outs(%e : tensor<4x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4x128xf32>
+  return %0 : tensor<4x128xf32>
+}
+
+// -----
+
+// A row reduction over a short static dimension is vectorized whole.
+// CHECK-LABEL: func.func @row_max
+// CHECK:         vector.multi_reduction <maximumf>, {{.*}} [1] : vector<1x64xf32> to vector<1xf32>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @row_max(%x: tensor<8x64xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = linalg.generic {indexing_maps = [#id, #row],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<8x64xf32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+// An input indexed by a non-permutation map (RoPE's `d1 mod 32`) becomes a
+// tensor.extract in the body, which is vectorized (here a gather).
+// CHECK-LABEL: func.func @mod_input
+// CHECK-NOT:     linalg.generic
+// CHECK:         vector.gather
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mod = affine_map<(d0, d1) -> (d1 mod 32)>
+func.func @mod_input(%x: tensor<4x64xf32>, %f: tensor<32xf32>) -> tensor<4x64xf32> {
+  %e = tensor.empty() : tensor<4x64xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #mod, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x, %f : tensor<4x64xf32>, tensor<32xf32>)
+      outs(%e : tensor<4x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
+
+// -----
+
+// Left scalar: a dynamic innermost dimension (no masked vectorization).
+// CHECK-LABEL: func.func @dynamic
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @dynamic(%x: tensor<4x?xf32>, %e: tensor<4x?xf32>) -> tensor<4x?xf32> {
+  %0 = linalg.generic {indexing_maps = [#id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x?xf32>) outs(%e : tensor<4x?xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+// Left scalar: i1 tensors (one byte per element in memory, bit-packed in a
+// vector load).
+// CHECK-LABEL: func.func @bool_mask
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.transfer_read
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @bool_mask(%m: tensor<4x8xi1>, %x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%m, %x : tensor<4x8xi1>, tensor<4x8xf32>)
+      outs(%e : tensor<4x8xf32>) {
+  ^bb0(%b: i1, %a: f32, %o: f32):
+    %r = arith.select %b, %a, %cst : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// Left scalar: a gather at indices read from another tensor (paged
+// attention's block table).
+// CHECK-LABEL: func.func @table_gather
+// CHECK:         linalg.generic
+// CHECK:           tensor.extract
+// CHECK:           tensor.extract
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @table_gather(%table: tensor<4xindex>, %data: tensor<16x8xf32>)
+    -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %0 = linalg.generic {indexing_maps = [#id],
+                       iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<4x8xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %row = tensor.extract %table[%i] : tensor<4xindex>
+    %v = tensor.extract %data[%row, %j] : tensor<16x8xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
