@@ -29,9 +29,11 @@ namespace {
 /// A bound on the number of rewrites of the greedy driver, so that patterns
 /// that undo each other cannot hang the compiler (not converging leaves
 /// valid IR that convert-vector-to-llvm still lowers).
+static constexpr int64_t kMaxRewrites = 20000;
+
 static GreedyRewriteConfig boundedConfig() {
   GreedyRewriteConfig config;
-  config.setMaxNumRewrites(200000);
+  config.setMaxNumRewrites(kMaxRewrites);
   return config;
 }
 

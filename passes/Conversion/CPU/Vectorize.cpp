@@ -310,6 +310,26 @@ static bool hasConstantInitIndex(linalg::LinalgOp op) {
   });
 }
 
+/// Whether `op` is a reduction computed in f16 or bf16: the x86 backend
+/// cannot legalize the vector reductions these become (it aborts with "do
+/// not know how to soft promote"), so they stay scalar.
+static bool isHalfReduction(linalg::LinalgOp op) {
+  if (op.getNumReductionLoops() == 0)
+    return false;
+  auto isHalf = [](Type type) {
+    Type element = getElementTypeOrSelf(type);
+    return element.isF16() || element.isBF16();
+  };
+  if (llvm::any_of(op->getOperandTypes(), isHalf))
+    return true;
+  WalkResult result = op->getRegion(0).walk([&](Operation *inner) {
+    return llvm::any_of(inner->getResultTypes(), isHalf)
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
 /// Tiles `op` by `plan` and vectorizes its tile. The op is left alone when
 /// the vectorizer cannot handle it.
 static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -333,7 +353,8 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     return;
   // Only tiles of static shape are vectorized (no masks).
   if (tileOp.hasDynamicShape() || !hasOnlyIndexComputedExtracts(tileOp) ||
-      hasSubByteOperand(tileOp) || hasConstantInitIndex(tileOp))
+      hasSubByteOperand(tileOp) || hasConstantInitIndex(tileOp) ||
+      isHalfReduction(tileOp))
     return;
   if (failed(linalg::vectorizeOpPrecondition(tileOp, {}, {},
                                              /*vectorizeNDExtract=*/true)))
@@ -352,9 +373,11 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
 /// The greedy driver's configuration for the clean-up patterns: a bound on
 /// the number of rewrites, so that patterns that undo each other cannot hang
 /// the compiler (not converging leaves valid, merely less simplified IR).
+static constexpr int64_t kMaxRewrites = 20000;
+
 static GreedyRewriteConfig boundedConfig() {
   GreedyRewriteConfig config;
-  config.setMaxNumRewrites(200000);
+  config.setMaxNumRewrites(kMaxRewrites);
   return config;
 }
 
@@ -400,18 +423,24 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
       if (plan)
         tileAndVectorize(rewriter, op, *plan);
     }
-    // Clean up the tiles: fold the loop bounds, drop unit dimensions, turn
-    // reductions of products back into vector.contract.
+    // Clean up the tiles: fold the loop bounds, turn reductions of products
+    // back into vector.contract (once the broadcasting reads are
+    // minor-identity reads), then drop unit dimensions. Two separate rounds:
+    // together these patterns can undo each other.
     {
       RewritePatternSet patterns(ctx);
       linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
       vector::populateVectorReductionToContractPatterns(patterns);
+      (void)applyPatternsGreedily(func, std::move(patterns), boundedConfig());
+    }
+    {
+      RewritePatternSet patterns(ctx);
+      linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
       vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
       vector::populateVectorTransferDropUnitDimsPatterns(patterns);
-      vector::populateSinkVectorOpsPatterns(patterns);
       vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
       vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
       (void)applyPatternsGreedily(func, std::move(patterns), boundedConfig());
     }
 
