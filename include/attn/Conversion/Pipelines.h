@@ -68,9 +68,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("Target GPU: sm_80 or sm_90a"),
       llvm::cl::init("sm_80")};
-  PassOptions::Option<std::string> features{
-      *this, "features", llvm::cl::desc("PTX ISA features"),
-      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> features{*this, "features",
+                                            llvm::cl::desc("PTX ISA features"),
+                                            llvm::cl::init("+ptx80")};
   PassOptions::Option<std::string> format{
       *this, "format",
       llvm::cl::desc("What the gpu.modules become: isa (PTX), bin (cubin, "
@@ -80,9 +80,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Keys per step of the online softmax"),
       llvm::cl::init(64)};
-  PassOptions::Option<int64_t> blockSize{
-      *this, "block-size", llvm::cl::desc("Threads per block"),
-      llvm::cl::init(128)};
+  PassOptions::Option<int64_t> blockSize{*this, "block-size",
+                                         llvm::cl::desc("Threads per block"),
+                                         llvm::cl::init(128)};
   PassOptions::Option<unsigned> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimization level"),
       llvm::cl::init(3)};

@@ -66,7 +66,8 @@ ATTN_KERNELS_API const char *
 attn_kernel_manifest_chip(const attn_kernel_manifest *m);
 ATTN_KERNELS_API const char *
 attn_kernel_manifest_cache_key(const attn_kernel_manifest *m);
-ATTN_KERNELS_API int attn_kernel_manifest_num_kernels(const attn_kernel_manifest *m);
+ATTN_KERNELS_API int
+attn_kernel_manifest_num_kernels(const attn_kernel_manifest *m);
 
 /* Launch description of one kernel of a manifest. */
 typedef struct attn_kernel_info {
@@ -79,21 +80,19 @@ typedef struct attn_kernel_info {
 } attn_kernel_info;
 
 typedef struct attn_kernel_param_info {
-  const char *name;   /* "query", "key", "value", "out", "lse", ... */
-  const char *dtype;  /* "f16", "bf16", "f32", "i32", ... */
+  const char *name;  /* "query", "key", "value", "out", "lse", ... */
+  const char *dtype; /* "f16", "bf16", "f32", "i32", ... */
   const int64_t *shape;
   int rank;
-  uint64_t bytes;     /* size of the dense buffer the pointer must cover */
-  int written;        /* 1 when the kernel writes it */
+  uint64_t bytes; /* size of the dense buffer the pointer must cover */
+  int written;    /* 1 when the kernel writes it */
 } attn_kernel_param_info;
 
 /* Kernel `index` (0 <= index < num_kernels), or by name. */
-ATTN_KERNELS_API attn_kernel_status
-attn_kernel_manifest_kernel(const attn_kernel_manifest *m, int index,
-                            attn_kernel_info *out);
-ATTN_KERNELS_API attn_kernel_status
-attn_kernel_manifest_find(const attn_kernel_manifest *m, const char *name,
-                          attn_kernel_info *out);
+ATTN_KERNELS_API attn_kernel_status attn_kernel_manifest_kernel(
+    const attn_kernel_manifest *m, int index, attn_kernel_info *out);
+ATTN_KERNELS_API attn_kernel_status attn_kernel_manifest_find(
+    const attn_kernel_manifest *m, const char *name, attn_kernel_info *out);
 ATTN_KERNELS_API attn_kernel_status
 attn_kernel_manifest_param(const attn_kernel_manifest *m, const char *kernel,
                            int index, attn_kernel_param_info *out);
@@ -120,18 +119,17 @@ ATTN_KERNELS_API attn_kernel_status attn_kernel_module_load_image(
     const void *image, attn_kernel_module **out);
 ATTN_KERNELS_API void attn_kernel_module_free(attn_kernel_module *module);
 
-ATTN_KERNELS_API attn_kernel_status
-attn_kernel_get(attn_kernel_module *module, const char *name,
-                attn_kernel **out);
+ATTN_KERNELS_API attn_kernel_status attn_kernel_get(attn_kernel_module *module,
+                                                    const char *name,
+                                                    attn_kernel **out);
 
 /* Launches `kernel` on `stream` (a CUstream, NULL: the default stream) with
  * `params[i]` the device pointer of parameter i. grid/block may be NULL (the
  * manifest's); `bytes` may be NULL (sizes not checked). Raises the dynamic
  * shared memory limit when the kernel needs more than 48 KiB. */
-ATTN_KERNELS_API attn_kernel_status
-attn_kernel_launch(attn_kernel *kernel, const uint32_t *grid,
-                   const uint32_t *block, void *stream, void *const *params,
-                   const uint64_t *bytes, int num_params);
+ATTN_KERNELS_API attn_kernel_status attn_kernel_launch(
+    attn_kernel *kernel, const uint32_t *grid, const uint32_t *block,
+    void *stream, void *const *params, const uint64_t *bytes, int num_params);
 
 #ifdef __cplusplus
 }
