@@ -283,6 +283,55 @@ Value fuse::getLeadingReshapeSource(Operation *op) {
   return src;
 }
 
+void fuse::traceAttentionRoot(Operation *pv, AttentionMatch &m) {
+  m.root = pv->getResult(0);
+  SmallVector<Operation *> rootOps;
+  while (m.root.hasOneUse()) {
+    Operation *user = *m.root.getUsers().begin();
+    if (getLeadingReshapeSource(user) != m.root)
+      break;
+    rootOps.push_back(user);
+    m.root = user->getResult(0);
+  }
+  m.chain.append(rootOps.rbegin(), rootOps.rend());
+  m.chain.push_back(pv);
+}
+
+FailureOr<Operation *> fuse::traceScoresToMatmul(
+    Value s, AttentionMatch &m, function_ref<bool(Operation *)> isMatmul,
+    function_ref<Value(Operation *, AttentionMatch &)> matchMask,
+    StringRef &reason) {
+  for (bool first = true;; first = false) {
+    if (!first && !s.hasOneUse()) {
+      reason = "scores have other uses";
+      return failure();
+    }
+    Operation *def = s.getDefiningOp();
+    if (!def) {
+      reason = "scores not from a matmul";
+      return failure();
+    }
+    if (isMatmul(def))
+      return def;
+    m.chain.push_back(def);
+    if (Value src = getLeadingReshapeSource(def)) {
+      s = src;
+      continue;
+    }
+    if (auto scale = matchConstantScale(def)) {
+      m.scale *= scale->second;
+      s = scale->first;
+      continue;
+    }
+    if (Value in = matchMask(def, m)) {
+      s = in;
+      continue;
+    }
+    reason = "unrecognised op on the scores";
+    return failure();
+  }
+}
+
 Value fuse::skipLeadingReshapes(Value v, SmallVectorImpl<Operation *> &chain) {
   while (Operation *def = v.getDefiningOp()) {
     Value src = getLeadingReshapeSource(def);

@@ -96,6 +96,22 @@ PeeledOperand peelOperand(Value v, SmallVectorImpl<Operation *> &chain);
 /// reshape's result.
 Value skipLeadingReshapes(Value v, SmallVectorImpl<Operation *> &chain);
 
+/// Follows the single-use result of the final P·V matmul `pv` through
+/// layout-preserving reshapes to the value the fused op replaces: sets
+/// `match.root` and appends those reshapes, then `pv`, to `match.chain`.
+void traceAttentionRoot(Operation *pv, AttentionMatch &match);
+
+/// Walks the scores `s` (the softmax input) back to the Q·Kᵀ matmul through
+/// layout-preserving reshapes, constant scales (folded into `match.scale`)
+/// and masks `matchMask` recognises (it returns the unmasked scores or null).
+/// Every op passed must have a single use and is appended to `match.chain`.
+/// Returns the matmul (an op for which `isMatmul` holds) or failure, with the
+/// reason in `reason`.
+FailureOr<Operation *> traceScoresToMatmul(
+    Value s, AttentionMatch &match, function_ref<bool(Operation *)> isMatmul,
+    function_ref<Value(Operation *, AttentionMatch &)> matchMask,
+    StringRef &reason);
+
 /// If `op` is a layout-preserving reshape (tensor.expand_shape,
 /// tensor.collapse_shape, tosa.reshape) whose source and result share their
 /// last two dimensions and the product of the leading ones, returns its

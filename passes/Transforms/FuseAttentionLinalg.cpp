@@ -464,17 +464,7 @@ struct FuseLinalgAttention : OpRewritePattern<linalg::BatchMatmulOp> {
       return rewriter.notifyMatchFailure(pv, "not a plain batch_matmul");
     AttentionMatch m;
     // The result, through reshapes back to the frontend's shape.
-    m.root = pv->getResult(0);
-    SmallVector<Operation *> rootOps;
-    while (m.root.hasOneUse()) {
-      Operation *user = *m.root.getUsers().begin();
-      if (getLeadingReshapeSource(user) != m.root)
-        break;
-      rootOps.push_back(user);
-      m.root = user->getResult(0);
-    }
-    m.chain.append(rootOps.rbegin(), rootOps.rend());
-    m.chain.push_back(pv);
+    traceAttentionRoot(pv, m);
 
     // Probabilities.
     Value p = skipLeadingReshapes(pv.getDpsInputOperand(0)->get(), m.chain);
@@ -489,34 +479,17 @@ struct FuseLinalgAttention : OpRewritePattern<linalg::BatchMatmulOp> {
       return rewriter.notifyMatchFailure(pv, "no softmax over the last dim");
 
     // Scores back to Q Kᵀ.
-    linalg::BatchMatmulOp qk;
-    bool first = true;
-    while (true) {
-      if (!first && !s.hasOneUse())
-        return rewriter.notifyMatchFailure(pv, "scores have other uses");
-      first = false;
-      Operation *def = s.getDefiningOp();
-      if (!def)
-        return rewriter.notifyMatchFailure(pv, "scores not from a matmul");
-      if ((qk = dyn_cast<linalg::BatchMatmulOp>(def)))
-        break;
-      m.chain.push_back(def);
-      if (Value src = getLeadingReshapeSource(def)) {
-        s = src;
-        continue;
-      }
-      if (auto scale = matchConstantScale(def)) {
-        m.scale *= scale->second;
-        s = scale->first;
-        continue;
-      }
-      auto generic = dyn_cast<linalg::GenericOp>(def);
-      if (Value in = generic ? matchMaskGeneric(generic, m) : Value()) {
-        s = in;
-        continue;
-      }
-      return rewriter.notifyMatchFailure(pv, "unrecognised op on the scores");
-    }
+    StringRef reason;
+    FailureOr<Operation *> qkOp = traceScoresToMatmul(
+        s, m, [](Operation *op) { return isa<linalg::BatchMatmulOp>(op); },
+        [](Operation *op, AttentionMatch &match) {
+          auto generic = dyn_cast<linalg::GenericOp>(op);
+          return generic ? matchMaskGeneric(generic, match) : Value();
+        },
+        reason);
+    if (failed(qkOp))
+      return rewriter.notifyMatchFailure(pv, reason);
+    auto qk = cast<linalg::BatchMatmulOp>(*qkOp);
     if (!isPlainBatchMatmul(qk))
       return rewriter.notifyMatchFailure(pv, "Q·Kᵀ is not a plain matmul");
     m.chain.push_back(qk);

@@ -238,17 +238,7 @@ struct FuseTosaAttention : OpRewritePattern<tosa::MatMulOp> {
     if (!isPlainMatmul(pv))
       return rewriter.notifyMatchFailure(pv, "not a float matmul, zp 0");
     AttentionMatch m;
-    m.root = pv.getResult();
-    SmallVector<Operation *> rootOps;
-    while (m.root.hasOneUse()) {
-      Operation *user = *m.root.getUsers().begin();
-      if (getLeadingReshapeSource(user) != m.root)
-        break;
-      rootOps.push_back(user);
-      m.root = user->getResult(0);
-    }
-    m.chain.append(rootOps.rbegin(), rootOps.rend());
-    m.chain.push_back(pv);
+    traceAttentionRoot(pv, m);
 
     Value p = skipLeadingReshapes(pv.getA(), m.chain);
     auto [inner, guardReader] = matchMaskedRowGuard(p, m.chain);
@@ -261,33 +251,13 @@ struct FuseTosaAttention : OpRewritePattern<tosa::MatMulOp> {
     if (!s)
       return rewriter.notifyMatchFailure(pv, "no softmax over the last axis");
 
-    tosa::MatMulOp qk;
-    bool first = true;
-    while (true) {
-      if (!first && !s.hasOneUse())
-        return rewriter.notifyMatchFailure(pv, "scores have other uses");
-      first = false;
-      Operation *def = s.getDefiningOp();
-      if (!def)
-        return rewriter.notifyMatchFailure(pv, "scores not from a matmul");
-      if ((qk = dyn_cast<tosa::MatMulOp>(def)))
-        break;
-      m.chain.push_back(def);
-      if (Value src = getLeadingReshapeSource(def)) {
-        s = src;
-        continue;
-      }
-      if (auto scale = matchConstantScale(def)) {
-        m.scale *= scale->second;
-        s = scale->first;
-        continue;
-      }
-      if (Value in = matchMaskOp(def, m)) {
-        s = in;
-        continue;
-      }
-      return rewriter.notifyMatchFailure(pv, "unrecognised op on the scores");
-    }
+    StringRef reason;
+    FailureOr<Operation *> qkOp = traceScoresToMatmul(
+        s, m, [](Operation *op) { return isa<tosa::MatMulOp>(op); },
+        matchMaskOp, reason);
+    if (failed(qkOp))
+      return rewriter.notifyMatchFailure(pv, reason);
+    auto qk = cast<tosa::MatMulOp>(*qkOp);
     if (!isPlainMatmul(qk))
       return rewriter.notifyMatchFailure(pv, "Q·Kᵀ is not a plain matmul");
     m.chain.push_back(qk);
