@@ -7,15 +7,17 @@ docs/runtime/kv-cache-layout.md says; nothing reaches into private memory.
 """
 
 import ctypes
+import os
+import sys
 
 import numpy as np
 
-# attn_dtype_t, attn_layout_t, attn_quant_granularity_t, attn_memory_kind_t.
-F32, F16, BF16, INT8, FP8_E4M3FN, FP8_E5M2 = range(6)
-NHD, HND = 0, 1
-QUANT_NONE, QUANT_PER_TENSOR, QUANT_PER_HEAD, QUANT_PER_TOKEN = range(4)
-MEMORY_CPU = 0
-OK = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "runtime"))
+from attn_runtime_abi import (  # noqa: E402,F401  (re-exported)
+    BF16, F16, F32, FP8_E4M3FN, FP8_E5M2, HND, INT8, MEMORY_CPU, NHD, OK,
+    QUANT_NONE, QUANT_PER_HEAD, QUANT_PER_TENSOR, QUANT_PER_TOKEN, Config,
+    LayerView)
 
 # Storage dtype -> (numpy dtype of the raw elements, bytes per element).
 STORAGE_NUMPY = {
@@ -25,39 +27,6 @@ STORAGE_NUMPY = {
     FP8_E4M3FN: np.dtype("u1"),  # raw codes; decode with ml_dtypes
     FP8_E5M2: np.dtype("u1"),
 }
-
-
-class Config(ctypes.Structure):
-    _fields_ = [
-        ("num_layers", ctypes.c_int32),
-        ("num_kv_heads", ctypes.c_int32),
-        ("head_dim", ctypes.c_int32),
-        ("block_size", ctypes.c_int32),
-        ("num_blocks", ctypes.c_int32),
-        ("layout", ctypes.c_int),
-        ("dtype", ctypes.c_int),
-        ("granularity", ctypes.c_int),
-        ("asymmetric", ctypes.c_int32),
-        ("memory", ctypes.c_int),
-        ("device_id", ctypes.c_int32),
-        ("k_scales", ctypes.POINTER(ctypes.c_float)),
-        ("v_scales", ctypes.POINTER(ctypes.c_float)),
-        ("k_zero_points", ctypes.POINTER(ctypes.c_int32)),
-        ("v_zero_points", ctypes.POINTER(ctypes.c_int32)),
-    ]
-
-
-class LayerView(ctypes.Structure):
-    _fields_ = [
-        ("k_pool", ctypes.c_void_p),
-        ("v_pool", ctypes.c_void_p),
-        ("k_scale", ctypes.POINTER(ctypes.c_float)),
-        ("v_scale", ctypes.POINTER(ctypes.c_float)),
-        ("k_zero_point", ctypes.POINTER(ctypes.c_int32)),
-        ("v_zero_point", ctypes.POINTER(ctypes.c_int32)),
-        ("pool_elements", ctypes.c_int64),
-        ("memory", ctypes.c_int32),
-    ]
 
 
 class Stats(ctypes.Structure):

@@ -20,50 +20,16 @@ if not LIB_PATH:
 np = pytest.importorskip("numpy")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
-# attn_dtype_t / attn_status_t values from attn_runtime.h.
-F32, F16, BF16, INT8, E4M3FN, E5M2 = range(6)
-NHD, HND = 0, 1
-QUANT_NONE, QUANT_PER_TENSOR, QUANT_PER_HEAD, QUANT_PER_TOKEN = range(4)
-OK, ERR_INVALID_ARGUMENT, ERR_OUT_OF_BLOCKS, ERR_UNKNOWN_SEQUENCE = range(4)
-ERR_DIM_MISMATCH, ERR_BAD_SCALE, ERR_BAD_BLOCK_SIZE = 4, 5, 6
+from attn_runtime_abi import (  # noqa: E402
+    BF16, ERR_BAD_BLOCK_SIZE, ERR_BAD_SCALE, ERR_DIM_MISMATCH,
+    ERR_INVALID_ARGUMENT, ERR_OUT_OF_BLOCKS, ERR_UNKNOWN_SEQUENCE, F16, F32,
+    FP8_E4M3FN, FP8_E5M2, HND, INT8, NHD, OK, QUANT_NONE, QUANT_PER_HEAD,
+    QUANT_PER_TENSOR, QUANT_PER_TOKEN, Config, LayerView)
 
 FP8 = {
-    E4M3FN: (ml_dtypes.float8_e4m3fn, 448.0),
-    E5M2: (ml_dtypes.float8_e5m2, 57344.0),
+    FP8_E4M3FN: (ml_dtypes.float8_e4m3fn, 448.0),
+    FP8_E5M2: (ml_dtypes.float8_e5m2, 57344.0),
 }
-
-
-class Config(ctypes.Structure):
-    _fields_ = [
-        ("num_layers", ctypes.c_int32),
-        ("num_kv_heads", ctypes.c_int32),
-        ("head_dim", ctypes.c_int32),
-        ("block_size", ctypes.c_int32),
-        ("num_blocks", ctypes.c_int32),
-        ("layout", ctypes.c_int),
-        ("dtype", ctypes.c_int),
-        ("granularity", ctypes.c_int),
-        ("asymmetric", ctypes.c_int32),
-        ("memory", ctypes.c_int),
-        ("device_id", ctypes.c_int32),
-        ("k_scales", ctypes.POINTER(ctypes.c_float)),
-        ("v_scales", ctypes.POINTER(ctypes.c_float)),
-        ("k_zero_points", ctypes.POINTER(ctypes.c_int32)),
-        ("v_zero_points", ctypes.POINTER(ctypes.c_int32)),
-    ]
-
-
-class LayerView(ctypes.Structure):
-    _fields_ = [
-        ("k_pool", ctypes.c_void_p),
-        ("v_pool", ctypes.c_void_p),
-        ("k_scale", ctypes.POINTER(ctypes.c_float)),
-        ("v_scale", ctypes.POINTER(ctypes.c_float)),
-        ("k_zero_point", ctypes.POINTER(ctypes.c_int32)),
-        ("v_zero_point", ctypes.POINTER(ctypes.c_int32)),
-        ("pool_elements", ctypes.c_int64),
-        ("memory", ctypes.c_int32),
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +113,7 @@ def grid_midpoints(dtype):
     return nudged.astype(np.float32)
 
 
-@pytest.mark.parametrize("fmt", [E4M3FN, E5M2], ids=["e4m3fn", "e5m2"])
+@pytest.mark.parametrize("fmt", [FP8_E4M3FN, FP8_E5M2], ids=["e4m3fn", "e5m2"])
 def test_decode_all_codes_bit_exact(lib, fmt):
     dtype, _ = FP8[fmt]
     codes = np.arange(256, dtype=np.uint8)
@@ -157,10 +123,10 @@ def test_decode_all_codes_bit_exact(lib, fmt):
     assert bad.size == 0, [(hex(c), hex(got[c]), hex(want[c])) for c in bad[:8]]
 
 
-@pytest.mark.parametrize("fmt", [E4M3FN, E5M2], ids=["e4m3fn", "e5m2"])
+@pytest.mark.parametrize("fmt", [FP8_E4M3FN, FP8_E5M2], ids=["e4m3fn", "e5m2"])
 def test_encode_random_f32_bit_exact(lib, fmt):
     dtype, _ = FP8[fmt]
-    lo, hi = (-14, 12) if fmt == E4M3FN else (-20, 18)
+    lo, hi = (-14, 12) if fmt == FP8_E4M3FN else (-20, 18)
     x = np.concatenate([random_f32(100 + fmt, lo, hi), grid_midpoints(dtype),
                         -grid_midpoints(dtype)])
     got = encode(lib, x, fmt, saturate=False)
@@ -172,7 +138,7 @@ def test_encode_random_f32_bit_exact(lib, fmt):
     assert x.size > 200_000
 
 
-@pytest.mark.parametrize("fmt", [E4M3FN, E5M2], ids=["e4m3fn", "e5m2"])
+@pytest.mark.parametrize("fmt", [FP8_E4M3FN, FP8_E5M2], ids=["e4m3fn", "e5m2"])
 def test_saturating_encode_matches_clip_then_cast(lib, fmt):
     dtype, vmax = FP8[fmt]
     x = random_f32(200 + fmt, -10, 30)
@@ -201,7 +167,7 @@ def test_f16_and_bf16_encode_bit_exact(lib):
     assert np.array_equal(out, want), np.nonzero(out != want)[0][:8]
 
 
-@pytest.mark.parametrize("fmt", [E4M3FN, E5M2], ids=["e4m3fn", "e5m2"])
+@pytest.mark.parametrize("fmt", [FP8_E4M3FN, FP8_E5M2], ids=["e4m3fn", "e5m2"])
 @pytest.mark.parametrize("layout", [NHD, HND], ids=["nhd", "hnd"])
 def test_cache_stores_ml_dtypes_codes(lib, fmt, layout):
     """End to end: a per-head FP8 cache stores fp8(x / scale) (saturating)
@@ -276,7 +242,7 @@ def test_errors_through_c_api(lib):
     assert b"power of two" in lib.attn_last_error_message()
     assert cache.value is None
     cfg.block_size = 4
-    cfg.dtype = E4M3FN
+    cfg.dtype = FP8_E4M3FN
     cfg.granularity = QUANT_PER_TENSOR
     bad = np.array([0.0], dtype=np.float32)
     cfg.k_scales = ptr(bad, ctypes.c_float)
