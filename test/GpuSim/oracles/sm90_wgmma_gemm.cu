@@ -8,9 +8,9 @@
 //      row-major ("gemm_nn" recipe, MN-major B operand).
 // CTA tile 64x64x64, 128 threads = one warpgroup, one smem stage.
 // Shared memory is filled by cp.async (16-byte SM80_CP_ASYNC_CACHEGLOBAL),
-// then cp.async.wait_all + __syncthreads + fence.proxy.async before wgmma.
-// grid = (M/64, N/64), block = 128, dynamic shared = 16384 bytes (+1024 slack
-// is NOT needed: the dynamic shared window is declared 1024-byte aligned).
+// then cp.async.wait_all + fence.proxy.async + __syncthreads before wgmma.
+// grid = (M/64, N/64), block = 128, dynamic shared = 16384 bytes (the dynamic
+// shared window is declared 1024-byte aligned, as the 128B swizzle requires).
 #include <cute/tensor.hpp>
 #include <cutlass/arch/barrier.h>
 
@@ -87,12 +87,14 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
     copy(copyB, tBgB(_, _, _, kt), tBsB);
     cp_async_fence();
     cp_async_wait<0>();
+    // Make this thread's generic-proxy shared-memory writes visible to the async
+    // proxy (wgmma reads smem through it), then synchronise the warpgroup.
+    cutlass::arch::fence_view_async_shared();
     __syncthreads();
     if constexpr (kARegs) {
       copy(tCsA, tCrA);  // plain shared loads into the wgmma A register fragment
       warpgroup_fence_operand(tCrA);
     }
-    cutlass::arch::fence_view_async_shared();  // generic-proxy smem writes -> async proxy
     warpgroup_fence_operand(tCrC);
     warpgroup_arrive();
     gemm(mma, tCrA, tCrB, tCrC);
