@@ -116,12 +116,25 @@ public:
   /// Reads operand `o` as a value of type `ty` (immediates converted,
   /// symbols as their address). Marks `undef` when the value is
   /// uninitialized (initcheck).
-  uint64_t read(ThreadState &t, const Operand &o, Ty ty);
+  uint64_t read(ThreadState &t, const Operand &o, Ty ty) {
+    if (o.kind == Operand::Kind::Reg && !o.negate) {
+      unsigned bits = tyBits(ty);
+      uint64_t v = t.regs[o.reg];
+      return bits == 0 || bits >= 64 ? v : v & ((uint64_t(1) << bits) - 1);
+    }
+    return readSlow(t, o, ty);
+  }
+  uint64_t readSlow(ThreadState &t, const Operand &o, Ty ty);
   /// Writes `v` (truncated to `ty`) to register operand `o`; sinks ignore.
   void write(ThreadState &t, const Operand &o, Ty ty, uint64_t v,
              bool defined = true);
   /// Whether operand `o` of `t` is defined (registers only; others yes).
-  bool isDefined(const ThreadState &t, const Operand &o) const;
+  bool isDefined(const ThreadState &t, const Operand &o) const {
+    if (o.kind == Operand::Kind::Reg)
+      return t.defined[o.reg];
+    return o.kind == Operand::Kind::Imm || isDefinedSlow(t, o);
+  }
+  bool isDefinedSlow(const ThreadState &t, const Operand &o) const;
   /// The i-th element of a Vec operand (or `o` itself when i==0 and not
   /// a Vec).
   const Operand &elem(const Operand &o, unsigned i) const;
@@ -181,6 +194,8 @@ private:
   const std::vector<uint8_t> &params;
   std::vector<std::string> &reports;
   bool faulted = false;
+  /// Initcheck reports held back while racecheck may still explain them.
+  std::vector<std::string> deferredReports;
 
   std::vector<ThreadState> threads;
   std::vector<uint8_t> shared, sharedDef;

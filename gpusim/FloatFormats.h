@@ -145,7 +145,15 @@ inline uint64_t f64ToBits(double d) {
   return b;
 }
 
-inline double f16ToDouble(uint32_t b) { return decodeFloat(b & 0xffff, kF16); }
+inline double f16ToDouble(uint32_t b) {
+  static const float *table = [] {
+    static float t[65536];
+    for (uint32_t i = 0; i < 65536; ++i)
+      t[i] = static_cast<float>(decodeFloat(i, kF16));
+    return t;
+  }();
+  return table[b & 0xffff];
+}
 inline double bf16ToDouble(uint32_t b) { return bitsToF32((b & 0xffff) << 16); }
 inline uint32_t doubleToF16(double x, dec::Round r = dec::RN,
                             bool sat = false) {

@@ -23,68 +23,6 @@ namespace attn::gpusim {
 // Types, names
 //===----------------------------------------------------------------------===//
 
-unsigned tyBits(Ty t) {
-  switch (t) {
-  case Ty::None:
-    return 0;
-  case Ty::Pred:
-    return 1;
-  case Ty::B8:
-  case Ty::U8:
-  case Ty::S8:
-  case Ty::E4M3:
-  case Ty::E5M2:
-    return 8;
-  case Ty::B16:
-  case Ty::U16:
-  case Ty::S16:
-  case Ty::F16:
-  case Ty::BF16:
-  case Ty::E4M3x2:
-  case Ty::E5M2x2:
-    return 16;
-  case Ty::B32:
-  case Ty::U32:
-  case Ty::S32:
-  case Ty::F32:
-  case Ty::F16x2:
-  case Ty::BF16x2:
-  case Ty::TF32:
-    return 32;
-  case Ty::B64:
-  case Ty::U64:
-  case Ty::S64:
-  case Ty::F64:
-    return 64;
-  case Ty::B128:
-    return 128;
-  }
-  return 0;
-}
-
-bool tyIsFloat(Ty t) {
-  switch (t) {
-  case Ty::F16:
-  case Ty::F16x2:
-  case Ty::BF16:
-  case Ty::BF16x2:
-  case Ty::F32:
-  case Ty::F64:
-  case Ty::TF32:
-  case Ty::E4M3:
-  case Ty::E5M2:
-  case Ty::E4M3x2:
-  case Ty::E5M2x2:
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool tyIsSigned(Ty t) {
-  return t == Ty::S8 || t == Ty::S16 || t == Ty::S32 || t == Ty::S64;
-}
-
 namespace {
 struct TyName {
   const char *name;

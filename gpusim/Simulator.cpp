@@ -194,7 +194,7 @@ static uint64_t symbolAddress(const Cta &cta, const Symbol &s,
   }
 }
 
-uint64_t Cta::read(ThreadState &t, const Operand &o, Ty ty) {
+uint64_t Cta::readSlow(ThreadState &t, const Operand &o, Ty ty) {
   unsigned bits = tyBits(ty);
   switch (o.kind) {
   case Operand::Kind::Reg: {
@@ -322,7 +322,7 @@ uint64_t Cta::read(ThreadState &t, const Operand &o, Ty ty) {
   }
 }
 
-bool Cta::isDefined(const ThreadState &t, const Operand &o) const {
+bool Cta::isDefinedSlow(const ThreadState &t, const Operand &o) const {
   if (o.kind == Operand::Kind::Reg)
     return t.defined[o.reg];
   if (o.kind == Operand::Kind::Vec) {
@@ -517,9 +517,17 @@ bool Cta::store(ThreadState &t, const Instr &in, Space space, uint64_t addr,
     if (!checkGlobal(t, in, addr, bytes, true, a))
       return false;
     if (!defined && options.initcheck) {
-      fault(t, in,
-            "uninitialized value stored to global memory at " + hex(addr));
-      return false;
+      std::string msg =
+          "uninitialized value stored to global memory at " + hex(addr);
+      if (!options.racecheck) {
+        fault(t, in, msg);
+        return false;
+      }
+      // Often the consequence of a race: report it only if no race is
+      // found by the end of the block.
+      if (deferredReports.size() < 4)
+        deferredReports.push_back(where(t, in) + ": " + msg + "\n    " +
+                                  in.text);
     }
     std::memcpy(a->data.data() + (addr - a->base), src, bytes);
     if (options.stats)
@@ -969,6 +977,12 @@ bool Cta::run() {
                           os.str());
       break;
     }
+  }
+  if (!faulted && !deferredReports.empty()) {
+    faulted = true;
+    for (const std::string &r : deferredReports)
+      if (reports.size() < std::max(1u, options.maxReports))
+        reports.push_back(r);
   }
   if (options.stats)
     flushStats();

@@ -7,11 +7,11 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "ATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".ptx"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.py",
-                   "unittests", "Inputs", "python"]
+                   "unittests", "Inputs", "python", "oracles"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
@@ -23,7 +23,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = ["attn-opt", "attn-capi-test", ToolSubst("attn-runner", unresolved="ignore"),
-         ToolSubst("attn-translate", unresolved="ignore")]
+         ToolSubst("attn-translate", unresolved="ignore"),
+         ToolSubst("attn-gpu-sim", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 if config.attn_has_ptxas:

@@ -9,6 +9,8 @@
 //   one launch; each --arg is one kernel parameter in order:
 //     PATH.npy             a buffer (device pointer); after the run it is
 //                          written to DIR/argI.npy (I = parameter position)
+//     zeros:DTYPE:N0xN1..  a zero-filled buffer of that dtype (f16, bf16,
+//                          f32, f64, i8, u8, i32, u32, i64), also written out
 //     i32:V i64:V u32:V u64:V f32:V f64:V
 //                          a scalar
 //     tmap:buf=I,dtype=T,dims=D0xD1..,strides=S1x..,box=B0xB1..,
@@ -369,6 +371,35 @@ int runSingle(int argc, char **argv) {
         die("bad scalar argument '" + s + "'");
       needSize(bytes, kind);
       std::memcpy(params.data() + p.offset, &bits, bytes);
+    } else if (kind == "zeros") {
+      arg.kind = Arg::Buffer;
+      std::string rest = s.substr(colon + 1);
+      size_t c2 = rest.find(':');
+      if (c2 == std::string::npos)
+        die("expected zeros:DTYPE:SHAPE, got '" + s + "'");
+      std::string dtype = rest.substr(0, c2);
+      static const std::map<std::string, std::pair<std::string, unsigned>>
+          kinds = {
+              {"f16", {"<f2", 2}}, {"bf16", {"<u2", 2}}, {"f32", {"<f4", 4}},
+              {"f64", {"<f8", 8}}, {"i8", {"|i1", 1}},   {"u8", {"|u1", 1}},
+              {"i32", {"<i4", 4}}, {"u32", {"<u4", 4}},  {"i64", {"<i8", 8}}};
+      auto it = kinds.find(dtype);
+      if (it == kinds.end())
+        die("unknown dtype '" + dtype + "' in '" + s + "'");
+      uint64_t count = 1;
+      for (uint64_t d : parseList(rest.substr(c2 + 1), 'x', "zeros shape")) {
+        if (d && count > (uint64_t(1) << 34) / d)
+          die("zeros buffer '" + s + "' is too large");
+        count *= d;
+        arg.array.shape.push_back(static_cast<int64_t>(d));
+      }
+      arg.array.descr = it->second.first;
+      arg.array.data.assign(count * it->second.second, 0);
+      needSize(8, "a pointer");
+      arg.address = device.allocate(arg.array.data.size(), nullptr,
+                                    "parameter " + std::to_string(i) + " '" +
+                                        p.name + "'");
+      std::memcpy(params.data() + p.offset, &arg.address, 8);
     } else if (kind == "tmap") {
       arg.kind = Arg::TensorMap;
       attn_tensor_map map = encodeTensorMap(s.substr(colon + 1), args);

@@ -54,9 +54,14 @@ enum class Ty : uint8_t {
 };
 
 /// Width in bits of a type (0 for None).
-unsigned tyBits(Ty t);
-bool tyIsFloat(Ty t);
-bool tyIsSigned(Ty t);
+inline unsigned tyBits(Ty t) {
+  static constexpr uint8_t bits[] = {0,  1,  8,  16, 32, 64, 128, 8,  16,
+                                     32, 64, 8,  16, 32, 64, 16,  32, 16,
+                                     32, 32, 64, 32, 8,  8,  16,  16};
+  return bits[static_cast<unsigned>(t)];
+}
+inline bool tyIsFloat(Ty t) { return t >= Ty::F16; }
+inline bool tyIsSigned(Ty t) { return t >= Ty::S8 && t <= Ty::S64; }
 const char *tyName(Ty t);
 
 /// Special registers (%tid.x, %laneid, ...).

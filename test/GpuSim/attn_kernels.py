@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Runs attn-compile's GPU kernels in attn-gpu-sim and checks them against
+the fp64 reference of attn.sdpa (test/python/numerics/reference.py, written
+from the op's documentation; it shares no code with the compiler).
+
+For each configuration: writes an attn.sdpa function, compiles it with
+attn-compile, runs the whole artifact (manifest) in the simulator with
+racecheck and initcheck on, and compares the output with the reference
+computed from the same rounded inputs.
+
+usage: attn_kernels.py --attn-compile BIN --sim BIN [--chip sm_80]
+                       [--grid quick|full] [--filter S] [--jobs N] [--keep DIR]
+
+Prints one line per case and "N passed, M failed"; exits 1 on any failure.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python", "numerics"))
+from reference import sdpa_reference  # noqa: E402
+
+MASKS = {
+    # name: (attribute, causal, align, window_left)
+    "none": ("", False, "top_left", -1),
+    "causal": ("{mask = #attn.mask<causal = true>}", True, "top_left", -1),
+    "causal_br": ("{mask = #attn.mask<causal = true, align = bottom_right>}",
+                  True, "bottom_right", -1),
+    "window": ("{mask = #attn.mask<causal = true, window_left = 31>}", True,
+               "top_left", 31),
+}
+HEADS = {"mha": (4, 4), "gqa": (4, 2), "mqa": (4, 1)}
+DTYPES = {"f16": 64, "bf16": 128}  # dtype -> head dim
+
+
+def configs(grid):
+    """The test grid: every mask, head layout and dtype at the short lengths;
+    fewer combinations as the length (and the simulation time) grows."""
+    out = []
+    for s in (1, 17, 113, 256):
+        for mi, mask in enumerate(MASKS):
+            for hi, heads in enumerate(HEADS):
+                for di, dtype in enumerate(DTYPES):
+                    if grid == "quick" or s >= 113:
+                        # Longer lengths: each mask and each head layout,
+                        # alternating dtypes; 256 only GQA.
+                        if (mi + hi + di) % 2:
+                            continue
+                        if s == 256 and heads != "gqa":
+                            continue
+                    # Non-square for the causal masks, so the two diagonal
+                    # alignments differ.
+                    sk = s + 9 if mask in ("causal", "causal_br") else s
+                    hq, hkv = HEADS[heads]
+                    out.append(dict(b=2 if s < 113 else 1, hq=hq, hkv=hkv,
+                                    sq=s, sk=sk, d=DTYPES[dtype], dtype=dtype,
+                                    mask=mask, heads=heads))
+    return out
+
+
+def name_of(c):
+    return "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+
+
+def mlir_of(c):
+    ty = "f16" if c["dtype"] == "f16" else "bf16"
+    q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{ty}>"
+    k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{ty}>"
+    attr = MASKS[c["mask"]][0]
+    return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
+            f"  %o = attn.sdpa %q, %k, %v {attr} : {q}, {k}, {k} -> {q}\n"
+            f"  return %o : {q}\n}}\n")
+
+
+def to_bf16_bits(x):
+    u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bf16_bits(b):
+    return (np.asarray(b, np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def run_case(c, args, seed):
+    name = name_of(c)
+    d = tempfile.mkdtemp(prefix="gpusim_", dir=args.keep)
+    t0 = time.time()
+    try:
+        with open(os.path.join(d, "case.mlir"), "w") as f:
+            f.write(mlir_of(c))
+        r = subprocess.run([args.attn_compile, os.path.join(d, "case.mlir"),
+                            f"--chip={args.chip}", f"--out-dir={d}"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return False, name, "attn-compile failed:\n" + r.stderr, 0
+        rng = np.random.default_rng(seed)
+        shapes = {"q": (c["b"], c["hq"], c["sq"], c["d"]),
+                  "k": (c["b"], c["hkv"], c["sk"], c["d"]),
+                  "v": (c["b"], c["hkv"], c["sk"], c["d"])}
+        vals, files = {}, []
+        for t in ("q", "k", "v"):
+            x = rng.standard_normal(shapes[t]).astype(np.float32)
+            if c["dtype"] == "f16":
+                stored = x.astype(np.float16)
+                vals[t] = stored.astype(np.float64)
+            else:
+                stored = to_bf16_bits(x)
+                vals[t] = from_bf16_bits(stored).astype(np.float64)
+            path = os.path.join(d, t + ".npy")
+            np.save(path, stored)
+            files.append(path)
+        manifest = [f for f in os.listdir(d)
+                    if f.endswith(".json") and f != "config.json"][0]
+        cmd = [args.sim, "--manifest=" + os.path.join(d, manifest),
+               "--racecheck", "--out-dir=" + os.path.join(d, "out")]
+        cmd += ["--input=" + f for f in files]
+        r = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=args.timeout)
+        if r.returncode != 0:
+            return False, name, "simulator exit %d:\n%s" % (
+                r.returncode, r.stderr.strip()[-3000:]), 0
+        rate = r.stderr.strip().splitlines()[-1]
+        instrs = int(rate.split()[1])
+        out = np.load(os.path.join(d, "out", "out0.npy"))
+        got = (out.astype(np.float64) if c["dtype"] == "f16"
+               else from_bf16_bits(out).astype(np.float64))
+        _, causal, align, wl = MASKS[c["mask"]]
+        ref, _ = sdpa_reference(vals["q"], vals["k"], vals["v"],
+                                causal=causal, align=align, window_left=wl)
+        # Output rounding (half an ulp of f16 / bf16) plus f32 accumulation.
+        atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
+                      else (1e-2, 1.6e-2))
+        err = np.abs(got - ref)
+        bad = ~(err <= atol + rtol * np.abs(ref))
+        if bad.any():
+            i = np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape)
+            return False, name, (
+                f"{int(bad.sum())}/{bad.size} elements differ, worst at "
+                f"{tuple(int(x) for x in i)}: got {got[i]:.6g}, "
+                f"want {ref[i]:.6g}"), instrs
+        return True, name, (f"max err {err.max():.2e} "
+                            f"({time.time() - t0:.1f}s, {instrs} "
+                            f"thread-instructions)"), instrs
+    except subprocess.TimeoutExpired:
+        return False, name, f"simulator timed out after {args.timeout}s", 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--attn-compile", required=True)
+    p.add_argument("--sim", required=True)
+    p.add_argument("--chip", default="sm_80")
+    p.add_argument("--grid", default="full", choices=["quick", "full"])
+    p.add_argument("--filter", default="")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--timeout", type=int, default=600)
+    p.add_argument("--keep", default=None)
+    p.add_argument("--list", action="store_true")
+    args = p.parse_args()
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    cases = [c for c in configs(args.grid) if args.filter in name_of(c)]
+    if args.list:
+        for c in cases:
+            print(name_of(c))
+        return 0
+    t0 = time.time()
+    results = []
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        futs = [ex.submit(run_case, c, args, 1000 + i)
+                for i, c in enumerate(cases)]
+        for f in futs:
+            ok, name, msg, instrs = f.result()
+            results.append((ok, instrs))
+            print(("PASS " if ok else "FAIL ") + name + ": " + msg,
+                  flush=True)
+    failed = sum(1 for ok, _ in results if not ok)
+    total = sum(i for _, i in results)
+    print(f"{len(results) - failed} passed, {failed} failed "
+          f"({total} thread-instructions simulated, "
+          f"{time.time() - t0:.0f}s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
