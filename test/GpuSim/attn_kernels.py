@@ -9,7 +9,7 @@ racecheck and initcheck on, and compares the output with the reference
 computed from the same rounded inputs.
 
 usage: attn_kernels.py --attn-compile BIN --sim BIN [--chip sm_80]
-                       [--grid quick|full] [--filter S] [--jobs N] [--keep DIR]
+                       [--grid ci|large] [--filter S] [--jobs N] [--keep DIR]
 
 Prints one line per case and "N passed, M failed"; exits 1 on any failure.
 """
@@ -44,13 +44,14 @@ DTYPES = {"f16": 64, "bf16": 128}  # dtype -> head dim
 
 def configs(grid):
     """The test grid: every mask, head layout and dtype at the short lengths;
-    fewer combinations as the length (and the simulation time) grows."""
+    with grid "ci", fewer combinations as the length (and the simulation
+    time) grows."""
     out = []
     for s in (1, 17, 113, 256):
         for mi, mask in enumerate(MASKS):
             for hi, heads in enumerate(HEADS):
                 for di, dtype in enumerate(DTYPES):
-                    if grid == "quick" or s >= 113:
+                    if grid == "ci" and s >= 113:
                         # Longer lengths: each mask and each head layout,
                         # alternating dtypes; 256 only GQA.
                         if (mi + hi + di) % 2:
@@ -64,18 +65,48 @@ def configs(grid):
                     out.append(dict(b=2 if s < 113 else 1, hq=hq, hkv=hkv,
                                     sq=s, sk=sk, d=DTYPES[dtype], dtype=dtype,
                                     mask=mask, heads=heads))
+    # The other forms the GPU compiler accepts: the log-sum-exp result,
+    # softcap, an explicit scale, decode (one query row, many keys) and a
+    # different key tile.
+    base = dict(b=1, hq=4, hkv=2, d=64, dtype="f16", heads="gqa")
+    out.append(dict(base, sq=113, sk=113, mask="causal", lse=True))
+    out.append(dict(base, sq=17, sk=17, mask="none", softcap=30.0))
+    out.append(dict(base, sq=17, sk=40, mask="causal_br", scale=0.3))
+    out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=1000, d=128,
+                    mask="causal_br", lse=True))
+    out.append(dict(base, sq=113, sk=113, mask="window", tile_kv=32,
+                    dtype="bf16"))
+    if grid == "large":
+        out.append(dict(b=1, hq=8, hkv=2, sq=1000, sk=1000, d=128,
+                        dtype="bf16", heads="gqa", mask="window"))
     return out
 
 
 def name_of(c):
-    return "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+    n = "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+    for k in ("lse", "softcap", "scale", "tile_kv"):
+        if k in c:
+            n += "_" + k + ("" if c[k] is True else str(c[k]))
+    return n
 
 
 def mlir_of(c):
     ty = "f16" if c["dtype"] == "f16" else "bf16"
     q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{ty}>"
     k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{ty}>"
-    attr = MASKS[c["mask"]][0]
+    attrs = []
+    if MASKS[c["mask"]][0]:
+        attrs.append(MASKS[c["mask"]][0][1:-1])
+    if "softcap" in c:
+        attrs.append(f"softcap = {c['softcap']} : f32")
+    if "scale" in c:
+        attrs.append(f"scale = {c['scale']} : f32")
+    attr = "{" + ", ".join(attrs) + "}" if attrs else ""
+    if c.get("lse"):
+        lse = f"tensor<{c['b']}x{c['hq']}x{c['sq']}xf32>"
+        return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> ({q}, {lse}) {{\n"
+                f"  %o:2 = attn.sdpa %q, %k, %v {attr} : {q}, {k}, {k} -> {q}, {lse}\n"
+                f"  return %o#0, %o#1 : {q}, {lse}\n}}\n")
     return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
             f"  %o = attn.sdpa %q, %k, %v {attr} : {q}, {k}, {k} -> {q}\n"
             f"  return %o : {q}\n}}\n")
@@ -97,9 +128,11 @@ def run_case(c, args, seed):
     try:
         with open(os.path.join(d, "case.mlir"), "w") as f:
             f.write(mlir_of(c))
-        r = subprocess.run([args.attn_compile, os.path.join(d, "case.mlir"),
-                            f"--chip={args.chip}", f"--out-dir={d}"],
-                           capture_output=True, text=True)
+        cmd = [args.attn_compile, os.path.join(d, "case.mlir"),
+               f"--chip={args.chip}", f"--out-dir={d}", "--no-cubin"]
+        if "tile_kv" in c:
+            cmd.append(f"--tile-kv={c['tile_kv']}")
+        r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             return False, name, "attn-compile failed:\n" + r.stderr, 0
         rng = np.random.default_rng(seed)
@@ -134,8 +167,10 @@ def run_case(c, args, seed):
         got = (out.astype(np.float64) if c["dtype"] == "f16"
                else from_bf16_bits(out).astype(np.float64))
         _, causal, align, wl = MASKS[c["mask"]]
-        ref, _ = sdpa_reference(vals["q"], vals["k"], vals["v"],
-                                causal=causal, align=align, window_left=wl)
+        ref, ref_lse = sdpa_reference(vals["q"], vals["k"], vals["v"],
+                                      causal=causal, align=align,
+                                      window_left=wl, scale=c.get("scale"),
+                                      softcap=c.get("softcap"))
         # Output rounding (half an ulp of f16 / bf16) plus f32 accumulation.
         atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
                       else (1e-2, 1.6e-2))
@@ -147,6 +182,13 @@ def run_case(c, args, seed):
                 f"{int(bad.sum())}/{bad.size} elements differ, worst at "
                 f"{tuple(int(x) for x in i)}: got {got[i]:.6g}, "
                 f"want {ref[i]:.6g}"), instrs
+        if c.get("lse"):
+            lse = np.load(os.path.join(d, "out", "out1.npy")).astype(
+                np.float64)
+            lerr = np.abs(lse - ref_lse)
+            if not (lerr <= 1e-4 + 1e-5 * np.abs(ref_lse)).all():
+                return False, name, f"lse differs by up to {lerr.max():.3g}", \
+                    instrs
         return True, name, (f"max err {err.max():.2e} "
                             f"({time.time() - t0:.1f}s, {instrs} "
                             f"thread-instructions)"), instrs
@@ -162,7 +204,10 @@ def main():
     p.add_argument("--attn-compile", required=True)
     p.add_argument("--sim", required=True)
     p.add_argument("--chip", default="sm_80")
-    p.add_argument("--grid", default="full", choices=["quick", "full"])
+    p.add_argument("--grid", default="ci", choices=["ci", "large"],
+                   help="ci: every combination at lengths 1 and 17, a "
+                   "covering subset at 113 and 256; large: all of them, "
+                   "and a 1000-token case")
     p.add_argument("--filter", default="")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--timeout", type=int, default=600)
