@@ -14,10 +14,11 @@ import torch
 from triton.testing import do_bench
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_kernels import load, launch  # noqa: E402
+from run_kernels import init_gpu, load, launch  # noqa: E402
 
 
 def main(root):
+    init_gpu()
     torch.zeros(1, device="cuda")
     for name in sorted(os.listdir(root)):
         d = os.path.join(root, name)

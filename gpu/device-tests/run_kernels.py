@@ -1,17 +1,30 @@
 #!/usr/bin/env python3
-"""Runs the cases of make_cases.py ON THE GPU MACHINE and checks them: loads each cubin through
-its manifest with the CUDA driver API (ctypes, libcuda.so.1), launches it on torch tensors and
-compares with an fp64 reference (and torch SDPA as a second peer). Prints one JSON line per case
-and a summary table; exits 1 if any case fails.
+"""Runs the cases of make_cases.py and checks them against an fp64 reference.
 
-Written compile-only in a session without a GPU: NOT RUN YET.
-usage: python3 run_kernels.py .gpu/cases
+On the GPU machine (default): loads each cubin through its manifest with the CUDA driver API
+(ctypes, libcuda.so.1), launches it on torch tensors and compares with an fp64 reference (and
+torch SDPA as a second peer).
+
+With --sim PATH/attn-gpu-sim: runs the same cases, without a GPU, in the functional simulator
+(manifest mode, racecheck on) and compares with the fp64 reference of attn.sdpa
+(test/python/numerics/reference.py); cases above --sim-max-pairs query-key pairs are skipped, with
+a line saying so.
+
+Prints one JSON line per case and a summary; exits 1 if any case fails.
+usage: python3 run_kernels.py [--sim PATH [--sim-max-pairs N]] .gpu/cases
 """
-import ctypes, json, math, os, sys
-import torch
-import torch.nn.functional as F
+import ctypes, json, math, os, subprocess, sys, tempfile
 
-cuda = ctypes.CDLL("libcuda.so.1")
+cuda = None
+torch = F = None
+
+
+def init_gpu():
+    global cuda, torch, F
+    import torch as _torch
+    import torch.nn.functional as _F
+    torch, F = _torch, _F
+    cuda = ctypes.CDLL("libcuda.so.1")
 
 
 def check(rc, what):
@@ -63,7 +76,60 @@ def reference(q, k, v, c):
     return p @ v
 
 
+def run_sim(root, sim, max_pairs):
+    """Simulator mode: numpy inputs, attn-gpu-sim, fp64 reference."""
+    import numpy as np
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "..", "test", "python", "numerics"))
+    from reference import sdpa_reference
+    fails = skipped = 0
+    for n, name in enumerate(sorted(os.listdir(root))):
+        d = os.path.join(root, name)
+        c = json.load(open(os.path.join(d, "config.json")))
+        pairs = c["b"] * c["hq"] * c["sq"] * c["sk"]
+        if pairs > max_pairs:
+            skipped += 1
+            print(json.dumps(dict(case=name, ok=None, skipped=f"{pairs} query-key pairs > "
+                                  f"--sim-max-pairs={max_pairs}")), flush=True)
+            continue
+        rng = np.random.default_rng(n)
+        vals, files = {}, []
+        tmp = tempfile.mkdtemp(prefix="simcase_")
+        for t, h, s in (("q", c["hq"], c["sq"]), ("k", c["hkv"], c["sk"]), ("v", c["hkv"], c["sk"])):
+            x = rng.standard_normal((c["b"], h, s, c["d"])).astype(np.float32)
+            if c["dtype"] == "bf16":
+                u = x.view(np.uint32).astype(np.uint64)
+                stored = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+                vals[t] = (stored.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+            else:
+                stored = x.astype(np.float16)
+                vals[t] = stored.astype(np.float64)
+            files.append(os.path.join(tmp, t + ".npy"))
+            np.save(files[-1], stored)
+        r = subprocess.run([sim, "--manifest=" + os.path.join(d, "case.json"), "--racecheck",
+                            "--out-dir=" + os.path.join(tmp, "out")] + ["--input=" + f for f in files],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            fails += 1
+            print(json.dumps(dict(case=name, ok=False, simulator=r.stderr.strip()[-2000:])), flush=True)
+            continue
+        out = np.load(os.path.join(tmp, "out", "out0.npy"))
+        got = ((out.astype(np.uint32) << 16).view(np.float32) if c["dtype"] == "bf16" else out).astype(np.float64)
+        align = "bottom_right" if c["mask"] == "causal_br" else "top_left"
+        ref, _ = sdpa_reference(vals["q"], vals["k"], vals["v"], causal=c["mask"] != "none", align=align,
+                                window_left=c["window"] if c["mask"] == "window" else -1)
+        err = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
+        tol = 1e-2 if c["dtype"] == "bf16" else 2e-3
+        ok = bool(np.isfinite(got).all()) and err < tol
+        fails += not ok
+        print(json.dumps(dict(case=name, ok=ok, rel_err=err, simulator=r.stderr.strip().splitlines()[-1])),
+              flush=True)
+    print(f"{fails} failing case(s), {skipped} skipped (too large for the simulator)")
+    return 1 if fails else 0
+
+
 def main(root):
+    init_gpu()
     torch.cuda.init(); torch.zeros(1, device="cuda")  # primary context current
     fails = 0
     for name in sorted(os.listdir(root)):
@@ -95,4 +161,10 @@ def main(root):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".gpu/cases"))
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root", nargs="?", default=".gpu/cases")
+    ap.add_argument("--sim", help="attn-gpu-sim binary: run in the simulator instead of the GPU")
+    ap.add_argument("--sim-max-pairs", type=int, default=1_000_000)
+    a = ap.parse_args()
+    sys.exit(run_sim(a.root, a.sim, a.sim_max_pairs) if a.sim else main(a.root))
