@@ -452,6 +452,36 @@ bool takeAtomOp(Mods &m, Instr &in) {
   return false;
 }
 
+/// The direction of cp.async.bulk{.tensor}: the first state space written
+/// is the destination (`.shared::cluster.global` loads, `.global.shared::cta`
+/// stores), with its completion mechanism.
+void takeBulkDirection(Mods &m, Instr &in) {
+  std::string first;
+  for (const std::string &w : m.all())
+    if (w == "global" || w == "shared::cluster" || w == "shared::cta") {
+      first = w;
+      break;
+    }
+  if (first.empty())
+    throw std::runtime_error("cp.async.bulk needs .shared and .global spaces");
+  if (first != "global") {
+    in.space = Space::Shared;
+    m.take(first.c_str());
+    if (!m.take("global"))
+      throw std::runtime_error("expected a .global source");
+    if (!m.take("mbarrier::complete_tx::bytes"))
+      throw std::runtime_error(
+          "a bulk copy to shared memory needs .mbarrier::complete_tx::bytes");
+  } else {
+    in.space = Space::Global;
+    m.take("global");
+    if (!m.take("shared::cta") && !m.take("shared::cluster"))
+      throw std::runtime_error("expected a .shared source");
+    m.take("bulk_group");
+  }
+  takeOrdering(m);
+}
+
 /// Decodes the opcode words of `in` (`words[0]` is the opcode).
 void decode(Instr &in, const std::vector<std::string> &words) {
   static const std::unordered_map<std::string, Op> table = [] {
@@ -644,16 +674,19 @@ void decode(Instr &in, const std::vector<std::string> &words) {
     takeSpace(m, in);
     m.take("mbarrier_init");
     break;
-  case Op::Cp:
+  case Op::Cp: {
     if (!m.take("async"))
       throw std::runtime_error("only cp.async forms are supported");
-    if (m.take("commit_group")) {
+    // Modifiers are matched in any order: decide .bulk first, so that
+    // cp.async.bulk.commit_group is not cp.async.commit_group.
+    bool bulk = m.take("bulk");
+    if (!bulk && m.take("commit_group")) {
       in.a = CpAsyncCommit;
-    } else if (m.take("wait_group")) {
+    } else if (!bulk && m.take("wait_group")) {
       in.a = CpAsyncWait;
-    } else if (m.take("wait_all")) {
+    } else if (!bulk && m.take("wait_all")) {
       in.a = CpAsyncWaitAll;
-    } else if (m.take("bulk")) {
+    } else if (bulk) {
       if (m.take("commit_group")) {
         in.a = CpBulkCommit;
       } else if (m.take("wait_group")) {
@@ -671,33 +704,10 @@ void decode(Instr &in, const std::vector<std::string> &words) {
           throw std::runtime_error("cp.async.bulk.tensor needs .Nd");
         in.b = static_cast<uint8_t>(dims[0] - '0');
         m.take("tile");
-        // Direction: the first space is the destination.
-        if (m.take("shared::cluster") || m.take("shared::cta")) {
-          in.space = Space::Shared;
-          if (!m.take("global"))
-            throw std::runtime_error("expected .global source");
-          m.take("mbarrier::complete_tx::bytes");
-        } else if (m.take("global")) {
-          in.space = Space::Global;
-          if (!m.take("shared::cta") && !m.take("shared::cluster"))
-            throw std::runtime_error("expected .shared source");
-          m.take("bulk_group");
-        }
-        takeOrdering(m);
+        takeBulkDirection(m, in);
       } else {
         in.a = CpBulk;
-        if (m.take("shared::cluster") || m.take("shared::cta")) {
-          in.space = Space::Shared;
-          if (!m.take("global"))
-            throw std::runtime_error("expected .global source");
-          m.take("mbarrier::complete_tx::bytes");
-        } else if (m.take("global")) {
-          in.space = Space::Global;
-          if (!m.take("shared::cta") && !m.take("shared::cluster"))
-            throw std::runtime_error("expected .shared source");
-          m.take("bulk_group");
-        }
-        takeOrdering(m);
+        takeBulkDirection(m, in);
       }
     } else if (m.take("mbarrier")) {
       if (!m.take("arrive"))
@@ -721,6 +731,7 @@ void decode(Instr &in, const std::vector<std::string> &words) {
       takeOrdering(m);
     }
     break;
+  }
   case Op::Mbarrier:
     if (m.take("init"))
       in.a = MbarInit;
@@ -864,6 +875,8 @@ void decode(Instr &in, const std::vector<std::string> &words) {
       in.b = RowMajor;
     else if (m.take("col"))
       in.b = ColMajor;
+    if (m.take("satfinite"))
+      in.flags |= SATFINITE;
     break;
   }
   case Op::Ldmatrix:
