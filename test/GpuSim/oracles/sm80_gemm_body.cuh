@@ -127,11 +127,14 @@ __device__ __forceinline__ void sm80_gemm_body(TA const* A, TB const* B, TC* C,
     }
     __syncthreads();
     CUTE_UNROLL
-    for (int kb = 0; kb < size<2>(tCrA); ++kb) {
-      copy(s2r_copy_a, tXsA(_, _, kb, stage), tXrA(_, _, kb));
-      copy(s2r_copy_b, tXsB(_, _, kb, stage), tXrB(_, _, kb));
+    for (int kc = 0; kc < size<2>(tXsA); ++kc)
+      copy(s2r_copy_a, tXsA(_, _, kc, stage), tXrA(_, _, kc));
+    CUTE_UNROLL
+    for (int kc = 0; kc < size<2>(tXsB); ++kc)
+      copy(s2r_copy_b, tXsB(_, _, kc, stage), tXrB(_, _, kc));
+    CUTE_UNROLL
+    for (int kb = 0; kb < size<2>(tCrA); ++kb)
       gemm(mma, tCrA(_, _, kb), tCrB(_, _, kb), tCrC);
-    }
     __syncthreads();  // everyone is done reading `stage` before it is refilled
   }
 
