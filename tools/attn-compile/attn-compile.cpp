@@ -52,6 +52,11 @@ static cl::opt<int64_t> tileKV("tile-kv",
 static cl::opt<int64_t> blockSize("block-size", cl::desc("Threads per block"),
                                   cl::init(128), cl::cat(category));
 static cl::opt<std::string>
+    kernelKind("kernel",
+               cl::desc("Kernel kind: auto (tensor cores where supported, "
+                        "SIMT otherwise) or simt"),
+               cl::init("auto"), cl::cat(category));
+static cl::opt<std::string>
     ptxasPath("ptxas",
               cl::desc("ptxas to build cubins with (default: the CUDA "
                        "toolkit's, then PATH)"),
@@ -133,6 +138,9 @@ int main(int argc, char **argv) {
 
   if (!attn::isSupportedGPUChip(chip))
     return fail("unsupported chip '" + chip + "', expected sm_80 or sm_90a");
+  if (kernelKind != "auto" && kernelKind != "simt")
+    return fail("expected --kernel=auto or --kernel=simt, got '" + kernelKind +
+                "'");
   if (tileKV <= 0 || blockSize <= 0 || blockSize > 1024)
     return fail("expected tile-kv > 0 and block-size in [1, 1024], got " +
                 llvm::Twine(tileKV) + " and " + llvm::Twine(blockSize));
@@ -158,6 +166,7 @@ int main(int argc, char **argv) {
   options.chip = chip;
   options.tileKV = tileKV;
   options.blockSize = blockSize;
+  options.kernel = kernelKind;
   options.format = "isa";
   options.toolkit = toolkit;
 

@@ -56,6 +56,43 @@ def CheckGPUSupportPass : Pass<"attn-check-gpu-support", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
+  let summary = "Compile attn.sdpa to a tensor-core (mma.sync) kernel";
+  let description = [{
+    Replaces each `attn.sdpa` the tensor-core kernel supports by a
+    `gpu.launch_func` of a generated `gpu.func` (in its own `gpu.module`)
+    that computes it with `mma.sync.m16n8k16`, FlashAttention-2 style: one
+    CTA of 4 warps per (64 query rows, query head, batch), Q fragments in
+    registers, a loop over 64-key tiles bounded by the mask, the online
+    softmax on the accumulator fragments with quad shuffles, P kept in
+    registers as the A operand of P·V, predicated stores of the output and
+    the log-sum-exp.
+
+    Supported: f16 or bf16 (all operands alike), `bhsd`, head dimension 64
+    or 128 for Q, K and V, MHA/GQA/MQA, any sequence lengths, causal
+    (both alignments) and sliding-window masks, any scale, optional lse.
+    Other `attn.sdpa` ops are left to the SIMT kernel (with
+    `report-fallbacks`, a remark says why).
+
+    Run after `attn-check-gpu-support` (which names the kernel parameters)
+    and before bufferization: the launch takes `bufferization.to_buffer` of
+    the operands and fresh buffers for the results.
+  }];
+  let options = [
+    Option<"reportFallbacks", "report-fallbacks", "bool", /*default=*/"false",
+           "Emit a remark for each attn.sdpa left to the SIMT kernel">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FlashLoopsToForallPass : Pass<"attn-flash-loops-to-forall"> {
   let summary = "Turn the batch/head/query-tile loops of attn-flash-tile into "
                 "one scf.forall";

@@ -80,6 +80,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Keys per step of the online softmax"),
       llvm::cl::init(64)};
+  PassOptions::Option<std::string> kernel{
+      *this, "kernel",
+      llvm::cl::desc("Kernel kind: auto (tensor cores where the attn.sdpa is "
+                     "supported, SIMT otherwise) or simt"),
+      llvm::cl::init("auto")};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(128)};

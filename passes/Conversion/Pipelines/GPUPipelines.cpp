@@ -53,6 +53,10 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
   CheckGPUSupportPassOptions checkOptions;
   checkOptions.chip = options.chip;
   pm.addPass(createCheckGPUSupportPass(checkOptions));
+  // Tensor-core kernels for the attn.sdpa ops they support; the rest take
+  // the SIMT route below.
+  if (options.kernel != "simt")
+    pm.addPass(createSdpaToMmaPass());
   // One query row per tile: each GPU thread owns one row's online softmax.
   FlashTilePassOptions flashOptions;
   flashOptions.tileQ = 1;

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --split-input-file --attn-lower-to-gpu-kernels="tile-kv=32 block-size=64" | FileCheck %s --check-prefix=KERNEL
-// RUN: attn-opt %s --split-input-file --attn-lower-to-gpu="chip=sm_90a format=nvvm tile-kv=32 block-size=64" | FileCheck %s --check-prefix=NVVM
+// RUN: attn-opt %s --split-input-file --attn-lower-to-gpu-kernels="kernel=simt tile-kv=32 block-size=64" | FileCheck %s --check-prefix=KERNEL
+// RUN: attn-opt %s --split-input-file --attn-lower-to-gpu="chip=sm_90a format=nvvm kernel=simt tile-kv=32 block-size=64" | FileCheck %s --check-prefix=NVVM
 
 // GQA (8 query heads, 2 KV heads), causal, 113 queries: one thread per query
 // row, 2 blocks of 64 threads along x (the last guarded), heads along y,

@@ -1,0 +1,555 @@
+//===- SdpaToMma.cpp - attn.sdpa to a tensor-core (mma.sync) kernel -------===//
+//
+// Builds, for each attn.sdpa the kernel supports, a gpu.func that computes
+// it on the tensor cores with `mma.sync.m16n8k16` (f16 or bf16 inputs, f32
+// accumulation), FlashAttention-2 style, and replaces the op by a launch:
+//
+//   * one CTA of 4 warps per (query tile of 64 rows, query head, batch);
+//     each warp owns 16 query rows, held as A fragments in registers;
+//   * a loop over key tiles of 64 keys, bounded per CTA by the mask
+//     (causal and sliding-window tiles no query of the CTA sees are never
+//     visited); S = Q·Kᵀ on mma.sync with K read straight into B fragments;
+//   * the online softmax on the S accumulator fragments: scale folded with
+//     log2(e) into one multiply, exp2, row max and sum reduced across each
+//     quad of lanes with shuffles, the running output rescaled per tile;
+//   * P kept in registers: the S accumulators of two n-tiles are repacked
+//     as the A operand of P·V (no shared-memory round trip);
+//   * an epilogue dividing by the row sums, storing the output (and the
+//     log-sum-exp) with predication for partial query tiles.
+//
+// Fragment layouts are those of the PTX ISA for m16n8k16 (groupID =
+// lane / 4, threadID_in_group = lane % 4). Keys past the sequence read a
+// clamped index and are masked to -inf (scores) or zero (values), so no
+// access leaves the tensors. GQA/MQA read the KV head of the query head's
+// group.
+//
+// This first tensor-core kernel loads K and V fragments directly from
+// global memory; staging them in swizzled shared memory with cp.async and
+// ldmatrix is the next step (docs/gpu/codegen.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_SDPATOMMAPASS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr int64_t kWarps = 4;
+constexpr int64_t kRowsPerWarp = 16;
+constexpr int64_t kTileQ = kWarps * kRowsPerWarp; // 64
+constexpr int64_t kTileKV = 64;
+
+/// The static configuration of one kernel.
+struct MmaConfig {
+  int64_t batch, hq, hkv, sq, sk, d;
+  Type elt; // f16 or bf16
+  double scaleLog2;
+  bool causal, bottomRight;
+  int64_t windowLeft, windowRight;
+  bool lse;
+};
+
+/// Why `op` cannot use the mma kernel (empty when it can).
+std::string unsupportedReason(SdpaOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  auto o = cast<RankedTensorType>(op.getResult().getType());
+  Type elt = q.getElementType();
+  if (!elt.isF16() && !elt.isBF16())
+    return "element type is not f16 or bf16";
+  if (k.getElementType() != elt || v.getElementType() != elt ||
+      o.getElementType() != elt)
+    return "mixed element types";
+  if (op.getLayout() != Layout::BHSD)
+    return "layout is not bhsd";
+  if (op.getBias() || op.getAttnMask() || op.getAlibiSlopes() ||
+      op.getKvLens() || op.isVarlen())
+    return "bias, attn_mask, ALiBi, kv_lens or varlen operand";
+  if (op.getSoftcap())
+    return "softcap";
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return "not rank 4";
+  int64_t d = q.getDimSize(3);
+  if (k.getDimSize(3) != d || v.getDimSize(3) != d || (d != 64 && d != 128))
+    return "head dimension is not 64 or 128 for Q, K and V";
+  if (q.getDimSize(1) % k.getDimSize(1) != 0)
+    return "query heads are not a multiple of KV heads";
+  return "";
+}
+
+MmaConfig configOf(SdpaOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto k = cast<RankedTensorType>(op.getKey().getType());
+  MaskAttr mask = op.getEffectiveMask();
+  MmaConfig c;
+  c.batch = q.getDimSize(0);
+  c.hq = q.getDimSize(1);
+  c.sq = q.getDimSize(2);
+  c.d = q.getDimSize(3);
+  c.hkv = k.getDimSize(1);
+  c.sk = k.getDimSize(2);
+  c.elt = q.getElementType();
+  c.scaleLog2 = op.getEffectiveScale() * M_LOG2E;
+  c.causal = mask.getCausal();
+  c.bottomRight = mask.getAlign() == MaskAlign::BottomRight;
+  c.windowLeft = mask.getWindowLeft();
+  c.windowRight = mask.getWindowRight();
+  c.lse = op.getLse() != nullptr;
+  return c;
+}
+
+/// Emits the kernel body of `c` into `func` (parameters q, k, v, out[, lse]).
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, const MmaConfig &c)
+      : b(b), loc(loc), c(c), f32(b.getF32Type()), i32(b.getI32Type()) {}
+
+  void build(gpu::GPUFuncOp func);
+
+private:
+  OpBuilder &b;
+  Location loc;
+  const MmaConfig &c;
+  Type f32, i32;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32c(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value addi(Value x, int64_t v) { return v ? add(x, idx(v)) : x; }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value maxIdx(Value x, Value y) {
+    return arith::MaxSIOp::create(b, loc, x, y);
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value fmax(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value select(Value p, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, p, x, y);
+  }
+  /// Butterfly reduction over the 4 lanes of a quad.
+  Value quadReduce(Value v, bool isMax) {
+    for (int32_t off : {1, 2}) {
+      Value other =
+          gpu::ShuffleOp::create(b, loc, v, off, 32, gpu::ShuffleMode::XOR)
+              .getShuffleResult();
+      v = isMax ? fmax(v, other) : arith::AddFOp::create(b, loc, v, other);
+    }
+    return v;
+  }
+  /// A pair of 16-bit elements as an mma operand register: vector<2xf16>
+  /// for f16, i32 for bf16 (the NVVM op's operand types).
+  Value operand(Value pair) {
+    if (c.elt.isF16())
+      return pair;
+    Value v =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+  Value pack(Value x, Value y) {
+    auto vt = VectorType::get({2}, f32);
+    Value v = vector::FromElementsOp::create(b, loc, vt, ValueRange{x, y});
+    return arith::TruncFOp::create(b, loc, VectorType::get({2}, c.elt), v);
+  }
+  /// D = A·B + C on m16n8k16; returns the 4 accumulator values.
+  SmallVector<Value, 4> mma(ValueRange a, ValueRange bOps, ValueRange acc) {
+    auto structTy = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                     SmallVector<Type>(4, f32));
+    NVVM::MMATypes t =
+        c.elt.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+    Value d = NVVM::MmaOp::create(
+        b, loc, structTy, a, bOps, acc, ArrayRef<int64_t>{16, 8, 16},
+        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{t, t},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    SmallVector<Value, 4> out;
+    for (int64_t i = 0; i < 4; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+    return out;
+  }
+  /// Whether key `col` is visible to query `row` (index values).
+  Value visible(Value row, Value col) {
+    Value vis = cmp(arith::CmpIPredicate::slt, col, idx(c.sk));
+    Value diag = c.bottomRight ? addi(row, c.sk - c.sq) : row;
+    auto both = [&](Value p) { vis = arith::AndIOp::create(b, loc, vis, p); };
+    if (c.causal)
+      both(cmp(arith::CmpIPredicate::sle, col, diag));
+    if (c.windowLeft >= 0)
+      both(cmp(arith::CmpIPredicate::sge, col, addi(diag, -c.windowLeft)));
+    if (c.windowRight >= 0)
+      both(cmp(arith::CmpIPredicate::sle, col, addi(diag, c.windowRight)));
+    return vis;
+  }
+};
+
+void KernelBuilder::build(gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  Value qMem = entry.getArgument(0), kMem = entry.getArgument(1),
+        vMem = entry.getArgument(2), oMem = entry.getArgument(3);
+  Value lseMem = c.lse ? entry.getArgument(4) : Value();
+  auto pairTy = VectorType::get({2}, c.elt);
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, tid, idx(32));
+  Value g = arith::DivUIOp::create(b, loc, lane, idx(4));
+  Value t = arith::RemUIOp::create(b, loc, lane, idx(4));
+  Value t2 = mul(t, idx(2));
+  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value kvHead = arith::DivUIOp::create(b, loc, head, idx(c.hq / c.hkv));
+  Value qFirst = mul(qTile, idx(kTileQ));
+  Value rows[2];
+  rows[0] = add(add(qFirst, mul(warp, idx(kRowsPerWarp))), g);
+  rows[1] = addi(rows[0], 8);
+  Value lastRow = idx(c.sq - 1);
+  Value rowsC[2] = {minIdx(rows[0], lastRow), minIdx(rows[1], lastRow)};
+
+  // Q as A fragments, one set per 16-wide slice of the head dimension.
+  SmallVector<SmallVector<Value, 4>> qFrag;
+  for (int64_t s = 0; s < c.d / 16; ++s) {
+    SmallVector<Value, 4> a;
+    for (int64_t half : {0, 8})
+      for (int r : {0, 1}) {
+        Value col = addi(t2, 16 * s + half);
+        Value pair = vector::LoadOp::create(
+            b, loc, pairTy, qMem, ValueRange{batch, head, rowsC[r], col});
+        a.push_back(operand(pair));
+      }
+    qFrag.push_back(a);
+  }
+
+  // Key range of this CTA (tile aligned at the start).
+  Value qLast = minIdx(addi(qFirst, kTileQ - 1), lastRow);
+  int64_t off = c.bottomRight ? c.sk - c.sq : 0;
+  Value kEnd = idx(c.sk);
+  if (c.causal)
+    kEnd = minIdx(kEnd, addi(qLast, off + 1));
+  else if (c.windowRight >= 0)
+    kEnd = minIdx(kEnd, addi(qLast, off + c.windowRight + 1));
+  Value kStart = idx(0);
+  if (c.windowLeft >= 0) {
+    Value first = maxIdx(idx(0), addi(qFirst, off - c.windowLeft));
+    kStart =
+        mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
+  }
+
+  // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
+  Value negInf = f32c(-INFINITY), zero = f32c(0.0);
+  int64_t oTiles = c.d / 8;
+  SmallVector<Value> init(oTiles * 4, zero);
+  init.append({negInf, negInf, zero, zero});
+  auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    ValueRange state = loop.getRegionIterArgs();
+    SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
+    Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
+    Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
+    Value lastKey = idx(c.sk - 1);
+
+    // S = Q·Kᵀ for 8 n-tiles of 8 keys, scaled to the log2 domain, masked.
+    SmallVector<SmallVector<Value, 4>> s;
+    for (int64_t j = 0; j < kTileKV / 8; ++j) {
+      Value key = minIdx(add(kt, addi(g, 8 * j)), lastKey);
+      SmallVector<Value, 4> acc(4, zero);
+      for (int64_t ks = 0; ks < c.d / 16; ++ks) {
+        SmallVector<Value, 2> bOps;
+        for (int64_t half : {0, 8}) {
+          Value pair = vector::LoadOp::create(
+              b, loc, pairTy, kMem,
+              ValueRange{batch, kvHead, key, addi(t2, 16 * ks + half)});
+          bOps.push_back(operand(pair));
+        }
+        acc = mma(qFrag[ks], bOps, acc);
+      }
+      for (int64_t e = 0; e < 4; ++e) {
+        Value col = add(kt, addi(t2, 8 * j + (e & 1)));
+        Value x = arith::MulFOp::create(b, loc, acc[e], f32c(c.scaleLog2));
+        acc[e] = select(visible(rows[e / 2], col), x, negInf);
+      }
+      s.push_back(acc);
+    }
+
+    // Online softmax per row (r = 0: row g, r = 1: row g + 8).
+    Value alpha[2], mUse[2], mNew[2];
+    for (int r = 0; r < 2; ++r) {
+      Value mt = negInf;
+      for (auto &acc : s)
+        mt = fmax(mt, fmax(acc[2 * r], acc[2 * r + 1]));
+      mt = quadReduce(mt, /*isMax=*/true);
+      mNew[r] = fmax(m[r], mt);
+      Value isInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew[r], negInf);
+      mUse[r] = select(isInf, zero, mNew[r]);
+      alpha[r] = math::Exp2Op::create(
+          b, loc, arith::SubFOp::create(b, loc, m[r], mUse[r]));
+    }
+    Value rowSum[2] = {zero, zero};
+    for (auto &acc : s)
+      for (int64_t e = 0; e < 4; ++e) {
+        acc[e] = math::Exp2Op::create(
+            b, loc, arith::SubFOp::create(b, loc, acc[e], mUse[e / 2]));
+        rowSum[e / 2] = arith::AddFOp::create(b, loc, rowSum[e / 2], acc[e]);
+      }
+    Value lNew[2];
+    for (int r = 0; r < 2; ++r)
+      lNew[r] = arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, l[r], alpha[r]), rowSum[r]);
+    for (int64_t i = 0; i < oTiles * 4; ++i)
+      o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
+
+    // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
+    for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
+      SmallVector<Value, 4> a = {
+          operand(pack(s[2 * ks][0], s[2 * ks][1])),
+          operand(pack(s[2 * ks][2], s[2 * ks][3])),
+          operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
+          operand(pack(s[2 * ks + 1][2], s[2 * ks + 1][3]))};
+      // Keys of the B fragment: rows 2t, 2t+1, 2t+8, 2t+9 of the slice;
+      // keys past the sequence contribute zeros.
+      Value keys[4], inKeys[4];
+      for (int64_t i = 0; i < 4; ++i) {
+        Value key = add(kt, addi(t2, 16 * ks + (i & 1) + (i / 2) * 8));
+        inKeys[i] = cmp(arith::CmpIPredicate::slt, key, idx(c.sk));
+        keys[i] = minIdx(key, lastKey);
+      }
+      Value eltZero = arith::ConstantOp::create(b, loc, b.getZeroAttr(c.elt));
+      for (int64_t jd = 0; jd < oTiles; ++jd) {
+        Value dim = addi(g, 8 * jd);
+        Value vals[4];
+        for (int64_t i = 0; i < 4; ++i) {
+          Value x = memref::LoadOp::create(
+              b, loc, vMem, ValueRange{batch, kvHead, keys[i], dim});
+          vals[i] = select(inKeys[i], x, eltZero);
+        }
+        SmallVector<Value, 2> bOps;
+        for (int64_t h = 0; h < 2; ++h)
+          bOps.push_back(operand(vector::FromElementsOp::create(
+              b, loc, pairTy, ValueRange{vals[2 * h], vals[2 * h + 1]})));
+        SmallVector<Value, 4> acc(o.begin() + 4 * jd, o.begin() + 4 * jd + 4);
+        acc = mma(a, bOps, acc);
+        std::copy(acc.begin(), acc.end(), o.begin() + 4 * jd);
+      }
+    }
+    SmallVector<Value> yield(o.begin(), o.end());
+    yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+    scf::YieldOp::create(b, loc, yield);
+  }
+
+  // Epilogue: full row sums, normalize, store the rows that exist.
+  ValueRange res = loop.getResults();
+  for (int r = 0; r < 2; ++r) {
+    Value lRow = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
+    Value mRow = res[oTiles * 4 + r];
+    Value any =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lRow, zero);
+    Value inv =
+        select(any, arith::DivFOp::create(b, loc, f32c(1.0), lRow), zero);
+    Value inRange = cmp(arith::CmpIPredicate::slt, rows[r], idx(c.sq));
+    auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    for (int64_t jd = 0; jd < oTiles; ++jd) {
+      Value x = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r], inv);
+      Value y = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r + 1], inv);
+      vector::StoreOp::create(
+          b, loc, pack(x, y), oMem,
+          ValueRange{batch, head, rows[r], addi(t2, 8 * jd)});
+    }
+    if (c.lse) {
+      // One lane of the quad writes: lse = (m + log2 l) * ln 2, -inf when
+      // the row sees no key.
+      Value first = cmp(arith::CmpIPredicate::eq, t, idx(0));
+      auto lseIf = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+      b.setInsertionPoint(lseIf.thenBlock()->getTerminator());
+      Value mSafe = select(any, mRow, zero);
+      Value lSafe = select(any, lRow, f32c(1.0));
+      Value lse = arith::MulFOp::create(
+          b, loc,
+          arith::AddFOp::create(b, loc, mSafe,
+                                math::Log2Op::create(b, loc, lSafe)),
+          f32c(M_LN2));
+      lse = select(any, lse, f32c(-INFINITY));
+      memref::StoreOp::create(b, loc, lse, lseMem,
+                              ValueRange{batch, head, rows[r]});
+    }
+  }
+}
+
+struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
+  using SdpaToMmaPassBase::SdpaToMmaPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SymbolTable symbols(module);
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      if (func.isExternal())
+        continue;
+      SmallVector<SdpaOp> ops;
+      func.walk([&](SdpaOp op) { ops.push_back(op); });
+      for (auto [i, op] : llvm::enumerate(ops)) {
+        std::string why = unsupportedReason(op);
+        if (!why.empty()) {
+          if (reportFallbacks)
+            op.emitRemark() << "uses the SIMT kernel: " << why;
+          continue;
+        }
+        std::string name = func.getSymName().str();
+        if (ops.size() > 1)
+          name += "_" + std::to_string(i);
+        name += "_kernel";
+        if (failed(convert(func, op, name, symbols, ctx)))
+          return signalPassFailure();
+      }
+    }
+  }
+
+  /// The `attn.param` name of an operand (a function argument) or result.
+  static StringAttr paramName(func::FuncOp func, Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                               kParamNameAttr);
+    for (OpOperand &use : v.getUses())
+      if (isa<func::ReturnOp>(use.getOwner()))
+        return func.getResultAttrOfType<StringAttr>(use.getOperandNumber(),
+                                                    kParamNameAttr);
+    return {};
+  }
+
+  LogicalResult convert(func::FuncOp func, SdpaOp op, StringRef name,
+                        SymbolTable &symbols, MLIRContext *ctx) {
+    MmaConfig c = configOf(op);
+    Location loc = op.getLoc();
+    auto memrefOf = [](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return MemRefType::get(t.getShape(), t.getElementType());
+    };
+    SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue(),
+                                  op.getResult()};
+    if (c.lse)
+      tensors.push_back(op.getLse());
+    SmallVector<Type> paramTypes;
+    SmallVector<Attribute> paramInfos;
+    OpBuilder b(ctx);
+    for (auto [i, v] : llvm::enumerate(tensors)) {
+      paramTypes.push_back(memrefOf(v));
+      StringAttr pname = paramName(func, v);
+      if (!pname)
+        return op.emitOpError()
+               << "expected its operands and results to be named kernel "
+                  "parameters (run attn-check-gpu-support first)";
+      paramInfos.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("name", pname),
+           b.getNamedAttr("access",
+                          b.getStringAttr(i < 3 ? "read" : "readwrite"))}));
+    }
+    int64_t grid[3] = {(c.sq + kTileQ - 1) / kTileQ, c.hq, c.batch};
+    if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
+      return op.emitOpError()
+             << "needs a grid of " << grid[0] << " x " << grid[1] << " x "
+             << grid[2] << " blocks, more than a GPU launches";
+
+    b.setInsertionPointToEnd(module().getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
+    symbols.insert(gpuModule);
+    b.setInsertionPointToStart(gpuModule.getBody());
+    auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
+                                         b.getFunctionType(paramTypes, {}));
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    int64_t threads = kWarps * 32;
+    kernel.setKnownBlockSizeAttr(
+        b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+    kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
+         static_cast<int32_t>(grid[2])}));
+    NamedAttrList launch;
+    launch.append("grid", b.getDenseI64ArrayAttr(grid));
+    launch.append("block", b.getDenseI64ArrayAttr({threads, 1, 1}));
+    launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
+    kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
+    kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
+    {
+      Block &entry = kernel.getBody().front();
+      b.setInsertionPointToStart(&entry);
+      gpu::ReturnOp::create(b, loc);
+      OpBuilder kb(ctx);
+      KernelBuilder builder(kb, loc, c);
+      kb.setInsertionPointToStart(&entry);
+      builder.build(kernel);
+    }
+
+    // Host side: buffers of the operands, fresh output buffers, the launch.
+    b.setInsertionPoint(op);
+    SmallVector<Value> args;
+    for (int i = 0; i < 3; ++i)
+      args.push_back(bufferization::ToBufferOp::create(
+          b, loc, cast<MemRefType>(paramTypes[i]), tensors[i],
+          /*readOnly=*/true));
+    SmallVector<Value> outs;
+    for (size_t i = 3; i < tensors.size(); ++i) {
+      Value buf =
+          memref::AllocOp::create(b, loc, cast<MemRefType>(paramTypes[i]));
+      args.push_back(buf);
+      outs.push_back(buf);
+    }
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    gpu::LaunchFuncOp::create(
+        b, loc, kernel,
+        gpu::KernelDim3{cst(grid[0]), cst(grid[1]), cst(grid[2])},
+        gpu::KernelDim3{cst(threads), cst(1), cst(1)},
+        /*dynamicSharedMemorySize=*/nullptr, args);
+    for (auto [i, buf] : llvm::enumerate(outs)) {
+      Value t = bufferization::ToTensorOp::create(
+          b, loc, cast<RankedTensorType>(tensors[3 + i].getType()), buf,
+          /*restrict=*/true, /*writable=*/true);
+      tensors[3 + i].replaceAllUsesWith(t);
+    }
+    op.erase();
+    module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      UnitAttr::get(ctx));
+    return success();
+  }
+
+  ModuleOp module() { return getOperation(); }
+};
+
+} // namespace

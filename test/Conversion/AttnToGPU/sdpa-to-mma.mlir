@@ -1,0 +1,63 @@
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma="report-fallbacks=1" --verify-diagnostics | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+
+// GQA with lse and a bottom-right causal mask: one CTA of 4 warps per 64
+// query rows, head and batch; Q·Kᵀ and P·V on mma.sync (bf16 in, f32
+// accumulate); the launch reads buffers of the arguments and writes fresh
+// buffers for the results.
+
+// CHECK-LABEL: func.func @gqa(
+// CHECK-DAG:     %[[Q:.*]] = bufferization.to_buffer %arg0 read_only : tensor<2x8x100x64xbf16> to memref<2x8x100x64xbf16>
+// CHECK-DAG:     %[[K:.*]] = bufferization.to_buffer %arg1 read_only
+// CHECK-DAG:     %[[V:.*]] = bufferization.to_buffer %arg2 read_only
+// CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<2x8x100x64xbf16>
+// CHECK-DAG:     %[[L:.*]] = memref.alloc() : memref<2x8x100xf32>
+// CHECK:         gpu.launch_func @gqa_kernel::@gqa_kernel blocks in ({{.*}}) threads in ({{.*}}) args(%[[Q]] : {{.*}}, %[[K]] : {{.*}}, %[[V]] : {{.*}}, %[[O]] : {{.*}}, %[[L]] : {{.*}})
+// CHECK:         %[[OT:.*]] = bufferization.to_tensor %[[O]] restrict writable
+// CHECK:         %[[LT:.*]] = bufferization.to_tensor %[[L]] restrict writable
+// CHECK:         return %[[OT]], %[[LT]]
+// CHECK:       gpu.module @gqa_kernel
+// CHECK:         gpu.func @gqa_kernel({{.*}}) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 2, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// CHECK:           scf.for
+// CHECK:             nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK:             gpu.shuffle  xor
+// CHECK:             math.exp2
+// CHECK:             scf.yield
+// CHECK:           scf.if
+// CHECK:             vector.store
+// CHECK:             scf.if
+// CHECK:               math.log2
+// CHECK:               memref.store
+
+// d = 64: 4 k-steps x 8 key n-tiles for S plus 4 key slices x 8 d-tiles for
+// P·V per 64-key tile.
+// COUNT-LABEL: gpu.func @gqa_kernel
+// COUNT-COUNT-64: nvvm.mma.sync
+// COUNT-NOT: nvvm.mma.sync
+func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
+  %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
+  return %o#0, %o#1 : tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
+}
+
+// -----
+
+// What the tensor-core kernel does not cover stays for the SIMT kernel.
+
+// CHECK-LABEL: func.func @fallbacks(
+// CHECK-COUNT-4: attn.sdpa
+// CHECK-NOT: gpu.launch_func
+func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>,
+                     %q32: tensor<1x2x16x64xf32>, %k32: tensor<1x2x16x64xf32>, %v32: tensor<1x2x16x64xf32>,
+                     %qs: tensor<1x2x16x32xf16>, %ks: tensor<1x2x16x32xf16>, %vs: tensor<1x2x16x32xf16>,
+                     %b: tensor<1x2x16x16xf16>)
+    -> (tensor<1x2x16x64xf16>, tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>) {
+  // expected-remark @below {{uses the SIMT kernel: softcap}}
+  %0 = attn.sdpa %q, %k, %v {softcap = 30.0 : f32} : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
+  // expected-remark @below {{uses the SIMT kernel: element type is not f16 or bf16}}
+  %1 = attn.sdpa %q32, %k32, %v32 : tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x2x16x64xf32>
+  // expected-remark @below {{uses the SIMT kernel: head dimension is not 64 or 128 for Q, K and V}}
+  %2 = attn.sdpa %qs, %ks, %vs : tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16> -> tensor<1x2x16x32xf16>
+  // expected-remark @below {{uses the SIMT kernel: bias, attn_mask, ALiBi, kv_lens or varlen operand}}
+  %3 = attn.sdpa %q, %k, %v bias(%b : tensor<1x2x16x16xf16>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
+  return %0, %1, %2, %3 : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
+}
