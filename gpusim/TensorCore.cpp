@@ -763,6 +763,10 @@ bool readTensorMap(Cta &cta, ThreadState &t, const Instr &in, const Operand &o,
     bad = "rank " + std::to_string(map.rank);
   else if (map.swizzle > ATTN_TMAP_SWIZZLE_128B)
     bad = "swizzle mode " + std::to_string(map.swizzle);
+  else if (map.interleave != ATTN_TMAP_INTERLEAVE_NONE)
+    bad = "interleaved layouts are not modeled";
+  else if (map.oob_fill != ATTN_TMAP_OOB_FILL_NONE)
+    bad = "the NaN out-of-bounds fill is not modeled";
   for (unsigned i = 0; bad.empty() && i < map.rank; ++i)
     if (map.box[i] == 0 || map.box[i] > 256 || map.element_strides[i] == 0 ||
         map.element_strides[i] > 8)

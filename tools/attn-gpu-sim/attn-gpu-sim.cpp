@@ -241,8 +241,10 @@ attn_tensor_map encodeTensorMap(const std::string &spec,
   char err[256] = {0};
   if (attn_tensor_map_encode(&map, static_cast<attn_tensor_map_dtype>(dtype),
                              rank, args[buf].address, d64, s64, b32, es,
-                             static_cast<attn_tensor_map_swizzle>(swizzle), err,
-                             sizeof err) != 0)
+                             ATTN_TMAP_INTERLEAVE_NONE,
+                             static_cast<attn_tensor_map_swizzle>(swizzle),
+                             ATTN_TMAP_L2_PROMOTION_NONE,
+                             ATTN_TMAP_OOB_FILL_NONE, err, sizeof err) != 0)
     die(std::string("bad tensor map: ") + err);
   return map;
 }
