@@ -198,18 +198,27 @@ private:
       out.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
     return out;
   }
-  /// Whether key `col` is visible to query `row` (index values).
-  Value visible(Value row, Value col) {
-    Value vis = cmp(arith::CmpIPredicate::slt, col, idx(c.sk));
-    Value diag = c.bottomRight ? addi(row, c.sk - c.sq) : row;
-    auto both = [&](Value p) { vis = arith::AndIOp::create(b, loc, vis, p); };
+  Value i32c(int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  }
+  Value toI32(Value v) { return arith::IndexCastOp::create(b, loc, i32, v); }
+  /// The visible keys of query `row` form the interval [lo, hi] (i32, with
+  /// hi clamped to the last key): computed once per row, so the mask costs
+  /// two compares per score.
+  std::pair<Value, Value> visibleKeys(Value row) {
+    Value diag = toI32(c.bottomRight ? addi(row, c.sk - c.sq) : row);
+    Value hi = i32c(c.sk - 1);
+    auto addc = [&](Value x, int64_t v) -> Value {
+      return arith::AddIOp::create(b, loc, x, i32c(v));
+    };
     if (c.causal)
-      both(cmp(arith::CmpIPredicate::sle, col, diag));
+      hi = arith::MinSIOp::create(b, loc, hi, diag);
+    else if (c.windowRight >= 0)
+      hi = arith::MinSIOp::create(b, loc, hi, addc(diag, c.windowRight));
+    Value lo = i32c(0);
     if (c.windowLeft >= 0)
-      both(cmp(arith::CmpIPredicate::sge, col, addi(diag, -c.windowLeft)));
-    if (c.windowRight >= 0)
-      both(cmp(arith::CmpIPredicate::sle, col, addi(diag, c.windowRight)));
-    return vis;
+      lo = arith::MaxSIOp::create(b, loc, lo, addc(diag, -c.windowLeft));
+    return {lo, hi};
   }
 };
 
@@ -267,6 +276,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
   }
 
+  std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
+                                         visibleKeys(rows[1])};
+
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
   int64_t oTiles = c.d / 8;
@@ -282,6 +294,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
     Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
     Value lastKey = idx(c.sk - 1);
+    Value colBase = toI32(add(kt, t2));
 
     // S = Q·Kᵀ for 8 n-tiles of 8 keys, scaled to the log2 domain, masked.
     SmallVector<SmallVector<Value, 4>> s;
@@ -299,9 +312,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         acc = mma(qFrag[ks], bOps, acc);
       }
       for (int64_t e = 0; e < 4; ++e) {
-        Value col = add(kt, addi(t2, 8 * j + (e & 1)));
+        Value col =
+            arith::AddIOp::create(b, loc, colBase, i32c(8 * j + (e & 1)));
+        auto [lo, hi] = keyRange[e / 2];
+        Value vis = arith::AndIOp::create(
+            b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
+            cmp(arith::CmpIPredicate::sle, col, hi));
         Value x = arith::MulFOp::create(b, loc, acc[e], f32c(c.scaleLog2));
-        acc[e] = select(visible(rows[e / 2], col), x, negInf);
+        acc[e] = select(vis, x, negInf);
       }
       s.push_back(acc);
     }

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""SASS gates of the tensor-core kernels: compiles attn.sdpa configurations
+with attn-compile (ptxas -O3), disassembles the cubins with cuobjdump, and
+checks what the design promises, without a GPU:
+
+  * HMMA per key tile equals the analytical count: (d/16)*(64/8) for S = Q·Kᵀ
+    plus (64/16)*(d/8) for O += P·V (the key loop is not unrolled, so the
+    static count is the per-tile count);
+  * no local memory (no LDL/STL), no spills, no stack frame;
+  * no C75xx lines in ptxas' output;
+  * compile time below 2 s per kernel (printed).
+
+Prints one line per configuration with registers, HMMA, global loads,
+shuffles and the compile time. Exit 77 (skipped) without ptxas or
+cuobjdump/nvdisasm (PyPI nvidia-cuda-cuobjdump / nvidia-cuda-nvdisasm).
+
+usage: sass_gates.py --attn-compile BIN
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+
+def find_cuobjdump():
+    """cuobjdump and the directory that holds nvdisasm (PATH or the wheels)."""
+    site = sysconfig.get_paths()["purelib"]
+    cands = glob.glob(os.path.join(site, "nvidia", "*", "bin", "cuobjdump"))
+    cuobjdump = shutil.which("cuobjdump") or (cands[0] if cands else None)
+    if not cuobjdump:
+        return None, None
+    nvdisasm = shutil.which("nvdisasm") or next(
+        iter(glob.glob(os.path.join(site, "nvidia", "*", "bin", "nvdisasm"))), None)
+    return cuobjdump, (os.path.dirname(nvdisasm) if nvdisasm else None)
+
+
+CONFIGS = [
+    # (dtype, d, mask attribute, chip)
+    ("f16", 64, "", "sm_80"),
+    ("f16", 64, "", "sm_90a"),
+    ("bf16", 128, "{mask = #attn.mask<causal = true>}", "sm_80"),
+    ("f16", 128, "{mask = #attn.mask<causal = true, window_left = 255>}", "sm_90a"),
+]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--attn-compile", required=True)
+    a = p.parse_args()
+    cuobjdump, disasm_dir = find_cuobjdump()
+    if not cuobjdump or not disasm_dir:
+        print("SKIPPED: cuobjdump/nvdisasm not found (pip install "
+              "nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm)")
+        return 77
+    env = dict(os.environ, PATH=disasm_dir + os.pathsep + os.environ.get("PATH", ""))
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (dt, d, mask, chip) in enumerate(CONFIGS):
+            t = f"tensor<2x8x1024x{d}x{dt}>"
+            src = os.path.join(tmp, f"c{i}.mlir")
+            with open(src, "w") as f:
+                f.write(f"func.func @attn(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
+                        f"  %o = attn.sdpa %q, %k, %v {mask} : {t}, {t}, {t} -> {t}\n"
+                        f"  return %o : {t}\n}}\n")
+            out = os.path.join(tmp, f"o{i}")
+            t0 = time.time()
+            r = subprocess.run([a.attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
+                               capture_output=True, text=True)
+            secs = time.time() - t0
+            if r.returncode != 0:
+                print(f"FAIL {dt} d{d} {chip}: attn-compile failed\n{r.stderr}")
+                failures += 1
+                continue
+            if "cubin" not in r.stdout or "ptxas not found" in r.stderr:
+                print("SKIPPED: ptxas not found, no cubins to inspect")
+                return 77
+            man = json.load(open(os.path.join(out, f"c{i}.json")))
+            k = man["kernels"][0]
+            ptxas = k["ptxas"]
+            sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
+                                  capture_output=True, text=True, env=env)
+            if sass.returncode != 0:
+                print(f"FAIL cuobjdump: {sass.stderr.strip()}")
+                failures += 1
+                continue
+            ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", sass.stdout)
+            count = lambda name: sum(1 for o in ops if o == name)
+            hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (d // 8)
+            problems = []
+            if hmma != want:
+                problems.append(f"{hmma} HMMA, expected {want} per key tile")
+            if count("LDL") or count("STL"):
+                problems.append(f"{count('LDL')} LDL / {count('STL')} STL")
+            if ptxas["spill_load_bytes"] or ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
+                problems.append(f"spills/stack: {ptxas}")
+            if any("C75" in w for w in ptxas.get("warnings", [])):
+                problems.append(f"C75xx: {ptxas['warnings']}")
+            if secs > 2.0:
+                problems.append(f"compile time {secs:.2f} s")
+            line = (f"{dt} d{d} {'causal' if mask else 'nomask'} {chip}: "
+                    f"{ptxas['registers']} registers, {hmma} HMMA, {count('LDG')} LDG, "
+                    f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
+            if problems:
+                failures += 1
+                print("FAIL " + line + ": " + "; ".join(problems))
+            else:
+                print("PASS " + line)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
