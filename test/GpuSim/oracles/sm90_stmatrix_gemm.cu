@@ -7,9 +7,11 @@
 
 using namespace cute;
 
-// C = A * B^T, A: M x K f16 row-major, B: N x K f16 row-major, C: M x N f16 row-major.
+// C = A * B^T, A: M x K f16 row-major, B: N x K f16 row-major, C: M x N f16
+// row-major.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_stmatrix_gemm_f16(half_t const* A, half_t const* B, half_t* C, int M, int N, int K) {
+    sm90_stmatrix_gemm_f16(half_t const *A, half_t const *B, half_t *C, int M,
+                           int N, int K) {
   oracle::sm80_gemm_body<half_t, half_t, half_t, SM80_16x8x16_F16F16F16F16_TN,
                          SM75_U32x4_LDSM_N, SM75_U32x4_LDSM_N, false,
                          oracle::Epi::Stsm>(A, B, C, M, N, K);

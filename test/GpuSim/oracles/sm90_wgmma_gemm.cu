@@ -18,7 +18,8 @@ namespace oracle {
 using namespace cute;
 
 template <class MmaOp, class AtomA, class AtomB, bool kBMNMajor, bool kARegs>
-__device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B, float* C,
+__device__ __forceinline__ void sm90_wgmma_body(half_t const *A,
+                                                half_t const *B, float *C,
                                                 int M, int N, int K) {
   auto bM = Int<64>{};
   auto bN = Int<64>{};
@@ -26,29 +27,33 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
   auto sA_layout = tile_to_shape(AtomA{}, make_shape(bM, bK));
   auto sB_layout = tile_to_shape(AtomB{}, make_shape(bN, bK));
 
-  TiledCopy copyA = make_tiled_copy(Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
-                                    Layout<Shape<_16, _8>, Stride<_8, _1>>{},
-                                    Layout<Shape<_1, _8>>{});
+  TiledCopy copyA = make_tiled_copy(
+      Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
+      Layout<Shape<_16, _8>, Stride<_8, _1>>{}, Layout<Shape<_1, _8>>{});
   auto copyB = [&] {
     if constexpr (kBMNMajor)
-      return make_tiled_copy(Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
-                             Layout<Shape<_8, _16>, Stride<_1, _8>>{},
-                             Layout<Shape<_8, _1>>{});
+      return make_tiled_copy(
+          Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
+          Layout<Shape<_8, _16>, Stride<_1, _8>>{}, Layout<Shape<_8, _1>>{});
     else
-      return make_tiled_copy(Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
-                             Layout<Shape<_16, _8>, Stride<_8, _1>>{},
-                             Layout<Shape<_1, _8>>{});
+      return make_tiled_copy(
+          Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL<uint128_t>, half_t>{},
+          Layout<Shape<_16, _8>, Stride<_8, _1>>{}, Layout<Shape<_1, _8>>{});
   }();
   TiledMMA mma = make_tiled_mma(MmaOp{});
 
-  Tensor mA = make_tensor(make_gmem_ptr(A), make_shape(M, K), make_stride(K, Int<1>{}));
+  Tensor mA =
+      make_tensor(make_gmem_ptr(A), make_shape(M, K), make_stride(K, Int<1>{}));
   auto mB = [&] {
     if constexpr (kBMNMajor)
-      return make_tensor(make_gmem_ptr(B), make_shape(N, K), make_stride(Int<1>{}, N));
+      return make_tensor(make_gmem_ptr(B), make_shape(N, K),
+                         make_stride(Int<1>{}, N));
     else
-      return make_tensor(make_gmem_ptr(B), make_shape(N, K), make_stride(K, Int<1>{}));
+      return make_tensor(make_gmem_ptr(B), make_shape(N, K),
+                         make_stride(K, Int<1>{}));
   }();
-  Tensor mC = make_tensor(make_gmem_ptr(C), make_shape(M, N), make_stride(N, Int<1>{}));
+  Tensor mC =
+      make_tensor(make_gmem_ptr(C), make_shape(M, N), make_stride(N, Int<1>{}));
   auto cta_tiler = make_shape(bM, bN, bK);
   auto cta_coord = make_coord(blockIdx.x, blockIdx.y, _);
   Tensor gA = local_tile(mA, cta_tiler, cta_coord, Step<_1, X, _1>{});
@@ -56,17 +61,19 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
   Tensor gC = local_tile(mC, cta_tiler, cta_coord, Step<_1, _1, X>{});
 
   extern __shared__ __align__(1024) unsigned char oracle_smem[];
-  half_t* smA = reinterpret_cast<half_t*>(oracle_smem);
-  half_t* smB = smA + cosize(sA_layout);
+  half_t *smA = reinterpret_cast<half_t *>(oracle_smem);
+  half_t *smB = smA + cosize(sA_layout);
   Tensor sA = make_tensor(make_smem_ptr(smA), sA_layout);
   Tensor sB = make_tensor(make_smem_ptr(smB), sB_layout);
 
   ThrCopy thr_copy_a = copyA.get_slice(threadIdx.x);
   Tensor tAgA = thr_copy_a.partition_S(gA);
-  Tensor tAsA = thr_copy_a.partition_D(as_position_independent_swizzle_tensor(sA));
+  Tensor tAsA =
+      thr_copy_a.partition_D(as_position_independent_swizzle_tensor(sA));
   ThrCopy thr_copy_b = copyB.get_slice(threadIdx.x);
   Tensor tBgB = thr_copy_b.partition_S(gB);
-  Tensor tBsB = thr_copy_b.partition_D(as_position_independent_swizzle_tensor(sB));
+  Tensor tBsB =
+      thr_copy_b.partition_D(as_position_independent_swizzle_tensor(sB));
 
   ThrMMA thr_mma = mma.get_thread_slice(threadIdx.x);
   Tensor tCsA = thr_mma.partition_A(sA);
@@ -74,10 +81,12 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
   Tensor tCgC = thr_mma.partition_C(gC);
   Tensor tCrC = thr_mma.make_fragment_C(tCgC);
   clear(tCrC);
-  Tensor tCrB = thr_mma.make_fragment_B(tCsB);  // smem descriptors
+  Tensor tCrB = thr_mma.make_fragment_B(tCsB); // smem descriptors
   auto tCrA = [&] {
-    if constexpr (kARegs) return thr_mma.partition_fragment_A(sA);  // registers
-    else return thr_mma.make_fragment_A(tCsA);                      // smem descriptors
+    if constexpr (kARegs)
+      return thr_mma.partition_fragment_A(sA); // registers
+    else
+      return thr_mma.make_fragment_A(tCsA); // smem descriptors
   }();
 
   int k_tiles = size<3>(tAgA);
@@ -87,12 +96,13 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
     copy(copyB, tBgB(_, _, _, kt), tBsB);
     cp_async_fence();
     cp_async_wait<0>();
-    // Make this thread's generic-proxy shared-memory writes visible to the async
-    // proxy (wgmma reads smem through it), then synchronise the warpgroup.
+    // Make this thread's generic-proxy shared-memory writes visible to the
+    // async proxy (wgmma reads smem through it), then synchronise the
+    // warpgroup.
     cutlass::arch::fence_view_async_shared();
     __syncthreads();
     if constexpr (kARegs) {
-      copy(tCsA, tCrA);  // plain shared loads into the wgmma A register fragment
+      copy(tCsA, tCrA); // plain shared loads into the wgmma A register fragment
       warpgroup_fence_operand(tCrA);
     }
     warpgroup_fence_operand(tCrC);
@@ -101,12 +111,13 @@ __device__ __forceinline__ void sm90_wgmma_body(half_t const* A, half_t const* B
     warpgroup_commit_batch();
     warpgroup_wait<0>();
     warpgroup_fence_operand(tCrC);
-    if constexpr (kARegs) warpgroup_fence_operand(tCrA);
-    __syncthreads();  // all wgmma reads of smem done before it is refilled
+    if constexpr (kARegs)
+      warpgroup_fence_operand(tCrA);
+    __syncthreads(); // all wgmma reads of smem done before it is refilled
   }
   copy(tCrC, tCgC);
 }
-}  // namespace oracle
+} // namespace oracle
 
 using namespace cute;
 using oracle::sm90_wgmma_body;
@@ -114,39 +125,51 @@ using KK_SW128 = SM90_64x64x16_F32F16F16_SS<GMMA::Major::K, GMMA::Major::K>;
 
 // 128-byte swizzle, K-major A and B.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_sw128(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
-  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW128_Atom<half_t>, GMMA::Layout_K_SW128_Atom<half_t>,
-                  false, false>(A, B, C, M, N, K);
+    sm90_wgmma_sw128(half_t const *A, half_t const *B, float *C, int M, int N,
+                     int K) {
+  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW128_Atom<half_t>,
+                  GMMA::Layout_K_SW128_Atom<half_t>, false, false>(A, B, C, M,
+                                                                   N, K);
 }
 // 64-byte swizzle.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_sw64(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
-  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW64_Atom<half_t>, GMMA::Layout_K_SW64_Atom<half_t>,
-                  false, false>(A, B, C, M, N, K);
+    sm90_wgmma_sw64(half_t const *A, half_t const *B, float *C, int M, int N,
+                    int K) {
+  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW64_Atom<half_t>,
+                  GMMA::Layout_K_SW64_Atom<half_t>, false, false>(A, B, C, M, N,
+                                                                  K);
 }
 // 32-byte swizzle.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_sw32(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
-  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW32_Atom<half_t>, GMMA::Layout_K_SW32_Atom<half_t>,
-                  false, false>(A, B, C, M, N, K);
+    sm90_wgmma_sw32(half_t const *A, half_t const *B, float *C, int M, int N,
+                    int K) {
+  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_SW32_Atom<half_t>,
+                  GMMA::Layout_K_SW32_Atom<half_t>, false, false>(A, B, C, M, N,
+                                                                  K);
 }
 // No swizzle (INTERLEAVE core matrices).
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_interleave(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
-  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_INTER_Atom<half_t>, GMMA::Layout_K_INTER_Atom<half_t>,
-                  false, false>(A, B, C, M, N, K);
+    sm90_wgmma_interleave(half_t const *A, half_t const *B, float *C, int M,
+                          int N, int K) {
+  sm90_wgmma_body<KK_SW128, GMMA::Layout_K_INTER_Atom<half_t>,
+                  GMMA::Layout_K_INTER_Atom<half_t>, false, false>(A, B, C, M,
+                                                                   N, K);
 }
 // MN-major B (B is K x N row-major), 128-byte swizzle for both. C = A * B.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_sw128_bmn(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
+    sm90_wgmma_sw128_bmn(half_t const *A, half_t const *B, float *C, int M,
+                         int N, int K) {
   sm90_wgmma_body<SM90_64x64x16_F32F16F16_SS<GMMA::Major::K, GMMA::Major::MN>,
-                  GMMA::Layout_K_SW128_Atom<half_t>, GMMA::Layout_MN_SW128_Atom<half_t>, true,
-                  false>(A, B, C, M, N, K);
+                  GMMA::Layout_K_SW128_Atom<half_t>,
+                  GMMA::Layout_MN_SW128_Atom<half_t>, true, false>(A, B, C, M,
+                                                                   N, K);
 }
 // A from registers (wgmma ... RS), B from a 128-byte-swizzled descriptor.
 extern "C" __global__ void __launch_bounds__(128)
-sm90_wgmma_rs(half_t const* A, half_t const* B, float* C, int M, int N, int K) {
+    sm90_wgmma_rs(half_t const *A, half_t const *B, float *C, int M, int N,
+                  int K) {
   sm90_wgmma_body<SM90_64x64x16_F32F16F16_RS<GMMA::Major::K, GMMA::Major::K>,
-                  GMMA::Layout_K_SW128_Atom<half_t>, GMMA::Layout_K_SW128_Atom<half_t>, false,
-                  true>(A, B, C, M, N, K);
+                  GMMA::Layout_K_SW128_Atom<half_t>,
+                  GMMA::Layout_K_SW128_Atom<half_t>, false, true>(A, B, C, M, N,
+                                                                  K);
 }
