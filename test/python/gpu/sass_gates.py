@@ -7,8 +7,8 @@ checks what the design promises, without a GPU:
     plus (64/16)*(d/8) for O += P·V (the key loop is not unrolled, so the
     static count is the per-tile count);
   * no local memory (no LDL/STL), no spills, no stack frame;
-  * no C75xx lines in ptxas' output;
-  * compile time below 2 s per kernel (printed).
+  * no C75xx lines in ptxas' output.
+The compile time is printed (a figure, not a gate: it depends on the load).
 
 Prints one line per configuration with registers, HMMA, global loads,
 shuffles and the compile time. Exit 77 (skipped) without ptxas or
@@ -102,8 +102,6 @@ def main():
                 problems.append(f"spills/stack: {ptxas}")
             if any("C75" in w for w in ptxas.get("warnings", [])):
                 problems.append(f"C75xx: {ptxas['warnings']}")
-            if secs > 2.0:
-                problems.append(f"compile time {secs:.2f} s")
             line = (f"{dt} d{d} {'causal' if mask else 'nomask'} {chip}: "
                     f"{ptxas['registers']} registers, {hmma} HMMA, {count('LDG')} LDG, "
                     f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
