@@ -90,9 +90,11 @@ TEST(TensorMap, RejectsWhatTheDriverRejects) {
          a.fill = ATTN_TMAP_OOB_FILL_NAN_REQUEST_ZERO_FMA;
        },
        "NaN out-of-bounds fill needs a floating-point type"},
+      // 12 is not an enumerator but lies in the enum's value range (0..15),
+      // so the call is well defined in C++ as well as in C.
       {"dtype",
-       [](Args &a) { a.dtype = static_cast<attn_tensor_map_dtype>(42); },
-       "unknown element type 42"},
+       [](Args &a) { a.dtype = static_cast<attn_tensor_map_dtype>(12); },
+       "unknown element type 12"},
   };
   for (const Case &c : cases) {
     Args a;
