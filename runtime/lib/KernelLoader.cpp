@@ -9,6 +9,7 @@
 #include "attn/runtime/attn_kernels.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -459,6 +460,10 @@ void fillInfo(const Kernel &k, attn_kernel_info *out) {
   out->num_params = static_cast<int>(k.params.size());
 }
 
+/// Every buffer a kernel takes must be this aligned: the kernels copy
+/// 16-byte chunks (cp.async) and load 32-bit fragments.
+constexpr uintptr_t kParamAlignment = 16;
+
 attn_kernel_status checkLaunch(const Kernel &k, const uint32_t *grid,
                                const uint32_t *block, void *const *params,
                                const uint64_t *bytes, int numParams) {
@@ -476,6 +481,11 @@ attn_kernel_status checkLaunch(const Kernel &k, const uint32_t *grid,
       return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
                   where + ": parameter #" + std::to_string(i) + " ('" + p.name +
                       "') is NULL");
+    if (reinterpret_cast<uintptr_t>(params[i]) % kParamAlignment)
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": parameter #" + std::to_string(i) + " ('" + p.name +
+                      "') is not " + std::to_string(kParamAlignment) +
+                      "-byte aligned");
     if (bytes && bytes[i] < p.bytes)
       return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
                   where + ": expected parameter #" + std::to_string(i) + " ('" +

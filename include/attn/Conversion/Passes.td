@@ -63,7 +63,9 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
     `gpu.launch_func` of a generated `gpu.func` (in its own `gpu.module`)
     that computes it with `mma.sync.m16n8k16`, FlashAttention-2 style: one
     CTA of 4 warps per (64 query rows, query head, batch), Q fragments in
-    registers, a loop over 64-key tiles bounded by the mask, the online
+    registers, a loop over 64-key tiles bounded by the mask with K and V
+    staged in swizzled shared memory by cp.async (V loading during Q·Kᵀ,
+    the next K during the softmax and P·V) and read by ldmatrix, the online
     softmax on the accumulator fragments with quad shuffles, P kept in
     registers as the A operand of P·V, predicated stores of the output and
     the log-sum-exp.
@@ -88,6 +90,7 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];

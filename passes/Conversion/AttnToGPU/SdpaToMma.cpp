@@ -8,7 +8,11 @@
 //     each warp owns 16 query rows, held as A fragments in registers;
 //   * a loop over key tiles of 64 keys, bounded per CTA by the mask
 //     (causal and sliding-window tiles no query of the CTA sees are never
-//     visited); S = Q·Kᵀ on mma.sync with K read straight into B fragments;
+//     visited); K and V tiles staged in shared memory by cp.async (16-byte
+//     chunks, XOR-swizzled by row so ldmatrix reads are conflict free) and
+//     overlapped FlashAttention-2 style: V(j) loads during S = Q·K(j)ᵀ,
+//     K(j+1) during the softmax and P·V(j); B fragments by ldmatrix.x4
+//     (.trans for V); S = Q·Kᵀ on mma.sync;
 //   * the online softmax on the S accumulator fragments: scale folded with
 //     log2(e) into one multiply, exp2, row max and sum reduced across each
 //     quad of lanes with shuffles, the running output rescaled per tile;
@@ -18,14 +22,10 @@
 //     log-sum-exp) with predication for partial query tiles.
 //
 // Fragment layouts are those of the PTX ISA for m16n8k16 (groupID =
-// lane / 4, threadID_in_group = lane % 4). Keys past the sequence read a
-// clamped index and are masked to -inf (scores) or zero (values), so no
+// lane / 4, threadID_in_group = lane % 4). Keys past the sequence are
+// zero-filled by cp.async (scores masked to -inf, values zero), so no
 // access leaves the tensors. GQA/MQA read the KV head of the query head's
-// group.
-//
-// This first tensor-core kernel loads K and V fragments directly from
-// global memory; staging them in swizzled shared memory with cp.async and
-// ldmatrix is the next step (docs/gpu/codegen.md).
+// group. Buffers must be 16-byte aligned (the loader checks).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +41,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -61,6 +62,7 @@ constexpr int64_t kWarps = 4;
 constexpr int64_t kRowsPerWarp = 16;
 constexpr int64_t kTileQ = kWarps * kRowsPerWarp; // 64
 constexpr int64_t kTileKV = 64;
+constexpr int64_t kThreads = kWarps * 32;
 
 /// The static configuration of one kernel.
 struct MmaConfig {
@@ -145,6 +147,10 @@ private:
   Value addi(Value x, int64_t v) { return v ? add(x, idx(v)) : x; }
   Value minIdx(Value x, Value y) {
     return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value xori(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
+  Value andi(Value x, int64_t v) {
+    return arith::AndIOp::create(b, loc, x, idx(v));
   }
   Value maxIdx(Value x, Value y) {
     return arith::MaxSIOp::create(b, loc, x, y);
@@ -254,8 +260,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     for (int64_t half : {0, 8})
       for (int r : {0, 1}) {
         Value col = addi(t2, 16 * s + half);
+        // Pairs start at even columns of rows of even length in 16-byte
+        // aligned buffers (checked by the loader): 4-byte aligned.
         Value pair = vector::LoadOp::create(
-            b, loc, pairTy, qMem, ValueRange{batch, head, rowsC[r], col});
+            b, loc, pairTy, qMem, ValueRange{batch, head, rowsC[r], col},
+            /*nontemporal=*/false, llvm::Align(4));
         a.push_back(operand(pair));
       }
     qFrag.push_back(a);
@@ -279,6 +288,54 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
                                          visibleKeys(rows[1])};
 
+  // Shared-memory tiles: K and V, kTileKV rows of d elements each, stored
+  // in 16-byte chunks with chunk index XOR (row % 8) so that the 8 rows an
+  // ldmatrix phase reads (and the chunks a cp.async phase writes) fall in
+  // distinct banks.
+  Value kSmem = func.getWorkgroupAttributions()[0];
+  Value vSmem = func.getWorkgroupAttributions()[1];
+  int64_t chunksPerRow = c.d / 8;
+  int64_t rowsPerPass = kThreads / chunksPerRow;
+  Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
+  Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
+  // rowsPerPass is a multiple of 8, so every row this thread copies has the
+  // same row % 8 and the same swizzled column.
+  Value copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
+  bool partialTiles = c.sk % kTileKV != 0;
+  auto copyTile = [&](Value smem, Value gmem, Value kt) {
+    for (int64_t k = 0; k < kTileKV / rowsPerPass; ++k) {
+      Value row = addi(copyRow, k * rowsPerPass);
+      Value key = add(kt, row);
+      Value srcElements;
+      if (partialTiles) {
+        // Rows past the sequence read nothing and are zero-filled.
+        srcElements = select(cmp(arith::CmpIPredicate::slt, key, idx(c.sk)),
+                             idx(8), idx(0));
+        key = minIdx(key, idx(c.sk - 1));
+      }
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, smem, ValueRange{row, copyCol}, gmem,
+          ValueRange{batch, kvHead, key, mul(copyChunk, idx(8))},
+          b.getIndexAttr(8), srcElements, b.getUnitAttr());
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  };
+  auto waitAndSync = [&]() {
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    gpu::BarrierOp::create(b, loc);
+  };
+  // ldmatrix addressing: lane l supplies row l % 8 of matrix l / 8.
+  Value ldRow = arith::RemUIOp::create(b, loc, lane, idx(8));
+  Value ldMat = arith::DivUIOp::create(b, loc, lane, idx(8));
+  auto swizzled = [&](Value chunk) { return mul(xori(chunk, ldRow), idx(8)); };
+  auto x4Type = VectorType::get({4, 2}, c.elt);
+  auto fragment = [&](Value x4, int64_t i) -> Value {
+    return operand(vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{i}));
+  };
+
+  // K of the first tile is in flight before the loop.
+  copyTile(kSmem, kMem, kStart);
+
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
   int64_t oTiles = c.d / 8;
@@ -293,23 +350,27 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
     Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
     Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
-    Value lastKey = idx(c.sk - 1);
     Value colBase = toI32(add(kt, t2));
 
+    // K(kt) has landed and every warp is done with V of the previous tile:
+    // start V(kt) while S is computed.
+    waitAndSync();
+    copyTile(vSmem, vMem, kt);
+
     // S = Q·Kᵀ for 8 n-tiles of 8 keys, scaled to the log2 domain, masked.
+    // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
     SmallVector<SmallVector<Value, 4>> s;
     for (int64_t j = 0; j < kTileKV / 8; ++j) {
-      Value key = minIdx(add(kt, addi(g, 8 * j)), lastKey);
       SmallVector<Value, 4> acc(4, zero);
-      for (int64_t ks = 0; ks < c.d / 16; ++ks) {
-        SmallVector<Value, 2> bOps;
-        for (int64_t half : {0, 8}) {
-          Value pair = vector::LoadOp::create(
-              b, loc, pairTy, kMem,
-              ValueRange{batch, kvHead, key, addi(t2, 16 * ks + half)});
-          bOps.push_back(operand(pair));
-        }
-        acc = mma(qFrag[ks], bOps, acc);
+      Value keyRow = addi(ldRow, 8 * j);
+      for (int64_t p = 0; p < c.d / 32; ++p) {
+        Value x4 = nvgpu::LdMatrixOp::create(
+            b, loc, x4Type, kSmem,
+            ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
+            /*transpose=*/false, /*numTiles=*/4);
+        for (int64_t h = 0; h < 2; ++h)
+          acc = mma(qFrag[2 * p + h],
+                    {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
       }
       for (int64_t e = 0; e < 4; ++e) {
         Value col =
@@ -322,6 +383,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         acc[e] = select(vis, x, negInf);
       }
       s.push_back(acc);
+    }
+
+    // V(kt) has landed and every warp is done with K(kt): start the next K.
+    waitAndSync();
+    {
+      Value next = addi(kt, kTileKV);
+      auto ifNext = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+      copyTile(kSmem, kMem, next);
     }
 
     // Online softmax per row (r = 0: row g, r = 1: row g + 8).
@@ -359,36 +431,30 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           operand(pack(s[2 * ks][2], s[2 * ks][3])),
           operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
           operand(pack(s[2 * ks + 1][2], s[2 * ks + 1][3]))};
-      // Keys of the B fragment: rows 2t, 2t+1, 2t+8, 2t+9 of the slice;
-      // keys past the sequence contribute zeros.
-      Value keys[4], inKeys[4];
-      for (int64_t i = 0; i < 4; ++i) {
-        Value key = add(kt, addi(t2, 16 * ks + (i & 1) + (i / 2) * 8));
-        inKeys[i] = cmp(arith::CmpIPredicate::slt, key, idx(c.sk));
-        keys[i] = minIdx(key, lastKey);
-      }
-      Value eltZero = arith::ConstantOp::create(b, loc, b.getZeroAttr(c.elt));
-      for (int64_t jd = 0; jd < oTiles; ++jd) {
-        Value dim = addi(g, 8 * jd);
-        Value vals[4];
-        for (int64_t i = 0; i < 4; ++i) {
-          Value x = memref::LoadOp::create(
-              b, loc, vMem, ValueRange{batch, kvHead, keys[i], dim});
-          vals[i] = select(inKeys[i], x, eltZero);
+      // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
+      // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
+      Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
+      Value dimChunk = arith::DivUIOp::create(b, loc, ldMat, idx(2));
+      for (int64_t jd = 0; jd < oTiles; jd += 2) {
+        Value x4 = nvgpu::LdMatrixOp::create(
+            b, loc, x4Type, vSmem,
+            ValueRange{keyRow, swizzled(addi(dimChunk, jd))},
+            /*transpose=*/true, /*numTiles=*/4);
+        for (int64_t h = 0; h < 2; ++h) {
+          int64_t tile = jd + h;
+          SmallVector<Value, 4> acc(o.begin() + 4 * tile,
+                                    o.begin() + 4 * tile + 4);
+          acc = mma(a, {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
+          std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
         }
-        SmallVector<Value, 2> bOps;
-        for (int64_t h = 0; h < 2; ++h)
-          bOps.push_back(operand(vector::FromElementsOp::create(
-              b, loc, pairTy, ValueRange{vals[2 * h], vals[2 * h + 1]})));
-        SmallVector<Value, 4> acc(o.begin() + 4 * jd, o.begin() + 4 * jd + 4);
-        acc = mma(a, bOps, acc);
-        std::copy(acc.begin(), acc.end(), o.begin() + 4 * jd);
       }
     }
     SmallVector<Value> yield(o.begin(), o.end());
     yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
     scf::YieldOp::create(b, loc, yield);
   }
+  // Nothing stays in flight (the loop may run no iteration).
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
 
   // Epilogue: full row sums, normalize, store the rows that exist.
   ValueRange res = loop.getResults();
@@ -408,7 +474,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value y = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r + 1], inv);
       vector::StoreOp::create(
           b, loc, pack(x, y), oMem,
-          ValueRange{batch, head, rows[r], addi(t2, 8 * jd)});
+          ValueRange{batch, head, rows[r], addi(t2, 8 * jd)},
+          /*nontemporal=*/false, llvm::Align(4));
     }
     if (c.lse) {
       // One lane of the quad writes: lse = (m + log2 l) * ln 2, -inf when
@@ -511,7 +578,12 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
                                          b.getFunctionType(paramTypes, {}));
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    int64_t threads = kWarps * 32;
+    int64_t threads = kThreads;
+    auto tileType = MemRefType::get(
+        {kTileKV, c.d}, c.elt, MemRefLayoutAttrInterface(),
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    kernel.addWorkgroupAttribution(tileType, loc); // K tile
+    kernel.addWorkgroupAttribution(tileType, loc); // V tile
     kernel.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
     kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(

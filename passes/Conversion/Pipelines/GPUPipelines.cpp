@@ -99,6 +99,9 @@ void attn::buildGPUKernelsToBinaryPipeline(OpPassManager &pm,
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createConvertLinalgToLoopsPass());
   kernels.addPass(createMathToNVVMPass());
+  // nvgpu (cp.async, ldmatrix) of the tensor-core kernels, before the loops
+  // become blocks.
+  kernels.addPass(createConvertNVGPUToNVVMPass());
   kernels.addPass(createSCFToControlFlowPass());
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());

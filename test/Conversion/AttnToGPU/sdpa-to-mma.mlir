@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma="report-fallbacks=1" --verify-diagnostics | FileCheck %s
 // RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=LDSM
 
 // GQA with lse and a bottom-right causal mask: one CTA of 4 warps per 64
 // query rows, head and batch; Q·Kᵀ and P·V on mma.sync (bf16 in, f32
@@ -17,12 +18,30 @@
 // CHECK:         %[[LT:.*]] = bufferization.to_tensor %[[L]] restrict writable
 // CHECK:         return %[[OT]], %[[LT]]
 // CHECK:       gpu.module @gqa_kernel
-// CHECK:         gpu.func @gqa_kernel({{.*}}) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 2, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[KS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>, %[[VS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 2, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// K and V tiles in shared memory; the first K tile is in flight before the
+// key loop; each iteration waits for K, starts V, computes S from ldmatrix
+// fragments, waits for V, starts the next K, then P·V from ldmatrix.trans.
+// Keys past the 100 of the sequence are zero-filled (srcElements operand).
+// CHECK-COUNT-4:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK:           nvvm.cp.async.commit.group
 // CHECK:           scf.for
+// CHECK:             nvvm.cp.async.wait.group 0
+// CHECK-NEXT:        gpu.barrier
+// CHECK-COUNT-4:     nvgpu.device_async_copy %arg2[{{.*}}], %[[VS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK:             nvvm.cp.async.commit.group
+// CHECK:             nvgpu.ldmatrix %[[KS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK:             nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK:             nvvm.cp.async.wait.group 0
+// CHECK-NEXT:        gpu.barrier
+// CHECK:             scf.if
+// CHECK-COUNT-4:       nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]]
+// CHECK:               nvvm.cp.async.commit.group
 // CHECK:             gpu.shuffle  xor
 // CHECK:             math.exp2
+// CHECK:             nvgpu.ldmatrix %[[VS]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK:             scf.yield
+// CHECK:           nvvm.cp.async.wait.group 0
 // CHECK:           scf.if
 // CHECK:             vector.store
 // CHECK:             scf.if
@@ -34,6 +53,12 @@
 // COUNT-LABEL: gpu.func @gqa_kernel
 // COUNT-COUNT-64: nvvm.mma.sync
 // COUNT-NOT: nvvm.mma.sync
+
+// One ldmatrix.x4 per 8 keys and 32 dims of K (16), one per 16 keys and 16
+// dims of V (16).
+// LDSM-LABEL: gpu.func @gqa_kernel
+// LDSM-COUNT-32: nvgpu.ldmatrix
+// LDSM-NOT: nvgpu.ldmatrix
 func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
   %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
   return %o#0, %o#1 : tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>

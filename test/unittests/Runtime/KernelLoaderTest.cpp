@@ -165,8 +165,8 @@ TEST(KernelManifest, LookupErrors) {
 TEST(KernelManifest, CheckLaunch) {
   ManifestPtr m = parse(kManifest);
   ASSERT_NE(m, nullptr);
-  int dummy[5];
-  void *ptrs[5] = {&dummy[0], &dummy[1], &dummy[2], &dummy[3], &dummy[4]};
+  alignas(16) char dummy[5][16];
+  void *ptrs[5] = {dummy[0], dummy[1], dummy[2], dummy[3], dummy[4]};
   uint64_t bytes[5] = {231424, 57856, 57856, 231424, 7232};
   uint32_t grid[3] = {1, 8, 2}, block[3] = {128, 1, 1};
   EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", nullptr,
@@ -188,7 +188,16 @@ TEST(KernelManifest, CheckLaunch) {
             ATTN_KERNEL_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_kernel_last_error(),
                "kernel 'gqa_kernel': parameter #3 ('out') is NULL");
-  ptrs[3] = &dummy[3];
+  ptrs[3] = dummy[3];
+
+  ptrs[1] = dummy[1] + 8;
+  EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", nullptr,
+                                              nullptr, ptrs, nullptr, 5),
+            ATTN_KERNEL_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_kernel_last_error(),
+               "kernel 'gqa_kernel': parameter #1 ('key') is not 16-byte "
+               "aligned");
+  ptrs[1] = dummy[1];
 
   bytes[4] = 7231;
   EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", nullptr,
