@@ -14,8 +14,9 @@
 //     K(j+1) during the softmax and P·V(j); B fragments by ldmatrix.x4
 //     (.trans for V); S = Q·Kᵀ on mma.sync;
 //   * the online softmax on the S accumulator fragments: scale folded with
-//     log2(e) into one multiply, exp2, row max and sum reduced across each
-//     quad of lanes with shuffles, the running output rescaled per tile;
+//     log2(e) into one fma per score before exp2, row max and sum reduced
+//     across each quad of lanes with shuffles, the running output rescaled per
+//     tile;
 //   * P kept in registers: the S accumulators of two n-tiles are repacked
 //     as the A operand of P·V (no shared-memory round trip);
 //   * an epilogue dividing by the row sums, storing the output (and the
@@ -58,11 +59,8 @@ using namespace mlir::attn;
 
 namespace {
 
-constexpr int64_t kWarps = 4;
 constexpr int64_t kRowsPerWarp = 16;
-constexpr int64_t kTileQ = kWarps * kRowsPerWarp; // 64
 constexpr int64_t kTileKV = 64;
-constexpr int64_t kThreads = kWarps * 32;
 
 /// The static configuration of one kernel.
 struct MmaConfig {
@@ -72,6 +70,11 @@ struct MmaConfig {
   bool causal, bottomRight;
   int64_t windowLeft, windowRight;
   bool lse;
+  /// Warps per CTA: 8 (128 query rows, each K/V tile serves twice the rows)
+  /// unless the queries fit in 64 rows.
+  int64_t warps;
+  int64_t tileQ() const { return warps * kRowsPerWarp; }
+  int64_t threads() const { return warps * 32; }
 };
 
 /// Why `op` cannot use the mma kernel (empty when it can).
@@ -121,6 +124,7 @@ MmaConfig configOf(SdpaOp op) {
   c.windowLeft = mask.getWindowLeft();
   c.windowRight = mask.getWindowRight();
   c.lse = op.getLse() != nullptr;
+  c.warps = c.sq > 64 ? 8 : 4;
   return c;
 }
 
@@ -246,7 +250,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   Value kvHead = arith::DivUIOp::create(b, loc, head, idx(c.hq / c.hkv));
-  Value qFirst = mul(qTile, idx(kTileQ));
+  Value qFirst = mul(qTile, idx(c.tileQ()));
   Value rows[2];
   rows[0] = add(add(qFirst, mul(warp, idx(kRowsPerWarp))), g);
   rows[1] = addi(rows[0], 8);
@@ -271,7 +275,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
 
   // Key range of this CTA (tile aligned at the start).
-  Value qLast = minIdx(addi(qFirst, kTileQ - 1), lastRow);
+  Value qLast = minIdx(addi(qFirst, c.tileQ() - 1), lastRow);
   int64_t off = c.bottomRight ? c.sk - c.sq : 0;
   Value kEnd = idx(c.sk);
   if (c.causal)
@@ -295,7 +299,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value kSmem = func.getWorkgroupAttributions()[0];
   Value vSmem = func.getWorkgroupAttributions()[1];
   int64_t chunksPerRow = c.d / 8;
-  int64_t rowsPerPass = kThreads / chunksPerRow;
+  int64_t rowsPerPass = c.threads() / chunksPerRow;
   Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
   Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
   // rowsPerPass is a multiple of 8, so every row this thread copies has the
@@ -333,6 +337,24 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     return operand(vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{i}));
   };
 
+  // The scale is positive (verified), so max and exp2 work on raw scores
+  // and the scale goes into one fma per score:
+  // exp2(s·scale·log2e - m·scale·log2e).
+  double factor = c.scaleLog2;
+  // Keys every row of the CTA sees: [ctaLoMax, ctaHiMin] (the rows' visible
+  // intervals grow monotonically with the row). Without a mask and with
+  // whole tiles, no tile needs masking.
+  bool mayMask = c.causal || c.windowLeft >= 0 || c.windowRight >= 0 ||
+                 c.sk % kTileKV != 0;
+  Value ctaLoMax, ctaHiMin, trueVal;
+  if (mayMask) {
+    ctaLoMax = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                          visibleKeys(qLast).first);
+    ctaHiMin = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                          visibleKeys(qFirst).second);
+    trueVal = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  }
+
   // K of the first tile is in flight before the loop.
   copyTile(kSmem, kMem, kStart);
 
@@ -357,7 +379,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     waitAndSync();
     copyTile(vSmem, vMem, kt);
 
-    // S = Q·Kᵀ for 8 n-tiles of 8 keys, scaled to the log2 domain, masked.
+    // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
+    // the exp2 argument).
     // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
     SmallVector<SmallVector<Value, 4>> s;
     for (int64_t j = 0; j < kTileKV / 8; ++j) {
@@ -372,17 +395,43 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           acc = mma(qFrag[2 * p + h],
                     {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
       }
-      for (int64_t e = 0; e < 4; ++e) {
-        Value col =
-            arith::AddIOp::create(b, loc, colBase, i32c(8 * j + (e & 1)));
-        auto [lo, hi] = keyRange[e / 2];
-        Value vis = arith::AndIOp::create(
-            b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
-            cmp(arith::CmpIPredicate::sle, col, hi));
-        Value x = arith::MulFOp::create(b, loc, acc[e], f32c(c.scaleLog2));
-        acc[e] = select(vis, x, negInf);
-      }
       s.push_back(acc);
+    }
+
+    // Only tiles some query of the CTA sees partially are masked: the
+    // others skip the compares (a branch uniform across the CTA).
+    if (mayMask) {
+      Value full = arith::AndIOp::create(
+          b, loc, cmp(arith::CmpIPredicate::sge, kt, ctaLoMax),
+          cmp(arith::CmpIPredicate::sle, addi(kt, kTileKV - 1), ctaHiMin));
+      SmallVector<Type> types(s.size() * 4, f32);
+      auto ifPartial = scf::IfOp::create(
+          b, loc, types, arith::XOrIOp::create(b, loc, full, trueVal),
+          /*withElseRegion=*/true);
+      SmallVector<Value> flat;
+      for (auto &acc : s)
+        flat.append(acc.begin(), acc.end());
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(ifPartial.thenBlock());
+        SmallVector<Value> masked;
+        for (auto [j, acc] : llvm::enumerate(s))
+          for (int64_t e = 0; e < 4; ++e) {
+            Value col = arith::AddIOp::create(
+                b, loc, colBase, i32c(8 * static_cast<int64_t>(j) + (e & 1)));
+            auto [lo, hi] = keyRange[e / 2];
+            Value vis = arith::AndIOp::create(
+                b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
+                cmp(arith::CmpIPredicate::sle, col, hi));
+            masked.push_back(select(vis, acc[e], negInf));
+          }
+        scf::YieldOp::create(b, loc, masked);
+        b.setInsertionPointToStart(ifPartial.elseBlock());
+        scf::YieldOp::create(b, loc, flat);
+      }
+      for (auto [j, acc] : llvm::enumerate(s))
+        for (int64_t e = 0; e < 4; ++e)
+          acc[e] = ifPartial.getResult(4 * j + e);
     }
 
     // V(kt) has landed and every warp is done with K(kt): start the next K.
@@ -406,15 +455,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       mNew[r] = fmax(m[r], mt);
       Value isInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           mNew[r], negInf);
-      mUse[r] = select(isInf, zero, mNew[r]);
+      // -(m·scale) in the log2 domain; 0 while the row has seen no key.
+      mUse[r] = select(isInf, zero,
+                       arith::MulFOp::create(b, loc, mNew[r], f32c(-factor)));
       alpha[r] = math::Exp2Op::create(
-          b, loc, arith::SubFOp::create(b, loc, m[r], mUse[r]));
+          b, loc, math::FmaOp::create(b, loc, m[r], f32c(factor), mUse[r]));
     }
     Value rowSum[2] = {zero, zero};
     for (auto &acc : s)
       for (int64_t e = 0; e < 4; ++e) {
         acc[e] = math::Exp2Op::create(
-            b, loc, arith::SubFOp::create(b, loc, acc[e], mUse[e / 2]));
+            b, loc,
+            math::FmaOp::create(b, loc, acc[e], f32c(factor), mUse[e / 2]));
         rowSum[e / 2] = arith::AddFOp::create(b, loc, rowSum[e / 2], acc[e]);
       }
     Value lNew[2];
@@ -483,7 +535,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value first = cmp(arith::CmpIPredicate::eq, t, idx(0));
       auto lseIf = scf::IfOp::create(b, loc, first, /*withElse=*/false);
       b.setInsertionPoint(lseIf.thenBlock()->getTerminator());
-      Value mSafe = select(any, mRow, zero);
+      Value mSafe =
+          select(any, arith::MulFOp::create(b, loc, mRow, f32c(factor)), zero);
       Value lSafe = select(any, lRow, f32c(1.0));
       Value lse = arith::MulFOp::create(
           b, loc,
@@ -565,7 +618,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
            b.getNamedAttr("access",
                           b.getStringAttr(i < 3 ? "read" : "readwrite"))}));
     }
-    int64_t grid[3] = {(c.sq + kTileQ - 1) / kTileQ, c.hq, c.batch};
+    int64_t grid[3] = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq, c.batch};
     if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
       return op.emitOpError()
              << "needs a grid of " << grid[0] << " x " << grid[1] << " x "
@@ -578,7 +631,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
                                          b.getFunctionType(paramTypes, {}));
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    int64_t threads = kThreads;
+    int64_t threads = c.threads();
     auto tileType = MemRefType::get(
         {kTileKV, c.d}, c.elt, MemRefLayoutAttrInterface(),
         gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));

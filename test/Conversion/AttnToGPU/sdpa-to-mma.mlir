@@ -2,7 +2,7 @@
 // RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
 // RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=LDSM
 
-// GQA with lse and a bottom-right causal mask: one CTA of 4 warps per 64
+// GQA with lse and a bottom-right causal mask: one CTA of 8 warps per 128
 // query rows, head and batch; Q·Kᵀ and P·V on mma.sync (bf16 in, f32
 // accumulate); the launch reads buffers of the arguments and writes fresh
 // buffers for the results.
@@ -18,27 +18,36 @@
 // CHECK:         %[[LT:.*]] = bufferization.to_tensor %[[L]] restrict writable
 // CHECK:         return %[[OT]], %[[LT]]
 // CHECK:       gpu.module @gqa_kernel
-// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[KS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>, %[[VS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 2, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[KS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>, %[[VS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
 // K and V tiles in shared memory; the first K tile is in flight before the
 // key loop; each iteration waits for K, starts V, computes S from ldmatrix
 // fragments, waits for V, starts the next K, then P·V from ldmatrix.trans.
 // Keys past the 100 of the sequence are zero-filled (srcElements operand).
-// CHECK-COUNT-4:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK-COUNT-2:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK:           scf.for
 // CHECK:             nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
-// CHECK-COUNT-4:     nvgpu.device_async_copy %arg2[{{.*}}], %[[VS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK-COUNT-2:     nvgpu.device_async_copy %arg2[{{.*}}], %[[VS]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:             nvvm.cp.async.commit.group
 // CHECK:             nvgpu.ldmatrix %[[KS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK:             nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// Only tiles that some row of the CTA sees partially run the mask.
+// CHECK:             %[[PARTIAL:.*]] = arith.xori %{{.*}}, %true
+// CHECK:             scf.if %[[PARTIAL]] -> (f32,
+// CHECK-COUNT-32:      arith.select
+// CHECK:               scf.yield
+// CHECK:             } else {
+// CHECK-NEXT:          scf.yield
 // CHECK:             nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             scf.if
-// CHECK-COUNT-4:       nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]]
+// CHECK-COUNT-2:       nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]]
 // CHECK:               nvvm.cp.async.commit.group
 // CHECK:             gpu.shuffle  xor
-// CHECK:             math.exp2
+// The scale is folded into one fma per score before exp2.
+// CHECK:             math.fma
+// CHECK-NEXT:        math.exp2
 // CHECK:             nvgpu.ldmatrix %[[VS]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK:             scf.yield
 // CHECK:           nvvm.cp.async.wait.group 0
@@ -85,4 +94,28 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
   // expected-remark @below {{uses the SIMT kernel: bias, attn_mask, ALiBi, kv_lens or varlen operand}}
   %3 = attn.sdpa %q, %k, %v bias(%b : tensor<1x2x16x16xf16>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
   return %0, %1, %2, %3 : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
+}
+
+// -----
+
+// No mask and whole key tiles: no tile is masked, so the loop has no mask
+// branch. 64 queries: one CTA of 4 warps.
+
+// CHECK-LABEL: func.func @whole(
+// CHECK:       gpu.func @whole_kernel
+// CHECK-SAME:    block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>
+// CHECK:         scf.for
+// CHECK-NOT:       scf.if {{.*}} -> (f32
+// CHECK:           scf.yield
+
+// d = 128: 8 k-steps x 8 key n-tiles plus 4 key slices x 16 d-tiles.
+// COUNT-LABEL: gpu.func @whole_kernel
+// COUNT-COUNT-128: nvvm.mma.sync
+// COUNT-NOT: nvvm.mma.sync
+// LDSM-LABEL: gpu.func @whole_kernel
+// LDSM-COUNT-64: nvgpu.ldmatrix
+// LDSM-NOT: nvgpu.ldmatrix
+func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: tensor<1x2x128x128xf16>) -> tensor<1x2x64x128xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x64x128xf16>, tensor<1x2x128x128xf16>, tensor<1x2x128x128xf16> -> tensor<1x2x64x128xf16>
+  return %o : tensor<1x2x64x128xf16>
 }
