@@ -47,16 +47,16 @@ def configs(grid):
     with grid "ci", fewer combinations as the length (and the simulation
     time) grows."""
     out = []
-    for s in (1, 17, 113, 256):
+    for s in (1, 17, 64, 113, 128, 200, 257):
         for mi, mask in enumerate(MASKS):
             for hi, heads in enumerate(HEADS):
                 for di, dtype in enumerate(DTYPES):
-                    if grid == "ci" and s >= 113:
+                    if grid == "ci" and s >= 64:
                         # Longer lengths: each mask and each head layout,
-                        # alternating dtypes; 256 only GQA.
-                        if (mi + hi + di) % 2:
+                        # alternating dtypes; from 200 on only GQA.
+                        if (mi + hi + di + s) % 2:
                             continue
-                        if s == 256 and heads != "gqa":
+                        if s >= 200 and heads != "gqa":
                             continue
                     # Non-square for the causal masks, so the two diagonal
                     # alignments differ.
@@ -76,6 +76,24 @@ def configs(grid):
                     mask="causal_br", lse=True))
     out.append(dict(base, sq=113, sk=113, mask="window", tile_kv=32,
                     dtype="bf16"))
+    # Score terms and key padding, alone and together, on both dtypes and
+    # both head dimensions; Dv != Dqk.
+    out.append(dict(base, sq=113, sk=130, mask="causal_br", softcap=15.0,
+                    dtype="bf16", d=128))
+    out.append(dict(base, sq=70, sk=70, mask="none", bias=(1, 4, 70, 70)))
+    out.append(dict(base, b=2, sq=65, sk=90, mask="none", bias=(2, 1, 1, 90),
+                    dtype="bf16"))
+    out.append(dict(base, sq=100, sk=100, mask="causal", alibi=True))
+    out.append(dict(base, sq=50, sk=150, mask="causal_br", alibi=True,
+                    d=128))
+    out.append(dict(base, b=3, sq=80, sk=140, mask="none",
+                    kv_lens=(140, 77, 0)))
+    out.append(dict(base, b=2, sq=40, sk=200, mask="causal_br",
+                    kv_lens=(130, 64), dtype="bf16"))
+    out.append(dict(base, b=2, sq=100, sk=100, mask="none", dv=128))
+    out.append(dict(base, b=2, sq=90, sk=120, mask="causal_br", d=128, dv=64,
+                    kv_lens=(120, 101), alibi=True, softcap=30.0,
+                    bias=(1, 4, 90, 120), lse=True))
     if grid == "large":
         out.append(dict(b=1, hq=8, hkv=2, sq=1000, sk=1000, d=128,
                         dtype="bf16", heads="gqa", mask="window"))
@@ -84,16 +102,37 @@ def configs(grid):
 
 def name_of(c):
     n = "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
-    for k in ("lse", "softcap", "scale", "tile_kv"):
+    for k in ("dv", "lse", "softcap", "scale", "tile_kv", "alibi"):
         if k in c:
             n += "_" + k + ("" if c[k] is True else str(c[k]))
+    if "bias" in c:
+        n += "_bias" + "x".join(map(str, c["bias"]))
+    if "kv_lens" in c:
+        n += "_kvlens" + "-".join(map(str, c["kv_lens"]))
     return n
 
 
 def mlir_of(c):
     ty = "f16" if c["dtype"] == "f16" else "bf16"
+    dv = c.get("dv", c["d"])
     q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{ty}>"
     k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{ty}>"
+    v = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{dv}x{ty}>"
+    o = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{dv}x{ty}>"
+    # Optional operands: (argument, operand clause).
+    extra = []
+    if "bias" in c:
+        t = "tensor<" + "x".join(map(str, c["bias"])) + f"x{ty}>"
+        extra.append((f"%bias: {t}", f"bias(%bias : {t})"))
+    if c.get("alibi"):
+        t = f"tensor<{c['hq']}xf32>"
+        extra.append((f"%slopes: {t}", f"alibi(%slopes : {t})"))
+    if "kv_lens" in c:
+        t = f"tensor<{c['b']}xi32>"
+        extra.append((f"%lens: {t}", f"kv_lens(%lens : {t})"))
+    args = ", ".join([f"%q: {q}", f"%k: {k}", f"%v: {v}"] +
+                     [a for a, _ in extra])
+    operands = " ".join(["%q, %k, %v"] + [o_ for _, o_ in extra])
     attrs = []
     if MASKS[c["mask"]][0]:
         attrs.append(MASKS[c["mask"]][0][1:-1])
@@ -104,12 +143,12 @@ def mlir_of(c):
     attr = "{" + ", ".join(attrs) + "}" if attrs else ""
     if c.get("lse"):
         lse = f"tensor<{c['b']}x{c['hq']}x{c['sq']}xf32>"
-        return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> ({q}, {lse}) {{\n"
-                f"  %o:2 = attn.sdpa %q, %k, %v {attr} : {q}, {k}, {k} -> {q}, {lse}\n"
-                f"  return %o#0, %o#1 : {q}, {lse}\n}}\n")
-    return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
-            f"  %o = attn.sdpa %q, %k, %v {attr} : {q}, {k}, {k} -> {q}\n"
-            f"  return %o : {q}\n}}\n")
+        return (f"func.func @attn({args}) -> ({o}, {lse}) {{\n"
+                f"  %o:2 = attn.sdpa {operands} {attr} : {q}, {k}, {v} -> {o}, {lse}\n"
+                f"  return %o#0, %o#1 : {o}, {lse}\n}}\n")
+    return (f"func.func @attn({args}) -> {o} {{\n"
+            f"  %o = attn.sdpa {operands} {attr} : {q}, {k}, {v} -> {o}\n"
+            f"  return %o : {o}\n}}\n")
 
 
 def to_bf16_bits(x):
@@ -138,9 +177,12 @@ def run_case(c, args, seed):
         rng = np.random.default_rng(seed)
         shapes = {"q": (c["b"], c["hq"], c["sq"], c["d"]),
                   "k": (c["b"], c["hkv"], c["sk"], c["d"]),
-                  "v": (c["b"], c["hkv"], c["sk"], c["d"])}
+                  "v": (c["b"], c["hkv"], c["sk"], c.get("dv", c["d"]))}
+        names = {"q": "query", "k": "key", "v": "value", "bias": "bias"}
+        if "bias" in c:
+            shapes["bias"] = tuple(c["bias"])
         vals, files = {}, []
-        for t in ("q", "k", "v"):
+        for t in shapes:
             x = rng.standard_normal(shapes[t]).astype(np.float32)
             if c["dtype"] == "f16":
                 stored = x.astype(np.float16)
@@ -150,7 +192,18 @@ def run_case(c, args, seed):
                 vals[t] = from_bf16_bits(stored).astype(np.float64)
             path = os.path.join(d, t + ".npy")
             np.save(path, stored)
-            files.append(path)
+            files.append(names[t] + "=" + path)
+        if c.get("alibi"):
+            # ALiBi's geometric slopes, one per query head.
+            vals["slopes"] = 2.0 ** (-8.0 * np.arange(1, c["hq"] + 1) / c["hq"])
+            path = os.path.join(d, "slopes.npy")
+            np.save(path, vals["slopes"].astype(np.float32))
+            files.append("alibi_slopes=" + path)
+        if "kv_lens" in c:
+            vals["kv_lens"] = np.array(c["kv_lens"], np.int32)
+            path = os.path.join(d, "kv_lens.npy")
+            np.save(path, vals["kv_lens"])
+            files.append("kv_lens=" + path)
         manifest = [f for f in os.listdir(d)
                     if f.endswith(".json") and f != "config.json"][0]
         cmd = [args.sim, "--manifest=" + os.path.join(d, manifest),
@@ -170,7 +223,10 @@ def run_case(c, args, seed):
         ref, ref_lse = sdpa_reference(vals["q"], vals["k"], vals["v"],
                                       causal=causal, align=align,
                                       window_left=wl, scale=c.get("scale"),
-                                      softcap=c.get("softcap"))
+                                      softcap=c.get("softcap"),
+                                      bias=vals.get("bias"),
+                                      alibi_slopes=vals.get("slopes"),
+                                      kv_lens=vals.get("kv_lens"))
         # Output rounding (half an ulp of f16 / bf16) plus f32 accumulation.
         atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
                       else (1e-2, 1.6e-2))

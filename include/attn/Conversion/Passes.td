@@ -62,7 +62,8 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
     Replaces each `attn.sdpa` the tensor-core kernel supports by a
     `gpu.launch_func` of a generated `gpu.func` (in its own `gpu.module`)
     that computes it with `mma.sync.m16n8k16`, FlashAttention-2 style: one
-    CTA of 4 warps per (64 query rows, query head, batch), Q fragments in
+    CTA of 8 warps per (128 query rows, query head, batch) (4 warps when the
+    queries fit in 64 rows), Q fragments in
     registers, a loop over 64-key tiles bounded by the mask with K and V
     staged in swizzled shared memory by cp.async (V loading during Q·Kᵀ,
     the next K during the softmax and P·V) and read by ldmatrix, the online
@@ -70,10 +71,13 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
     registers as the A operand of P·V, predicated stores of the output and
     the log-sum-exp.
 
-    Supported: f16 or bf16 (all operands alike), `bhsd`, head dimension 64
-    or 128 for Q, K and V, MHA/GQA/MQA, any sequence lengths, causal
-    (both alignments) and sliding-window masks, any scale, optional lse.
-    Other `attn.sdpa` ops are left to the SIMT kernel (with
+    Supported: f16 or bf16 (all operands alike), `bhsd`, head dimensions
+    64 or 128 (Dqk and Dv independently), MHA/GQA/MQA, any sequence
+    lengths, causal (both alignments) and sliding-window masks, any scale,
+    softcap, a rank-4 bias (broadcast over size-1 dimensions), ALiBi
+    slopes, `kv_lens` (i32), optional lse. Only key tiles that some query
+    of the CTA sees partially are masked. Other `attn.sdpa` ops (`attn_mask`,
+    varlen, f32, other head dimensions) are left to the SIMT kernel (with
     `report-fallbacks`, a remark says why).
 
     Run after `attn-check-gpu-support` (which names the kernel parameters)

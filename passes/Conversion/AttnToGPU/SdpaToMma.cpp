@@ -64,9 +64,18 @@ constexpr int64_t kTileKV = 64;
 
 /// The static configuration of one kernel.
 struct MmaConfig {
-  int64_t batch, hq, hkv, sq, sk, d;
+  int64_t batch, hq, hkv, sq, sk, dqk, dv;
   Type elt; // f16 or bf16
-  double scaleLog2;
+  double scale, scaleLog2;
+  double softcap; // 0: none
+  /// Optional inputs (after q, k, v, in this order among the parameters).
+  bool bias, alibi, kvLens;
+  /// Bias shape, broadcast over its size-1 dimensions to [B, Hq, Sq, Sk].
+  SmallVector<int64_t, 4> biasShape;
+  Type biasElt;
+  /// Whether scores get more than the scale before the mask (softcap, bias,
+  /// ALiBi): then they are scaled first and exp2 uses log2(e) alone.
+  bool transformsScores() const { return softcap != 0 || bias || alibi; }
   bool causal, bottomRight;
   int64_t windowLeft, windowRight;
   bool lse;
@@ -91,16 +100,24 @@ std::string unsupportedReason(SdpaOp op) {
     return "mixed element types";
   if (op.getLayout() != Layout::BHSD)
     return "layout is not bhsd";
-  if (op.getBias() || op.getAttnMask() || op.getAlibiSlopes() ||
-      op.getKvLens() || op.isVarlen())
-    return "bias, attn_mask, ALiBi, kv_lens or varlen operand";
-  if (op.getSoftcap())
-    return "softcap";
+  if (op.getAttnMask() || op.isVarlen())
+    return "attn_mask or varlen operand";
   if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
     return "not rank 4";
-  int64_t d = q.getDimSize(3);
-  if (k.getDimSize(3) != d || v.getDimSize(3) != d || (d != 64 && d != 128))
-    return "head dimension is not 64 or 128 for Q, K and V";
+  if (Value bias = op.getBias()) {
+    auto bt = cast<RankedTensorType>(bias.getType());
+    if (bt.getRank() != 4)
+      return "bias is not rank 4";
+    Type be = bt.getElementType();
+    if (!be.isF16() && !be.isBF16() && !be.isF32())
+      return "bias element type is not f16, bf16 or f32";
+  }
+  if (Value lens = op.getKvLens())
+    if (!cast<RankedTensorType>(lens.getType()).getElementType().isInteger(32))
+      return "kv_lens is not i32";
+  int64_t dqk = q.getDimSize(3), dv = v.getDimSize(3);
+  if ((dqk != 64 && dqk != 128) || (dv != 64 && dv != 128))
+    return "head dimensions are not 64 or 128";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
     return "query heads are not a multiple of KV heads";
   return "";
@@ -114,11 +131,22 @@ MmaConfig configOf(SdpaOp op) {
   c.batch = q.getDimSize(0);
   c.hq = q.getDimSize(1);
   c.sq = q.getDimSize(2);
-  c.d = q.getDimSize(3);
+  c.dqk = q.getDimSize(3);
+  c.dv = cast<RankedTensorType>(op.getValue().getType()).getDimSize(3);
   c.hkv = k.getDimSize(1);
   c.sk = k.getDimSize(2);
   c.elt = q.getElementType();
-  c.scaleLog2 = op.getEffectiveScale() * M_LOG2E;
+  c.scale = op.getEffectiveScale();
+  c.scaleLog2 = c.scale * M_LOG2E;
+  c.softcap = op.getSoftcap() ? op.getSoftcap()->convertToDouble() : 0.0;
+  c.bias = op.getBias() != nullptr;
+  if (c.bias) {
+    auto bt = cast<RankedTensorType>(op.getBias().getType());
+    c.biasShape.assign(bt.getShape().begin(), bt.getShape().end());
+    c.biasElt = bt.getElementType();
+  }
+  c.alibi = op.getAlibiSlopes() != nullptr;
+  c.kvLens = op.getKvLens() != nullptr;
   c.causal = mask.getCausal();
   c.bottomRight = mask.getAlign() == MaskAlign::BottomRight;
   c.windowLeft = mask.getWindowLeft();
@@ -212,32 +240,79 @@ private:
     return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
   }
   Value toI32(Value v) { return arith::IndexCastOp::create(b, loc, i32, v); }
+  /// Turns the raw scores of the key tile at `kt` into the op's scores:
+  /// scale, softcap, + bias, + ALiBi. Element e of n-tile j is query
+  /// rows[e / 2] (rowsC: clamped to the last query) and key
+  /// kt + t2 + 8j + (e & 1).
+  void transformScores(SmallVector<SmallVector<Value, 4>> &s, Value kt,
+                       Value t2, Value rows[2], Value rowsC[2], Value batch,
+                       Value head, Value biasMem, Value slope) {
+    Value lastKey = idx(c.sk - 1);
+    Value first = add(kt, t2);
+    for (auto [j, acc] : llvm::enumerate(s))
+      for (int64_t e = 0; e < 4; ++e) {
+        Value x = acc[e];
+        if (c.softcap != 0) {
+          x = arith::MulFOp::create(b, loc, x, f32c(c.scale / c.softcap));
+          x = math::TanhOp::create(b, loc, x);
+          x = arith::MulFOp::create(b, loc, x, f32c(c.softcap));
+        } else {
+          x = arith::MulFOp::create(b, loc, x, f32c(c.scale));
+        }
+        Value col = addi(first, 8 * static_cast<int64_t>(j) + (e & 1));
+        if (c.bias) {
+          // Size-1 dimensions broadcast.
+          Value ix[4] = {batch, head, rowsC[e / 2], minIdx(col, lastKey)};
+          for (int dim = 0; dim < 4; ++dim)
+            if (c.biasShape[dim] == 1)
+              ix[dim] = idx(0);
+          Value bv = memref::LoadOp::create(b, loc, biasMem, ix);
+          if (!c.biasElt.isF32())
+            bv = arith::ExtFOp::create(b, loc, f32, bv);
+          x = arith::AddFOp::create(b, loc, x, bv);
+        }
+        if (c.alibi) {
+          // slope · (key - diagonal of the row).
+          Value rel =
+              arith::SubIOp::create(b, loc, col, add(rows[e / 2], diagOff));
+          Value relF = arith::SIToFPOp::create(b, loc, f32, toI32(rel));
+          x = math::FmaOp::create(b, loc, slope, relF, x);
+        }
+        acc[e] = x;
+      }
+  }
+
+  /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
+  /// and the offset of the mask's diagonal (index values set by build).
+  Value keys, diagOff;
   /// The visible keys of query `row` form the interval [lo, hi] (i32, with
   /// hi clamped to the last key): computed once per row, so the mask costs
   /// two compares per score.
   std::pair<Value, Value> visibleKeys(Value row) {
-    Value diag = toI32(c.bottomRight ? addi(row, c.sk - c.sq) : row);
-    Value hi = i32c(c.sk - 1);
-    auto addc = [&](Value x, int64_t v) -> Value {
-      return arith::AddIOp::create(b, loc, x, i32c(v));
-    };
+    Value diag = add(row, diagOff);
+    Value hi = addi(keys, -1);
     if (c.causal)
-      hi = arith::MinSIOp::create(b, loc, hi, diag);
+      hi = minIdx(hi, diag);
     else if (c.windowRight >= 0)
-      hi = arith::MinSIOp::create(b, loc, hi, addc(diag, c.windowRight));
-    Value lo = i32c(0);
+      hi = minIdx(hi, addi(diag, c.windowRight));
+    Value lo = idx(0);
     if (c.windowLeft >= 0)
-      lo = arith::MaxSIOp::create(b, loc, lo, addc(diag, -c.windowLeft));
-    return {lo, hi};
+      lo = maxIdx(lo, addi(diag, -c.windowLeft));
+    return {toI32(lo), toI32(hi)};
   }
 };
 
 void KernelBuilder::build(gpu::GPUFuncOp func) {
   Block &entry = func.getBody().front();
   b.setInsertionPointToStart(&entry);
-  Value qMem = entry.getArgument(0), kMem = entry.getArgument(1),
-        vMem = entry.getArgument(2), oMem = entry.getArgument(3);
-  Value lseMem = c.lse ? entry.getArgument(4) : Value();
+  unsigned argNo = 0;
+  auto nextArg = [&](bool present) {
+    return present ? entry.getArgument(argNo++) : Value();
+  };
+  Value qMem = nextArg(true), kMem = nextArg(true), vMem = nextArg(true);
+  Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
+        kvLensMem = nextArg(c.kvLens);
+  Value oMem = nextArg(true), lseMem = nextArg(c.lse);
   auto pairTy = VectorType::get({2}, c.elt);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -259,7 +334,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Q as A fragments, one set per 16-wide slice of the head dimension.
   SmallVector<SmallVector<Value, 4>> qFrag;
-  for (int64_t s = 0; s < c.d / 16; ++s) {
+  for (int64_t s = 0; s < c.dqk / 16; ++s) {
     SmallVector<Value, 4> a;
     for (int64_t half : {0, 8})
       for (int r : {0, 1}) {
@@ -274,17 +349,27 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     qFrag.push_back(a);
   }
 
-  // Key range of this CTA (tile aligned at the start).
+  // The keys of this batch entry and the diagonal of the mask.
+  keys = idx(c.sk);
+  if (c.kvLens) {
+    Value len = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(b, loc, kvLensMem, ValueRange{batch}));
+    keys = minIdx(maxIdx(len, idx(0)), keys);
+  }
+  diagOff = c.bottomRight ? addi(keys, -c.sq) : idx(0);
+
+  // Key range of this CTA (tile aligned at the start; empty when the
+  // end is not above the start).
   Value qLast = minIdx(addi(qFirst, c.tileQ() - 1), lastRow);
-  int64_t off = c.bottomRight ? c.sk - c.sq : 0;
-  Value kEnd = idx(c.sk);
+  Value kEnd = keys;
   if (c.causal)
-    kEnd = minIdx(kEnd, addi(qLast, off + 1));
+    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), 1));
   else if (c.windowRight >= 0)
-    kEnd = minIdx(kEnd, addi(qLast, off + c.windowRight + 1));
+    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), c.windowRight + 1));
   Value kStart = idx(0);
   if (c.windowLeft >= 0) {
-    Value first = maxIdx(idx(0), addi(qFirst, off - c.windowLeft));
+    Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
     kStart =
         mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
   }
@@ -298,15 +383,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // distinct banks.
   Value kSmem = func.getWorkgroupAttributions()[0];
   Value vSmem = func.getWorkgroupAttributions()[1];
-  int64_t chunksPerRow = c.d / 8;
-  int64_t rowsPerPass = c.threads() / chunksPerRow;
-  Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
-  Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
-  // rowsPerPass is a multiple of 8, so every row this thread copies has the
-  // same row % 8 and the same swizzled column.
-  Value copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
   bool partialTiles = c.sk % kTileKV != 0;
-  auto copyTile = [&](Value smem, Value gmem, Value kt) {
+  auto copyTile = [&](Value smem, Value gmem, Value kt, int64_t d) {
+    int64_t chunksPerRow = d / 8;
+    int64_t rowsPerPass = c.threads() / chunksPerRow;
+    Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
+    Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
+    // rowsPerPass is a multiple of 8, so every row this thread copies has
+    // the same row % 8 and the same swizzled column.
+    Value copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
     for (int64_t k = 0; k < kTileKV / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
@@ -339,13 +424,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // The scale is positive (verified), so max and exp2 work on raw scores
   // and the scale goes into one fma per score:
-  // exp2(s·scale·log2e - m·scale·log2e).
-  double factor = c.scaleLog2;
+  // exp2(s·scale·log2e - m·scale·log2e). Scores that get more than the
+  // scale (softcap, bias, ALiBi) are transformed first; exp2 then uses
+  // log2(e) alone.
+  double factor = c.transformsScores() ? M_LOG2E : c.scaleLog2;
+  Value slope;
+  if (c.alibi)
+    slope = memref::LoadOp::create(b, loc, alibiMem, ValueRange{head});
   // Keys every row of the CTA sees: [ctaLoMax, ctaHiMin] (the rows' visible
   // intervals grow monotonically with the row). Without a mask and with
   // whole tiles, no tile needs masking.
   bool mayMask = c.causal || c.windowLeft >= 0 || c.windowRight >= 0 ||
-                 c.sk % kTileKV != 0;
+                 c.kvLens || c.sk % kTileKV != 0;
   Value ctaLoMax, ctaHiMin, trueVal;
   if (mayMask) {
     ctaLoMax = arith::IndexCastOp::create(b, loc, b.getIndexType(),
@@ -356,11 +446,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
 
   // K of the first tile is in flight before the loop.
-  copyTile(kSmem, kMem, kStart);
+  copyTile(kSmem, kMem, kStart, c.dqk);
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
-  int64_t oTiles = c.d / 8;
+  int64_t oTiles = c.dv / 8;
   SmallVector<Value> init(oTiles * 4, zero);
   init.append({negInf, negInf, zero, zero});
   auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
@@ -377,7 +467,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // K(kt) has landed and every warp is done with V of the previous tile:
     // start V(kt) while S is computed.
     waitAndSync();
-    copyTile(vSmem, vMem, kt);
+    copyTile(vSmem, vMem, kt, c.dv);
 
     // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
     // the exp2 argument).
@@ -386,7 +476,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     for (int64_t j = 0; j < kTileKV / 8; ++j) {
       SmallVector<Value, 4> acc(4, zero);
       Value keyRow = addi(ldRow, 8 * j);
-      for (int64_t p = 0; p < c.d / 32; ++p) {
+      for (int64_t p = 0; p < c.dqk / 32; ++p) {
         Value x4 = nvgpu::LdMatrixOp::create(
             b, loc, x4Type, kSmem,
             ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
@@ -397,6 +487,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       }
       s.push_back(acc);
     }
+    if (c.transformsScores())
+      transformScores(s, kt, t2, rows, rowsC, batch, head, biasMem, slope);
 
     // Only tiles some query of the CTA sees partially are masked: the
     // others skip the compares (a branch uniform across the CTA).
@@ -442,7 +534,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-      copyTile(kSmem, kMem, next);
+      copyTile(kSmem, kMem, next, c.dqk);
     }
 
     // Online softmax per row (r = 0: row g, r = 1: row g + 8).
@@ -599,8 +691,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       auto t = cast<RankedTensorType>(v.getType());
       return MemRefType::get(t.getShape(), t.getElementType());
     };
-    SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue(),
-                                  op.getResult()};
+    // Parameters: q, k, v, [bias], [alibi slopes], [kv_lens], out, [lse].
+    SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue()};
+    for (Value in : {op.getBias(), op.getAlibiSlopes(), op.getKvLens()})
+      if (in)
+        tensors.push_back(in);
+    size_t numInputs = tensors.size();
+    tensors.push_back(op.getResult());
     if (c.lse)
       tensors.push_back(op.getLse());
     SmallVector<Type> paramTypes;
@@ -615,8 +712,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                   "parameters (run attn-check-gpu-support first)";
       paramInfos.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("name", pname),
-           b.getNamedAttr("access",
-                          b.getStringAttr(i < 3 ? "read" : "readwrite"))}));
+           b.getNamedAttr(
+               "access",
+               b.getStringAttr(i < numInputs ? "read" : "readwrite"))}));
     }
     int64_t grid[3] = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq, c.batch};
     if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
@@ -632,11 +730,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                                          b.getFunctionType(paramTypes, {}));
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     int64_t threads = c.threads();
-    auto tileType = MemRefType::get(
-        {kTileKV, c.d}, c.elt, MemRefLayoutAttrInterface(),
-        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
-    kernel.addWorkgroupAttribution(tileType, loc); // K tile
-    kernel.addWorkgroupAttribution(tileType, loc); // V tile
+    auto tileType = [&](int64_t d) {
+      return MemRefType::get(
+          {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
+          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+    };
+    kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
+    kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
     kernel.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
     kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
@@ -661,12 +761,12 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // Host side: buffers of the operands, fresh output buffers, the launch.
     b.setInsertionPoint(op);
     SmallVector<Value> args;
-    for (int i = 0; i < 3; ++i)
+    for (size_t i = 0; i < numInputs; ++i)
       args.push_back(bufferization::ToBufferOp::create(
           b, loc, cast<MemRefType>(paramTypes[i]), tensors[i],
           /*readOnly=*/true));
     SmallVector<Value> outs;
-    for (size_t i = 3; i < tensors.size(); ++i) {
+    for (size_t i = numInputs; i < tensors.size(); ++i) {
       Value buf =
           memref::AllocOp::create(b, loc, cast<MemRefType>(paramTypes[i]));
       args.push_back(buf);
@@ -682,9 +782,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         /*dynamicSharedMemorySize=*/nullptr, args);
     for (auto [i, buf] : llvm::enumerate(outs)) {
       Value t = bufferization::ToTensorOp::create(
-          b, loc, cast<RankedTensorType>(tensors[3 + i].getType()), buf,
+          b, loc, cast<RankedTensorType>(tensors[numInputs + i].getType()), buf,
           /*restrict=*/true, /*writable=*/true);
-      tensors[3 + i].replaceAllUsesWith(t);
+      tensors[numInputs + i].replaceAllUsesWith(t);
     }
     op.erase();
     module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),

@@ -78,22 +78,20 @@ func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: ten
 // What the tensor-core kernel does not cover stays for the SIMT kernel.
 
 // CHECK-LABEL: func.func @fallbacks(
-// CHECK-COUNT-4: attn.sdpa
+// CHECK-COUNT-3: attn.sdpa
 // CHECK-NOT: gpu.launch_func
 func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>,
                      %q32: tensor<1x2x16x64xf32>, %k32: tensor<1x2x16x64xf32>, %v32: tensor<1x2x16x64xf32>,
                      %qs: tensor<1x2x16x32xf16>, %ks: tensor<1x2x16x32xf16>, %vs: tensor<1x2x16x32xf16>,
-                     %b: tensor<1x2x16x16xf16>)
-    -> (tensor<1x2x16x64xf16>, tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>) {
-  // expected-remark @below {{uses the SIMT kernel: softcap}}
-  %0 = attn.sdpa %q, %k, %v {softcap = 30.0 : f32} : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
+                     %m: tensor<1x2x16x16xi1>)
+    -> (tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>) {
   // expected-remark @below {{uses the SIMT kernel: element type is not f16 or bf16}}
   %1 = attn.sdpa %q32, %k32, %v32 : tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x2x16x64xf32>
-  // expected-remark @below {{uses the SIMT kernel: head dimension is not 64 or 128 for Q, K and V}}
+  // expected-remark @below {{uses the SIMT kernel: head dimensions are not 64 or 128}}
   %2 = attn.sdpa %qs, %ks, %vs : tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16> -> tensor<1x2x16x32xf16>
-  // expected-remark @below {{uses the SIMT kernel: bias, attn_mask, ALiBi, kv_lens or varlen operand}}
-  %3 = attn.sdpa %q, %k, %v bias(%b : tensor<1x2x16x16xf16>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
-  return %0, %1, %2, %3 : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
+  // expected-remark @below {{uses the SIMT kernel: attn_mask or varlen operand}}
+  %3 = attn.sdpa %q, %k, %v attn_mask(%m : tensor<1x2x16x16xi1>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
+  return %1, %2, %3 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
 }
 
 // -----
@@ -118,4 +116,40 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
 func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: tensor<1x2x128x128xf16>) -> tensor<1x2x64x128xf16> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x64x128xf16>, tensor<1x2x128x128xf16>, tensor<1x2x128x128xf16> -> tensor<1x2x64x128xf16>
   return %o : tensor<1x2x64x128xf16>
+}
+
+// -----
+
+// Softcap, bias (broadcast over heads), ALiBi and kv_lens on the tensor
+// cores, with Dv != Dqk: the extra inputs become kernel parameters after
+// q, k, v; scores are scaled, capped (tanh), biased and get the ALiBi term
+// before the mask; the key loop ends at this batch entry's kv_lens.
+
+// CHECK-LABEL: func.func @terms(
+// CHECK:         gpu.launch_func @terms_kernel::@terms_kernel
+// CHECK:       gpu.func @terms_kernel(%{{.*}}: memref<2x4x70x128xf16>, %{{.*}}: memref<2x2x90x128xf16>, %{{.*}}: memref<2x2x90x64xf16>, %[[B:.*]]: memref<2x1x70x90xf16>, %[[S:.*]]: memref<4xf32>, %[[L:.*]]: memref<2xi32>, %{{.*}}: memref<2x4x70x64xf16>)
+// CHECK-SAME:    workgroup(%{{.*}} : memref<64x128xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x64xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "read", name = "bias"}, {access = "read", name = "alibi_slopes"}, {access = "read", name = "kv_lens"}, {access = "readwrite", name = "out"}]
+// CHECK:         memref.load %[[L]][%block_id_z]
+// CHECK:         memref.load %[[S]][%block_id_y]
+// CHECK:         scf.for
+// CHECK:           nvvm.mma.sync
+// CHECK:           math.tanh
+// CHECK:           memref.load %[[B]]
+// CHECK:           arith.sitofp
+// CHECK-NEXT:      math.fma
+// CHECK:           scf.if {{.*}} -> (f32
+// CHECK:           scf.yield
+
+// Dqk = 128, Dv = 64: 8 k-steps x 8 n-tiles for S, 4 key slices x 8 d-tiles
+// for P·V; ldmatrix: 8 x 4 for K, 4 x 4 for V.
+// COUNT-LABEL: gpu.func @terms_kernel
+// COUNT-COUNT-96: nvvm.mma.sync
+// COUNT-NOT: nvvm.mma.sync
+// LDSM-LABEL: gpu.func @terms_kernel
+// LDSM-COUNT-48: nvgpu.ldmatrix
+// LDSM-NOT: nvgpu.ldmatrix
+func.func @terms(%q: tensor<2x4x70x128xf16>, %k: tensor<2x2x90x128xf16>, %v: tensor<2x2x90x64xf16>, %b: tensor<2x1x70x90xf16>, %s: tensor<4xf32>, %l: tensor<2xi32>) -> tensor<2x4x70x64xf16> {
+  %o = attn.sdpa %q, %k, %v bias(%b : tensor<2x1x70x90xf16>) alibi(%s : tensor<4xf32>) kv_lens(%l : tensor<2xi32>) {softcap = 20.0 : f32} : tensor<2x4x70x128xf16>, tensor<2x2x90x128xf16>, tensor<2x2x90x64xf16> -> tensor<2x4x70x64xf16>
+  return %o : tensor<2x4x70x64xf16>
 }
