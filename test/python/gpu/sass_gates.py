@@ -3,15 +3,15 @@
 with attn-compile (ptxas -O3), disassembles the cubins with cuobjdump, and
 checks what the design promises, without a GPU:
 
-  * HMMA per key tile equals the analytical count: (d/16)*(64/8) for S = Q·Kᵀ
-    plus (64/16)*(d/8) for O += P·V (the key loop is not unrolled, so the
+  * HMMA per key tile equals the analytical count: (Dqk/16)*(64/8) for
+    S = Q·Kᵀ plus (64/16)*(Dv/8) for O += P·V (the key loop is not unrolled, so the
     static count is the per-tile count);
-  * K and V staged through shared memory: LDGSTS (cp.async) = 3 * d/32
-    (the first K tile before the loop, then V and the next K in each
-    iteration; 64 keys x d/8 16-byte chunks over the 256 threads of the
-    8 warps a 1024-query kernel gets) and LDSM
-    (ldmatrix.x4) = d/2 per key tile (d/4 for K, d/4 for V, transposed);
-  * shared memory = the K and V tiles (2 * 64 * d * 2 bytes), and
+  * K and V staged through shared memory: LDGSTS (cp.async) =
+    2 * Dqk/32 + Dv/32 (the first K tile before the loop, then V and the
+    next K in each iteration; 64 keys x D/8 16-byte chunks over the 256
+    threads of the 8 warps a 1024-query kernel gets) and LDSM (ldmatrix.x4)
+    = Dqk/4 + Dv/4 per key tile (V transposed);
+  * shared memory = the K and V tiles (64 * (Dqk + Dv) * 2 bytes), and
     registers and shared memory allow a CTA of 8 warps per SM;
   * no local memory (no LDL/STL), no spills, no stack frame;
   * no C75xx lines in ptxas' output.
@@ -49,11 +49,14 @@ def find_cuobjdump():
 
 
 CONFIGS = [
-    # (dtype, d, mask attribute, chip)
-    ("f16", 64, "", "sm_80"),
-    ("f16", 64, "", "sm_90a"),
-    ("bf16", 128, "{mask = #attn.mask<causal = true>}", "sm_80"),
-    ("f16", 128, "{mask = #attn.mask<causal = true, window_left = 255>}", "sm_90a"),
+    # (dtype, Dqk, Dv, attributes, chip, score terms: ALiBi + kv_lens)
+    ("f16", 64, 64, "", "sm_80", False),
+    ("f16", 64, 64, "", "sm_90a", False),
+    ("bf16", 128, 128, "mask = #attn.mask<causal = true>", "sm_80", False),
+    ("f16", 128, 128, "mask = #attn.mask<causal = true, window_left = 255>",
+     "sm_90a", False),
+    ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
+     "softcap = 30.0 : f32", "sm_80", True),
 ]
 
 
@@ -69,13 +72,19 @@ def main():
     env = dict(os.environ, PATH=disasm_dir + os.pathsep + os.environ.get("PATH", ""))
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (dt, d, mask, chip) in enumerate(CONFIGS):
+        for i, (dt, d, dv, attrs, chip, terms) in enumerate(CONFIGS):
             t = f"tensor<2x8x1024x{d}x{dt}>"
+            tv = f"tensor<2x8x1024x{dv}x{dt}>"
+            args = f"%q: {t}, %k: {t}, %v: {tv}"
+            operands = "%q, %k, %v"
+            if terms:
+                args += ", %s: tensor<8xf32>, %l: tensor<2xi32>"
+                operands += " alibi(%s : tensor<8xf32>) kv_lens(%l : tensor<2xi32>)"
             src = os.path.join(tmp, f"c{i}.mlir")
             with open(src, "w") as f:
-                f.write(f"func.func @attn(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
-                        f"  %o = attn.sdpa %q, %k, %v {mask} : {t}, {t}, {t} -> {t}\n"
-                        f"  return %o : {t}\n}}\n")
+                f.write(f"func.func @attn({args}) -> {tv} {{\n"
+                        f"  %o = attn.sdpa {operands} {{{attrs}}} : {t}, {t}, {tv} -> {tv}\n"
+                        f"  return %o : {tv}\n}}\n")
             out = os.path.join(tmp, f"o{i}")
             t0 = time.time()
             r = subprocess.run([a.attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
@@ -99,18 +108,19 @@ def main():
                 continue
             ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", sass.stdout)
             count = lambda name: sum(1 for o in ops if o == name)
-            hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (d // 8)
+            hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (dv // 8)
             problems = []
             if hmma != want:
                 problems.append(f"{hmma} HMMA, expected {want} per key tile")
             ldgsts, ldsm = count("LDGSTS"), count("LDSM")
-            if ldgsts != 3 * (d // 32):
-                problems.append(f"{ldgsts} LDGSTS, expected {3 * (d // 32)}")
-            if ldsm != d // 2:
-                problems.append(f"{ldsm} LDSM, expected {d // 2} per key tile")
+            want_ldgsts = 2 * (d // 32) + dv // 32
+            if ldgsts != want_ldgsts:
+                problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
+            if ldsm != d // 4 + dv // 4:
+                problems.append(f"{ldsm} LDSM, expected {d // 4 + dv // 4} per key tile")
             smem = ptxas.get("shared_memory_bytes")
-            if smem != 4 * 64 * d:
-                problems.append(f"{smem} bytes of shared memory, expected {4 * 64 * d}")
+            if smem != 2 * 64 * (d + dv):
+                problems.append(f"{smem} bytes of shared memory, expected {2 * 64 * (d + dv)}")
             if k["block"][0] != 256:
                 problems.append(f"block of {k['block'][0]} threads, expected 256")
             if ptxas["registers"] * 256 > 65536 or (smem or 0) > 227 * 1024:
@@ -121,7 +131,9 @@ def main():
                 problems.append(f"spills/stack: {ptxas}")
             if any("C75" in w for w in ptxas.get("warnings", [])):
                 problems.append(f"C75xx: {ptxas['warnings']}")
-            line = (f"{dt} d{d} {'causal' if mask else 'nomask'} {chip}: "
+            what = ("causal" if "causal" in attrs else "nomask") + (
+                " softcap+alibi+kv_lens" if terms else "")
+            line = (f"{dt} d{d}/{dv} {what} {chip}: "
                     f"{ptxas['registers']} registers, {smem} B smem, {hmma} HMMA, "
                     f"{ldsm} LDSM, {ldgsts} LDGSTS, {count('LDG')} LDG, "
                     f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
