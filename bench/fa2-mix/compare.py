@@ -588,7 +588,7 @@ def main():
                 c[ptx_canonical(op)] += sign * v / tiles
         ops_tile[who] = c
     allops = set(ops_tile["fa2"]) | set(ops_tile["ours"])
-    diff = sorted(allops, key=lambda o: -abs(ops_tile["ours"][o] - ops_tile["fa2"][o]))
+    diff = sorted(allops, key=lambda o: (-abs(ops_tile["ours"][o] - ops_tile["fa2"][o]), o))
     rows = [[o, ops_tile["fa2"][o], ops_tile["ours"][o],
              ops_tile["ours"][o] - ops_tile["fa2"][o]]
             for o in diff[:args.top] if ops_tile["ours"][o] != ops_tile["fa2"][o]]
@@ -687,7 +687,7 @@ def main():
     lo = {who: Counter(sass_canonical(o) for _, o in loops[who][3]) for who in loops}
     allo = set(lo["fa2"]) | set(lo["ours"])
     per = {who: {o: lo[who][o] / hm[who] for o in allo} for who in lo}
-    diff = sorted(allo, key=lambda o: -abs(per["ours"][o] - per["fa2"][o]))
+    diff = sorted(allo, key=lambda o: (-abs(per["ours"][o] - per["fa2"][o]), o))
     rows = [[o, lo["fa2"][o], lo["ours"][o], per["fa2"][o], per["ours"][o]]
             for o in diff[:args.top]]
     lines.append(table(["SASS opcode", "FA2 body", "ours body", "FA2/HMMA", "ours/HMMA"],
