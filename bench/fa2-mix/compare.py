@@ -680,7 +680,8 @@ def main():
         ["main-loop SASS family", "FA2 body", "ours body", "FA2/HMMA", "ours/HMMA"],
         rows,
         "Main key loop, static SASS of one iteration (one 64-key tile per warp: FA2 "
-        "32 query rows, ours 16; /HMMA normalizes):\n"
+        f"{bm // (nthreads // 32)} query rows, ours "
+        f"{(sq // ok['grid'][0]) // (ok['block'][0] // 32)}; /HMMA normalizes):\n"
         f"  FA2 loop {loops['fa2'][1]:#x}-{loops['fa2'][2]:#x}, ours "
         f"{loops['ours'][1]:#x}-{loops['ours'][2]:#x}", [0, 0, 0, 3, 3]))
     lines.append("")
