@@ -1,6 +1,9 @@
 //===- MathToNVVM.cpp - the attn-math-to-nvvm pass ------------------------===//
 //
-// f32 exp2/log2 of the online softmax -> PTX ex2.approx.f32/lg2.approx.f32.
+// f32 exp2/log2 of the online softmax -> PTX ex2.approx.ftz.f32 /
+// lg2.approx.f32. exp2 flushes subnormals: a probability below 2^-126 adds
+// nothing to a row sum of at least 1, and without .ftz ptxas wraps every
+// MUFU.EX2 in a compare and two multiplies to produce subnormals.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +57,7 @@ struct MathToNVVMPass : attn::impl::MathToNVVMPassBase<MathToNVVMPass> {
 
 void mlir::attn::populateExp2ToNVVMPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<UnaryToIntrinsic<math::Exp2Op>>(ctx, "llvm.nvvm.ex2.approx.f32");
+  patterns.add<UnaryToIntrinsic<math::Exp2Op>>(ctx,
+                                               "llvm.nvvm.ex2.approx.ftz.f");
   patterns.add<UnaryToIntrinsic<math::Log2Op>>(ctx, "llvm.nvvm.lg2.approx.f");
 }

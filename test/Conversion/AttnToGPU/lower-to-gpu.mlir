@@ -47,7 +47,7 @@
 // NVVM:           nvvm.read.ptx.sreg.ctaid.x range <i32, 0, 2>
 // NVVM:           nvvm.read.ptx.sreg.ctaid.y range <i32, 0, 8>
 // NVVM:           nvvm.read.ptx.sreg.ctaid.z range <i32, 0, 2>
-// NVVM:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// NVVM:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // NVVM-NOT:     math.
 // NVVM-NOT:     scf.
 func.func @gqa_causal(%q: tensor<2x8x113x64xf16>, %k: tensor<2x2x113x64xf16>, %v: tensor<2x2x113x64xf16>) -> tensor<2x8x113x64xf16> {

@@ -3,7 +3,7 @@
 // f32 exp2/log2 become the PTX approximate instructions; other types and
 // other math ops are left alone.
 // CHECK-LABEL: func.func @math
-// CHECK:         %[[E:.*]] = llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"(%arg0) : (f32) -> f32
+// CHECK:         %[[E:.*]] = llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"(%arg0) : (f32) -> f32
 // CHECK:         %[[L:.*]] = llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"(%[[E]]) : (f32) -> f32
 // CHECK:         math.exp2 %arg1 : f16
 // CHECK:         math.exp2 %arg2 : vector<4xf32>
