@@ -132,6 +132,7 @@ PtxasReport mlir::attn::parsePtxasReport(StringRef log, StringRef entry) {
                     "stores, ([0-9]+) bytes spill loads");
   llvm::Regex regs("Used ([0-9]+) registers");
   llvm::Regex smem("([0-9]+) bytes smem");
+  llvm::Regex serialized("\\(C75[0-9][0-9]\\)");
   bool inEntry = false;
   SmallVector<StringRef> lines;
   log.split(lines, '\n');
@@ -139,6 +140,8 @@ PtxasReport mlir::attn::parsePtxasReport(StringRef log, StringRef entry) {
     line = line.trim();
     if (line.contains("warning"))
       report.warnings.push_back(line.str());
+    if (serialized.match(line))
+      report.wgmmaSerialization.push_back(line.str());
     if (line.contains("Compiling entry function") ||
         line.contains("Function properties for")) {
       inEntry = line.contains(("'" + entry + "'").str()) ||

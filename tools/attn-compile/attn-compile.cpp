@@ -54,7 +54,8 @@ static cl::opt<int64_t> blockSize("block-size", cl::desc("Threads per block"),
 static cl::opt<std::string>
     kernelKind("kernel",
                cl::desc("Kernel kind: auto (tensor cores where supported, "
-                        "SIMT otherwise) or simt"),
+                        "SIMT otherwise; wgmma on sm_90a, mma.sync on "
+                        "sm_80), mma, wgmma (sm_90a) or simt"),
                cl::init("auto"), cl::cat(category));
 static cl::opt<std::string>
     ptxasPath("ptxas",
@@ -138,9 +139,12 @@ int main(int argc, char **argv) {
 
   if (!attn::isSupportedGPUChip(chip))
     return fail("unsupported chip '" + chip + "', expected sm_80 or sm_90a");
-  if (kernelKind != "auto" && kernelKind != "simt")
-    return fail("expected --kernel=auto or --kernel=simt, got '" + kernelKind +
-                "'");
+  if (kernelKind != "auto" && kernelKind != "mma" && kernelKind != "wgmma" &&
+      kernelKind != "simt")
+    return fail("expected --kernel=auto, mma, wgmma or simt, got '" +
+                kernelKind + "'");
+  if (kernelKind == "wgmma" && chip != "sm_90a")
+    return fail("--kernel=wgmma needs --chip=sm_90a, got " + chip);
   if (tileKV <= 0 || blockSize <= 0 || blockSize > 1024)
     return fail("expected tile-kv > 0 and block-size in [1, 1024], got " +
                 llvm::Twine(tileKV) + " and " + llvm::Twine(blockSize));
@@ -216,6 +220,10 @@ int main(int argc, char **argv) {
     k.ptxas = attn::parsePtxasReport(*log, k.name);
     for (const std::string &w : k.ptxas->warnings)
       llvm::errs() << "attn-compile: " << k.name << ": " << w << "\n";
+    if (!k.ptxas->wgmmaSerialization.empty())
+      return fail("ptxas serialized the wgmma of kernel '" + k.name +
+                  "' (it would run at a fraction of its speed): " +
+                  k.ptxas->wgmmaSerialization.front());
   }
 
   attn::ManifestInfo info;

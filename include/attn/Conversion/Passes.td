@@ -86,7 +86,11 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"reportFallbacks", "report-fallbacks", "bool", /*default=*/"false",
-           "Emit a remark for each attn.sdpa left to the SIMT kernel">
+           "Emit a remark for each attn.sdpa left to the SIMT kernel">,
+    Option<"useWgmma", "wgmma", "bool", /*default=*/"false",
+           "Both GEMMs on sm_90a warpgroup MMA (wgmma) with K and V read "
+           "from 128-byte swizzled shared memory by descriptor, instead of "
+           "mma.sync + ldmatrix">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",

@@ -83,7 +83,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> kernel{
       *this, "kernel",
       llvm::cl::desc("Kernel kind: auto (tensor cores where the attn.sdpa is "
-                     "supported, SIMT otherwise) or simt"),
+                     "supported, SIMT otherwise: wgmma on sm_90a, mma.sync "
+                     "on sm_80), mma (mma.sync), wgmma (sm_90a only) or "
+                     "simt"),
       llvm::cl::init("auto")};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),

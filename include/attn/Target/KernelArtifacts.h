@@ -37,8 +37,11 @@ struct PtxasReport {
   int64_t spillStoreBytes = 0;
   int64_t spillLoadBytes = 0;
   int64_t sharedMemoryBytes = 0;
-  /// ptxas warning lines (e.g. C7519/C7517: serialized wgmma).
+  /// ptxas warning lines.
   std::vector<std::string> warnings;
+  /// Every line with a C75xx code, warning or info (C7515/C7517/C7519:
+  /// ptxas serialized the kernel's wgmma, which costs most of its speed).
+  std::vector<std::string> wgmmaSerialization;
 };
 
 /// One outlined kernel and its launch.

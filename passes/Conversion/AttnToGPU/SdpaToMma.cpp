@@ -22,6 +22,15 @@
 //   * an epilogue dividing by the row sums, storing the output (and the
 //     log-sum-exp) with predication for partial query tiles.
 //
+// With `wgmma` (sm_90a) both GEMMs are warpgroup MMAs instead: each group of
+// 4 warps computes 64 rows with wgmma.mma_async m64n64k16 (S, A = Q from
+// registers, B = K by descriptor, K-major) and m64n{Dv}k16 (P·V, A = P from
+// registers, B = V by descriptor, MN-major). K and V share one shared buffer
+// in the canonical 128-byte swizzled layout ([D/64][64 keys][64], atoms of 8
+// rows aligned to 1024 bytes at run time); a proxy fence makes the cp.async
+// writes visible to wgmma; the accumulator layout of each warp is the
+// m16n8k16 one, so the softmax code is shared.
+//
 // Fragment layouts are those of the PTX ISA for m16n8k16 (groupID =
 // lane / 4, threadID_in_group = lane % 4). Keys past the sequence are
 // zero-filled by cp.async (scores masked to -inf, values zero), so no
@@ -82,6 +91,9 @@ struct MmaConfig {
   /// Warps per CTA: 8 (128 query rows, each K/V tile serves twice the rows)
   /// unless the queries fit in 64 rows.
   int64_t warps;
+  /// sm_90a: the two GEMMs on wgmma (warpgroup MMA) with K and V read from
+  /// shared memory through descriptors; otherwise mma.sync + ldmatrix.
+  bool wgmma = false;
   int64_t tileQ() const { return warps * kRowsPerWarp; }
   int64_t threads() const { return warps * 32; }
 };
@@ -236,6 +248,86 @@ private:
       out.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
     return out;
   }
+  /// A pair of 16-bit elements as the i32 register inline PTX takes.
+  Value asI32(Value v) {
+    if (v.getType() == i32)
+      return v;
+    Value w = vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), v);
+    return vector::ExtractOp::create(b, loc, w, ArrayRef<int64_t>{0});
+  }
+  /// A wgmma matrix descriptor (PTX ISA, "Matrix Descriptor Format") for
+  /// the 128-byte swizzle: start address, leading and stride byte offsets
+  /// (in 16-byte units), swizzle mode 1 in bits 62-63.
+  Value descriptor(Value addr, int64_t lbo, int64_t sbo) {
+    Type i64 = b.getI64Type();
+    auto c64 = [&](uint64_t v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+    };
+    Value a = arith::IndexCastOp::create(b, loc, i64, addr);
+    a = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, a, c64(4)),
+                              c64(0x3FFF));
+    uint64_t fixed = ((uint64_t(lbo) >> 4) & 0x3FFF) << 16 |
+                     ((uint64_t(sbo) >> 4) & 0x3FFF) << 32 | 1ull << 62;
+    return arith::OrIOp::create(b, loc, a, c64(fixed));
+  }
+  /// acc (m64 x n, f32) += A · B on the warpgroup, A from registers (the
+  /// mma.sync A fragment of each warp's 16 rows), B by descriptor. The
+  /// NVVM dialect has no register-A wgmma, so this is inline PTX.
+  SmallVector<Value> wgmma(int64_t n, ArrayRef<Value> a, Value desc,
+                           ArrayRef<Value> acc, bool transB) {
+    int64_t nAcc = n / 2;
+    std::string t = c.elt.isF16() ? "f16" : "bf16";
+    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
+                       std::to_string(nAcc + 5) +
+                       ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
+                       std::to_string(n) + "k16.f32." + t + "." + t + " {";
+    std::string constraints;
+    for (int64_t i = 0; i < nAcc; ++i) {
+      text += (i ? ", $" : "$") + std::to_string(i);
+      constraints += "=f,";
+    }
+    text += "}, {";
+    for (int64_t i = 0; i < 4; ++i)
+      text += (i ? ", $" : "$") + std::to_string(nAcc + i);
+    text += "}, $" + std::to_string(nAcc + 4) + ", p, 1, 1, " +
+            (transB ? "1" : "0") + ";\n}";
+    constraints += "r,r,r,r,l,r";
+    SmallVector<Value> operands;
+    for (Value v : a)
+      operands.push_back(asI32(v));
+    operands.push_back(desc);
+    operands.push_back(i32c(1)); // scale-d: accumulate
+    for (int64_t i = 0; i < nAcc; ++i) {
+      constraints += "," + std::to_string(i);
+      operands.push_back(acc[i]);
+    }
+    auto structTy = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(nAcc, f32));
+    auto op = LLVM::InlineAsmOp::create(
+        b, loc, structTy, operands, text, constraints,
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+        ArrayAttr());
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < nAcc; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
+    return out;
+  }
+  /// Pins the registers of `values` here (an empty volatile asm that reads
+  /// and writes them), so that no definition of a wgmma operand moves
+  /// between wgmma.fence and the wgmma: ptxas serializes the warpgroup's
+  /// MMAs (C7519) when one does.
+  void fenceOperands(MutableArrayRef<Value> values) {
+    for (Value &v : values) {
+      bool isF32 = v.getType() == f32;
+      v = LLVM::InlineAsmOp::create(
+              b, loc, v.getType(), ValueRange{v}, "", isF32 ? "=f,0" : "=r,0",
+              /*has_side_effects=*/true,
+              /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+              LLVM::AsmDialectAttr(), ArrayAttr())
+              .getResult(0);
+    }
+  }
   Value i32c(int64_t v) {
     return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
   }
@@ -381,17 +473,47 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // in 16-byte chunks with chunk index XOR (row % 8) so that the 8 rows an
   // ldmatrix phase reads (and the chunks a cp.async phase writes) fall in
   // distinct banks.
-  Value kSmem = func.getWorkgroupAttributions()[0];
-  Value vSmem = func.getWorkgroupAttributions()[1];
+  //
+  // wgmma reads its operands through descriptors in the canonical 128-byte
+  // swizzled layout instead: each tile is [D/64][64 keys][64] (128-byte
+  // rows, chunk XOR row % 8, 1024-byte aligned atoms of 8 rows), in one
+  // flat buffer aligned to 1024 bytes at run time.
+  Value kSmem, vSmem, kOffset, vOffset, kAddr, vAddr;
+  if (c.wgmma) {
+    Value smem = func.getWorkgroupAttributions()[0];
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+    Value pad = arith::AndIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
+    kSmem = vSmem = smem;
+    kOffset = arith::DivUIOp::create(b, loc, pad, idx(2));
+    vOffset = addi(kOffset, kTileKV * c.dqk);
+    kAddr = add(base, pad);
+    vAddr = addi(kAddr, kTileKV * c.dqk * 2);
+  } else {
+    kSmem = func.getWorkgroupAttributions()[0];
+    vSmem = func.getWorkgroupAttributions()[1];
+  }
   bool partialTiles = c.sk % kTileKV != 0;
-  auto copyTile = [&](Value smem, Value gmem, Value kt, int64_t d) {
+  auto copyTile = [&](bool isK, Value kt) {
+    Value smem = isK ? kSmem : vSmem, gmem = isK ? kMem : vMem;
+    int64_t d = isK ? c.dqk : c.dv;
     int64_t chunksPerRow = d / 8;
     int64_t rowsPerPass = c.threads() / chunksPerRow;
     Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
     Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
     // rowsPerPass is a multiple of 8, so every row this thread copies has
     // the same row % 8 and the same swizzled column.
-    Value copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
+    Value copyCol, atomBase;
+    if (c.wgmma) {
+      // Element offset of (row 0, this chunk) in the tile's layout.
+      Value block = arith::DivUIOp::create(b, loc, copyChunk, idx(8));
+      Value chunk = andi(copyChunk, 7);
+      atomBase =
+          add(add(isK ? kOffset : vOffset, mul(block, idx(kTileKV * 64))),
+              mul(xori(chunk, andi(copyRow, 7)), idx(8)));
+    } else {
+      copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
+    }
     for (int64_t k = 0; k < kTileKV / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
@@ -402,8 +524,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                              idx(8), idx(0));
         key = minIdx(key, idx(c.sk - 1));
       }
+      SmallVector<Value, 2> dst;
+      if (c.wgmma)
+        dst = {add(atomBase, mul(row, idx(64)))};
+      else
+        dst = {row, copyCol};
       nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, smem, ValueRange{row, copyCol}, gmem,
+          b, loc, smem, dst, gmem,
           ValueRange{batch, kvHead, key, mul(copyChunk, idx(8))},
           b.getIndexAttr(8), srcElements, b.getUnitAttr());
     }
@@ -411,6 +538,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   };
   auto waitAndSync = [&]() {
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    // wgmma reads shared memory through the async proxy: make the
+    // threads' cp.async writes visible to it.
+    if (c.wgmma)
+      NVVM::FenceProxyOp::create(
+          b, loc, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(b.getContext(),
+                                     NVVM::SharedSpace::shared_cta));
     gpu::BarrierOp::create(b, loc);
   };
   // ldmatrix addressing: lane l supplies row l % 8 of matrix l / 8.
@@ -446,7 +580,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
 
   // K of the first tile is in flight before the loop.
-  copyTile(kSmem, kMem, kStart, c.dqk);
+  copyTile(/*isK=*/true, kStart);
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
@@ -467,13 +601,33 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // K(kt) has landed and every warp is done with V of the previous tile:
     // start V(kt) while S is computed.
     waitAndSync();
-    copyTile(vSmem, vMem, kt, c.dv);
+    copyTile(/*isK=*/false, kt);
 
     // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
     // the exp2 argument).
     // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
     SmallVector<SmallVector<Value, 4>> s;
-    for (int64_t j = 0; j < kTileKV / 8; ++j) {
+    if (c.wgmma) {
+      // One m64n64k16 per 16-wide slice of Dqk, B = K (K-major) by
+      // descriptor: slice ks is at byte 32·(ks % 4) of 64-column block
+      // ks / 4.
+      SmallVector<Value> acc(kTileKV / 2, zero);
+      fenceOperands(acc);
+      NVVM::WgmmaFenceAlignedOp::create(b, loc);
+      for (int64_t ks = 0; ks < c.dqk / 16; ++ks) {
+        Value desc =
+            descriptor(addi(kAddr, (ks / 4) * kTileKV * 128 + (ks % 4) * 32),
+                       /*lbo=*/16, /*sbo=*/1024);
+        acc = wgmma(kTileKV, qFrag[ks], desc, acc, /*transB=*/false);
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      fenceOperands(acc);
+      for (int64_t j = 0; j < kTileKV / 8; ++j)
+        s.push_back(SmallVector<Value, 4>(acc.begin() + 4 * j,
+                                          acc.begin() + 4 * j + 4));
+    }
+    for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
       SmallVector<Value, 4> acc(4, zero);
       Value keyRow = addi(ldRow, 8 * j);
       for (int64_t p = 0; p < c.dqk / 32; ++p) {
@@ -534,7 +688,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-      copyTile(kSmem, kMem, next, c.dqk);
+      copyTile(/*isK=*/true, next);
     }
 
     // Online softmax per row (r = 0: row g, r = 1: row g + 8).
@@ -569,12 +723,33 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
 
     // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
+    // wgmma: one m64n{Dv}k16 per 16 keys, B = V (MN-major, transposed) by
+    // descriptor: 16 keys are 2048 bytes into the tile, 64-column blocks
+    // 64 · 128 bytes apart.
+    SmallVector<SmallVector<Value, 4>> pFrag;
     for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
-      SmallVector<Value, 4> a = {
-          operand(pack(s[2 * ks][0], s[2 * ks][1])),
-          operand(pack(s[2 * ks][2], s[2 * ks][3])),
-          operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
-          operand(pack(s[2 * ks + 1][2], s[2 * ks + 1][3]))};
+      pFrag.push_back({operand(pack(s[2 * ks][0], s[2 * ks][1])),
+                       operand(pack(s[2 * ks][2], s[2 * ks][3])),
+                       operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
+                       operand(pack(s[2 * ks + 1][2], s[2 * ks + 1][3]))});
+      if (c.wgmma)
+        for (Value &v : pFrag.back())
+          v = asI32(v);
+    }
+    if (c.wgmma) {
+      for (auto &a : pFrag)
+        fenceOperands(a);
+      fenceOperands(o);
+      NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    }
+    for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
+      SmallVector<Value, 4> &a = pFrag[ks];
+      if (c.wgmma) {
+        Value desc = descriptor(addi(vAddr, ks * 16 * 128),
+                                /*lbo=*/kTileKV * 128, /*sbo=*/1024);
+        o = wgmma(c.dv, a, desc, o, /*transB=*/true);
+        continue;
+      }
       // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
       // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
       Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
@@ -592,6 +767,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
         }
       }
+    }
+    if (c.wgmma) {
+      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      fenceOperands(o);
     }
     SmallVector<Value> yield(o.begin(), o.end());
     yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
@@ -686,6 +866,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   LogicalResult convert(func::FuncOp func, SdpaOp op, StringRef name,
                         SymbolTable &symbols, MLIRContext *ctx) {
     MmaConfig c = configOf(op);
+    c.wgmma = useWgmma;
     Location loc = op.getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
@@ -735,8 +916,19 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
           gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     };
-    kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
-    kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
+    if (c.wgmma) {
+      // K and V tiles in one buffer, 1024 bytes extra for the alignment
+      // of the swizzle atoms.
+      kernel.addWorkgroupAttribution(
+          MemRefType::get(
+              {kTileKV * (c.dqk + c.dv) + 1024 / 2}, c.elt,
+              MemRefLayoutAttrInterface(),
+              gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
+          loc);
+    } else {
+      kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
+      kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
+    }
     kernel.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
     kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(

@@ -55,8 +55,13 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
   pm.addPass(createCheckGPUSupportPass(checkOptions));
   // Tensor-core kernels for the attn.sdpa ops they support; the rest take
   // the SIMT route below.
-  if (options.kernel != "simt")
-    pm.addPass(createSdpaToMmaPass());
+  if (options.kernel != "simt") {
+    SdpaToMmaPassOptions mmaOptions;
+    mmaOptions.useWgmma =
+        options.kernel == "wgmma" ||
+        (options.kernel == "auto" && options.chip == "sm_90a");
+    pm.addPass(createSdpaToMmaPass(mmaOptions));
+  }
   // One query row per tile: each GPU thread owns one row's online softmax.
   FlashTilePassOptions flashOptions;
   flashOptions.tileQ = 1;

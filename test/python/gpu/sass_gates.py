@@ -14,7 +14,9 @@ checks what the design promises, without a GPU:
   * shared memory = the K and V tiles (64 * (Dqk + Dv) * 2 bytes), and
     registers and shared memory allow a CTA of 8 warps per SM;
   * no local memory (no LDL/STL), no spills, no stack frame;
-  * no C75xx lines in ptxas' output.
+  * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile, no HMMA, no
+    LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
+    ptxas serialized the wgmma).
 The compile time is printed (a figure, not a gate: it depends on the load).
 
 Prints one line per configuration with registers, HMMA, global loads,
@@ -57,6 +59,8 @@ CONFIGS = [
      "sm_90a", False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
      "softcap = 30.0 : f32", "sm_80", True),
+    ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
+     "softcap = 30.0 : f32", "sm_90a", True),
 ]
 
 
@@ -108,19 +112,32 @@ def main():
                 continue
             ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", sass.stdout)
             count = lambda name: sum(1 for o in ops if o == name)
-            hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (dv // 8)
+            wg = chip == "sm_90a"
             problems = []
+            if wg:
+                # Warpgroup MMA: one HGMMA.64x64x16 per 16 of Dqk for S, one
+                # HGMMA.64x{Dv}x16 per 16 keys for P·V; no mma.sync.
+                mma_name = "HGMMA"
+                hmma, want = count("HGMMA"), d // 16 + 4
+                if count("HMMA"):
+                    problems.append(f"{count('HMMA')} HMMA next to HGMMA")
+            else:
+                mma_name = "HMMA"
+                hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (dv // 8)
             if hmma != want:
-                problems.append(f"{hmma} HMMA, expected {want} per key tile")
+                problems.append(f"{hmma} {mma_name}, expected {want} per key tile")
             ldgsts, ldsm = count("LDGSTS"), count("LDSM")
             want_ldgsts = 2 * (d // 32) + dv // 32
             if ldgsts != want_ldgsts:
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
-            if ldsm != d // 4 + dv // 4:
-                problems.append(f"{ldsm} LDSM, expected {d // 4 + dv // 4} per key tile")
+            want_ldsm = 0 if wg else d // 4 + dv // 4
+            if ldsm != want_ldsm:
+                problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
-            if smem != 2 * 64 * (d + dv):
-                problems.append(f"{smem} bytes of shared memory, expected {2 * 64 * (d + dv)}")
+            # wgmma: one buffer with 1 KiB to align the swizzle atoms.
+            want_smem = 2 * 64 * (d + dv) + (1024 if wg else 0)
+            if smem != want_smem:
+                problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
             if k["block"][0] != 256:
                 problems.append(f"block of {k['block'][0]} threads, expected 256")
             if ptxas["registers"] * 256 > 65536 or (smem or 0) > 227 * 1024:
@@ -129,12 +146,13 @@ def main():
                 problems.append(f"{count('LDL')} LDL / {count('STL')} STL")
             if ptxas["spill_load_bytes"] or ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
                 problems.append(f"spills/stack: {ptxas}")
+            # attn-compile fails on any C75xx line; warnings are checked too.
             if any("C75" in w for w in ptxas.get("warnings", [])):
                 problems.append(f"C75xx: {ptxas['warnings']}")
             what = ("causal" if "causal" in attrs else "nomask") + (
                 " softcap+alibi+kv_lens" if terms else "")
             line = (f"{dt} d{d}/{dv} {what} {chip}: "
-                    f"{ptxas['registers']} registers, {smem} B smem, {hmma} HMMA, "
+                    f"{ptxas['registers']} registers, {smem} B smem, {hmma} {mma_name}, "
                     f"{ldsm} LDSM, {ldgsts} LDGSTS, {count('LDG')} LDG, "
                     f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
             if problems:
