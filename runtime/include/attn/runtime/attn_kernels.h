@@ -98,9 +98,9 @@ attn_kernel_manifest_param(const attn_kernel_manifest *m, const char *kernel,
                            int index, attn_kernel_param_info *out);
 
 /* Checks a launch of `kernel` against the manifest: `num_params` pointers,
- * none NULL, each 16-byte aligned (cudaMalloc gives 256), and (when non-NULL) buffer sizes `bytes[i]` at least the
- * parameter's size; grid/block (NULL: the manifest's) equal to the ones the
- * kernel was compiled for. */
+ * none NULL, each 16-byte aligned (cudaMalloc gives 256), and (when non-NULL)
+ * buffer sizes `bytes[i]` at least the parameter's size; grid/block (NULL: the
+ * manifest's) equal to the ones the kernel was compiled for. */
 ATTN_KERNELS_API attn_kernel_status attn_kernel_manifest_check_launch(
     const attn_kernel_manifest *m, const char *kernel, const uint32_t *grid,
     const uint32_t *block, void *const *params, const uint64_t *bytes,
