@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Times the cases of `make_cases.py --bench` ON THE GPU MACHINE and prints one JSON line per point
-in the schema of the peers' benchmark peers_gpu.py, impl "attn-mma" (tensor cores) or "attn-simt":
-  {"kind": "prefill", "impl": "attn-simt", "d": 128, "h": 16, "s": 2048, "b": 8, "causal": false,
-   "ms": ..., "tflops": ...}
+in the schema of the peers' benchmark peers_gpu.py, impl "attn" (what compare.py calls ours) and
+the kernel kind ("wgmma", "mma.sync" or "simt") in "kernel":
+  {"kind": "prefill", "impl": "attn", "kernel": "wgmma", "d": 128, "h": 16, "s": 2048, "b": 8,
+   "causal": false, "ms": ..., "tflops": ...}
 FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
 Run peers_gpu.py in the same device command and compare with compare.py.
 
@@ -24,7 +25,8 @@ def main(root):
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
         _, k, fn = load(d)
-        impl = "attn-mma" if "mma.sync" in open(os.path.join(d, k["ptx"])).read() else "attn-simt"
+        ptx = open(os.path.join(d, k["ptx"])).read()
+        kind = "wgmma" if "wgmma.mma_async" in ptx else "mma.sync" if "mma.sync" in ptx else "simt"
         dt = {"f16": torch.float16, "bf16": torch.bfloat16}[c["dtype"]]
         q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
         kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
@@ -34,7 +36,7 @@ def main(root):
         ms = do_bench(fn_, warmup=10, rep=50)
         causal = c["mask"] == "causal"
         f = 4 * c["b"] * c["hq"] * c["sq"] * c["sk"] * c["d"] / (2 if causal else 1)
-        print(json.dumps(dict(kind="prefill", impl=impl, d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
+        print(json.dumps(dict(kind="prefill", impl="attn", kernel=kind, d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
                               causal=causal, ms=ms, tflops=f / ms / 1e9)), flush=True)
 
 

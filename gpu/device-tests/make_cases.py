@@ -12,15 +12,18 @@ p.add_argument("--attn-compile", required=True)
 p.add_argument("--chip", default="sm_90a", choices=["sm_80", "sm_90a"])
 p.add_argument("--out", default=".gpu/cases")
 p.add_argument("--bench", action="store_true", help="the benchmark grid instead of the test grid")
+p.add_argument("--kernel", default="auto", choices=["auto", "mma", "wgmma", "simt"],
+               help="attn-compile's --kernel (auto: wgmma on sm_90a, mma.sync on sm_80)")
 a = p.parse_args()
 
 
 def cases():
     if a.bench:
-        # The FlashAttention paper grid of peers_gpu.py (16k tokens, h*d = 2048, fp16), small s only:
-        # the SIMT kernel is far too slow for the large ones.
+        # The FlashAttention paper grid of peers_gpu.py (16k tokens, h*d = 2048, fp16); the SIMT
+        # kernel is far too slow for more than the small lengths.
+        lengths = (512, 1024, 2048) if a.kernel == "simt" else (512, 1024, 2048, 4096, 8192, 16384)
         for d in (64, 128):
-            for s in (512, 1024, 2048):
+            for s in lengths:
                 for mask in ("none", "causal"):
                     yield dict(b=16384 // s, hq=2048 // d, hkv=2048 // d, sq=s, sk=s, d=d,
                                dtype="f16", mask=mask, window=None)
@@ -57,8 +60,8 @@ for c in cases():
         f.write(mlir(c))
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f)
-    r = subprocess.run([a.attn_compile, os.path.join(d, "case.mlir"), f"--chip={a.chip}", f"--out-dir={d}"],
-                       capture_output=True, text=True)
+    r = subprocess.run([a.attn_compile, os.path.join(d, "case.mlir"), f"--chip={a.chip}", f"--out-dir={d}",
+                        f"--kernel={a.kernel}"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"attn-compile failed on {name}:\n{r.stderr}")
     n += 1

@@ -128,11 +128,13 @@ def run_sim(root, sim, max_pairs):
     return 1 if fails else 0
 
 
-def main(root):
+def main(root, only=None):
     init_gpu()
     torch.cuda.init(); torch.zeros(1, device="cuda")  # primary context current
     fails = 0
     for name in sorted(os.listdir(root)):
+        if only and only not in name:
+            continue
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
         man, k, fn = load(d)
@@ -166,5 +168,6 @@ if __name__ == "__main__":
     ap.add_argument("root", nargs="?", default=".gpu/cases")
     ap.add_argument("--sim", help="attn-gpu-sim binary: run in the simulator instead of the GPU")
     ap.add_argument("--sim-max-pairs", type=int, default=1_000_000)
+    ap.add_argument("--filter", help="only the cases whose name contains this (GPU runs)")
     a = ap.parse_args()
-    sys.exit(run_sim(a.root, a.sim, a.sim_max_pairs) if a.sim else main(a.root))
+    sys.exit(run_sim(a.root, a.sim, a.sim_max_pairs) if a.sim else main(a.root, a.filter))
