@@ -90,7 +90,10 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
     Option<"useWgmma", "wgmma", "bool", /*default=*/"false",
            "Both GEMMs on sm_90a warpgroup MMA (wgmma) with K and V read "
            "from 128-byte swizzled shared memory by descriptor, instead of "
-           "mma.sync + ldmatrix">
+           "mma.sync + ldmatrix">,
+    Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
+           "Streaming multiprocessors of the target GPU (132: H100 SXM); the "
+           "decode form splits the keys until about two CTAs per SM run">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",

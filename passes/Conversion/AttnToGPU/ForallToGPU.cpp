@@ -322,9 +322,23 @@ struct ForallToGPUPass : attn::impl::ForallToGPUPassBase<ForallToGPUPass> {
         outlined = true;
       }
       // Everything else must be free of effects: the launch ABI describes
-      // the kernels only, nothing runs on the host.
+      // the kernels only, nothing runs on the host. Buffers passed only
+      // between launches (a workspace: split-KV partial results) are
+      // kernel parameters the caller allocates, named in the manifest.
+      auto isWorkspace = [](Value v) {
+        return v.getDefiningOp<memref::AllocOp>() &&
+               llvm::all_of(v.getUsers(), [](Operation *user) {
+                 return isa<gpu::LaunchFuncOp, memref::DeallocOp>(user);
+               });
+      };
       for (Operation &op : func.getBody().getOps()) {
         if (isa<gpu::LaunchFuncOp, func::ReturnOp>(op) || isPure(&op))
+          continue;
+        if (auto alloc = dyn_cast<memref::AllocOp>(op);
+            alloc && isWorkspace(alloc))
+          continue;
+        if (auto dealloc = dyn_cast<memref::DeallocOp>(op);
+            dealloc && isWorkspace(dealloc.getMemref()))
           continue;
         op.emitOpError() << "would have to run on the host: expected only "
                             "GPU kernel launches in a function compiled for "

@@ -70,6 +70,7 @@ namespace {
 
 constexpr int64_t kRowsPerWarp = 16;
 constexpr int64_t kTileKV = 64;
+constexpr int64_t kCombineThreads = 256;
 
 /// The static configuration of one kernel.
 struct MmaConfig {
@@ -94,6 +95,13 @@ struct MmaConfig {
   /// sm_90a: the two GEMMs on wgmma (warpgroup MMA) with K and V read from
   /// shared memory through descriptors; otherwise mma.sync + ldmatrix.
   bool wgmma = false;
+  /// Decode form (split-KV with GQA packing) when > 0: a CTA owns all
+  /// (query head of one KV head, query) pairs as its rows and one chunk of
+  /// `chunk` keys; it writes a normalized f32 partial output and its lse per
+  /// split, and a second kernel combines the `splits` partials.
+  int64_t splits = 0, chunk = 0;
+  bool packed() const { return splits > 0; }
+  int64_t group() const { return hq / hkv; }
   int64_t tileQ() const { return warps * kRowsPerWarp; }
   int64_t threads() const { return warps * 32; }
 };
@@ -338,7 +346,7 @@ private:
   /// kt + t2 + 8j + (e & 1).
   void transformScores(SmallVector<SmallVector<Value, 4>> &s, Value kt,
                        Value t2, Value rows[2], Value rowsC[2], Value batch,
-                       Value head, Value biasMem, Value slope) {
+                       Value headR[2], Value biasMem, Value slope[2]) {
     Value lastKey = idx(c.sk - 1);
     Value first = add(kt, t2);
     for (auto [j, acc] : llvm::enumerate(s))
@@ -354,7 +362,8 @@ private:
         Value col = addi(first, 8 * static_cast<int64_t>(j) + (e & 1));
         if (c.bias) {
           // Size-1 dimensions broadcast.
-          Value ix[4] = {batch, head, rowsC[e / 2], minIdx(col, lastKey)};
+          Value ix[4] = {batch, headR[e / 2], rowsC[e / 2],
+                         minIdx(col, lastKey)};
           for (int dim = 0; dim < 4; ++dim)
             if (c.biasShape[dim] == 1)
               ix[dim] = idx(0);
@@ -368,7 +377,7 @@ private:
           Value rel =
               arith::SubIOp::create(b, loc, col, add(rows[e / 2], diagOff));
           Value relF = arith::SIToFPOp::create(b, loc, f32, toI32(rel));
-          x = math::FmaOp::create(b, loc, slope, relF, x);
+          x = math::FmaOp::create(b, loc, slope[e / 2], relF, x);
         }
         acc[e] = x;
       }
@@ -404,7 +413,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value qMem = nextArg(true), kMem = nextArg(true), vMem = nextArg(true);
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
-  Value oMem = nextArg(true), lseMem = nextArg(c.lse);
+  // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
+  // lse [B, Hq, Sq, splits] take the place of out and lse.
+  Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
   auto pairTy = VectorType::get({2}, c.elt);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -413,16 +424,40 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value g = arith::DivUIOp::create(b, loc, lane, idx(4));
   Value t = arith::RemUIOp::create(b, loc, lane, idx(4));
   Value t2 = mul(t, idx(2));
-  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value head = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value kvHead = arith::DivUIOp::create(b, loc, head, idx(c.hq / c.hkv));
-  Value qFirst = mul(qTile, idx(c.tileQ()));
-  Value rows[2];
-  rows[0] = add(add(qFirst, mul(warp, idx(kRowsPerWarp))), g);
-  rows[1] = addi(rows[0], 8);
   Value lastRow = idx(c.sq - 1);
-  Value rowsC[2] = {minIdx(rows[0], lastRow), minIdx(rows[1], lastRow)};
+  // Each thread's two rows: query index (rows; rowsC clamped to the last
+  // query), query head and whether the row exists.
+  Value rows[2], rowsC[2], headR[2], valid[2];
+  Value kvHead, qFirst, split;
+  Value ctaRow = add(mul(warp, idx(kRowsPerWarp)), g);
+  if (c.packed()) {
+    // Rows are (query head of this KV head, query) pairs.
+    split = blockX;
+    kvHead = blockY;
+    int64_t n = c.group() * c.sq;
+    for (int r = 0; r < 2; ++r) {
+      Value cr = addi(ctaRow, 8 * r);
+      valid[r] = cmp(arith::CmpIPredicate::slt, cr, idx(n));
+      Value rc = minIdx(cr, idx(n - 1));
+      headR[r] = add(mul(kvHead, idx(c.group())),
+                     arith::DivUIOp::create(b, loc, rc, idx(c.sq)));
+      rows[r] = rowsC[r] = arith::RemUIOp::create(b, loc, rc, idx(c.sq));
+    }
+    qFirst = idx(0);
+  } else {
+    Value head = blockY;
+    kvHead = arith::DivUIOp::create(b, loc, head, idx(c.group()));
+    qFirst = mul(blockX, idx(c.tileQ()));
+    for (int r = 0; r < 2; ++r) {
+      rows[r] = add(qFirst, addi(ctaRow, 8 * r));
+      rowsC[r] = minIdx(rows[r], lastRow);
+      headR[r] = head;
+      valid[r] = cmp(arith::CmpIPredicate::slt, rows[r], idx(c.sq));
+    }
+  }
 
   // Q as A fragments, one set per 16-wide slice of the head dimension.
   SmallVector<SmallVector<Value, 4>> qFrag;
@@ -434,7 +469,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         // Pairs start at even columns of rows of even length in 16-byte
         // aligned buffers (checked by the loader): 4-byte aligned.
         Value pair = vector::LoadOp::create(
-            b, loc, pairTy, qMem, ValueRange{batch, head, rowsC[r], col},
+            b, loc, pairTy, qMem, ValueRange{batch, headR[r], rowsC[r], col},
             /*nontemporal=*/false, llvm::Align(4));
         a.push_back(operand(pair));
       }
@@ -464,6 +499,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
     kStart =
         mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
+  }
+  if (c.packed()) {
+    // This CTA's chunk of keys (a multiple of the key tile).
+    Value chunkStart = mul(split, idx(c.chunk));
+    kStart = maxIdx(kStart, chunkStart);
+    kEnd = minIdx(kEnd, addi(chunkStart, c.chunk));
   }
 
   std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
@@ -562,9 +603,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // scale (softcap, bias, ALiBi) are transformed first; exp2 then uses
   // log2(e) alone.
   double factor = c.transformsScores() ? M_LOG2E : c.scaleLog2;
-  Value slope;
+  Value slope[2];
   if (c.alibi)
-    slope = memref::LoadOp::create(b, loc, alibiMem, ValueRange{head});
+    for (int r = 0; r < 2; ++r)
+      slope[r] = memref::LoadOp::create(b, loc, alibiMem, ValueRange{headR[r]});
   // Keys every row of the CTA sees: [ctaLoMax, ctaHiMin] (the rows' visible
   // intervals grow monotonically with the row). Without a mask and with
   // whole tiles, no tile needs masking.
@@ -642,7 +684,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       s.push_back(acc);
     }
     if (c.transformsScores())
-      transformScores(s, kt, t2, rows, rowsC, batch, head, biasMem, slope);
+      transformScores(s, kt, t2, rows, rowsC, batch, headR, biasMem, slope);
 
     // Only tiles some query of the CTA sees partially are masked: the
     // others skip the compares (a branch uniform across the CTA).
@@ -789,19 +831,27 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lRow, zero);
     Value inv =
         select(any, arith::DivFOp::create(b, loc, f32c(1.0), lRow), zero);
-    Value inRange = cmp(arith::CmpIPredicate::slt, rows[r], idx(c.sq));
-    auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+    auto ifOp = scf::IfOp::create(b, loc, valid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     for (int64_t jd = 0; jd < oTiles; ++jd) {
       Value x = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r], inv);
       Value y = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r + 1], inv);
+      if (c.packed()) {
+        auto vt = VectorType::get({2}, f32);
+        vector::StoreOp::create(
+            b, loc,
+            vector::FromElementsOp::create(b, loc, vt, ValueRange{x, y}), oMem,
+            ValueRange{batch, headR[r], rows[r], split, addi(t2, 8 * jd)},
+            /*nontemporal=*/false, llvm::Align(8));
+        continue;
+      }
       vector::StoreOp::create(
           b, loc, pack(x, y), oMem,
-          ValueRange{batch, head, rows[r], addi(t2, 8 * jd)},
+          ValueRange{batch, headR[r], rows[r], addi(t2, 8 * jd)},
           /*nontemporal=*/false, llvm::Align(4));
     }
-    if (c.lse) {
+    if (c.lse || c.packed()) {
       // One lane of the quad writes: lse = (m + log2 l) * ln 2, -inf when
       // the row sees no key.
       Value first = cmp(arith::CmpIPredicate::eq, t, idx(0));
@@ -816,8 +866,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                 math::Log2Op::create(b, loc, lSafe)),
           f32c(M_LN2));
       lse = select(any, lse, f32c(-INFINITY));
-      memref::StoreOp::create(b, loc, lse, lseMem,
-                              ValueRange{batch, head, rows[r]});
+      SmallVector<Value, 4> at = {batch, headR[r], rows[r]};
+      if (c.packed())
+        at.push_back(split);
+      memref::StoreOp::create(b, loc, lse, lseMem, at);
     }
   }
 }
@@ -863,16 +915,166 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     return {};
   }
 
+  /// A kernel shell in its own gpu.module: parameters, launch attributes.
+  gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc, StringRef name,
+                              SymbolTable &symbols, ArrayRef<Type> paramTypes,
+                              ArrayRef<Attribute> paramInfos,
+                              ArrayRef<int64_t> grid, int64_t threads) {
+    MLIRContext *ctx = b.getContext();
+    b.setInsertionPointToEnd(module().getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
+    symbols.insert(gpuModule);
+    b.setInsertionPointToStart(gpuModule.getBody());
+    auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
+                                         b.getFunctionType(paramTypes, {}));
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    kernel.setKnownBlockSizeAttr(
+        b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+    kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
+         static_cast<int32_t>(grid[2])}));
+    NamedAttrList launch;
+    launch.append("grid", b.getDenseI64ArrayAttr(grid));
+    launch.append("block", b.getDenseI64ArrayAttr({threads, 1, 1}));
+    launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
+    kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
+    kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
+    Block &entry = kernel.getBody().front();
+    b.setInsertionPointToStart(&entry);
+    gpu::ReturnOp::create(b, loc);
+    return kernel;
+  }
+
+  /// The decode form: when the (query head of a KV head, query) pairs fit
+  /// one CTA of 4 warps (so K and V are read once per KV head, not once per
+  /// query head, and warps are not mostly empty rows) and there are at
+  /// least 4 key tiles, splits the keys so that B · Hkv · splits is about
+  /// two CTAs per SM.
+  void chooseSplits(MmaConfig &c) {
+    int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
+    int64_t rows = c.group() * c.sq;
+    if (rows > 4 * kRowsPerWarp || tiles < 4)
+      return;
+    int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
+    int64_t splits = std::clamp<int64_t>(want, 1, tiles);
+    int64_t chunkTiles = (tiles + splits - 1) / splits;
+    c.splits = (tiles + chunkTiles - 1) / chunkTiles;
+    c.chunk = chunkTiles * kTileKV;
+    c.warps = 4;
+  }
+
+  /// The combine kernel of the decode form: out[b, h, q, :] = the
+  /// lse-weighted mean of the splits' partial outputs; lse = log of the sum
+  /// of their exponentials. One thread per output element.
+  void buildCombine(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
+                    const MmaConfig &c) {
+    Block &entry = kernel.getBody().front();
+    b.setInsertionPointToStart(&entry);
+    Value oPart = entry.getArgument(0), lsePart = entry.getArgument(1),
+          out = entry.getArgument(2);
+    Value lse = c.lse ? entry.getArgument(3) : Value();
+    auto idx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    auto f32c = [&](double v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+    };
+    Value tid = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                              idx(kCombineThreads)),
+        gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+    int64_t n = c.batch * c.hq * c.sq * c.dv;
+    auto inRange = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, idx(n)),
+        /*withElse=*/false);
+    b.setInsertionPoint(inRange.thenBlock()->getTerminator());
+    SmallVector<Value, 4> at; // b, h, q, d
+    Value rest = tid;
+    for (int64_t extent : {c.dv, c.sq, c.hq}) {
+      at.push_back(arith::RemUIOp::create(b, loc, rest, idx(extent)));
+      rest = arith::DivUIOp::create(b, loc, rest, idx(extent));
+    }
+    at.push_back(rest);
+    std::reverse(at.begin(), at.end());
+    auto lseAt = [&](Value s) {
+      return memref::LoadOp::create(b, loc, lsePart,
+                                    ValueRange{at[0], at[1], at[2], s});
+    };
+    auto maxLoop = scf::ForOp::create(b, loc, idx(0), idx(c.splits), idx(1),
+                                      ValueRange{f32c(-INFINITY)});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(maxLoop.getBody());
+      Value m =
+          arith::MaximumFOp::create(b, loc, maxLoop.getRegionIterArgs()[0],
+                                    lseAt(maxLoop.getInductionVar()));
+      scf::YieldOp::create(b, loc, m);
+    }
+    Value m = maxLoop.getResult(0);
+    Value mUse = arith::SelectOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                              f32c(-INFINITY)),
+        f32c(0.0), m);
+    auto sumLoop = scf::ForOp::create(b, loc, idx(0), idx(c.splits), idx(1),
+                                      ValueRange{f32c(0.0), f32c(0.0)});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(sumLoop.getBody());
+      Value sIdx = sumLoop.getInductionVar();
+      Value w = math::Exp2Op::create(
+          b, loc,
+          arith::MulFOp::create(
+              b, loc, arith::SubFOp::create(b, loc, lseAt(sIdx), mUse),
+              f32c(M_LOG2E)));
+      Value o = memref::LoadOp::create(
+          b, loc, oPart, ValueRange{at[0], at[1], at[2], sIdx, at[3]});
+      ValueRange acc = sumLoop.getRegionIterArgs();
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::AddFOp::create(b, loc, acc[0], w),
+                     math::FmaOp::create(b, loc, w, o, acc[1])});
+    }
+    Value sumW = sumLoop.getResult(0), acc = sumLoop.getResult(1);
+    Value any =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, sumW, f32c(0));
+    Value value = arith::SelectOp::create(
+        b, loc, any, arith::DivFOp::create(b, loc, acc, sumW), f32c(0.0));
+    memref::StoreOp::create(
+        b, loc, arith::TruncFOp::create(b, loc, c.elt, value), out, at);
+    if (c.lse) {
+      auto first = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, at[3],
+                                idx(0)),
+          /*withElse=*/false);
+      b.setInsertionPoint(first.thenBlock()->getTerminator());
+      Value safe = arith::SelectOp::create(b, loc, any, sumW, f32c(1.0));
+      Value l = arith::AddFOp::create(
+          b, loc, mUse,
+          arith::MulFOp::create(b, loc, math::Log2Op::create(b, loc, safe),
+                                f32c(M_LN2)));
+      l = arith::SelectOp::create(b, loc, any, l, f32c(-INFINITY));
+      memref::StoreOp::create(b, loc, l, lse, ValueRange{at[0], at[1], at[2]});
+    }
+  }
+
   LogicalResult convert(func::FuncOp func, SdpaOp op, StringRef name,
                         SymbolTable &symbols, MLIRContext *ctx) {
     MmaConfig c = configOf(op);
     c.wgmma = useWgmma;
+    chooseSplits(c);
     Location loc = op.getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
       return MemRefType::get(t.getShape(), t.getElementType());
     };
-    // Parameters: q, k, v, [bias], [alibi slopes], [kv_lens], out, [lse].
+    // Parameters: q, k, v, [bias], [alibi slopes], [kv_lens], out, [lse]
+    // (decode form: the partial output and lse instead of out and lse,
+    // which the combine kernel writes).
     SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue()};
     for (Value in : {op.getBias(), op.getAlibiSlopes(), op.getKvLens()})
       if (in)
@@ -881,36 +1083,54 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     tensors.push_back(op.getResult());
     if (c.lse)
       tensors.push_back(op.getLse());
+    OpBuilder b(ctx);
     SmallVector<Type> paramTypes;
     SmallVector<Attribute> paramInfos;
-    OpBuilder b(ctx);
-    for (auto [i, v] : llvm::enumerate(tensors)) {
-      paramTypes.push_back(memrefOf(v));
+    auto info = [&](StringRef pname, bool written) -> Attribute {
+      return b.getDictionaryAttr(
+          {b.getNamedAttr("name", b.getStringAttr(pname)),
+           b.getNamedAttr("access",
+                          b.getStringAttr(written ? "readwrite" : "read"))});
+    };
+    SmallVector<StringAttr> names;
+    for (Value v : tensors) {
       StringAttr pname = paramName(func, v);
       if (!pname)
         return op.emitOpError()
                << "expected its operands and results to be named kernel "
                   "parameters (run attn-check-gpu-support first)";
-      paramInfos.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("name", pname),
-           b.getNamedAttr(
-               "access",
-               b.getStringAttr(i < numInputs ? "read" : "readwrite"))}));
+      names.push_back(pname);
     }
-    int64_t grid[3] = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq, c.batch};
+    for (size_t i = 0; i < numInputs; ++i) {
+      paramTypes.push_back(memrefOf(tensors[i]));
+      paramInfos.push_back(info(names[i], false));
+    }
+    MemRefType oPartType, lsePartType;
+    if (c.packed()) {
+      oPartType = MemRefType::get({c.batch, c.hq, c.sq, c.splits, c.dv},
+                                  b.getF32Type());
+      lsePartType =
+          MemRefType::get({c.batch, c.hq, c.sq, c.splits}, b.getF32Type());
+      paramTypes.append({oPartType, lsePartType});
+      paramInfos.append({info("o_partial", true), info("lse_partial", true)});
+    } else {
+      for (size_t i = numInputs; i < tensors.size(); ++i) {
+        paramTypes.push_back(memrefOf(tensors[i]));
+        paramInfos.push_back(info(names[i], true));
+      }
+    }
+    SmallVector<int64_t, 3> grid = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq,
+                                    c.batch};
+    if (c.packed())
+      grid = {c.splits, c.hkv, c.batch};
     if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
       return op.emitOpError()
              << "needs a grid of " << grid[0] << " x " << grid[1] << " x "
              << grid[2] << " blocks, more than a GPU launches";
 
-    b.setInsertionPointToEnd(module().getBody());
-    auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
-    symbols.insert(gpuModule);
-    b.setInsertionPointToStart(gpuModule.getBody());
-    auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
-                                         b.getFunctionType(paramTypes, {}));
-    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     int64_t threads = c.threads();
+    auto kernel = createKernel(b, loc, name, symbols, paramTypes, paramInfos,
+                               grid, threads);
     auto tileType = [&](int64_t d) {
       return MemRefType::get(
           {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
@@ -929,49 +1149,64 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
       kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
     }
-    kernel.setKnownBlockSizeAttr(
-        b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-    kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-        {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
-         static_cast<int32_t>(grid[2])}));
-    NamedAttrList launch;
-    launch.append("grid", b.getDenseI64ArrayAttr(grid));
-    launch.append("block", b.getDenseI64ArrayAttr({threads, 1, 1}));
-    launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
-    kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
-    kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
     {
-      Block &entry = kernel.getBody().front();
-      b.setInsertionPointToStart(&entry);
-      gpu::ReturnOp::create(b, loc);
       OpBuilder kb(ctx);
       KernelBuilder builder(kb, loc, c);
-      kb.setInsertionPointToStart(&entry);
       builder.build(kernel);
     }
+    gpu::GPUFuncOp combine;
+    SmallVector<int64_t, 3> combineGrid;
+    if (c.packed()) {
+      SmallVector<Type> types = {oPartType, lsePartType};
+      SmallVector<Attribute> infos = {info("o_partial", false),
+                                      info("lse_partial", false)};
+      for (size_t i = numInputs; i < tensors.size(); ++i) {
+        types.push_back(memrefOf(tensors[i]));
+        infos.push_back(info(names[i], true));
+      }
+      int64_t n = c.batch * c.hq * c.sq * c.dv;
+      combineGrid = {(n + kCombineThreads - 1) / kCombineThreads, 1, 1};
+      combine = createKernel(b, loc, (name + "_combine").str(), symbols, types,
+                             infos, combineGrid, kCombineThreads);
+      OpBuilder kb(ctx);
+      buildCombine(kb, loc, combine, c);
+    }
 
-    // Host side: buffers of the operands, fresh output buffers, the launch.
+    // Host side: buffers of the operands, fresh output buffers, the
+    // launches.
     b.setInsertionPoint(op);
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
     SmallVector<Value> args;
     for (size_t i = 0; i < numInputs; ++i)
       args.push_back(bufferization::ToBufferOp::create(
           b, loc, cast<MemRefType>(paramTypes[i]), tensors[i],
           /*readOnly=*/true));
     SmallVector<Value> outs;
-    for (size_t i = numInputs; i < tensors.size(); ++i) {
-      Value buf =
-          memref::AllocOp::create(b, loc, cast<MemRefType>(paramTypes[i]));
-      args.push_back(buf);
-      outs.push_back(buf);
-    }
-    auto cst = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(b, loc, v);
-    };
+    for (size_t i = numInputs; i < tensors.size(); ++i)
+      outs.push_back(memref::AllocOp::create(b, loc, memrefOf(tensors[i])));
+    SmallVector<Value> partials;
+    if (c.packed())
+      partials = {memref::AllocOp::create(b, loc, oPartType),
+                  memref::AllocOp::create(b, loc, lsePartType)};
+    SmallVector<Value> first(args);
+    first.append(c.packed() ? partials : outs);
     gpu::LaunchFuncOp::create(
         b, loc, kernel,
         gpu::KernelDim3{cst(grid[0]), cst(grid[1]), cst(grid[2])},
         gpu::KernelDim3{cst(threads), cst(1), cst(1)},
-        /*dynamicSharedMemorySize=*/nullptr, args);
+        /*dynamicSharedMemorySize=*/nullptr, first);
+    if (c.packed()) {
+      SmallVector<Value> second(partials);
+      second.append(outs);
+      gpu::LaunchFuncOp::create(
+          b, loc, combine, gpu::KernelDim3{cst(combineGrid[0]), cst(1), cst(1)},
+          gpu::KernelDim3{cst(kCombineThreads), cst(1), cst(1)},
+          /*dynamicSharedMemorySize=*/nullptr, second);
+      for (Value p : partials)
+        memref::DeallocOp::create(b, loc, p);
+    }
     for (auto [i, buf] : llvm::enumerate(outs)) {
       Value t = bufferization::ToTensorOp::create(
           b, loc, cast<RankedTensorType>(tensors[numInputs + i].getType()), buf,

@@ -100,3 +100,24 @@ func.func @host_code(%y: memref<8xf32>) {
   memref.store %cst, %y[%c0] : memref<8xf32>
   return
 }
+
+// -----
+
+// A buffer the host would read is not a workspace.
+
+module attributes {gpu.container_module} {
+  gpu.module @producer {
+    gpu.func @producer(%w: memref<8xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @host_reads(%y: memref<8xf32>) -> f32 {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    // expected-error @+1 {{'memref.alloc' op would have to run on the host: expected only GPU kernel launches in a function compiled for the GPU}}
+    %w = memref.alloc() : memref<8xf32>
+    gpu.launch_func @producer::@producer blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<8xf32>)
+    %x = memref.load %w[%c0] : memref<8xf32>
+    return %x : f32
+  }
+}

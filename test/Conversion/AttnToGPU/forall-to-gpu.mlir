@@ -94,3 +94,35 @@ func.func @two(%y: memref<32xf32>) {
 func.func @plain(%x: f32) -> f32 {
   return %x : f32
 }
+
+// -----
+
+// A buffer passed only between kernel launches (a workspace the caller
+// allocates, named in the manifest: the split-KV partials of the decode
+// form) may stay in the function with its dealloc.
+
+// CHECK-LABEL: func.func @workspace(
+// CHECK:         %[[W:.*]] = memref.alloc() : memref<8xf32>
+// CHECK:         gpu.launch_func @producer::@producer
+// CHECK:         gpu.launch_func @consumer::@consumer
+// CHECK:         memref.dealloc %[[W]]
+module attributes {gpu.container_module} {
+  gpu.module @producer {
+    gpu.func @producer(%w: memref<8xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @consumer {
+    gpu.func @consumer(%w: memref<8xf32>, %y: memref<8xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @workspace(%y: memref<8xf32>) {
+    %c1 = arith.constant 1 : index
+    %w = memref.alloc() : memref<8xf32>
+    gpu.launch_func @producer::@producer blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<8xf32>)
+    gpu.launch_func @consumer::@consumer blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%w : memref<8xf32>, %y : memref<8xf32>)
+    memref.dealloc %w : memref<8xf32>
+    return
+  }
+}

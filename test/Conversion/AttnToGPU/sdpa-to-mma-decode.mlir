@@ -1,0 +1,67 @@
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma="sm-count=8" --canonicalize --cse | FileCheck %s --check-prefix=SMALL
+
+// Decode (one query, GQA 4:1, 1000 keys = 16 key tiles): the 4 query heads
+// of a KV head are the rows of one CTA of 4 warps, the keys are split so
+// that B·Hkv·splits is about two CTAs per SM (132 SMs: 16 splits of one
+// tile each), every split writes a normalized f32 partial output and its
+// lse into a workspace, and a combine kernel writes out and lse.
+
+// CHECK-LABEL: func.func @decode(
+// CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<2x8x1x128xf16>
+// CHECK-DAG:     %[[L:.*]] = memref.alloc() : memref<2x8x1xf32>
+// CHECK-DAG:     %[[OP:.*]] = memref.alloc() : memref<2x8x1x16x128xf32>
+// CHECK-DAG:     %[[LP:.*]] = memref.alloc() : memref<2x8x1x16xf32>
+// CHECK:         gpu.launch_func @decode_kernel::@decode_kernel blocks in (%c16, %c2, %c2) threads in (%c128, %c1, %c1) args({{.*}}, %[[OP]] : memref<2x8x1x16x128xf32>, %[[LP]] : memref<2x8x1x16xf32>)
+// CHECK-NEXT:    gpu.launch_func @decode_kernel_combine::@decode_kernel_combine blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1) args(%[[OP]] : {{.*}}, %[[LP]] : {{.*}}, %[[O]] : {{.*}}, %[[L]] : {{.*}})
+// CHECK-DAG:     memref.dealloc %[[OP]]
+// CHECK-DAG:     memref.dealloc %[[LP]]
+// CHECK:       gpu.func @decode_kernel(
+// CHECK-SAME:    attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "o_partial"}, {access = "readwrite", name = "lse_partial"}]
+// The CTA's key chunk: [split · 64, split · 64 + 64) within the mask's range.
+// CHECK:         %[[SPLIT:.*]] = gpu.block_id x
+// CHECK:         arith.muli %[[SPLIT]], %c64
+// CHECK:         scf.for
+// CHECK:           nvvm.mma.sync
+// CHECK:         vector.store {{.*}} : memref<2x8x1x16x128xf32>, vector<2xf32>
+// CHECK:         memref.store {{.*}} : memref<2x8x1x16xf32>
+// CHECK:       gpu.func @decode_kernel_combine(
+// CHECK-SAME:    attn.params = [{access = "read", name = "o_partial"}, {access = "read", name = "lse_partial"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           arith.maximumf
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           math.exp2
+// CHECK:           math.fma
+// CHECK:         arith.divf
+// CHECK:         arith.truncf {{.*}} : f32 to f16
+
+// With 8 SMs: 2·8 / (B·Hkv = 4) = 4 splits of 4 key tiles (256 keys).
+// SMALL-LABEL: func.func @decode(
+// SMALL:         gpu.launch_func @decode_kernel::@decode_kernel blocks in (%c4, %c2, %c2)
+// SMALL:         memref<2x8x1x4x128xf32>
+// SMALL:       gpu.func @decode_kernel(
+// SMALL:         arith.muli %{{.*}}, %c256
+func.func @decode(%q: tensor<2x8x1x128xf16>, %k: tensor<2x2x1000x128xf16>, %v: tensor<2x2x1000x128xf16>) -> (tensor<2x8x1x128xf16>, tensor<2x8x1xf32>) {
+  %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x1x128xf16>, tensor<2x2x1000x128xf16>, tensor<2x2x1000x128xf16> -> tensor<2x8x1x128xf16>, tensor<2x8x1xf32>
+  return %o#0, %o#1 : tensor<2x8x1x128xf16>, tensor<2x8x1xf32>
+}
+
+// -----
+
+// Short key sequences (fewer than 4 key tiles) and rows that do not fit one
+// CTA (8 heads per KV head x 16 queries) keep the prefill form.
+
+// CHECK-LABEL: func.func @short(
+// CHECK:         gpu.launch_func @short_kernel::@short_kernel blocks in (%c1, %c8, %c1)
+// CHECK-NOT:     gpu.launch_func
+// CHECK-LABEL: func.func @wide(
+// CHECK:         gpu.launch_func @wide_kernel::@wide_kernel blocks in (%c1, %c8, %c1)
+// CHECK-NOT:     gpu.launch_func
+func.func @short(%q: tensor<1x8x1x64xf16>, %k: tensor<1x1x190x64xf16>, %v: tensor<1x1x190x64xf16>) -> tensor<1x8x1x64xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x1x64xf16>, tensor<1x1x190x64xf16>, tensor<1x1x190x64xf16> -> tensor<1x8x1x64xf16>
+  return %o : tensor<1x8x1x64xf16>
+}
+func.func @wide(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tensor<1x1x4000x64xf16>) -> tensor<1x8x16x64xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x16x64xf16>, tensor<1x1x4000x64xf16>, tensor<1x1x4000x64xf16> -> tensor<1x8x16x64xf16>
+  return %o : tensor<1x8x16x64xf16>
+}
