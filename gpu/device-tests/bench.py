@@ -15,7 +15,7 @@ import torch
 from triton.testing import do_bench
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_kernels import init_gpu, load, launch  # noqa: E402
+from run_kernels import init_gpu, load, run  # noqa: E402
 
 
 def main(root):
@@ -24,14 +24,15 @@ def main(root):
     for name in sorted(os.listdir(root)):
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
-        _, k, fn = load(d)
-        ptx = open(os.path.join(d, k["ptx"])).read()
+        _, loaded = load(d)
+        ptx = open(os.path.join(d, loaded[0][0]["ptx"])).read()
         kind = "wgmma" if "wgmma.mma_async" in ptx else "mma.sync" if "mma.sync" in ptx else "simt"
         dt = {"f16": torch.float16, "bf16": torch.bfloat16}[c["dtype"]]
         q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
         kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
         v = torch.randn_like(kk); out = torch.empty_like(q)
-        fn_ = lambda: launch(k, fn, [q, kk, v, out])
+        named = {"query": q, "key": kk, "value": v, "out": out}
+        fn_ = lambda: run(loaded, named)
         fn_(); torch.cuda.synchronize()
         ms = do_bench(fn_, warmup=10, rep=50)
         causal = c["mask"] == "causal"

@@ -35,13 +35,32 @@ def check(rc, what):
 
 
 def load(case_dir):
+    """The manifest and, for each of its kernels in launch order, (kernel entry, CUfunction)."""
     man = json.load(open(os.path.join(case_dir, "case.json")))  # the manifest
-    k = man["kernels"][0]
-    image = open(os.path.join(case_dir, k["cubin"] or k["ptx"]), "rb").read() + b"\0"
-    mod, fn = ctypes.c_void_p(), ctypes.c_void_p()
-    check(cuda.cuModuleLoadData(ctypes.byref(mod), ctypes.c_char_p(image)), "cuModuleLoadData")
-    check(cuda.cuModuleGetFunction(ctypes.byref(fn), mod, k["entry"].encode()), "cuModuleGetFunction")
-    return man, k, fn
+    loaded = []
+    for k in man["kernels"]:
+        image = open(os.path.join(case_dir, k["cubin"] or k["ptx"]), "rb").read() + b"\0"
+        mod, fn = ctypes.c_void_p(), ctypes.c_void_p()
+        check(cuda.cuModuleLoadData(ctypes.byref(mod), ctypes.c_char_p(image)), "cuModuleLoadData")
+        check(cuda.cuModuleGetFunction(ctypes.byref(fn), mod, k["entry"].encode()),
+              "cuModuleGetFunction")
+        loaded.append((k, fn))
+    return man, loaded
+
+
+TORCH_DTYPES = {"f16": "float16", "bf16": "bfloat16", "f32": "float32", "i32": "int32"}
+
+
+def run(loaded, named):
+    """Launches every kernel in order, binding parameters by name: `named` holds the inputs and
+    outputs; a parameter it lacks (a workspace between kernels, e.g. split-KV partials) is
+    allocated here from the manifest's shape and dtype and kept in `named`."""
+    for k, fn in loaded:
+        for p in k["params"]:
+            if p["name"] not in named:
+                named[p["name"]] = torch.empty(p["shape"], device="cuda",
+                                               dtype=getattr(torch, TORCH_DTYPES[p["dtype"]]))
+        launch(k, fn, [named[p["name"]] for p in k["params"]])
 
 
 def launch(k, fn, tensors):
@@ -113,7 +132,9 @@ def run_sim(root, sim, max_pairs):
             fails += 1
             print(json.dumps(dict(case=name, ok=False, simulator=r.stderr.strip()[-2000:])), flush=True)
             continue
-        out = np.load(os.path.join(tmp, "out", "out0.npy"))
+        # Written parameters are listed as "PATH: NAME" (workspaces included).
+        written = dict(reversed(line.rsplit(": ", 1)) for line in r.stdout.splitlines() if ": " in line)
+        out = np.load(written["out"])
         got = ((out.astype(np.uint32) << 16).view(np.float32) if c["dtype"] == "bf16" else out).astype(np.float64)
         align = "bottom_right" if c["mask"] == "causal_br" else "top_left"
         ref, _ = sdpa_reference(vals["q"], vals["k"], vals["v"], causal=c["mask"] != "none", align=align,
@@ -137,13 +158,13 @@ def main(root, only=None):
             continue
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
-        man, k, fn = load(d)
+        man, loaded = load(d)
         dt = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}[c["dtype"]]
         q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
         kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
         v = torch.randn_like(kk)
         out = torch.full_like(q, float("nan"))  # poison: every element must be written
-        launch(k, fn, [q, kk, v, out])
+        run(loaded, {"query": q, "key": kk, "value": v, "out": out})
         torch.cuda.synchronize()
         ref = reference(q, kk, v, c)
         err = ((out.double() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
@@ -157,7 +178,7 @@ def main(root, only=None):
         ok = finite and err < tol
         fails += not ok
         print(json.dumps(dict(case=name, ok=ok, rel_err=err, torch_sdpa_rel_err=peer, all_written=finite,
-                              ptxas=k.get("ptxas"))), flush=True)
+                              ptxas=[k.get("ptxas") for k, _ in loaded])), flush=True)
     print(f"{fails} failing case(s)")
     return 1 if fails else 0
 
