@@ -98,7 +98,7 @@ def configs(grid):
     # a combine kernel): one and several queries, GQA 4:1 and 8:1 and MQA,
     # keys in several splits, empty splits (kv_lens, causal), score terms.
     out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=700, mask="causal_br",
-                    d=128, lse=True))
+                    d=128, lse=True, kv_bytes=True))
     out.append(dict(base, b=1, hq=8, hkv=1, heads="mqa", sq=3, sk=333, mask="causal_br",
                     dtype="bf16"))
     out.append(dict(base, b=3, hq=16, hkv=2, sq=1, sk=500, mask="none",
@@ -221,11 +221,27 @@ def run_case(c, args, seed):
         cmd = [args.sim, "--manifest=" + os.path.join(d, manifest),
                "--racecheck", "--out-dir=" + os.path.join(d, "out")]
         cmd += ["--input=" + f for f in files]
+        if c.get("kv_bytes"):
+            cmd.append("--stats")
         r = subprocess.run(cmd, capture_output=True, text=True,
                            timeout=args.timeout)
         if r.returncode != 0:
             return False, name, "simulator exit %d:\n%s" % (
                 r.returncode, r.stderr.strip()[-3000:]), 0
+        if c.get("kv_bytes"):
+            # The decode form reads K and V exactly once, and Q once per
+            # split (the first kernel's grid.x).
+            man = json.load(open(os.path.join(d, manifest)))
+            if len(man["kernels"]) != 2:
+                return False, name, "expected the split-KV decode form", 0
+            splits = man["kernels"][0]["grid"][0]
+            dv = c.get("dv", c["d"])
+            want = 2 * (c["b"] * c["hkv"] * c["sk"] * (c["d"] + dv) +
+                        splits * c["b"] * c["hq"] * c["sq"] * c["d"])
+            got_bytes = int(r.stdout.split("global bytes read: ")[1].split(",")[0])
+            if got_bytes != want:
+                return False, name, (f"first kernel read {got_bytes} bytes, "
+                                     f"analytical {want}"), 0
         rate = r.stderr.strip().splitlines()[-1]
         instrs = int(rate.split()[1])
         # The simulator lists each written parameter as "PATH: NAME" (the

@@ -460,21 +460,43 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
 
   // Q as A fragments, one set per 16-wide slice of the head dimension.
-  SmallVector<SmallVector<Value, 4>> qFrag;
-  for (int64_t s = 0; s < c.dqk / 16; ++s) {
-    SmallVector<Value, 4> a;
-    for (int64_t half : {0, 8})
-      for (int r : {0, 1}) {
-        Value col = addi(t2, 16 * s + half);
-        // Pairs start at even columns of rows of even length in 16-byte
-        // aligned buffers (checked by the loader): 4-byte aligned.
-        Value pair = vector::LoadOp::create(
-            b, loc, pairTy, qMem, ValueRange{batch, headR[r], rowsC[r], col},
-            /*nontemporal=*/false, llvm::Align(4));
-        a.push_back(operand(pair));
-      }
-    qFrag.push_back(a);
+  // Pairs start at even columns of rows of even length in 16-byte aligned
+  // buffers (checked by the loader): 4-byte aligned. The decode form's
+  // rows past the (head, query) pairs load nothing (zeros).
+  SmallVector<Value> qPairs[2];
+  for (int r : {0, 1}) {
+    auto loadRow = [&]() {
+      SmallVector<Value> pairs;
+      for (int64_t col = 0; col < c.dqk; col += 8)
+        pairs.push_back(vector::LoadOp::create(
+            b, loc, pairTy, qMem,
+            ValueRange{batch, headR[r], rowsC[r], addi(t2, col)},
+            /*nontemporal=*/false, llvm::Align(4)));
+      return pairs;
+    };
+    if (!c.packed()) {
+      qPairs[r] = loadRow();
+      continue;
+    }
+    SmallVector<Type> types(c.dqk / 8, pairTy);
+    auto ifValid = scf::IfOp::create(b, loc, types, valid[r],
+                                     /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifValid.thenBlock());
+      scf::YieldOp::create(b, loc, loadRow());
+      b.setInsertionPointToStart(ifValid.elseBlock());
+      Value zeros =
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(pairTy)).getResult();
+      scf::YieldOp::create(b, loc, SmallVector<Value>(c.dqk / 8, zeros));
+    }
+    qPairs[r].assign(ifValid.getResults().begin(), ifValid.getResults().end());
   }
+  SmallVector<SmallVector<Value, 4>> qFrag;
+  for (int64_t s = 0; s < c.dqk / 16; ++s)
+    qFrag.push_back({operand(qPairs[0][2 * s]), operand(qPairs[1][2 * s]),
+                     operand(qPairs[0][2 * s + 1]),
+                     operand(qPairs[1][2 * s + 1])});
 
   // The keys of this batch entry and the diagonal of the mask.
   keys = idx(c.sk);
