@@ -17,6 +17,9 @@ checks what the design promises, without a GPU:
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile, no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
     ptxas serialized the wgmma).
+And the decode form (GQA 32:8, one query, 4096 keys) on both chips: two
+kernels (split-KV attention + combine), K/V copied only by 16-byte LDGSTS,
+tensor-core instructions, no local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
 
 Prints one line per configuration with registers, HMMA, global loads,
@@ -160,7 +163,58 @@ def main():
                 print("FAIL " + line + ": " + "; ".join(problems))
             else:
                 print("PASS " + line)
+        failures += decode_gates(a.attn_compile, cuobjdump, env, tmp)
     return 1 if failures else 0
+
+
+def decode_gates(attn_compile, cuobjdump, env, tmp):
+    """The decode form (split-KV, GQA packing): two kernels; the first copies
+    K and V with 16-byte cp.async only (LDGSTS .128), uses the tensor cores,
+    no local memory; the combine kernel no local memory either."""
+    failures = 0
+    q, kv = "tensor<1x32x1x128xf16>", "tensor<1x8x4096x128xf16>"
+    src = os.path.join(tmp, "decode.mlir")
+    with open(src, "w") as f:
+        f.write(f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
+                f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
+    for chip in ("sm_80", "sm_90a"):
+        out = os.path.join(tmp, "decode_" + chip)
+        r = subprocess.run([attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAIL decode {chip}: attn-compile failed\n{r.stderr}")
+            failures += 1
+            continue
+        man = json.load(open(os.path.join(out, "decode.json")))
+        problems, parts = [], []
+        if len(man["kernels"]) != 2:
+            problems.append(f"{len(man['kernels'])} kernels, expected attention + combine")
+        for i, k in enumerate(man["kernels"]):
+            sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
+                                  capture_output=True, text=True, env=env).stdout
+            ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)", sass)
+            base = [o.split(".")[0] for o in ops]
+            if "LDL" in base or "STL" in base or k["ptxas"]["spill_store_bytes"]:
+                problems.append(f"{k['name']}: local memory or spills")
+            if i == 0:
+                ldgsts = [o for o in ops if o.startswith("LDGSTS")]
+                mma = sum(1 for o in base if o in ("HMMA", "HGMMA"))
+                if not ldgsts or any(not o.endswith(".128") for o in ldgsts):
+                    problems.append(f"K/V copies not all 16-byte: {sorted(set(ldgsts))}")
+                if not mma:
+                    problems.append("no HMMA/HGMMA")
+                parts.append(f"grid {k['grid']}, {k['ptxas']['registers']} registers, "
+                             f"{len(ldgsts)} LDGSTS.128, {mma} MMA")
+            else:
+                parts.append(f"combine {k['ptxas']['registers']} registers")
+        line = f"decode GQA 32:8 d128 Sk 4096 {chip}: " + "; ".join(parts)
+        if problems:
+            failures += 1
+            print("FAIL " + line + ": " + "; ".join(problems))
+        else:
+            print("PASS " + line)
+    return failures
 
 
 if __name__ == "__main__":
