@@ -106,6 +106,18 @@ def configs(grid):
     out.append(dict(base, b=1, hq=4, hkv=2, sq=5, sk=300, mask="causal",
                     alibi=True, softcap=20.0, bias=(1, 4, 5, 300), d=128,
                     dv=64))
+    # Varlen (packed sequences, cu_seqlens): lengths per sequence, queries
+    # and keys, including an empty sequence and one longer than a CTA.
+    out.append(dict(base, varlen=((130, 0, 170, 1), (200, 50, 150, 64)),
+                    mask="causal_br", lse=True))
+    out.append(dict(base, varlen=((64, 100, 37), (64, 100, 37)),
+                    mask="none", d=128, dtype="bf16", alibi=True))
+    out.append(dict(base, varlen=((90, 17), (90, 300)), mask="window",
+                    hq=8, hkv=1, heads="mqa", d=128, dv=64))
+    for c in out:
+        if "varlen" in c:  # packed totals
+            c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),
+                     sk=sum(c["varlen"][1]))
     if grid == "large":
         out.append(dict(b=1, hq=8, hkv=2, sq=1000, sk=1000, d=128,
                         dtype="bf16", heads="gqa", mask="window"))
@@ -113,7 +125,12 @@ def configs(grid):
 
 
 def name_of(c):
-    n = "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+    if "varlen" in c:
+        lq, lk = c["varlen"]
+        n = "{mask}_{heads}_varlen".format(**c) + "-".join(
+            f"{a}x{b}" for a, b in zip(lq, lk)) + "_d{d}_{dtype}".format(**c)
+    else:
+        n = "{mask}_{heads}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
     for k in ("dv", "lse", "softcap", "scale", "tile_kv", "alibi"):
         if k in c:
             n += "_" + k + ("" if c[k] is True else str(c[k]))
@@ -127,10 +144,17 @@ def name_of(c):
 def mlir_of(c):
     ty = "f16" if c["dtype"] == "f16" else "bf16"
     dv = c.get("dv", c["d"])
-    q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{ty}>"
-    k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{ty}>"
-    v = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{dv}x{ty}>"
-    o = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{dv}x{ty}>"
+    if "varlen" in c:
+        tq, tk = (sum(x) for x in c["varlen"])
+        q = f"tensor<{tq}x{c['hq']}x{c['d']}x{ty}>"
+        k = f"tensor<{tk}x{c['hkv']}x{c['d']}x{ty}>"
+        v = f"tensor<{tk}x{c['hkv']}x{dv}x{ty}>"
+        o = f"tensor<{tq}x{c['hq']}x{dv}x{ty}>"
+    else:
+        q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{ty}>"
+        k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{ty}>"
+        v = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{dv}x{ty}>"
+        o = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{dv}x{ty}>"
     # Optional operands: (argument, operand clause).
     extra = []
     if "bias" in c:
@@ -142,6 +166,10 @@ def mlir_of(c):
     if "kv_lens" in c:
         t = f"tensor<{c['b']}xi32>"
         extra.append((f"%lens: {t}", f"kv_lens(%lens : {t})"))
+    if "varlen" in c:
+        t = f"tensor<{len(c['varlen'][0]) + 1}xi32>"
+        extra.append((f"%cq: {t}, %ck: {t}",
+                      f"cu_seqlens(%cq, %ck : {t}, {t})"))
     args = ", ".join([f"%q: {q}", f"%k: {k}", f"%v: {v}"] +
                      [a for a, _ in extra])
     operands = " ".join(["%q, %k, %v"] + [o_ for _, o_ in extra])
@@ -154,7 +182,8 @@ def mlir_of(c):
         attrs.append(f"scale = {c['scale']} : f32")
     attr = "{" + ", ".join(attrs) + "}" if attrs else ""
     if c.get("lse"):
-        lse = f"tensor<{c['b']}x{c['hq']}x{c['sq']}xf32>"
+        lse = (f"tensor<{sum(c['varlen'][0])}x{c['hq']}xf32>" if "varlen" in c
+               else f"tensor<{c['b']}x{c['hq']}x{c['sq']}xf32>")
         return (f"func.func @attn({args}) -> ({o}, {lse}) {{\n"
                 f"  %o:2 = attn.sdpa {operands} {attr} : {q}, {k}, {v} -> {o}, {lse}\n"
                 f"  return %o#0, %o#1 : {o}, {lse}\n}}\n")
@@ -190,6 +219,10 @@ def run_case(c, args, seed):
         shapes = {"q": (c["b"], c["hq"], c["sq"], c["d"]),
                   "k": (c["b"], c["hkv"], c["sk"], c["d"]),
                   "v": (c["b"], c["hkv"], c["sk"], c.get("dv", c["d"]))}
+        if "varlen" in c:
+            tq, tk = (sum(x) for x in c["varlen"])
+            shapes = {"q": (tq, c["hq"], c["d"]), "k": (tk, c["hkv"], c["d"]),
+                      "v": (tk, c["hkv"], c.get("dv", c["d"]))}
         names = {"q": "query", "k": "key", "v": "value", "bias": "bias"}
         if "bias" in c:
             shapes["bias"] = tuple(c["bias"])
@@ -211,6 +244,12 @@ def run_case(c, args, seed):
             path = os.path.join(d, "slopes.npy")
             np.save(path, vals["slopes"].astype(np.float32))
             files.append("alibi_slopes=" + path)
+        if "varlen" in c:
+            for key, lens in zip(("cu_seqlens_q", "cu_seqlens_k"), c["varlen"]):
+                vals[key] = np.concatenate([[0], np.cumsum(lens)]).astype(np.int32)
+                path = os.path.join(d, key + ".npy")
+                np.save(path, vals[key])
+                files.append(key + "=" + path)
         if "kv_lens" in c:
             vals["kv_lens"] = np.array(c["kv_lens"], np.int32)
             path = os.path.join(d, "kv_lens.npy")
@@ -258,7 +297,9 @@ def run_case(c, args, seed):
                                       softcap=c.get("softcap"),
                                       bias=vals.get("bias"),
                                       alibi_slopes=vals.get("slopes"),
-                                      kv_lens=vals.get("kv_lens"))
+                                      kv_lens=vals.get("kv_lens"),
+                                      cu_seqlens_q=vals.get("cu_seqlens_q"),
+                                      cu_seqlens_k=vals.get("cu_seqlens_k"))
         # Output rounding (half an ulp of f16 / bf16) plus f32 accumulation.
         atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
                       else (1e-2, 1.6e-2))

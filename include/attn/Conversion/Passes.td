@@ -39,8 +39,9 @@ def CheckGPUSupportPass : Pass<"attn-check-gpu-support", "::mlir::ModuleOp"> {
     the GPU pipeline cannot compile the module and fails if there is one:
     - a chip other than `sm_80` or `sm_90a`;
     - an attn op other than `attn.sdpa`;
-    - varlen (`cu_seqlens`) `attn.sdpa`, dynamic shapes, element types other
-      than f16, bf16 and f32;
+    - varlen (`cu_seqlens`) `attn.sdpa` that the tensor-core kernel does not
+      take (or any, without `tensor-cores`), dynamic shapes, element types
+      other than f16, bf16 and f32;
     - an `attn.sdpa` whose operands are not arguments of its function or
       whose results are not returned directly (every tensor must be a kernel
       parameter: the kernel launch ABI is made of the function's arguments
@@ -51,7 +52,10 @@ def CheckGPUSupportPass : Pass<"attn-check-gpu-support", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
-           "Target chip (sm_80 or sm_90a)">
+           "Target chip (sm_80 or sm_90a)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "attn-sdpa-to-mma runs next: accept what only the tensor-core "
+           "kernel implements (varlen)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

@@ -29,11 +29,22 @@ namespace {
 
 /// Checks one `attn.sdpa`; emits an error and returns failure when the GPU
 /// pipeline cannot compile it.
-LogicalResult checkSdpa(SdpaOp op) {
-  if (op.isVarlen())
-    return op.emitOpError()
-           << "is not supported by the GPU pipeline: varlen (cu_seqlens) "
-              "attention is not implemented";
+LogicalResult checkSdpa(SdpaOp op, bool tensorCores) {
+  if (op.isVarlen()) {
+    // Only the tensor-core kernel implements varlen.
+    if (!tensorCores)
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: varlen (cu_seqlens) "
+                "attention is implemented only by the tensor-core kernel, "
+                "and the SIMT kernel was requested";
+    std::string why = tensorCoreUnsupportedReason(op);
+    if (!why.empty())
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: varlen (cu_seqlens) "
+                "attention is implemented only by the tensor-core kernel, "
+                "which does not take this op: "
+             << why;
+  }
   Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
   if (!elt.isF16() && !elt.isBF16() && !elt.isF32())
     return op.emitOpError()
@@ -94,6 +105,10 @@ StringRef getOperandRole(SdpaOp op, Value v) {
     return "alibi_slopes";
   if (v == op.getKvLens())
     return "kv_lens";
+  if (v == op.getCuSeqlensQ())
+    return "cu_seqlens_q";
+  if (v == op.getCuSeqlensK())
+    return "cu_seqlens_k";
   return "arg";
 }
 
@@ -164,7 +179,7 @@ struct CheckGPUSupportPass
       SmallVector<SdpaOp> ops;
       for (Operation &op : func.getBody().getOps()) {
         if (auto sdpa = dyn_cast<SdpaOp>(op)) {
-          hasError |= failed(checkSdpa(sdpa));
+          hasError |= failed(checkSdpa(sdpa, tensorCores));
           ops.push_back(sdpa);
           continue;
         }

@@ -80,6 +80,9 @@ struct MmaConfig {
   double softcap; // 0: none
   /// Optional inputs (after q, k, v, in this order among the parameters).
   bool bias, alibi, kvLens;
+  /// Packed sequences (cu_seqlens): Sq and Sk count the tokens of all of
+  /// them; each CTA reads its sequence's offsets and lengths.
+  bool varlen = false;
   /// Bias shape, broadcast over its size-1 dimensions to [B, Hq, Sq, Sk].
   SmallVector<int64_t, 4> biasShape;
   Type biasElt;
@@ -106,8 +109,9 @@ struct MmaConfig {
   int64_t threads() const { return warps * 32; }
 };
 
-/// Why `op` cannot use the mma kernel (empty when it can).
-std::string unsupportedReason(SdpaOp op) {
+} // namespace
+
+std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
@@ -120,10 +124,20 @@ std::string unsupportedReason(SdpaOp op) {
     return "mixed element types";
   if (op.getLayout() != Layout::BHSD)
     return "layout is not bhsd";
-  if (op.getAttnMask() || op.isVarlen())
-    return "attn_mask or varlen operand";
-  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
-    return "not rank 4";
+  if (op.getAttnMask())
+    return "attn_mask operand";
+  // Varlen: q [Tq, Hq, D], k and v [Tk, Hkv, D], i32 cumulative lengths.
+  bool varlen = op.isVarlen();
+  int64_t rank = varlen ? 3 : 4;
+  if (q.getRank() != rank || k.getRank() != rank || v.getRank() != rank)
+    return varlen ? "varlen tensors are not rank 3" : "not rank 4";
+  if (varlen) {
+    if (op.getBias() || op.getKvLens())
+      return "bias or kv_lens with varlen";
+    for (Value cu : {op.getCuSeqlensQ(), op.getCuSeqlensK()})
+      if (!cast<RankedTensorType>(cu.getType()).getElementType().isInteger(32))
+        return "cu_seqlens are not i32";
+  }
   if (Value bias = op.getBias()) {
     auto bt = cast<RankedTensorType>(bias.getType());
     if (bt.getRank() != 4)
@@ -135,7 +149,7 @@ std::string unsupportedReason(SdpaOp op) {
   if (Value lens = op.getKvLens())
     if (!cast<RankedTensorType>(lens.getType()).getElementType().isInteger(32))
       return "kv_lens is not i32";
-  int64_t dqk = q.getDimSize(3), dv = v.getDimSize(3);
+  int64_t dqk = q.getDimSize(rank - 1), dv = v.getDimSize(rank - 1);
   if ((dqk != 64 && dqk != 128) || (dv != 64 && dv != 128))
     return "head dimensions are not 64 or 128";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
@@ -143,18 +157,31 @@ std::string unsupportedReason(SdpaOp op) {
   return "";
 }
 
+namespace {
+
 MmaConfig configOf(SdpaOp op) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
   MaskAttr mask = op.getEffectiveMask();
   MmaConfig c;
-  c.batch = q.getDimSize(0);
+  c.varlen = op.isVarlen();
+  if (c.varlen) {
+    // Tokens of all sequences: Sq and Sk are the packed totals.
+    c.batch =
+        cast<RankedTensorType>(op.getCuSeqlensQ().getType()).getDimSize(0) - 1;
+    c.sq = q.getDimSize(0);
+    c.sk = k.getDimSize(0);
+    c.dqk = q.getDimSize(2);
+    c.dv = cast<RankedTensorType>(op.getValue().getType()).getDimSize(2);
+  } else {
+    c.batch = q.getDimSize(0);
+    c.sq = q.getDimSize(2);
+    c.sk = k.getDimSize(2);
+    c.dqk = q.getDimSize(3);
+    c.dv = cast<RankedTensorType>(op.getValue().getType()).getDimSize(3);
+  }
   c.hq = q.getDimSize(1);
-  c.sq = q.getDimSize(2);
-  c.dqk = q.getDimSize(3);
-  c.dv = cast<RankedTensorType>(op.getValue().getType()).getDimSize(3);
   c.hkv = k.getDimSize(1);
-  c.sk = k.getDimSize(2);
   c.elt = q.getElementType();
   c.scale = op.getEffectiveScale();
   c.scaleLog2 = c.scale * M_LOG2E;
@@ -386,6 +413,16 @@ private:
   /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
   /// and the offset of the mask's diagonal (index values set by build).
   Value keys, diagOff;
+  /// Varlen: the first query and key token of this sequence and its keys.
+  Value qTok0, kTok0, seqKeys;
+  /// Where (batch, head, query row, column) is in Q, out: [B, H, S, D], or
+  /// [T, H, D] for varlen (the row is relative to the sequence and in its
+  /// range).
+  SmallVector<Value, 4> qIndex(Value batch, Value head, Value row, Value col) {
+    if (c.varlen) // clamped: an empty last sequence starts at Tq
+      return {minIdx(add(qTok0, row), idx(c.sq - 1)), head, col};
+    return {batch, head, row, col};
+  }
   /// The visible keys of query `row` form the interval [lo, hi] (i32, with
   /// hi clamped to the last key): computed once per row, so the mask costs
   /// two compares per score.
@@ -413,6 +450,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value qMem = nextArg(true), kMem = nextArg(true), vMem = nextArg(true);
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
+  Value cuQMem = nextArg(c.varlen), cuKMem = nextArg(c.varlen);
   // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
@@ -427,7 +465,28 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value blockY = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value lastRow = idx(c.sq - 1);
+  // Varlen: this sequence's first token and length, for queries and keys
+  // (lengths clamped to the packed totals).
+  Value queries = idx(c.sq);
+  if (c.varlen) {
+    auto load = [&](Value mem, Value at) -> Value {
+      return arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(b, loc, mem, ValueRange{at}));
+    };
+    Value next = addi(batch, 1);
+    qTok0 = minIdx(maxIdx(load(cuQMem, batch), idx(0)), idx(c.sq));
+    kTok0 = minIdx(maxIdx(load(cuKMem, batch), idx(0)), idx(c.sk));
+    queries =
+        minIdx(maxIdx(arith::SubIOp::create(b, loc, load(cuQMem, next), qTok0),
+                      idx(0)),
+               arith::SubIOp::create(b, loc, idx(c.sq), qTok0));
+    seqKeys =
+        minIdx(maxIdx(arith::SubIOp::create(b, loc, load(cuKMem, next), kTok0),
+                      idx(0)),
+               arith::SubIOp::create(b, loc, idx(c.sk), kTok0));
+  }
+  Value lastRow = maxIdx(addi(queries, -1), idx(0));
   // Each thread's two rows: query index (rows; rowsC clamped to the last
   // query), query head and whether the row exists.
   Value rows[2], rowsC[2], headR[2], valid[2];
@@ -455,7 +514,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       rows[r] = add(qFirst, addi(ctaRow, 8 * r));
       rowsC[r] = minIdx(rows[r], lastRow);
       headR[r] = head;
-      valid[r] = cmp(arith::CmpIPredicate::slt, rows[r], idx(c.sq));
+      valid[r] = cmp(arith::CmpIPredicate::slt, rows[r], queries);
     }
   }
 
@@ -470,7 +529,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       for (int64_t col = 0; col < c.dqk; col += 8)
         pairs.push_back(vector::LoadOp::create(
             b, loc, pairTy, qMem,
-            ValueRange{batch, headR[r], rowsC[r], addi(t2, col)},
+            qIndex(batch, headR[r], rowsC[r], addi(t2, col)),
             /*nontemporal=*/false, llvm::Align(4)));
       return pairs;
     };
@@ -499,14 +558,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                      operand(qPairs[1][2 * s + 1])});
 
   // The keys of this batch entry and the diagonal of the mask.
-  keys = idx(c.sk);
+  keys = c.varlen ? seqKeys : idx(c.sk);
   if (c.kvLens) {
     Value len = arith::IndexCastOp::create(
         b, loc, b.getIndexType(),
         memref::LoadOp::create(b, loc, kvLensMem, ValueRange{batch}));
     keys = minIdx(maxIdx(len, idx(0)), keys);
   }
-  diagOff = c.bottomRight ? addi(keys, -c.sq) : idx(0);
+  diagOff =
+      c.bottomRight ? arith::SubIOp::create(b, loc, keys, queries) : idx(0);
 
   // Key range of this CTA (tile aligned at the start; empty when the
   // end is not above the start).
@@ -521,6 +581,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
     kStart =
         mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
+  }
+  if (c.varlen) {
+    // CTAs past this sequence's queries visit no key tile.
+    Value active = cmp(arith::CmpIPredicate::slt, qFirst, queries);
+    kEnd = select(active, kEnd, idx(0));
   }
   if (c.packed()) {
     // This CTA's chunk of keys (a multiple of the key tile).
@@ -581,7 +646,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
       Value srcElements;
-      if (partialTiles) {
+      if (c.varlen) {
+        // Rows past this sequence's keys read nothing and are zero-filled.
+        srcElements =
+            select(cmp(arith::CmpIPredicate::slt, key, keys), idx(8), idx(0));
+        key = minIdx(add(kTok0, key), idx(c.sk - 1));
+      } else if (partialTiles) {
         // Rows past the sequence read nothing and are zero-filled.
         srcElements = select(cmp(arith::CmpIPredicate::slt, key, idx(c.sk)),
                              idx(8), idx(0));
@@ -592,10 +662,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         dst = {add(atomBase, mul(row, idx(64)))};
       else
         dst = {row, copyCol};
-      nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, smem, dst, gmem,
-          ValueRange{batch, kvHead, key, mul(copyChunk, idx(8))},
-          b.getIndexAttr(8), srcElements, b.getUnitAttr());
+      SmallVector<Value, 4> src = {kvHead, key, mul(copyChunk, idx(8))};
+      if (c.varlen)
+        std::swap(src[0], src[1]); // [token, head, d]
+      else
+        src.insert(src.begin(), batch);
+      nvgpu::DeviceAsyncCopyOp::create(b, loc, smem, dst, gmem, src,
+                                       b.getIndexAttr(8), srcElements,
+                                       b.getUnitAttr());
     }
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
@@ -633,7 +707,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // intervals grow monotonically with the row). Without a mask and with
   // whole tiles, no tile needs masking.
   bool mayMask = c.causal || c.windowLeft >= 0 || c.windowRight >= 0 ||
-                 c.kvLens || c.sk % kTileKV != 0;
+                 c.kvLens || c.varlen || c.sk % kTileKV != 0;
   Value ctaLoMax, ctaHiMin, trueVal;
   if (mayMask) {
     ctaLoMax = arith::IndexCastOp::create(b, loc, b.getIndexType(),
@@ -870,7 +944,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       }
       vector::StoreOp::create(
           b, loc, pack(x, y), oMem,
-          ValueRange{batch, headR[r], rows[r], addi(t2, 8 * jd)},
+          qIndex(batch, headR[r], rows[r], addi(t2, 8 * jd)),
           /*nontemporal=*/false, llvm::Align(4));
     }
     if (c.lse || c.packed()) {
@@ -891,6 +965,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       SmallVector<Value, 4> at = {batch, headR[r], rows[r]};
       if (c.packed())
         at.push_back(split);
+      if (c.varlen)
+        at = {qIndex(batch, headR[r], rows[r], Value())[0],
+              headR[r]}; // lse [Tq, Hq]
       memref::StoreOp::create(b, loc, lse, lseMem, at);
     }
   }
@@ -909,7 +986,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       SmallVector<SdpaOp> ops;
       func.walk([&](SdpaOp op) { ops.push_back(op); });
       for (auto [i, op] : llvm::enumerate(ops)) {
-        std::string why = unsupportedReason(op);
+        std::string why = tensorCoreUnsupportedReason(op);
         if (!why.empty()) {
           if (reportFallbacks)
             op.emitRemark() << "uses the SIMT kernel: " << why;
@@ -975,7 +1052,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
     int64_t rows = c.group() * c.sq;
-    if (rows > 4 * kRowsPerWarp || tiles < 4)
+    if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);
@@ -1094,11 +1171,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       auto t = cast<RankedTensorType>(v.getType());
       return MemRefType::get(t.getShape(), t.getElementType());
     };
-    // Parameters: q, k, v, [bias], [alibi slopes], [kv_lens], out, [lse]
+    // Parameters: q, k, v, [bias], [alibi slopes], [kv_lens], [cu_seqlens_q,
+    // cu_seqlens_k], out, [lse]
     // (decode form: the partial output and lse instead of out and lse,
     // which the combine kernel writes).
     SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue()};
-    for (Value in : {op.getBias(), op.getAlibiSlopes(), op.getKvLens()})
+    for (Value in : {op.getBias(), op.getAlibiSlopes(), op.getKvLens(),
+                     op.getCuSeqlensQ(), op.getCuSeqlensK()})
       if (in)
         tensors.push_back(in);
     size_t numInputs = tensors.size();

@@ -52,6 +52,7 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
                                          const GPUPipelineOptions &options) {
   CheckGPUSupportPassOptions checkOptions;
   checkOptions.chip = options.chip;
+  checkOptions.tensorCores = options.kernel != "simt";
   pm.addPass(createCheckGPUSupportPass(checkOptions));
   // Tensor-core kernels for the attn.sdpa ops they support; the rest take
   // the SIMT route below.

@@ -46,7 +46,7 @@ func.func @f64(%q: tensor<1x1x4x8xf64>, %k: tensor<1x1x4x8xf64>, %v: tensor<1x1x
 // -----
 
 func.func @varlen(%q: tensor<8x2x16xf16>, %k: tensor<8x2x16xf16>, %v: tensor<8x2x16xf16>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<8x2x16xf16> {
-  // expected-error @+1 {{'attn.sdpa' op is not supported by the GPU pipeline: varlen (cu_seqlens) attention is not implemented}}
+  // expected-error @+1 {{'attn.sdpa' op is not supported by the GPU pipeline: varlen (cu_seqlens) attention is implemented only by the tensor-core kernel, and the SIMT kernel was requested}}
   %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<8x2x16xf16>, tensor<8x2x16xf16>, tensor<8x2x16xf16> -> tensor<8x2x16xf16>
   return %o : tensor<8x2x16xf16>
 }

@@ -1,6 +1,6 @@
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma="report-fallbacks=1" --verify-diagnostics | FileCheck %s
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=LDSM
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma="report-fallbacks=1" --verify-diagnostics | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=LDSM
 
 // GQA with lse and a bottom-right causal mask: one CTA of 8 warps per 128
 // query rows, head and batch; Q·Kᵀ and P·V on mma.sync (bf16 in, f32
@@ -89,7 +89,7 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
   %1 = attn.sdpa %q32, %k32, %v32 : tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x2x16x64xf32>
   // expected-remark @below {{uses the SIMT kernel: head dimensions are not 64 or 128}}
   %2 = attn.sdpa %qs, %ks, %vs : tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16> -> tensor<1x2x16x32xf16>
-  // expected-remark @below {{uses the SIMT kernel: attn_mask or varlen operand}}
+  // expected-remark @below {{uses the SIMT kernel: attn_mask operand}}
   %3 = attn.sdpa %q, %k, %v attn_mask(%m : tensor<1x2x16x16xi1>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
   return %1, %2, %3 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
 }
@@ -152,4 +152,28 @@ func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: te
 func.func @terms(%q: tensor<2x4x70x128xf16>, %k: tensor<2x2x90x128xf16>, %v: tensor<2x2x90x64xf16>, %b: tensor<2x1x70x90xf16>, %s: tensor<4xf32>, %l: tensor<2xi32>) -> tensor<2x4x70x64xf16> {
   %o = attn.sdpa %q, %k, %v bias(%b : tensor<2x1x70x90xf16>) alibi(%s : tensor<4xf32>) kv_lens(%l : tensor<2xi32>) {softcap = 20.0 : f32} : tensor<2x4x70x128xf16>, tensor<2x2x90x128xf16>, tensor<2x2x90x64xf16> -> tensor<2x4x70x64xf16>
   return %o : tensor<2x4x70x64xf16>
+}
+
+// -----
+
+// Varlen: q [Tq, Hq, D], k and v [Tk, Hkv, D]; the grid covers the packed
+// total (ceil(300 / 128) query tiles x Hq x sequences), each CTA reads its
+// sequence's first tokens and lengths from cu_seqlens, copies zero-fill
+// the keys past the sequence, and CTAs past its queries visit no key tile.
+
+// CHECK-LABEL: func.func @varlen(
+// CHECK:         gpu.launch_func @varlen_kernel::@varlen_kernel blocks in (%c3, %c8, %c3{{.*}})
+// CHECK:       gpu.func @varlen_kernel(%{{.*}}: memref<300x8x64xf16>, %{{.*}}: memref<400x2x64xf16>, %{{.*}}: memref<400x2x64xf16>, %[[CQ:.*]]: memref<4xi32>, %[[CK:.*]]: memref<4xi32>, %{{.*}}: memref<300x8x64xf16>)
+// CHECK-DAG:     memref.load %[[CQ]][%block_id_z]
+// CHECK-DAG:     memref.load %[[CK]][%block_id_z]
+// CHECK:         scf.for
+// CHECK:           nvgpu.device_async_copy
+// CHECK:           nvvm.mma.sync
+// COUNT-LABEL: gpu.func @varlen_kernel
+// COUNT-COUNT-64: nvvm.mma.sync
+// COUNT-NOT: nvvm.mma.sync
+// LDSM-LABEL: gpu.func @varlen_kernel
+func.func @varlen(%q: tensor<300x8x64xf16>, %k: tensor<400x2x64xf16>, %v: tensor<400x2x64xf16>, %cq: tensor<4xi32>, %ck: tensor<4xi32>) -> tensor<300x8x64xf16> {
+  %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<4xi32>, tensor<4xi32>) {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<300x8x64xf16>, tensor<400x2x64xf16>, tensor<400x2x64xf16> -> tensor<300x8x64xf16>
+  return %o : tensor<300x8x64xf16>
 }

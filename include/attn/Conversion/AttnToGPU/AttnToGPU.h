@@ -13,9 +13,16 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
 namespace mlir {
 class RewritePatternSet;
 namespace attn {
+class SdpaOp;
+
+/// Why the tensor-core kernel (attn-sdpa-to-mma) cannot compile `op`; empty
+/// when it can.
+std::string tensorCoreUnsupportedReason(SdpaOp op);
 
 /// Argument/result attribute naming a kernel parameter (`attn.param`).
 inline constexpr llvm::StringLiteral kParamNameAttr = "attn.param";
@@ -29,7 +36,7 @@ inline constexpr llvm::StringLiteral kParamsAttr = "attn.params";
 bool isSupportedGPUChip(llvm::StringRef chip);
 
 /// Patterns lowering f32 `math.exp2` and `math.log2` to the PTX
-/// `ex2.approx.f32` and `lg2.approx.f32` instructions (the online softmax's
+/// `ex2.approx.ftz.f32` and `lg2.approx.f32` instructions (the online softmax's
 /// exponentials, as FlashAttention kernels compute them), to run inside a
 /// gpu.module before convert-gpu-to-nvvm.
 void populateExp2ToNVVMPatterns(RewritePatternSet &patterns);
