@@ -126,6 +126,9 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op) {
     return "layout is not bhsd";
   if (op.getAttnMask())
     return "attn_mask operand";
+  for (auto t : {q, k, v, o})
+    if (llvm::is_contained(t.getShape(), 0))
+      return "a zero-sized dimension";
   // Varlen: q [Tq, Hq, D], k and v [Tk, Hkv, D], i32 cumulative lengths.
   bool varlen = op.isVarlen();
   int64_t rank = varlen ? 3 : 4;

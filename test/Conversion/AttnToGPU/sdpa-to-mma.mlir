@@ -96,6 +96,19 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
 
 // -----
 
+// No keys: every row sees none and is zero; the SIMT path handles it.
+
+// CHECK-LABEL: func.func @empty_keys(
+// CHECK:         attn.sdpa
+// CHECK-NOT:     gpu.launch_func
+func.func @empty_keys(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x0x64xf16>, %v: tensor<1x2x0x64xf16>) -> tensor<1x2x16x64xf16> {
+  // expected-remark @below {{uses the SIMT kernel: a zero-sized dimension}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x16x64xf16>, tensor<1x2x0x64xf16>, tensor<1x2x0x64xf16> -> tensor<1x2x16x64xf16>
+  return %o : tensor<1x2x16x64xf16>
+}
+
+// -----
+
 // No mask and whole key tiles: no tile is masked, so the loop has no mask
 // branch. 64 queries: one CTA of 4 warps.
 
