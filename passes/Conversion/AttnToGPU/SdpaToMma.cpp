@@ -152,6 +152,11 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op) {
   if (Value lens = op.getKvLens())
     if (!cast<RankedTensorType>(lens.getType()).getElementType().isInteger(32))
       return "kv_lens is not i32";
+  // The mask compares key positions as i32.
+  int64_t seqDim = varlen ? 0 : 2;
+  if (q.getDimSize(seqDim) >= (int64_t(1) << 31) - 256 ||
+      k.getDimSize(seqDim) >= (int64_t(1) << 31) - 256)
+    return "sequence lengths beyond 32-bit positions";
   int64_t dqk = q.getDimSize(rank - 1), dv = v.getDimSize(rank - 1);
   if ((dqk != 64 && dqk != 128) || (dv != 64 && dv != 128))
     return "head dimensions are not 64 or 128";

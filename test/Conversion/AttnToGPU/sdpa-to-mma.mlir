@@ -109,6 +109,19 @@ func.func @empty_keys(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x0x64xf16>, %v: t
 
 // -----
 
+// Key positions beyond 32 bits stay with the SIMT kernel (the tensor-core
+// mask compares i32 positions).
+
+// CHECK-LABEL: func.func @huge_keys(
+// CHECK:         attn.sdpa
+func.func @huge_keys(%q: tensor<1x1x64x64xf16>, %k: tensor<1x1x2147483712x64xf16>, %v: tensor<1x1x2147483712x64xf16>) -> tensor<1x1x64x64xf16> {
+  // expected-remark @below {{uses the SIMT kernel: sequence lengths beyond 32-bit positions}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x1x64x64xf16>, tensor<1x1x2147483712x64xf16>, tensor<1x1x2147483712x64xf16> -> tensor<1x1x64x64xf16>
+  return %o : tensor<1x1x64x64xf16>
+}
+
+// -----
+
 // No mask and whole key tiles: no tile is masked, so the loop has no mask
 // branch. 64 queries: one CTA of 4 warps.
 
