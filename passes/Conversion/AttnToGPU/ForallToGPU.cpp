@@ -168,26 +168,12 @@ LogicalResult KernelOutliner::outline(func::FuncOp func, scf::ForallOp forall,
                        .has_value();
       }
     }
-    paramInfos.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr("name", nameAttr),
-         b.getNamedAttr("access",
-                        b.getStringAttr(written ? "readwrite" : "read"))}));
+    paramInfos.push_back(kernelParamInfo(ctx, nameAttr, written));
   }
   b.setInsertionPointToStart(gpuModule.getBody());
   auto kernel = gpu::GPUFuncOp::create(b, forall.getLoc(), name,
                                        b.getFunctionType(paramTypes, {}));
-  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  kernel.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({static_cast<int32_t>(blockSize), 1, 1}));
-  kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
-       static_cast<int32_t>(grid[2])}));
-  NamedAttrList launch;
-  launch.append("grid", b.getDenseI64ArrayAttr(grid));
-  launch.append("block", b.getDenseI64ArrayAttr({blockSize, 1, 1}));
-  launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
-  kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
-  kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
+  setKernelLaunch(kernel, grid, blockSize, paramInfos);
 
   // Kernel body: loop indices from block/thread ids, a guard for the last
   // partial block, then the loop body.
@@ -353,3 +339,30 @@ struct ForallToGPUPass : attn::impl::ForallToGPUPassBase<ForallToGPUPass> {
 };
 
 } // namespace
+
+void mlir::attn::setKernelLaunch(gpu::GPUFuncOp kernel, ArrayRef<int64_t> grid,
+                                 int64_t blockSize,
+                                 ArrayRef<Attribute> params) {
+  Builder b(kernel.getContext());
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  kernel.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(blockSize), 1, 1}));
+  kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
+       static_cast<int32_t>(grid[2])}));
+  NamedAttrList launch;
+  launch.append("grid", b.getDenseI64ArrayAttr(grid));
+  launch.append("block", b.getDenseI64ArrayAttr({blockSize, 1, 1}));
+  launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
+  kernel->setAttr(kLaunchAttr, launch.getDictionary(kernel.getContext()));
+  kernel->setAttr(kParamsAttr, b.getArrayAttr(params));
+}
+
+DictionaryAttr mlir::attn::kernelParamInfo(MLIRContext *ctx, StringRef name,
+                                           bool written) {
+  Builder b(ctx);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("name", b.getStringAttr(name)),
+       b.getNamedAttr("access",
+                      b.getStringAttr(written ? "readwrite" : "read"))});
+}

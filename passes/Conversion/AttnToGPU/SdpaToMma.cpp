@@ -1027,25 +1027,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                               SymbolTable &symbols, ArrayRef<Type> paramTypes,
                               ArrayRef<Attribute> paramInfos,
                               ArrayRef<int64_t> grid, int64_t threads) {
-    MLIRContext *ctx = b.getContext();
     b.setInsertionPointToEnd(module().getBody());
     auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
     symbols.insert(gpuModule);
     b.setInsertionPointToStart(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
                                          b.getFunctionType(paramTypes, {}));
-    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    kernel.setKnownBlockSizeAttr(
-        b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
-    kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-        {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
-         static_cast<int32_t>(grid[2])}));
-    NamedAttrList launch;
-    launch.append("grid", b.getDenseI64ArrayAttr(grid));
-    launch.append("block", b.getDenseI64ArrayAttr({threads, 1, 1}));
-    launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
-    kernel->setAttr(kLaunchAttr, launch.getDictionary(ctx));
-    kernel->setAttr(kParamsAttr, b.getArrayAttr(paramInfos));
+    setKernelLaunch(kernel, grid, threads, paramInfos);
     Block &entry = kernel.getBody().front();
     b.setInsertionPointToStart(&entry);
     gpu::ReturnOp::create(b, loc);
@@ -1196,10 +1184,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     SmallVector<Type> paramTypes;
     SmallVector<Attribute> paramInfos;
     auto info = [&](StringRef pname, bool written) -> Attribute {
-      return b.getDictionaryAttr(
-          {b.getNamedAttr("name", b.getStringAttr(pname)),
-           b.getNamedAttr("access",
-                          b.getStringAttr(written ? "readwrite" : "read"))});
+      return kernelParamInfo(ctx, pname, written);
     };
     SmallVector<StringAttr> names;
     for (Value v : tensors) {

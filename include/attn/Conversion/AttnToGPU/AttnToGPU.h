@@ -16,7 +16,13 @@
 #include <string>
 
 namespace mlir {
+class Attribute;
+class DictionaryAttr;
+class MLIRContext;
 class RewritePatternSet;
+namespace gpu {
+class GPUFuncOp;
+} // namespace gpu
 namespace attn {
 class SdpaOp;
 
@@ -31,6 +37,15 @@ inline constexpr llvm::StringLiteral kLaunchAttr = "attn.launch";
 /// Kernel attribute: array of {name, access = "read" | "readwrite"}
 /// dictionaries, one per parameter in ABI order.
 inline constexpr llvm::StringLiteral kParamsAttr = "attn.params";
+
+/// Marks `kernel` as a kernel with a fixed launch: known block (x threads)
+/// and grid sizes, `attn.launch` (no dynamic shared memory) and
+/// `attn.params` (`params`: one {name, access} dictionary per parameter).
+void setKernelLaunch(gpu::GPUFuncOp kernel, ArrayRef<int64_t> grid,
+                     int64_t blockSize, ArrayRef<Attribute> params);
+
+/// One `attn.params` entry: {name, access = "readwrite" | "read"}.
+DictionaryAttr kernelParamInfo(MLIRContext *ctx, StringRef name, bool written);
 
 /// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).
 bool isSupportedGPUChip(llvm::StringRef chip);
