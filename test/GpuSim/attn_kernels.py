@@ -38,6 +38,15 @@ MASKS = {
     "window": ("{mask = #attn.mask<causal = true, window_left = 31>}", True,
                "top_left", 31),
 }
+# Masks of the extra cases only: (attribute, causal, align, window_left,
+# window_right).
+MORE_MASKS = {
+    "swa": ("{mask = #attn.mask<window_left = 20, window_right = 5>}", False,
+            "top_left", 20, 5),
+    "window_br": ("{mask = #attn.mask<causal = true, align = bottom_right, "
+                  "window_left = 70>}", True, "bottom_right", 70, -1),
+}
+ALL_MASKS = dict({k: v + (-1,) for k, v in MASKS.items()}, **MORE_MASKS)
 HEADS = {"mha": (4, 4), "gqa": (4, 2), "mqa": (4, 1)}
 DTYPES = {"f16": 64, "bf16": 128}  # dtype -> head dim
 
@@ -114,6 +123,15 @@ def configs(grid):
                     mask="none", d=128, dtype="bf16", alibi=True))
     out.append(dict(base, varlen=((90, 17), (90, 300)), mask="window",
                     hq=8, hkv=1, heads="mqa", d=128, dv=64))
+    # Two-sided sliding window, and a bottom-right window, in the prefill,
+    # decode and varlen forms.
+    out.append(dict(base, sq=150, sk=150, mask="swa"))
+    out.append(dict(base, sq=100, sk=260, mask="window_br", d=128,
+                    dtype="bf16", lse=True))
+    out.append(dict(base, b=2, hq=8, hkv=2, sq=2, sk=600, mask="window_br"))
+    out.append(dict(base, varlen=((40, 130), (200, 140)), mask="window_br"))
+    out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=400, mask="swa",
+                    kv_lens=(400, 250)))
     for c in out:
         if "varlen" in c:  # packed totals
             c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),
@@ -174,8 +192,8 @@ def mlir_of(c):
                      [a for a, _ in extra])
     operands = " ".join(["%q, %k, %v"] + [o_ for _, o_ in extra])
     attrs = []
-    if MASKS[c["mask"]][0]:
-        attrs.append(MASKS[c["mask"]][0][1:-1])
+    if ALL_MASKS[c["mask"]][0]:
+        attrs.append(ALL_MASKS[c["mask"]][0][1:-1])
     if "softcap" in c:
         attrs.append(f"softcap = {c['softcap']} : f32")
     if "scale" in c:
@@ -290,10 +308,11 @@ def run_case(c, args, seed):
         out = np.load(written["out"])
         got = (out.astype(np.float64) if c["dtype"] == "f16"
                else from_bf16_bits(out).astype(np.float64))
-        _, causal, align, wl = MASKS[c["mask"]]
+        _, causal, align, wl, wr = ALL_MASKS[c["mask"]]
         ref, ref_lse = sdpa_reference(vals["q"], vals["k"], vals["v"],
                                       causal=causal, align=align,
-                                      window_left=wl, scale=c.get("scale"),
+                                      window_left=wl, window_right=wr,
+                                      scale=c.get("scale"),
                                       softcap=c.get("softcap"),
                                       bias=vals.get("bias"),
                                       alibi_slopes=vals.get("slopes"),
