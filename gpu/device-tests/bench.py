@@ -5,6 +5,7 @@ the kernel kind ("wgmma", "mma.sync" or "simt") in "kernel":
   {"kind": "prefill", "impl": "attn", "kernel": "wgmma", "d": 128, "h": 16, "s": 2048, "b": 8,
    "causal": false, "ms": ..., "tflops": ...}
 FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
+Decode points (one query) print {"kind": "decode", ..., "tbps_kv": ...} like the peers' decode grid.
 Run peers_gpu.py in the same device command and compare with compare.py.
 
 Written compile-only in a session without a GPU: NOT RUN YET.
@@ -35,10 +36,18 @@ def main(root):
         fn_ = lambda: run(loaded, named)
         fn_(); torch.cuda.synchronize()
         ms = do_bench(fn_, warmup=10, rep=50)
+        if c["sq"] == 1:
+            # Decode: bandwidth of the K and V bytes read, as the peers report it.
+            kv = 2 * c["b"] * c["hkv"] * c["sk"] * c["d"] * 2
+            print(json.dumps(dict(kind="decode", impl="attn", kernel=kind, b=c["b"], hq=c["hq"],
+                                  hkv=c["hkv"], skv=c["sk"], d=c["d"], ms=ms, tbps_kv=kv / ms / 1e9,
+                                  compile_s=c.get("compile_s"))), flush=True)
+            continue
         causal = c["mask"] == "causal"
         f = 4 * c["b"] * c["hq"] * c["sq"] * c["sk"] * c["d"] / (2 if causal else 1)
         print(json.dumps(dict(kind="prefill", impl="attn", kernel=kind, d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
-                              causal=causal, ms=ms, tflops=f / ms / 1e9)), flush=True)
+                              causal=causal, ms=ms, tflops=f / ms / 1e9,
+                              compile_s=c.get("compile_s"))), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ configuration), case.mlir and the attn-compile artifacts (attn_kernel.ptx/.cubin
 
 usage: make_cases.py --attn-compile build-gpu/bin/attn-compile --chip sm_90a --out .gpu/cases [--bench]
 """
-import argparse, json, os, subprocess, sys
+import time, argparse, json, os, subprocess, sys
 
 p = argparse.ArgumentParser()
 p.add_argument("--attn-compile", required=True)
@@ -27,6 +27,11 @@ def cases():
                 for mask in ("none", "causal"):
                     yield dict(b=16384 // s, hq=2048 // d, hkv=2048 // d, sq=s, sk=s, d=d,
                                dtype="f16", mask=mask, window=None)
+        if a.kernel != "simt":
+            # The peers' GQA decode grid (one query, 32:8 heads, d 128, fp16).
+            for b, skv in ((1, 8192), (16, 4096), (64, 2048), (128, 8192)):
+                yield dict(b=b, hq=32, hkv=8, sq=1, sk=skv, d=128, dtype="f16", mask="none",
+                           window=None)
         return
     for s in (1, 17, 113, 1000, 4097):
         for mask, window in (("none", None), ("causal", None), ("window", 63)):
@@ -60,9 +65,14 @@ for c in cases():
         f.write(mlir(c))
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(c, f)
+    t0 = time.time()
     r = subprocess.run([a.attn_compile, os.path.join(d, "case.mlir"), f"--chip={a.chip}", f"--out-dir={d}",
                         f"--kernel={a.kernel}"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"attn-compile failed on {name}:\n{r.stderr}")
+    # attn-compile's wall time (MLIR pipeline, PTX, ptxas): reported next to the timings.
+    c["compile_s"] = round(time.time() - t0, 3)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f)
     n += 1
 print(f"{n} cases in {a.out} for {a.chip}")

@@ -40,7 +40,7 @@ if [[ -d $dir/bench-mma ]]; then
     | tee -a "$results" || status=1
 fi
 step "peers"
-timeout 150 python3 "$dir/peers_gpu.py" --quick --no-flex | tee -a "$results" || status=1
+timeout 180 python3 "$dir/peers_gpu.py" --quick --no-flex --decode | tee -a "$results" || status=1
 step "ratios: the default kernel against the peers"
 grep -v '"impl": "attn-mma"' "$results" > "$dir/results-default.jsonl"
 python3 "$dir/compare.py" "$dir/results-default.jsonl" --ours attn || status=1
