@@ -27,6 +27,41 @@ using namespace mlir::attn::checks;
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
+// Unknown attributes
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::attn::verifyNoUnknownAttrs(Operation *op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs()) {
+    StringRef name = attr.getName().getValue();
+    if (name.contains('.'))
+      continue; // another dialect's annotation
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "has no attribute '" << name << "'";
+    // How the spellings of other frameworks are written here.
+    if (llvm::is_contained({"causal", "is_causal"}, name))
+      diag << "; a causal mask is written `mask = #attn.mask<causal = "
+              "true>`";
+    else if (name.contains("window"))
+      diag << "; a sliding window is written `mask = #attn.mask<window_left "
+              "= N, window_right = M>`";
+    else if (llvm::is_contained({"align", "alignment"}, name))
+      diag << "; the mask's diagonal is written `mask = #attn.mask<causal = "
+              "true, align = bottom_right>`";
+    SmallVector<StringRef> known;
+    for (StringAttr inherent : op->getName().getAttributeNames())
+      if (inherent.getValue() != "operandSegmentSizes" &&
+          inherent.getValue() != "resultSegmentSizes")
+        known.push_back(inherent.getValue());
+    if (known.empty())
+      diag << " (it takes no attribute)";
+    else
+      diag << " (it takes: " << llvm::join(known, ", ") << ")";
+    return diag;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // SdpaOp
 //===----------------------------------------------------------------------===//
 

@@ -261,3 +261,37 @@ func.func @combine_dtype(%p: tensor<4x8x128xf32>, %l: tensor<4x8xf32>) {
   %o = attn.combine %p, %l : tensor<4x8x128xf32>, tensor<4x8xf32> -> tensor<8x128xf16>
   return
 }
+
+// -----
+
+// Attributes the op does not define are errors, with the attn spelling of
+// what other frameworks call them; dialect-prefixed annotations are kept.
+
+func.func @causal_attr(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'attn.sdpa' op has no attribute 'causal'; a causal mask is written `mask = #attn.mask<causal = true>` (it takes: layout, mask, scale, softcap)}}
+  %o = attn.sdpa %q, %q, %q {causal = true} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @window_attr(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'attn.sdpa' op has no attribute 'window_size'; a sliding window is written `mask = #attn.mask<window_left = N, window_right = M>`}}
+  %o = attn.sdpa %q, %q, %q {window_size = 4 : i64} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @typo_attr(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{'attn.sdpa' op has no attribute 'scal' (it takes: layout, mask, scale, softcap)}}
+  %o = attn.sdpa %q, %q, %q {scal = 0.5 : f32} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @prefixed_attr_kept(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %o = attn.sdpa %q, %q, %q {torch.source = "sdpa"} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}

@@ -8,8 +8,14 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/OpAsmInterface.td"
 
+// Rejects attributes an op does not define (unless dialect-prefixed).
+def Attn_NoUnknownAttrs : NativeOpTrait<"NoUnknownAttrs"> {
+  let cppNamespace = "::mlir::attn";
+}
+
 class Attn_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Attn_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<Attn_Dialect, mnemonic,
+         !listconcat(traits, [Pure, Attn_NoUnknownAttrs])>;
 
 // Tensor element types attention computes in.
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
