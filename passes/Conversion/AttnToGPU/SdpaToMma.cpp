@@ -4,8 +4,9 @@
 // it on the tensor cores with `mma.sync.m16n8k16` (f16 or bf16 inputs, f32
 // accumulation), FlashAttention-2 style, and replaces the op by a launch:
 //
-//   * one CTA of 4 warps per (query tile of 64 rows, query head, batch);
-//     each warp owns 16 query rows, held as A fragments in registers;
+//   * one CTA of 8 warps per (query tile of 128 rows, query head, batch)
+//     (4 warps and 64 rows when the queries fit); each warp owns 16 query
+//     rows, held as A fragments in registers;
 //   * a loop over key tiles of 64 keys, bounded per CTA by the mask
 //     (causal and sliding-window tiles no query of the CTA sees are never
 //     visited); K and V tiles staged in shared memory by cp.async (16-byte
@@ -427,10 +428,13 @@ private:
   /// [T, H, D] for varlen (the row is relative to the sequence and in its
   /// range).
   SmallVector<Value, 4> qIndex(Value batch, Value head, Value row, Value col) {
-    if (c.varlen) // clamped: an empty last sequence starts at Tq
-      return {minIdx(add(qTok0, row), idx(c.sq - 1)), head, col};
+    if (c.varlen)
+      return {qToken(row), head, col};
     return {batch, head, row, col};
   }
+  /// Varlen: the packed token of query `row` of this sequence (clamped: an
+  /// empty last sequence starts at Tq).
+  Value qToken(Value row) { return minIdx(add(qTok0, row), idx(c.sq - 1)); }
   /// The visible keys of query `row` form the interval [lo, hi] (i32, with
   /// hi clamped to the last key): computed once per row, so the mask costs
   /// two compares per score.
@@ -693,8 +697,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     gpu::BarrierOp::create(b, loc);
   };
   // ldmatrix addressing: lane l supplies row l % 8 of matrix l / 8.
-  Value ldRow = arith::RemUIOp::create(b, loc, lane, idx(8));
-  Value ldMat = arith::DivUIOp::create(b, loc, lane, idx(8));
+  Value ldRow, ldMat;
+  if (!c.wgmma) {
+    ldRow = arith::RemUIOp::create(b, loc, lane, idx(8));
+    ldMat = arith::DivUIOp::create(b, loc, lane, idx(8));
+  }
   auto swizzled = [&](Value chunk) { return mul(xori(chunk, ldRow), idx(8)); };
   auto x4Type = VectorType::get({4, 2}, c.elt);
   auto fragment = [&](Value x4, int64_t i) -> Value {
@@ -716,13 +723,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // whole tiles, no tile needs masking.
   bool mayMask = c.causal || c.windowLeft >= 0 || c.windowRight >= 0 ||
                  c.kvLens || c.varlen || c.sk % kTileKV != 0;
-  Value ctaLoMax, ctaHiMin, trueVal;
+  Value ctaLoMax, ctaHiMin;
   if (mayMask) {
     ctaLoMax = arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                           visibleKeys(qLast).first);
     ctaHiMin = arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                           visibleKeys(qFirst).second);
-    trueVal = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
   }
 
   // K of the first tile is in flight before the loop.
@@ -797,15 +803,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           b, loc, cmp(arith::CmpIPredicate::sge, kt, ctaLoMax),
           cmp(arith::CmpIPredicate::sle, addi(kt, kTileKV - 1), ctaHiMin));
       SmallVector<Type> types(s.size() * 4, f32);
-      auto ifPartial = scf::IfOp::create(
-          b, loc, types, arith::XOrIOp::create(b, loc, full, trueVal),
-          /*withElseRegion=*/true);
+      auto ifFull = scf::IfOp::create(b, loc, types, full,
+                                      /*withElseRegion=*/true);
       SmallVector<Value> flat;
       for (auto &acc : s)
         flat.append(acc.begin(), acc.end());
       {
         OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(ifPartial.thenBlock());
+        b.setInsertionPointToStart(ifFull.thenBlock());
+        scf::YieldOp::create(b, loc, flat);
+        b.setInsertionPointToStart(ifFull.elseBlock());
         SmallVector<Value> masked;
         for (auto [j, acc] : llvm::enumerate(s))
           for (int64_t e = 0; e < 4; ++e) {
@@ -818,12 +825,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             masked.push_back(select(vis, acc[e], negInf));
           }
         scf::YieldOp::create(b, loc, masked);
-        b.setInsertionPointToStart(ifPartial.elseBlock());
-        scf::YieldOp::create(b, loc, flat);
       }
       for (auto [j, acc] : llvm::enumerate(s))
         for (int64_t e = 0; e < 4; ++e)
-          acc[e] = ifPartial.getResult(4 * j + e);
+          acc[e] = ifFull.getResult(4 * j + e);
     }
 
     // V(kt) has landed and every warp is done with K(kt): start the next K.
@@ -974,8 +979,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.packed())
         at.push_back(split);
       if (c.varlen)
-        at = {qIndex(batch, headR[r], rows[r], Value())[0],
-              headR[r]}; // lse [Tq, Hq]
+        at = {qToken(rows[r]), headR[r]}; // lse [Tq, Hq]
       memref::StoreOp::create(b, loc, lse, lseMem, at);
     }
   }

@@ -32,13 +32,14 @@
 // CHECK:             nvvm.cp.async.commit.group
 // CHECK:             nvgpu.ldmatrix %[[KS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK:             nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
-// Only tiles that some row of the CTA sees partially run the mask.
-// CHECK:             %[[PARTIAL:.*]] = arith.xori %{{.*}}, %true
-// CHECK:             scf.if %[[PARTIAL]] -> (f32,
+// Only tiles that some row of the CTA sees partially run the mask: a
+// fully visible tile passes its scores through unchanged.
+// CHECK:             %[[FULL:.*]] = arith.andi
+// CHECK:             scf.if %[[FULL]] -> (f32,
+// CHECK-NEXT:          scf.yield
+// CHECK:             } else {
 // CHECK-COUNT-32:      arith.select
 // CHECK:               scf.yield
-// CHECK:             } else {
-// CHECK-NEXT:          scf.yield
 // CHECK:             nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             scf.if
