@@ -44,6 +44,8 @@ def load(case_dir):
         check(cuda.cuModuleLoadData(ctypes.byref(mod), ctypes.c_char_p(image)), "cuModuleLoadData")
         check(cuda.cuModuleGetFunction(ctypes.byref(fn), mod, k["entry"].encode()),
               "cuModuleGetFunction")
+        if k["shared_memory_bytes"] > 48 * 1024:  # CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+            check(cuda.cuFuncSetAttribute(fn, 8, k["shared_memory_bytes"]), "cuFuncSetAttribute")
         loaded.append((k, fn))
     return man, loaded
 
@@ -57,19 +59,50 @@ def run(loaded, named):
     allocated here from the manifest's shape and dtype and kept in `named`."""
     for k, fn in loaded:
         for p in k["params"]:
-            if p["name"] not in named:
+            if p["type"] == "pointer" and p["name"] not in named:
                 named[p["name"]] = torch.empty(p["shape"], device="cuda",
                                                dtype=getattr(torch, TORCH_DTYPES[p["dtype"]]))
-        launch(k, fn, [named[p["name"]] for p in k["params"]])
+        launch(k, fn, [named.get(p["name"]) for p in k["params"]])
+
+
+# cuTensorMapEncodeTiled's CUtensorMapDataType and CUtensorMapSwizzle values.
+TMAP_DTYPES = {"f16": 6, "bf16": 9, "f32": 7, "i32": 3}
+TMAP_SWIZZLE = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
+
+
+def tensor_map(p, tensor):
+    """Encodes the manifest's tensor-map parameter `p` over `tensor` (the pointer parameter it
+    names): a 64-byte aligned 128-byte CUtensorMap, passed by value."""
+    raw = ctypes.create_string_buffer(128 + 64)
+    addr = (ctypes.addressof(raw) + 63) // 64 * 64
+    u64, u32 = ctypes.c_uint64, ctypes.c_uint32
+    n = len(p["dims"])
+    dims = (u64 * n)(*p["dims"])
+    strides = (u64 * max(1, n - 1))(*p["strides"])
+    box = (u32 * n)(*p["box"])
+    ones = (u32 * n)(*([1] * n))
+    check(cuda.cuTensorMapEncodeTiled(
+        ctypes.c_void_p(addr), TMAP_DTYPES[p["dtype"]], n, ctypes.c_void_p(tensor.data_ptr()), dims,
+        strides, box, ones, 0, TMAP_SWIZZLE[p["swizzle"]], 2, 0), "cuTensorMapEncodeTiled")
+    return raw, addr
 
 
 def launch(k, fn, tensors):
     assert len(tensors) == len(k["params"]), "parameter count differs from the manifest"
+    named = {p["name"]: t for t, p in zip(tensors, k["params"]) if p["type"] == "pointer"}
+    keep, args = [], []
     for t, p in zip(tensors, k["params"]):
+        if p["type"] == "tensor_map":  # by value: args points at the 128 bytes
+            raw, addr = tensor_map(p, named[p["tensor"]])
+            keep.append(raw)
+            args.append(addr)
+            continue
         assert list(t.shape) == p["shape"] and t.is_contiguous(), (p["name"], t.shape, p["shape"])
         assert t.numel() * t.element_size() == p["bytes"], p["name"]
-    ptrs = [ctypes.c_void_p(t.data_ptr()) for t in tensors]
-    args = (ctypes.c_void_p * len(ptrs))(*[ctypes.cast(ctypes.byref(x), ctypes.c_void_p) for x in ptrs])
+        ptr = ctypes.c_void_p(t.data_ptr())
+        keep.append(ptr)
+        args.append(ctypes.addressof(ptr))
+    args = (ctypes.c_void_p * len(args))(*args)
     g, b = k["grid"], k["block"]
     stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
     check(cuda.cuLaunchKernel(fn, g[0], g[1], g[2], b[0], b[1], b[2], k["shared_memory_bytes"], stream,

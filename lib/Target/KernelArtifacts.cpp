@@ -4,6 +4,7 @@
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -51,63 +52,97 @@ static std::optional<std::pair<std::string, int64_t>> getDType(Type t) {
 
 FailureOr<std::vector<KernelInfo>> mlir::attn::collectKernels(ModuleOp module) {
   std::vector<KernelInfo> kernels;
-  WalkResult result =
-      module.walk([&](gpu::GPUFuncOp func) {
-        if (!func.isKernel())
-          return WalkResult::advance();
-        auto launch = func->getAttrOfType<DictionaryAttr>(kLaunchAttr);
-        auto params = func->getAttrOfType<ArrayAttr>(kParamsAttr);
-        if (!launch || !params ||
-            params.size() != func.getFunctionType().getNumInputs()) {
+  WalkResult result = module.walk([&](gpu::GPUFuncOp func) {
+    if (!func.isKernel())
+      return WalkResult::advance();
+    auto launch = func->getAttrOfType<DictionaryAttr>(kLaunchAttr);
+    auto params = func->getAttrOfType<ArrayAttr>(kParamsAttr);
+    if (!launch || !params ||
+        params.size() != func.getFunctionType().getNumInputs()) {
+      func.emitOpError() << "expected '" << kLaunchAttr << "' and '"
+                         << kParamsAttr
+                         << "' attributes describing every parameter (a "
+                            "kernel outlined by attn-forall-to-gpu)";
+      return WalkResult::interrupt();
+    }
+    KernelInfo info;
+    info.name = func.getName().str();
+    auto grid = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("grid"));
+    auto block = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("block"));
+    auto smem =
+        dyn_cast_or_null<IntegerAttr>(launch.get("shared_memory_bytes"));
+    if (!grid || !block || !smem || grid.size() != 3 || block.size() != 3) {
+      func.emitOpError() << "expected '" << kLaunchAttr
+                         << "' = {grid, block: 3 sizes, shared_memory_bytes}";
+      return WalkResult::interrupt();
+    }
+    llvm::copy(grid.asArrayRef(), info.grid.begin());
+    llvm::copy(block.asArrayRef(), info.block.begin());
+    info.sharedMemoryBytes = smem.getInt();
+    for (auto [type, attr] :
+         llvm::zip_equal(func.getFunctionType().getInputs(), params)) {
+      auto dict = dyn_cast<DictionaryAttr>(attr);
+      if (dict && dict.getAs<StringAttr>("kind") &&
+          dict.getAs<StringAttr>("kind").getValue() == "tensor_map") {
+        auto name = dict.getAs<StringAttr>("name");
+        auto tensor = dict.getAs<StringAttr>("tensor");
+        auto dims = dict.getAs<DenseI64ArrayAttr>("dims");
+        auto strides = dict.getAs<DenseI64ArrayAttr>("strides");
+        auto box = dict.getAs<DenseI64ArrayAttr>("box");
+        auto swizzle = dict.getAs<IntegerAttr>("swizzle");
+        const KernelParam *mapped = nullptr;
+        for (const KernelParam &p : info.params)
+          if (tensor && !p.tensorMap && p.name == tensor.getValue())
+            mapped = &p;
+        if (!isa<LLVM::LLVMPointerType>(type) || !name || !mapped || !dims ||
+            !strides || !box || !swizzle || box.size() != dims.size() ||
+            strides.size() + 1 != dims.size()) {
           func.emitOpError()
-              << "expected '" << kLaunchAttr << "' and '" << kParamsAttr
-              << "' attributes describing every parameter (a "
-                 "kernel outlined by attn-forall-to-gpu)";
+              << "expected a tensor-map parameter to be an !llvm.ptr with "
+                 "name, tensor (an earlier pointer parameter), dims, "
+                 "strides, box and swizzle";
           return WalkResult::interrupt();
         }
-        KernelInfo info;
-        info.name = func.getName().str();
-        auto grid = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("grid"));
-        auto block = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("block"));
-        auto smem =
-            dyn_cast_or_null<IntegerAttr>(launch.get("shared_memory_bytes"));
-        if (!grid || !block || !smem || grid.size() != 3 || block.size() != 3) {
-          func.emitOpError()
-              << "expected '" << kLaunchAttr
-              << "' = {grid, block: 3 sizes, shared_memory_bytes}";
-          return WalkResult::interrupt();
-        }
-        llvm::copy(grid.asArrayRef(), info.grid.begin());
-        llvm::copy(block.asArrayRef(), info.block.begin());
-        info.sharedMemoryBytes = smem.getInt();
-        for (auto [type, attr] :
-             llvm::zip_equal(func.getFunctionType().getInputs(), params)) {
-          auto dict = dyn_cast<DictionaryAttr>(attr);
-          auto memref = dyn_cast<MemRefType>(type);
-          std::optional<std::pair<std::string, int64_t>> dtype =
-              memref ? getDType(memref.getElementType()) : std::nullopt;
-          auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
-          auto access = dict ? dict.getAs<StringAttr>("access") : nullptr;
-          if (!memref || !memref.hasStaticShape() ||
-              !memref.getLayout().isIdentity() || !dtype || !name || !access) {
-            func.emitOpError()
-                << "expected statically shaped identity-layout memref "
-                   "parameters with a name and an access, got "
-                << type;
-            return WalkResult::interrupt();
-          }
-          KernelParam param;
-          param.name = name.str();
-          param.access = access.str();
-          param.dtype = dtype->first;
-          param.shape.assign(memref.getShape().begin(),
-                             memref.getShape().end());
-          param.bytes = memref.getNumElements() * dtype->second;
-          info.params.push_back(std::move(param));
-        }
-        kernels.push_back(std::move(info));
-        return WalkResult::advance();
-      });
+        KernelParam param;
+        param.name = name.str();
+        param.access = "read";
+        param.dtype = mapped->dtype;
+        param.bytes = 128;
+        param.tensorMap = true;
+        param.tensor = tensor.str();
+        param.mapDims.assign(dims.asArrayRef().begin(),
+                             dims.asArrayRef().end());
+        param.mapStrides.assign(strides.asArrayRef().begin(),
+                                strides.asArrayRef().end());
+        param.mapBox.assign(box.asArrayRef().begin(), box.asArrayRef().end());
+        param.swizzle = swizzle.getInt();
+        info.params.push_back(std::move(param));
+        continue;
+      }
+      auto memref = dyn_cast<MemRefType>(type);
+      std::optional<std::pair<std::string, int64_t>> dtype =
+          memref ? getDType(memref.getElementType()) : std::nullopt;
+      auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
+      auto access = dict ? dict.getAs<StringAttr>("access") : nullptr;
+      if (!memref || !memref.hasStaticShape() ||
+          !memref.getLayout().isIdentity() || !dtype || !name || !access) {
+        func.emitOpError()
+            << "expected statically shaped identity-layout memref "
+               "parameters with a name and an access, got "
+            << type;
+        return WalkResult::interrupt();
+      }
+      KernelParam param;
+      param.name = name.str();
+      param.access = access.str();
+      param.dtype = dtype->first;
+      param.shape.assign(memref.getShape().begin(), memref.getShape().end());
+      param.bytes = memref.getNumElements() * dtype->second;
+      info.params.push_back(std::move(param));
+    }
+    kernels.push_back(std::move(info));
+    return WalkResult::advance();
+  });
   if (result.wasInterrupted())
     return failure();
   return kernels;
@@ -177,7 +212,10 @@ std::string mlir::attn::emitKernelHeader(const ManifestInfo &info,
      << " *\n"
      << " * Each kernel takes one bare device pointer per parameter, in the\n"
      << " * order of its params struct: dense row-major buffers of the listed\n"
-     << " * element type and shape. Launch it with cuLaunchKernel using the\n"
+     << " * element type and shape (a tensor map parameter takes the 128 "
+        "bytes\n"
+     << " * of a CUtensorMap by value). Launch it with cuLaunchKernel using "
+        "the\n"
      << " * grid, block and dynamic shared memory below. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n";
@@ -201,6 +239,23 @@ std::string mlir::attn::emitKernelHeader(const ManifestInfo &info,
        << "u\n\n";
     os << "typedef struct " << id << "_params {\n";
     for (const KernelParam &p : k.params) {
+      if (p.tensorMap) {
+        os << "  /* TMA tensor map over " << toCIdentifier(p.tensor)
+           << " (a 128-byte CUtensorMap, by value):\n"
+           << "     cuTensorMapEncodeTiled(" << p.dtype << ", rank "
+           << p.mapDims.size() << ", dims {";
+        llvm::interleaveComma(p.mapDims, os);
+        os << "},\n     strides {";
+        llvm::interleaveComma(p.mapStrides, os);
+        os << "} bytes, box {";
+        llvm::interleaveComma(p.mapBox, os);
+        os << "}, element strides 1,\n     interleave none, swizzle "
+           << (p.swizzle ? std::to_string(p.swizzle) + "B" : "none")
+           << ", L2 promotion 128B, OOB fill none);\n"
+           << "     NULL with attn_kernel_launch, which encodes it. */\n"
+           << "  const void *" << toCIdentifier(p.name) << ";\n";
+        continue;
+      }
       os << "  " << (p.access == "read" ? "const void *" : "void *")
          << toCIdentifier(p.name) << "; /* " << p.dtype << " [";
       llvm::interleaveComma(p.shape, os);
@@ -208,12 +263,12 @@ std::string mlir::attn::emitKernelHeader(const ManifestInfo &info,
     }
     os << "} " << id << "_params;\n\n";
     os << "/* Fills the kernelParams array of cuLaunchKernel: args[i] points "
-          "at\n * parameter i of *p. */\n";
+          "at\n * parameter i of *p (a tensor map: at its 128 bytes). */\n";
     os << "static inline void " << id << "_args(const " << id
        << "_params *p, void *args[" << k.params.size() << "]) {\n";
     for (auto [i, p] : llvm::enumerate(k.params))
-      os << "  args[" << i << "] = (void *)&p->" << toCIdentifier(p.name)
-         << ";\n";
+      os << "  args[" << i << "] = (void *)" << (p.tensorMap ? "p->" : "&p->")
+         << toCIdentifier(p.name) << ";\n";
     os << "}\n";
   }
   os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
@@ -225,13 +280,21 @@ std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
   llvm::json::Array kernelArray;
   for (const KernelInfo &k : kernels) {
     llvm::json::Array params;
-    for (const KernelParam &p : k.params)
-      params.push_back(llvm::json::Object{{"name", p.name},
-                                          {"type", "pointer"},
-                                          {"dtype", p.dtype},
-                                          {"shape", llvm::json::Array(p.shape)},
-                                          {"bytes", p.bytes},
-                                          {"access", p.access}});
+    for (const KernelParam &p : k.params) {
+      llvm::json::Object param{
+          {"name", p.name},   {"type", p.tensorMap ? "tensor_map" : "pointer"},
+          {"dtype", p.dtype}, {"shape", llvm::json::Array(p.shape)},
+          {"bytes", p.bytes}, {"access", p.access}};
+      if (p.tensorMap) {
+        param["tensor"] = p.tensor;
+        param["dims"] = llvm::json::Array(p.mapDims);
+        param["strides"] = llvm::json::Array(p.mapStrides);
+        param["box"] = llvm::json::Array(p.mapBox);
+        param["swizzle"] =
+            p.swizzle ? std::to_string(p.swizzle) + "B" : std::string("none");
+      }
+      params.push_back(std::move(param));
+    }
     llvm::json::Object kernel{{"name", k.name},
                               {"entry", k.name},
                               {"ptx", k.ptxFile},

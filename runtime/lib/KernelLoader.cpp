@@ -261,6 +261,13 @@ struct Param {
   std::vector<int64_t> shape;
   uint64_t bytes = 0;
   bool written = false;
+  /// A TMA tensor map over the pointer parameter `tensorIndex`.
+  bool tensorMap = false;
+  std::string mapTensor;
+  int tensorIndex = -1;
+  std::vector<uint64_t> mapDims, mapStrides;
+  std::vector<uint32_t> mapBox;
+  uint32_t swizzleBytes = 0;
 };
 
 struct Kernel {
@@ -285,6 +292,20 @@ struct attn_kernel_manifest {
 };
 
 namespace {
+
+/// Bytes per element of a manifest dtype (0: unknown).
+uint64_t dtypeBytes(const std::string &dtype) {
+  if (dtype == "i8" || dtype == "u8" || dtype == "i1" || dtype == "e4m3" ||
+      dtype == "e5m2")
+    return 1;
+  if (dtype == "f16" || dtype == "bf16" || dtype == "i16")
+    return 2;
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  if (dtype == "f64" || dtype == "i64")
+    return 8;
+  return 0;
+}
 
 bool getString(const Json &obj, const char *key, std::string &out,
                std::string &error, const std::string &where) {
@@ -324,6 +345,120 @@ bool getDims(const Json &obj, const char *key, uint32_t out[3],
       return false;
     }
     out[i] = static_cast<uint32_t>(d.number);
+  }
+  return true;
+}
+
+/// A list of 1..maxRank integers in [lo, hi].
+bool getList(const Json &obj, const char *key, size_t minRank, size_t maxRank,
+             double lo, double hi, std::vector<uint64_t> &out,
+             std::string &error, const std::string &where) {
+  const Json *v = obj.get(key);
+  if (!v || v->kind != Json::Array || v->array.size() < minRank ||
+      v->array.size() > maxRank) {
+    error = where + ": expected \"" + key + "\" to be " +
+            std::to_string(minRank) + " to " + std::to_string(maxRank) +
+            " integers";
+    return false;
+  }
+  for (const Json &d : v->array) {
+    if (d.kind != Json::Number || d.number < lo || d.number > hi ||
+        d.number != static_cast<double>(static_cast<uint64_t>(d.number))) {
+      error = where + ": expected \"" + key + "\" entries in [" +
+              std::to_string(static_cast<uint64_t>(lo)) + ", " +
+              std::to_string(static_cast<uint64_t>(hi)) + "]";
+      return false;
+    }
+    out.push_back(static_cast<uint64_t>(d.number));
+  }
+  return true;
+}
+
+/// The fields of a tensor-map parameter (checked against the mapped
+/// parameter by resolveTensorMaps).
+bool parseTensorMap(const Json &pj, Param &p, std::string &error,
+                    const std::string &where) {
+  std::string tensor, swizzle;
+  std::vector<uint64_t> box;
+  if (!getString(pj, "tensor", tensor, error, where) ||
+      !getString(pj, "swizzle", swizzle, error, where) ||
+      !getList(pj, "dims", 1, 5, 1, 4294967296.0, p.mapDims, error, where) ||
+      !getList(pj, "box", 1, 5, 1, 256, box, error, where) ||
+      !getList(pj, "strides", 0, 4, 16, 1099511627775.0, p.mapStrides, error,
+               where))
+    return false;
+  if (box.size() != p.mapDims.size() ||
+      p.mapStrides.size() + 1 != p.mapDims.size()) {
+    error = where + ": expected \"dims\" and \"box\" of one rank and one "
+                    "stride fewer";
+    return false;
+  }
+  for (uint64_t s : p.mapStrides)
+    if (s % 16) {
+      error = where + ": expected strides that are multiples of 16 bytes";
+      return false;
+    }
+  p.mapBox.assign(box.begin(), box.end());
+  if (swizzle == "none" || swizzle == "32B" || swizzle == "64B" ||
+      swizzle == "128B") {
+    p.swizzleBytes = swizzle == "none" ? 0 : std::stoi(swizzle);
+  } else {
+    error = where +
+            ": expected swizzle \"none\", \"32B\", \"64B\" or "
+            "\"128B\", got \"" +
+            swizzle + "\"";
+    return false;
+  }
+  if (p.bytes != 128) {
+    error = where + ": expected a tensor map of 128 bytes";
+    return false;
+  }
+  if (p.written) {
+    error = where + ": expected access \"read\" for a tensor map";
+    return false;
+  }
+  // The mapped tensor's name, resolved to an index once all parameters are
+  // known.
+  p.tensorIndex = -1;
+  p.mapTensor = tensor;
+  return true;
+}
+
+/// Points every tensor map at its pointer parameter and checks that the map
+/// stays inside that buffer.
+bool resolveTensorMaps(Kernel &k, std::string &error,
+                       const std::string &where) {
+  for (Param &p : k.params) {
+    if (!p.tensorMap)
+      continue;
+    std::string pwhere = where + " tensor map '" + p.name + "'";
+    for (size_t i = 0; i < k.params.size(); ++i)
+      if (!k.params[i].tensorMap && k.params[i].name == p.mapTensor)
+        p.tensorIndex = static_cast<int>(i);
+    if (p.tensorIndex < 0) {
+      error = pwhere + ": no pointer parameter named '" + p.mapTensor + "'";
+      return false;
+    }
+    const Param &t = k.params[p.tensorIndex];
+    if (t.dtype != p.dtype) {
+      error = pwhere + ": dtype " + p.dtype + " differs from '" + t.name +
+              "' (" + t.dtype + ")";
+      return false;
+    }
+    uint64_t eb = dtypeBytes(p.dtype);
+    if (eb == 0) {
+      error = pwhere + ": unsupported dtype " + p.dtype;
+      return false;
+    }
+    // The last element the map can address must lie inside the buffer.
+    long double last = static_cast<long double>(p.mapDims[0]) * eb;
+    for (size_t i = 1; i < p.mapDims.size(); ++i)
+      last += static_cast<long double>(p.mapDims[i] - 1) * p.mapStrides[i - 1];
+    if (last > static_cast<long double>(t.bytes)) {
+      error = pwhere + ": covers more bytes than '" + t.name + "' has (" +
+              std::to_string(t.bytes) + ")";
+      return false;
+    }
   }
   return true;
 }
@@ -404,10 +539,12 @@ attn_kernel_status parseManifest(const char *json, size_t size,
           !getCount(pj, "bytes", 9.0e15, p.bytes, error, pwhere))
         return fail(ATTN_KERNEL_ERROR_MANIFEST,
                     error.empty() ? pwhere + ": expected an object" : error);
-      if (type != "pointer")
+      if (type != "pointer" && type != "tensor_map")
         return fail(ATTN_KERNEL_ERROR_MANIFEST,
-                    pwhere + ": expected type \"pointer\", got \"" + type +
-                        "\"");
+                    pwhere +
+                        ": expected type \"pointer\" or \"tensor_map\", "
+                        "got \"" +
+                        type + "\"");
       if (access != "read" && access != "readwrite")
         return fail(ATTN_KERNEL_ERROR_MANIFEST,
                     pwhere +
@@ -415,6 +552,9 @@ attn_kernel_status parseManifest(const char *json, size_t size,
                         "got \"" +
                         access + "\"");
       p.written = access == "readwrite";
+      p.tensorMap = type == "tensor_map";
+      if (p.tensorMap && !parseTensorMap(pj, p, error, pwhere))
+        return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
       const Json *shape = pj.get("shape");
       if (!shape || shape->kind != Json::Array)
         return fail(ATTN_KERNEL_ERROR_MANIFEST,
@@ -427,6 +567,8 @@ attn_kernel_status parseManifest(const char *json, size_t size,
       }
       k.params.push_back(std::move(p));
     }
+    if (!resolveTensorMaps(k, error, where))
+      return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
     m->kernels.push_back(std::move(k));
   }
   out = std::move(m);
@@ -477,6 +619,14 @@ attn_kernel_status checkLaunch(const Kernel &k, const uint32_t *grid,
                 where + ": expected a parameter array, got NULL");
   for (int i = 0; i < numParams; ++i) {
     const Param &p = k.params[i];
+    if (p.tensorMap) {
+      // NULL: encoded at launch; else a host CUtensorMap (64-byte aligned).
+      if (reinterpret_cast<uintptr_t>(params[i]) % 64)
+        return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                    where + ": tensor map #" + std::to_string(i) + " ('" +
+                        p.name + "') is not 64-byte aligned");
+      continue;
+    }
     if (!params[i])
       return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
                   where + ": parameter #" + std::to_string(i) + " ('" + p.name +
@@ -543,6 +693,13 @@ struct Driver {
   CUresult (*moduleUnload)(CUmodule) = nullptr;
   CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *) = nullptr;
   CUresult (*funcSetAttribute)(CUfunction, CUfunction_attribute, int) = nullptr;
+  /// Present from CUDA 12 on; kernels with tensor maps need it.
+  CUresult (*tensorMapEncodeTiled)(CUtensorMap *, CUtensorMapDataType,
+                                   cuuint32_t, void *, const cuuint64_t *,
+                                   const cuuint64_t *, const cuuint32_t *,
+                                   const cuuint32_t *, CUtensorMapInterleave,
+                                   CUtensorMapSwizzle, CUtensorMapL2promotion,
+                                   CUtensorMapFloatOOBfill) = nullptr;
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, CUstream, void **,
                            void **) = nullptr;
@@ -577,10 +734,57 @@ Driver &driver() {
       d.error = "the CUDA driver (libcuda.so.1) lacks a needed entry point";
       return d;
     }
+    sym(lib, "cuTensorMapEncodeTiled", d.tensorMapEncodeTiled);
     d.loaded = true;
     return d;
   }();
   return d;
+}
+
+attn_kernel_status cudaFail(CUresult rc, const std::string &what);
+
+/// Encodes tensor-map parameter `p` over the device buffer at `base`.
+attn_kernel_status encodeTensorMap(const Param &p, void *base, CUtensorMap &map,
+                                   const std::string &kernel) {
+  Driver &d = driver();
+  if (!d.tensorMapEncodeTiled)
+    return fail(ATTN_KERNEL_ERROR_NO_CUDA,
+                "kernel '" + kernel +
+                    "' takes tensor maps, which need cuTensorMapEncodeTiled "
+                    "(a CUDA 12 or newer driver)");
+  CUtensorMapDataType type;
+  if (p.dtype == "f16")
+    type = CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  else if (p.dtype == "bf16")
+    type = CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  else if (p.dtype == "f32")
+    type = CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  else if (p.dtype == "i32")
+    type = CU_TENSOR_MAP_DATA_TYPE_INT32;
+  else if (p.dtype == "i8" || p.dtype == "u8" || p.dtype == "e4m3" ||
+           p.dtype == "e5m2")
+    type = CU_TENSOR_MAP_DATA_TYPE_UINT8;
+  else
+    return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                "tensor map '" + p.name + "': unsupported dtype " + p.dtype);
+  CUtensorMapSwizzle swizzle =
+      p.swizzleBytes == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+      : p.swizzleBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+      : p.swizzleBytes == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                             : CU_TENSOR_MAP_SWIZZLE_NONE;
+  std::vector<cuuint64_t> dims(p.mapDims.begin(), p.mapDims.end());
+  std::vector<cuuint64_t> strides(p.mapStrides.begin(), p.mapStrides.end());
+  std::vector<cuuint32_t> box(p.mapBox.begin(), p.mapBox.end());
+  std::vector<cuuint32_t> elementStrides(dims.size(), 1);
+  CUresult rc = d.tensorMapEncodeTiled(
+      &map, type, static_cast<cuuint32_t>(dims.size()), base, dims.data(),
+      strides.data(), box.data(), elementStrides.data(),
+      CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (rc != CUDA_SUCCESS)
+    return cudaFail(rc, "cuTensorMapEncodeTiled('" + p.name + "' of kernel '" +
+                            kernel + "')");
+  return ATTN_KERNEL_OK;
 }
 
 attn_kernel_status cudaFail(CUresult rc, const std::string &what) {
@@ -758,6 +962,14 @@ attn_kernel_status attn_kernel_manifest_param(const attn_kernel_manifest *m,
   out->rank = static_cast<int>(p.shape.size());
   out->bytes = p.bytes;
   out->written = p.written ? 1 : 0;
+  out->kind =
+      p.tensorMap ? ATTN_KERNEL_PARAM_TENSOR_MAP : ATTN_KERNEL_PARAM_POINTER;
+  out->tensor_index = p.tensorIndex;
+  out->map_rank = static_cast<int>(p.mapDims.size());
+  out->map_dims = p.mapDims.empty() ? nullptr : p.mapDims.data();
+  out->map_strides = p.mapStrides.empty() ? nullptr : p.mapStrides.data();
+  out->map_box = p.mapBox.empty() ? nullptr : p.mapBox.data();
+  out->map_swizzle_bytes = p.swizzleBytes;
   return ATTN_KERNEL_OK;
 }
 
@@ -885,11 +1097,25 @@ attn_kernel_status attn_kernel_launch(attn_kernel *kernel, const uint32_t *grid,
   (void)stream;
   return fail(ATTN_KERNEL_ERROR_NO_CUDA, kNoCuda);
 #else
-  // cuLaunchKernel takes pointers to the argument values.
+  // cuLaunchKernel takes pointers to the argument values; a tensor map is
+  // passed by value (its 128 bytes).
   std::vector<void *> args(num_params);
   std::vector<void *> values(params, params + num_params);
-  for (int i = 0; i < num_params; ++i)
+  std::vector<CUtensorMap> maps(num_params);
+  for (int i = 0; i < num_params; ++i) {
     args[i] = &values[i];
+    const Param &p = k.params[i];
+    if (!p.tensorMap)
+      continue;
+    if (params[i]) {
+      args[i] = params[i];
+      continue;
+    }
+    if (attn_kernel_status st =
+            encodeTensorMap(p, params[p.tensorIndex], maps[i], k.name))
+      return st;
+    args[i] = &maps[i];
+  }
   CUresult rc = driver().launchKernel(
       reinterpret_cast<CUfunction>(kernel->function), k.grid[0], k.grid[1],
       k.grid[2], k.block[0], k.block[1], k.block[2], k.smem,

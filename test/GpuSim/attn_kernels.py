@@ -10,6 +10,7 @@ computed from the same rounded inputs.
 
 usage: attn_kernels.py --attn-compile BIN --sim BIN [--chip sm_80]
                        [--grid ci|large] [--filter S] [--jobs N] [--keep DIR]
+                       [--compile-flag=FLAG ...]
 
 Prints one line per case and "N passed, M failed"; exits 1 on any failure.
 """
@@ -230,6 +231,7 @@ def run_case(c, args, seed):
                f"--chip={args.chip}", f"--out-dir={d}", "--no-cubin"]
         if "tile_kv" in c:
             cmd.append(f"--tile-kv={c['tile_kv']}")
+        cmd += args.compile_flag
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             return False, name, "attn-compile failed:\n" + r.stderr, 0
@@ -362,6 +364,8 @@ def main():
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--keep", default=None)
     p.add_argument("--list", action="store_true")
+    p.add_argument("--compile-flag", action="append", default=[],
+                   help="extra attn-compile flag (repeatable), e.g. --tma=false")
     args = p.parse_args()
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

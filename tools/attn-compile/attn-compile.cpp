@@ -57,6 +57,12 @@ static cl::opt<std::string>
                         "SIMT otherwise; wgmma on sm_90a, mma.sync on "
                         "sm_80), mma, wgmma (sm_90a) or simt"),
                cl::init("auto"), cl::cat(category));
+static cl::opt<bool>
+    useTma("tma",
+           cl::desc("sm_90a wgmma kernels: K and V by TMA from a producer "
+                    "warpgroup (default; --tma=false: cp.async from every "
+                    "warp)"),
+           cl::init(true), cl::cat(category));
 static cl::opt<std::string>
     ptxasPath("ptxas",
               cl::desc("ptxas to build cubins with (default: the CUDA "
@@ -171,6 +177,7 @@ int main(int argc, char **argv) {
   options.tileKV = tileKV;
   options.blockSize = blockSize;
   options.kernel = kernelKind;
+  options.tma = useTma;
   options.format = "isa";
   options.toolkit = toolkit;
 

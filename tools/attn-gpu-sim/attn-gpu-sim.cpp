@@ -517,6 +517,8 @@ int runManifest(int argc, char **argv) {
     for (int pi = 0; pi < infos[ki].num_params; ++pi) {
       attn_kernel_param_info p;
       attn_kernel_manifest_param(m, infos[ki].name, pi, &p);
+      if (p.kind == ATTN_KERNEL_PARAM_TENSOR_MAP)
+        continue; // encoded over its tensor at launch
       auto it = byName.find(p.name);
       if (it == byName.end()) {
         Buf b;
@@ -609,6 +611,37 @@ int runManifest(int argc, char **argv) {
     for (int pi = 0; pi < info.num_params; ++pi) {
       attn_kernel_param_info p;
       attn_kernel_manifest_param(m, info.name, pi, &p);
+      if (p.kind == ATTN_KERNEL_PARAM_TENSOR_MAP) {
+        // The manifest's cuTensorMapEncodeTiled arguments over the buffer
+        // of the mapped parameter, passed by value.
+        attn_kernel_param_info t;
+        attn_kernel_manifest_param(m, info.name, p.tensor_index, &t);
+        unsigned eb = 0;
+        int dtype = tmapDtype(p.dtype, eb);
+        if (dtype < 0)
+          die("tensor map " + std::string(p.name) + ": unsupported dtype " +
+              p.dtype);
+        std::vector<uint32_t> es(p.map_rank, 1);
+        attn_tensor_map map;
+        char err[256] = {0};
+        if (attn_tensor_map_encode(
+                &map, static_cast<attn_tensor_map_dtype>(dtype),
+                static_cast<uint32_t>(p.map_rank), bufs[byName[t.name]].address,
+                p.map_dims, p.map_strides, p.map_box, es.data(),
+                ATTN_TMAP_INTERLEAVE_NONE,
+                p.map_swizzle_bytes == 128  ? ATTN_TMAP_SWIZZLE_128B
+                : p.map_swizzle_bytes == 64 ? ATTN_TMAP_SWIZZLE_64B
+                : p.map_swizzle_bytes == 32 ? ATTN_TMAP_SWIZZLE_32B
+                                            : ATTN_TMAP_SWIZZLE_NONE,
+                ATTN_TMAP_L2_PROMOTION_128B, ATTN_TMAP_OOB_FILL_NONE, err,
+                sizeof err) != 0)
+          die("tensor map " + std::string(p.name) + ": " + err);
+        if (k->params[pi].size != sizeof map)
+          die("parameter " + std::string(p.name) +
+              " is not a 128-byte tensor map");
+        std::memcpy(params.data() + k->params[pi].offset, &map, sizeof map);
+        continue;
+      }
       uint64_t addr = bufs[byName[p.name]].address;
       if (k->params[pi].size != 8)
         die("parameter " + std::string(p.name) + " is not a pointer");
@@ -617,9 +650,9 @@ int runManifest(int argc, char **argv) {
     Simulator sim(*mod, device, opt);
     Dim3 grid{info.grid[0], info.grid[1], info.grid[2]};
     Dim3 block{info.block[0], info.block[1], info.block[2]};
-    uint64_t dyn = info.shared_memory_bytes > mod->staticSharedBytes
-                       ? info.shared_memory_bytes - mod->staticSharedBytes
-                       : 0;
+    // The manifest's shared memory is the dynamic shared memory of the
+    // launch (what cuLaunchKernel takes).
+    uint64_t dyn = info.shared_memory_bytes;
     auto t0 = std::chrono::steady_clock::now();
     bool ok = sim.launch(info.name, grid, block, dyn, params, error);
     secs += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)

@@ -95,6 +95,12 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
            "Both GEMMs on sm_90a warpgroup MMA (wgmma) with K and V read "
            "from 128-byte swizzled shared memory by descriptor, instead of "
            "mma.sync + ldmatrix">,
+    Option<"useTma", "tma", "bool", /*default=*/"true",
+           "With wgmma: a producer warpgroup loads K and V by TMA (tensor "
+           "maps passed by value) into a two-slot mbarrier ring in dynamic "
+           "shared memory while the consumer warpgroups compute; false: "
+           "every warp copies with cp.async. Varlen and the decode form "
+           "always use cp.async">,
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU (132: H100 SXM); the "
            "decode form splits the keys until about two CTAs per SM run">
@@ -155,6 +161,34 @@ def ForallToGPUPass : Pass<"attn-forall-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def NVVMKernelABIPass : Pass<"attn-nvvm-kernel-abi"> {
+  let summary = "Kernel ABI details convert-gpu-to-nvvm leaves out: tensor "
+                "maps by value, extern dynamic shared memory";
+  let description = [{
+    Runs after `convert-gpu-to-nvvm`, inside the `gpu.module`.
+
+    Tensor-map parameters: `convert-gpu-to-nvvm` keeps function attributes
+    but not the `llvm.byval` of arguments. For each `llvm.func` kernel with
+    an `attn.tensor_map_args` attribute (the indices of its TMA tensor-map
+    parameters, set by `attn-sdpa-to-mma`), gives those `!llvm.ptr`
+    arguments `llvm.byval = !llvm.array<128 x i8>`, `llvm.align = 64` and
+    `nvvm.grid_constant`: PTX then declares them
+    `.param .align 64 .b8 name[128]` (a `__grid_constant__ const
+    CUtensorMap`), and the kernel addresses them with `cvta.param`. The
+    attribute is removed. An index that is not a pointer argument of a
+    kernel, or the attribute on a function that is not a kernel, is an
+    error.
+
+    Dynamic shared memory: the zero-sized shared global of
+    `gpu.dynamic_shared_memory` gets external linkage and 1024-byte
+    alignment, so PTX declares `.extern .shared .align 1024 .b8 name[]`
+    (with internal linkage the NVPTX backend demotes it to a one-byte
+    static variable, which ptxas then counts as static shared memory).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 def MathToNVVMPass : Pass<"attn-math-to-nvvm"> {

@@ -87,6 +87,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "on sm_80), mma (mma.sync), wgmma (sm_90a only) or "
                      "simt"),
       llvm::cl::init("auto")};
+  PassOptions::Option<bool> tma{
+      *this, "tma",
+      llvm::cl::desc("sm_90a wgmma kernels: K and V by TMA from a producer "
+                     "warpgroup (true) or by cp.async from every warp"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(128)};

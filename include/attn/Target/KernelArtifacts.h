@@ -28,6 +28,13 @@ struct KernelParam {
   int64_t bytes = 0;
   /// "read" or "readwrite".
   std::string access;
+  /// A TMA tensor map (128 bytes by value) over the pointer parameter named
+  /// `tensor`, with dtype that parameter's: cuTensorMapEncodeTiled's dims,
+  /// strides, box and swizzle (bytes). Not a pointer when set.
+  bool tensorMap = false;
+  std::string tensor;
+  std::vector<int64_t> mapDims, mapStrides, mapBox;
+  int64_t swizzle = 0;
 };
 
 /// Resource usage reported by `ptxas -v`.
@@ -51,7 +58,7 @@ struct KernelInfo {
   std::array<int64_t, 3> grid = {1, 1, 1};
   std::array<int64_t, 3> block = {1, 1, 1};
   int64_t sharedMemoryBytes = 0;
-  SmallVector<KernelParam> params;
+  std::vector<KernelParam> params;
   /// File names relative to the manifest; `cubin` empty when not built.
   std::string ptxFile, cubinFile;
   std::optional<PtxasReport> ptxas;

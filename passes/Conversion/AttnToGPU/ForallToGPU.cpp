@@ -366,3 +366,25 @@ DictionaryAttr mlir::attn::kernelParamInfo(MLIRContext *ctx, StringRef name,
        b.getNamedAttr("access",
                       b.getStringAttr(written ? "readwrite" : "read"))});
 }
+
+DictionaryAttr mlir::attn::tensorMapParamInfo(
+    MLIRContext *ctx, StringRef name, StringRef tensor, ArrayRef<int64_t> dims,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> box, int64_t swizzle) {
+  Builder b(ctx);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("name", b.getStringAttr(name)),
+       b.getNamedAttr("access", b.getStringAttr("read")),
+       b.getNamedAttr("kind", b.getStringAttr("tensor_map")),
+       b.getNamedAttr("tensor", b.getStringAttr(tensor)),
+       b.getNamedAttr("dims", b.getDenseI64ArrayAttr(dims)),
+       b.getNamedAttr("strides", b.getDenseI64ArrayAttr(strides)),
+       b.getNamedAttr("box", b.getDenseI64ArrayAttr(box)),
+       b.getNamedAttr("swizzle", b.getI64IntegerAttr(swizzle))});
+}
+
+void mlir::attn::setKernelSharedMemory(gpu::GPUFuncOp kernel, int64_t bytes) {
+  Builder b(kernel.getContext());
+  NamedAttrList launch(kernel->getAttrOfType<DictionaryAttr>(kLaunchAttr));
+  launch.set("shared_memory_bytes", b.getI64IntegerAttr(bytes));
+  kernel->setAttr(kLaunchAttr, launch.getDictionary(kernel.getContext()));
+}

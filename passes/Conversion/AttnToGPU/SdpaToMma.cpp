@@ -58,6 +58,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
+#include <tuple>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_SDPATOMMAPASS
@@ -72,6 +73,10 @@ namespace {
 constexpr int64_t kRowsPerWarp = 16;
 constexpr int64_t kTileKV = 64;
 constexpr int64_t kCombineThreads = 256;
+/// The mbarriers of a TMA ring slot: K and V landed ("full", completed by
+/// the producer's arrival and the TMA bytes), K and V read ("empty",
+/// completed when every consumer thread has arrived).
+enum RingBarrier : int64_t { kFullK = 0, kEmptyK = 1, kFullV = 2, kEmptyV = 3 };
 
 /// The static configuration of one kernel.
 struct MmaConfig {
@@ -105,9 +110,24 @@ struct MmaConfig {
   /// split, and a second kernel combines the `splits` partials.
   int64_t splits = 0, chunk = 0;
   bool packed() const { return splits > 0; }
+  /// sm_90a, warp specialized: a producer warpgroup (one thread) loads K
+  /// and V tiles by TMA into a ring of `stages` slots guarded by
+  /// mbarriers; the `warps` consumer warps only compute. Tensor maps of K
+  /// and V are the last two kernel parameters.
+  bool tma = false;
+  int64_t stages = 2;
   int64_t group() const { return hq / hkv; }
   int64_t tileQ() const { return warps * kRowsPerWarp; }
-  int64_t threads() const { return warps * 32; }
+  int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
+  /// TMA: bytes of one ring slot (K then V tile, each [D/64][64 keys][64])
+  /// and of the dynamic shared memory (the slots, 4 mbarriers per slot,
+  /// 1024 bytes to align the swizzle atoms).
+  int64_t kTileBytes() const { return kTileKV * dqk * 2; }
+  int64_t vTileBytes() const { return kTileKV * dv * 2; }
+  int64_t stageBytes() const { return kTileBytes() + vTileBytes(); }
+  int64_t tmaSharedBytes() const {
+    return 1024 + stages * stageBytes() + stages * 4 * 8;
+  }
 };
 
 } // namespace
@@ -419,6 +439,130 @@ private:
       }
   }
 
+  //===--------------------------------------------------------------------===//
+  // TMA ring (c.tma)
+  //===--------------------------------------------------------------------===//
+
+  /// The 1024-byte aligned start of the dynamic shared memory (an address
+  /// in the shared window).
+  Value ringBase;
+  Value kSlot(Value slot) {
+    return add(ringBase, mul(slot, idx(c.stageBytes())));
+  }
+  Value vSlot(Value slot) { return addi(kSlot(slot), c.kTileBytes()); }
+  Value barrier(Value slot, RingBarrier which) {
+    return add(addi(ringBase, c.stages * c.stageBytes() + 8 * which),
+               mul(slot, idx(32)));
+  }
+  Value shared32(Value addr) { return toI32(addr); }
+  Value sharedPtr(Value addr) {
+    Value a = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3), a);
+  }
+  void inlinePtx(StringRef text, StringRef constraints, ValueRange operands) {
+    LLVM::InlineAsmOp::create(b, loc, TypeRange(), operands, text, constraints,
+                              /*has_side_effects=*/true,
+                              /*is_align_stack=*/false,
+                              LLVM::tailcallkind::TailCallKind::None,
+                              LLVM::AsmDialectAttr(), ArrayAttr());
+  }
+  /// Blocks until the phase of the mbarrier at `addr` with parity `parity`
+  /// (i32) has completed (the previous phase counts as completed on a
+  /// fresh barrier).
+  void mbarrierWait(Value addr, Value parity) {
+    inlinePtx("{\n.reg .pred p;\nwait:\nmbarrier.try_wait.parity.shared::cta."
+              "b64 p, [$0], $1;\n@!p bra wait;\n}",
+              "r,r", ValueRange{shared32(addr), parity});
+  }
+  void mbarrierArrive(Value addr) {
+    NVVM::MBarrierArriveOp::create(
+        b, loc, b.getI64Type(), sharedPtr(addr), Value(),
+        NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+        b.getBoolAttr(false));
+  }
+  /// Slot (index) and phase parity (i32) of key tile `kt`: tile
+  /// i = (kt - kStart) / 64 uses slot i % stages in round i / stages.
+  std::pair<Value, Value> slotOf(Value kt, Value kStart) {
+    Value i = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, kt, kStart), idx(kTileKV));
+    Value slot = arith::RemUIOp::create(b, loc, i, idx(c.stages));
+    Value round = arith::DivUIOp::create(b, loc, i, idx(c.stages));
+    return {slot, toI32(andi(round, 1))};
+  }
+  /// One TMA box (64 columns x 64 keys of one head, 128-byte swizzled) of
+  /// the 4-d map [B][H][S][D] to shared memory at `dst`, completing
+  /// `bytes` on the mbarrier at `bar`.
+  void tmaLoad(Value dst, Value map, ArrayRef<Value> coords, Value bar) {
+    SmallVector<Value> operands = {shared32(dst), map};
+    for (Value c : coords)
+      operands.push_back(c.getType() == i32 ? c : toI32(c));
+    operands.push_back(shared32(bar));
+    inlinePtx("cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::"
+              "complete_tx::bytes [$0], [$1, {$2, $3, $4, $5}], [$6];",
+              "r,l,r,r,r,r,r", operands);
+  }
+  /// Initializes the ring's mbarriers, splits the CTA into the producer
+  /// warpgroup (the last one) and the consumer warps, and emits the
+  /// producer: one thread that, for each key tile of [kStart, kEnd), waits
+  /// for the slot's K to be free, loads K by TMA, then the same for V.
+  /// Leaves the builder in the consumers' branch.
+  void buildTmaProducer(Value tid, Value batch, Value kvHead, Value kStart,
+                        Value kEnd, Value kMap, Value vMap) {
+    int64_t consumers = c.warps * 32;
+    {
+      auto first = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::eq, tid, idx(0)), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(first.thenBlock()->getTerminator());
+      for (int64_t s = 0; s < c.stages; ++s)
+        for (RingBarrier which : {kFullK, kEmptyK, kFullV, kEmptyV}) {
+          bool full = which == kFullK || which == kFullV;
+          NVVM::MBarrierInitOp::create(b, loc,
+                                       sharedPtr(barrier(idx(s), which)),
+                                       i32c(full ? 1 : consumers), Value());
+        }
+      NVVM::FenceMbarrierInitOp::create(b, loc);
+    }
+    gpu::BarrierOp::create(b, loc);
+    auto role = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::uge, tid, idx(consumers)),
+        /*withElseRegion=*/true);
+    // With two consumer warpgroups the registers go to them (FA3's split:
+    // 128 x 24 + 256 x 240 fits the 64K of an SM).
+    auto setMaxRegs = [&](int64_t n, NVVM::SetMaxRegisterAction action) {
+      if (c.warps == 8)
+        NVVM::SetMaxRegisterOp::create(
+            b, loc, b.getI32IntegerAttr(n),
+            NVVM::SetMaxRegisterActionAttr::get(b.getContext(), action));
+    };
+    b.setInsertionPoint(role.thenBlock()->getTerminator());
+    setMaxRegs(24, NVVM::SetMaxRegisterAction::decrease);
+    auto one = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::eq, tid, idx(consumers)), false);
+    b.setInsertionPoint(one.thenBlock()->getTerminator());
+    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV));
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    auto [slot, parity] = slotOf(kt, kStart);
+    Value freeParity = arith::XOrIOp::create(b, loc, parity, i32c(1));
+    for (bool isK : {true, false}) {
+      int64_t d = isK ? c.dqk : c.dv;
+      Value bar = barrier(slot, isK ? kFullK : kFullV);
+      mbarrierWait(barrier(slot, isK ? kEmptyK : kEmptyV), freeParity);
+      NVVM::MBarrierArriveExpectTxOp::create(
+          b, loc, Type(), sharedPtr(bar), i32c(kTileKV * d * 2),
+          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+          b.getBoolAttr(false), Value());
+      Value dst = isK ? kSlot(slot) : vSlot(slot);
+      for (int64_t col = 0; col < d; col += 64)
+        tmaLoad(addi(dst, col * 128), isK ? kMap : vMap,
+                {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+    }
+    b.setInsertionPoint(role.elseBlock()->getTerminator());
+    setMaxRegs(240, NVVM::SetMaxRegisterAction::increase);
+  }
+
   /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
   /// and the offset of the mask's diagonal (index values set by build).
   Value keys, diagOff;
@@ -466,6 +610,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
+  Value kMap = nextArg(c.tma), vMap = nextArg(c.tma);
   auto pairTy = VectorType::get({2}, c.elt);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -530,6 +675,80 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     }
   }
 
+  // The keys of this batch entry and the diagonal of the mask.
+  keys = c.varlen ? seqKeys : idx(c.sk);
+  if (c.kvLens) {
+    Value len = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(b, loc, kvLensMem, ValueRange{batch}));
+    keys = minIdx(maxIdx(len, idx(0)), keys);
+  }
+  diagOff =
+      c.bottomRight ? arith::SubIOp::create(b, loc, keys, queries) : idx(0);
+
+  // Key range of this CTA (tile aligned at the start; empty when the
+  // end is not above the start).
+  Value qLast = minIdx(addi(qFirst, c.tileQ() - 1), lastRow);
+  Value kEnd = keys;
+  if (c.causal)
+    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), 1));
+  else if (c.windowRight >= 0)
+    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), c.windowRight + 1));
+  Value kStart = idx(0);
+  if (c.windowLeft >= 0) {
+    Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
+    kStart =
+        mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
+  }
+  if (c.varlen) {
+    // CTAs past this sequence's queries visit no key tile.
+    Value active = cmp(arith::CmpIPredicate::slt, qFirst, queries);
+    kEnd = select(active, kEnd, idx(0));
+  }
+  if (c.packed()) {
+    // This CTA's chunk of keys (a multiple of the key tile).
+    Value chunkStart = mul(split, idx(c.chunk));
+    kStart = maxIdx(kStart, chunkStart);
+    kEnd = minIdx(kEnd, addi(chunkStart, c.chunk));
+  }
+
+  // Shared-memory tiles: K and V, kTileKV rows of d elements each, stored
+  // in 16-byte chunks with chunk index XOR (row % 8) so that the 8 rows an
+  // ldmatrix phase reads (and the chunks a cp.async phase writes) fall in
+  // distinct banks.
+  //
+  // wgmma reads its operands through descriptors in the canonical 128-byte
+  // swizzled layout instead: each tile is [D/64][64 keys][64] (128-byte
+  // rows, chunk XOR row % 8, 1024-byte aligned atoms of 8 rows), in one
+  // flat buffer aligned to 1024 bytes at run time.
+  Value kSmem, vSmem, kOffset, vOffset, kAddr, vAddr;
+  if (c.tma) {
+    // Dynamic shared memory: the ring of K/V slots, then the mbarriers.
+    auto dyn = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)));
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dyn);
+    Value pad = arith::AndIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
+    ringBase = add(base, pad);
+    buildTmaProducer(tid, batch, kvHead, kStart, kEnd, kMap, vMap);
+  } else if (c.wgmma) {
+    Value smem = func.getWorkgroupAttributions()[0];
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+    Value pad = arith::AndIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
+    kSmem = vSmem = smem;
+    kOffset = arith::DivUIOp::create(b, loc, pad, idx(2));
+    vOffset = addi(kOffset, kTileKV * c.dqk);
+    kAddr = add(base, pad);
+    vAddr = addi(kAddr, kTileKV * c.dqk * 2);
+  } else {
+    kSmem = func.getWorkgroupAttributions()[0];
+    vSmem = func.getWorkgroupAttributions()[1];
+  }
   // Q as A fragments, one set per 16-wide slice of the head dimension.
   // Pairs start at even columns of rows of even length in 16-byte aligned
   // buffers (checked by the loader): 4-byte aligned. The decode form's
@@ -569,70 +788,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                      operand(qPairs[0][2 * s + 1]),
                      operand(qPairs[1][2 * s + 1])});
 
-  // The keys of this batch entry and the diagonal of the mask.
-  keys = c.varlen ? seqKeys : idx(c.sk);
-  if (c.kvLens) {
-    Value len = arith::IndexCastOp::create(
-        b, loc, b.getIndexType(),
-        memref::LoadOp::create(b, loc, kvLensMem, ValueRange{batch}));
-    keys = minIdx(maxIdx(len, idx(0)), keys);
-  }
-  diagOff =
-      c.bottomRight ? arith::SubIOp::create(b, loc, keys, queries) : idx(0);
-
-  // Key range of this CTA (tile aligned at the start; empty when the
-  // end is not above the start).
-  Value qLast = minIdx(addi(qFirst, c.tileQ() - 1), lastRow);
-  Value kEnd = keys;
-  if (c.causal)
-    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), 1));
-  else if (c.windowRight >= 0)
-    kEnd = minIdx(kEnd, addi(add(qLast, diagOff), c.windowRight + 1));
-  Value kStart = idx(0);
-  if (c.windowLeft >= 0) {
-    Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
-    kStart =
-        mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
-  }
-  if (c.varlen) {
-    // CTAs past this sequence's queries visit no key tile.
-    Value active = cmp(arith::CmpIPredicate::slt, qFirst, queries);
-    kEnd = select(active, kEnd, idx(0));
-  }
-  if (c.packed()) {
-    // This CTA's chunk of keys (a multiple of the key tile).
-    Value chunkStart = mul(split, idx(c.chunk));
-    kStart = maxIdx(kStart, chunkStart);
-    kEnd = minIdx(kEnd, addi(chunkStart, c.chunk));
-  }
-
   std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
                                          visibleKeys(rows[1])};
 
-  // Shared-memory tiles: K and V, kTileKV rows of d elements each, stored
-  // in 16-byte chunks with chunk index XOR (row % 8) so that the 8 rows an
-  // ldmatrix phase reads (and the chunks a cp.async phase writes) fall in
-  // distinct banks.
-  //
-  // wgmma reads its operands through descriptors in the canonical 128-byte
-  // swizzled layout instead: each tile is [D/64][64 keys][64] (128-byte
-  // rows, chunk XOR row % 8, 1024-byte aligned atoms of 8 rows), in one
-  // flat buffer aligned to 1024 bytes at run time.
-  Value kSmem, vSmem, kOffset, vOffset, kAddr, vAddr;
-  if (c.wgmma) {
-    Value smem = func.getWorkgroupAttributions()[0];
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-    Value pad = arith::AndIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
-    kSmem = vSmem = smem;
-    kOffset = arith::DivUIOp::create(b, loc, pad, idx(2));
-    vOffset = addi(kOffset, kTileKV * c.dqk);
-    kAddr = add(base, pad);
-    vAddr = addi(kAddr, kTileKV * c.dqk * 2);
-  } else {
-    kSmem = func.getWorkgroupAttributions()[0];
-    vSmem = func.getWorkgroupAttributions()[1];
-  }
   bool partialTiles = c.sk % kTileKV != 0;
   auto copyTile = [&](bool isK, Value kt) {
     Value smem = isK ? kSmem : vSmem, gmem = isK ? kMem : vMem;
@@ -731,8 +889,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                           visibleKeys(qFirst).second);
   }
 
-  // K of the first tile is in flight before the loop.
-  copyTile(/*isK=*/true, kStart);
+  // K of the first tile is in flight before the loop (TMA: the producer
+  // loads every tile).
+  if (!c.tma)
+    copyTile(/*isK=*/true, kStart);
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
@@ -752,8 +912,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
     // K(kt) has landed and every warp is done with V of the previous tile:
     // start V(kt) while S is computed.
-    waitAndSync();
-    copyTile(/*isK=*/false, kt);
+    // TMA: wait until the producer's K(kt) has landed in its ring slot.
+    Value slot, parity;
+    if (c.tma) {
+      std::tie(slot, parity) = slotOf(kt, kStart);
+      mbarrierWait(barrier(slot, kFullK), parity);
+      kAddr = kSlot(slot);
+      vAddr = vSlot(slot);
+    } else {
+      waitAndSync();
+      copyTile(/*isK=*/false, kt);
+    }
 
     // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
     // the exp2 argument).
@@ -774,6 +943,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       }
       NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      // This thread is done reading K(kt): the slot's K may be refilled.
+      if (c.tma)
+        mbarrierArrive(barrier(slot, kEmptyK));
       fenceOperands(acc);
       for (int64_t j = 0; j < kTileKV / 8; ++j)
         s.push_back(SmallVector<Value, 4>(acc.begin() + 4 * j,
@@ -832,14 +1004,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     }
 
     // V(kt) has landed and every warp is done with K(kt): start the next K.
-    waitAndSync();
-    {
-      Value next = addi(kt, kTileKV);
-      auto ifNext = scf::IfOp::create(
-          b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-      copyTile(/*isK=*/true, next);
+    if (c.tma) {
+      mbarrierWait(barrier(slot, kFullV), parity);
+    } else {
+      waitAndSync();
+      {
+        Value next = addi(kt, kTileKV);
+        auto ifNext = scf::IfOp::create(
+            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+        copyTile(/*isK=*/true, next);
+      }
     }
 
     // Online softmax per row (r = 0: row g, r = 1: row g + 8).
@@ -922,6 +1098,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     if (c.wgmma) {
       NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      if (c.tma)
+        mbarrierArrive(barrier(slot, kEmptyV));
       fenceOperands(o);
     }
     SmallVector<Value> yield(o.begin(), o.end());
@@ -929,7 +1107,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     scf::YieldOp::create(b, loc, yield);
   }
   // Nothing stays in flight (the loop may run no iteration).
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  if (!c.tma)
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
 
   // Epilogue: full row sums, normalize, store the rows that exist.
   ValueRange res = loop.getResults();
@@ -1166,6 +1345,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     MmaConfig c = configOf(op);
     c.wgmma = useWgmma;
     chooseSplits(c);
+    // TMA needs strides below 2^40 bytes; the decode form and varlen keep
+    // per-thread cp.async (their tiles are not boxes of one tensor).
+    auto below2e40 = [](int64_t d, const MmaConfig &c) {
+      return c.batch * c.hkv * c.sk * d * 2 < (int64_t(1) << 40);
+    };
+    c.tma = c.wgmma && useTma && !c.varlen && !c.packed() &&
+            below2e40(c.dqk, c) && below2e40(c.dv, c);
     Location loc = op.getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
@@ -1217,6 +1403,19 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         paramInfos.push_back(info(names[i], true));
       }
     }
+    // TMA: tensor maps of K and V ([B][Hkv][Sk][D], boxes of 64 keys x 64
+    // columns, 128-byte swizzle), by value after the pointers.
+    if (c.tma) {
+      for (auto [i, d] : {std::pair<size_t, int64_t>{1, c.dqk}, {2, c.dv}}) {
+        int64_t row = d * 2;
+        paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
+        paramInfos.push_back(tensorMapParamInfo(
+            ctx, (names[i].getValue() + "_tensor_map").str(),
+            names[i].getValue(), {d, c.sk, c.hkv, c.batch},
+            {row, row * c.sk, row * c.sk * c.hkv}, {64, kTileKV, 1, 1},
+            /*swizzle=*/128));
+      }
+    }
     SmallVector<int64_t, 3> grid = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq,
                                     c.batch};
     if (c.packed())
@@ -1234,7 +1433,19 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
           gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     };
-    if (c.wgmma) {
+    if (c.tma) {
+      // The ring is dynamic shared memory (more than the 48 KiB of static
+      // shared memory at d = 128); its tensor-map parameters are passed by
+      // value (marked here; attn-nvvm-kernel-abi sets the LLVM attributes).
+      setKernelSharedMemory(kernel, c.tmaSharedBytes());
+      int64_t n = paramTypes.size();
+      kernel->setAttr(kTensorMapArgsAttr,
+                      b.getDenseI64ArrayAttr({n - 2, n - 1}));
+      // setmaxnreg needs the register count at entry, which ptxas derives
+      // from the block size and one CTA per SM (else C7508: ignored).
+      kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                      b.getI32IntegerAttr(1));
+    } else if (c.wgmma) {
       // K and V tiles in one buffer, 1024 bytes extra for the alignment
       // of the swizzle atoms.
       kernel.addWorkgroupAttribution(
@@ -1290,11 +1501,20 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                   memref::AllocOp::create(b, loc, lsePartType)};
     SmallVector<Value> first(args);
     first.append(c.packed() ? partials : outs);
+    Value dynamicShared;
+    if (c.tma) {
+      // The engine passes the tensor maps the manifest describes; the
+      // host IR has no tensor-map value and passes null in their place.
+      Value null =
+          LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx));
+      first.append({null, null});
+      dynamicShared = arith::ConstantOp::create(
+          b, loc, b.getI32IntegerAttr(c.tmaSharedBytes()));
+    }
     gpu::LaunchFuncOp::create(
         b, loc, kernel,
         gpu::KernelDim3{cst(grid[0]), cst(grid[1]), cst(grid[2])},
-        gpu::KernelDim3{cst(threads), cst(1), cst(1)},
-        /*dynamicSharedMemorySize=*/nullptr, first);
+        gpu::KernelDim3{cst(threads), cst(1), cst(1)}, dynamicShared, first);
     if (c.packed()) {
       SmallVector<Value> second(partials);
       second.append(outs);

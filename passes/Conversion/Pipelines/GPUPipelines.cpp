@@ -61,6 +61,7 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
     mmaOptions.useWgmma =
         options.kernel == "wgmma" ||
         (options.kernel == "auto" && options.chip == "sm_90a");
+    mmaOptions.useTma = options.tma;
     pm.addPass(createSdpaToMmaPass(mmaOptions));
   }
   // One query row per tile: each GPU thread owns one row's online softmax.
@@ -115,6 +116,7 @@ void attn::buildGPUKernelsToBinaryPipeline(OpPassManager &pm,
   nvvmOptions.indexBitwidth = 64;
   nvvmOptions.useBarePtrCallConv = true;
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvmOptions));
+  kernels.addPass(createNVVMKernelABIPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());

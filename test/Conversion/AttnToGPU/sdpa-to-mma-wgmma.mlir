@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s
-// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a" --attn-sdpa-to-mma="wgmma=1 tma=0" --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a" --attn-sdpa-to-mma="wgmma=1 tma=0" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
 
 // sm_90a: both GEMMs are warpgroup MMAs (inline PTX: the NVVM dialect has no
 // wgmma with A in registers). Q (A of S = Q·Kᵀ) and P (A of P·V) stay in

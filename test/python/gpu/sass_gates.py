@@ -16,7 +16,13 @@ checks what the design promises, without a GPU:
   * no local memory (no LDL/STL), no spills, no stack frame;
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile, no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
-    ptxas serialized the wgmma).
+    ptxas serialized the wgmma);
+  * sm_90a with TMA (the default there): K and V by UTMALDG only
+    (Dqk/64 + Dv/64 boxes per key tile, times the unrolling of the
+    producer's loop; no LDGSTS), mbarrier waits
+    (SYNCS), 3 warpgroups of which the producer gives its registers to the
+    consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
+    memory; with --tma=false the cp.async form is checked as above.
 And the decode form (GQA 32:8, one query, 4096 keys) on both chips: two
 kernels (split-KV attention + combine), K/V copied only by 16-byte LDGSTS,
 tensor-core instructions, no local memory.
@@ -54,16 +60,19 @@ def find_cuobjdump():
 
 
 CONFIGS = [
-    # (dtype, Dqk, Dv, attributes, chip, score terms: ALiBi + kv_lens)
-    ("f16", 64, 64, "", "sm_80", False),
-    ("f16", 64, 64, "", "sm_90a", False),
-    ("bf16", 128, 128, "mask = #attn.mask<causal = true>", "sm_80", False),
+    # (dtype, Dqk, Dv, attributes, chip, score terms: ALiBi + kv_lens, TMA)
+    ("f16", 64, 64, "", "sm_80", False, False),
+    ("f16", 64, 64, "", "sm_90a", False, True),
+    ("f16", 64, 64, "", "sm_90a", False, False),
+    ("bf16", 128, 128, "mask = #attn.mask<causal = true>", "sm_80", False, False),
     ("f16", 128, 128, "mask = #attn.mask<causal = true, window_left = 255>",
-     "sm_90a", False),
+     "sm_90a", False, True),
+    ("f16", 128, 128, "mask = #attn.mask<causal = true, window_left = 255>",
+     "sm_90a", False, False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
-     "softcap = 30.0 : f32", "sm_80", True),
+     "softcap = 30.0 : f32", "sm_80", True, False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
-     "softcap = 30.0 : f32", "sm_90a", True),
+     "softcap = 30.0 : f32", "sm_90a", True, True),
 ]
 
 
@@ -79,7 +88,7 @@ def main():
     env = dict(os.environ, PATH=disasm_dir + os.pathsep + os.environ.get("PATH", ""))
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (dt, d, dv, attrs, chip, terms) in enumerate(CONFIGS):
+        for i, (dt, d, dv, attrs, chip, terms, tma) in enumerate(CONFIGS):
             t = f"tensor<2x8x1024x{d}x{dt}>"
             tv = f"tensor<2x8x1024x{dv}x{dt}>"
             args = f"%q: {t}, %k: {t}, %v: {tv}"
@@ -94,7 +103,8 @@ def main():
                         f"  return %o : {tv}\n}}\n")
             out = os.path.join(tmp, f"o{i}")
             t0 = time.time()
-            r = subprocess.run([a.attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
+            r = subprocess.run([a.attn_compile, src, f"--chip={chip}", f"--out-dir={out}",
+                                f"--tma={'true' if tma else 'false'}"],
                                capture_output=True, text=True)
             secs = time.time() - t0
             if r.returncode != 0:
@@ -130,21 +140,38 @@ def main():
             if hmma != want:
                 problems.append(f"{hmma} {mma_name}, expected {want} per key tile")
             ldgsts, ldsm = count("LDGSTS"), count("LDSM")
-            want_ldgsts = 2 * (d // 32) + dv // 32
+            utmaldg = sum(1 for o in ops if o == "UTMALDG")
+            want_ldgsts = 0 if tma else 2 * (d // 32) + dv // 32
             if ldgsts != want_ldgsts:
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
+            # The producer's loop is small enough that LLVM may unroll it:
+            # a multiple of the boxes of one tile.
+            want_tma = d // 64 + dv // 64 if tma else 0
+            if (utmaldg % want_tma or not utmaldg) if tma else utmaldg:
+                problems.append(f"{utmaldg} UTMALDG, expected a multiple of {want_tma} "
+                                "(boxes per key tile)" if tma else f"{utmaldg} UTMALDG")
             want_ldsm = 0 if wg else d // 4 + dv // 4
             if ldsm != want_ldsm:
                 problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
-            # wgmma: one buffer with 1 KiB to align the swizzle atoms.
-            want_smem = 2 * 64 * (d + dv) + (1024 if wg else 0)
+            threads = 384 if tma else 256
+            if tma:
+                # Dynamic: two K/V slots, 1 KiB to align the swizzle atoms,
+                # 4 mbarriers per slot.
+                smem = k["shared_memory_bytes"]
+                want_smem = 1024 + 2 * 64 * (d + dv) * 2 + 2 * 4 * 8
+                if count("SYNCS") == 0 or count("USETMAXREG") != 2:
+                    problems.append(f"{count('SYNCS')} SYNCS (mbarrier), "
+                                    f"{count('USETMAXREG')} USETMAXREG (expected 2)")
+            else:
+                # wgmma: one buffer with 1 KiB to align the swizzle atoms.
+                want_smem = 2 * 64 * (d + dv) + (1024 if wg else 0)
             if smem != want_smem:
                 problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
-            if k["block"][0] != 256:
-                problems.append(f"block of {k['block'][0]} threads, expected 256")
-            if ptxas["registers"] * 256 > 65536 or (smem or 0) > 227 * 1024:
-                problems.append("a CTA of 8 warps does not fit an SM")
+            if k["block"][0] != threads:
+                problems.append(f"block of {k['block'][0]} threads, expected {threads}")
+            if ptxas["registers"] * threads > 65536 or (smem or 0) > 227 * 1024:
+                problems.append(f"a CTA of {threads // 32} warps does not fit an SM")
             if count("LDL") or count("STL"):
                 problems.append(f"{count('LDL')} LDL / {count('STL')} STL")
             if ptxas["spill_load_bytes"] or ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
@@ -154,9 +181,9 @@ def main():
                 problems.append(f"C75xx: {ptxas['warnings']}")
             what = ("causal" if "causal" in attrs else "nomask") + (
                 " softcap+alibi+kv_lens" if terms else "")
-            line = (f"{dt} d{d}/{dv} {what} {chip}: "
+            line = (f"{dt} d{d}/{dv} {what} {chip}{' TMA' if tma else ''}: "
                     f"{ptxas['registers']} registers, {smem} B smem, {hmma} {mma_name}, "
-                    f"{ldsm} LDSM, {ldgsts} LDGSTS, {count('LDG')} LDG, "
+                    f"{ldsm} LDSM, {ldgsts} LDGSTS, {utmaldg} UTMALDG, {count('LDG')} LDG, "
                     f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
             if problems:
                 failures += 1

@@ -269,10 +269,120 @@ TEST(KernelManifest, InconsistentManifests) {
                       "param #4: expected a non-negative integer \"bytes\"");
   expectManifestError(
       edit("\"type\": \"pointer\"}\n      ]", "\"type\": \"memref\"}\n      ]"),
-      "param #4: expected type \"pointer\", got \"memref\"");
+      "param #4: expected type \"pointer\" or \"tensor_map\", got "
+      "\"memref\"");
   expectManifestError(
       edit("\"entry\": \"ptx_only\"", "\"entry\": \"gqa_kernel\""),
       "kernel 'gqa_kernel' appears twice");
+}
+
+// A TMA kernel: K and V tensor maps after the pointers (what attn-compile
+// writes for sm_90a).
+const char *kTmaManifest = R"json({
+  "cache_key": "1", "chip": "sm_90a", "format_version": 1,
+  "kernels": [{
+    "block": [384, 1, 1], "calling_convention": "bare_pointers",
+    "cubin": null, "entry": "k", "grid": [1, 2, 1], "ptx": "k.ptx",
+    "shared_memory_bytes": 66624,
+    "params": [
+      {"access": "read", "bytes": 51200, "dtype": "f16", "name": "key",
+       "shape": [1, 2, 200, 64], "type": "pointer"},
+      {"access": "readwrite", "bytes": 51200, "dtype": "f16", "name": "out",
+       "shape": [1, 2, 200, 64], "type": "pointer"},
+      {"access": "read", "bytes": 128, "dtype": "f16",
+       "name": "key_tensor_map", "shape": [], "type": "tensor_map",
+       "tensor": "key", "dims": [64, 200, 2, 1],
+       "strides": [128, 25600, 51200], "box": [64, 64, 1, 1],
+       "swizzle": "128B"}
+    ]}]
+})json";
+
+std::string editTma(const std::string &from, const std::string &to) {
+  std::string s = kTmaManifest;
+  size_t pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return pos == std::string::npos ? s : s.replace(pos, from.size(), to);
+}
+
+TEST(KernelManifest, TensorMapParams) {
+  attn_kernel_status st;
+  ManifestPtr m = parse(kTmaManifest, &st);
+  ASSERT_EQ(st, ATTN_KERNEL_OK) << attn_kernel_last_error();
+  attn_kernel_param_info p;
+  ASSERT_EQ(attn_kernel_manifest_param(m.get(), "k", 0, &p), ATTN_KERNEL_OK);
+  EXPECT_EQ(p.kind, ATTN_KERNEL_PARAM_POINTER);
+  EXPECT_EQ(p.map_rank, 0);
+  ASSERT_EQ(attn_kernel_manifest_param(m.get(), "k", 2, &p), ATTN_KERNEL_OK);
+  EXPECT_EQ(p.kind, ATTN_KERNEL_PARAM_TENSOR_MAP);
+  EXPECT_STREQ(p.name, "key_tensor_map");
+  EXPECT_STREQ(p.dtype, "f16");
+  EXPECT_EQ(p.bytes, 128u);
+  EXPECT_EQ(p.written, 0);
+  EXPECT_EQ(p.tensor_index, 0);
+  ASSERT_EQ(p.map_rank, 4);
+  EXPECT_EQ(p.map_dims[0], 64u);
+  EXPECT_EQ(p.map_dims[1], 200u);
+  EXPECT_EQ(p.map_strides[2], 51200u);
+  EXPECT_EQ(p.map_box[1], 64u);
+  EXPECT_EQ(p.map_swizzle_bytes, 128u);
+
+  // Tensor maps: NULL (encoded at launch) or a 64-byte aligned host map;
+  // their `bytes` entry is not a buffer size.
+  alignas(64) char buf[2][64];
+  alignas(64) char map[128 + 64];
+  void *ptrs[3] = {buf[0], buf[1], nullptr};
+  uint64_t bytes[3] = {51200, 51200, 0};
+  EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "k", nullptr, nullptr,
+                                              ptrs, bytes, 3),
+            ATTN_KERNEL_OK)
+      << attn_kernel_last_error();
+  ptrs[2] = map;
+  EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "k", nullptr, nullptr,
+                                              ptrs, bytes, 3),
+            ATTN_KERNEL_OK);
+  ptrs[2] = map + 16;
+  EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "k", nullptr, nullptr,
+                                              ptrs, bytes, 3),
+            ATTN_KERNEL_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_kernel_last_error(),
+               "kernel 'k': tensor map #2 ('key_tensor_map') is not 64-byte "
+               "aligned");
+}
+
+TEST(KernelManifest, BadTensorMaps) {
+  const std::string where = "kernel 'k' param #2: ";
+  expectManifestError(editTma("\"tensor\": \"key\"", "\"tensor\": \"kee\""),
+                      "tensor map 'key_tensor_map': no pointer parameter "
+                      "named 'kee'");
+  expectManifestError(
+      editTma("\"dtype\": \"f16\",\n       \"name\": \"key_tensor_map\"",
+              "\"dtype\": \"bf16\",\n       \"name\": \"key_tensor_map\""),
+      "dtype bf16 differs from 'key' (f16)");
+  expectManifestError(
+      editTma("\"box\": [64, 64, 1, 1]", "\"box\": [64, 64, 1]"),
+      where + "expected \"dims\" and \"box\" of one rank");
+  expectManifestError(
+      editTma("\"box\": [64, 64, 1, 1]", "\"box\": [64, 512, 1, 1]"),
+      where + "expected \"box\" entries in [1, 256]");
+  expectManifestError(editTma("\"swizzle\": \"128B\"", "\"swizzle\": \"256B\""),
+                      where + "expected swizzle \"none\", \"32B\", \"64B\" or "
+                              "\"128B\", got \"256B\"");
+  expectManifestError(editTma("\"strides\": [128, 25600, 51200]",
+                              "\"strides\": [8, 25600, 51200]"),
+                      where + "expected \"strides\" entries in [16,");
+  expectManifestError(editTma("\"strides\": [128, 25600, 51200]",
+                              "\"strides\": [136, 25600, 51200]"),
+                      where +
+                          "expected strides that are multiples of 16 bytes");
+  expectManifestError(
+      editTma("\"dims\": [64, 200, 2, 1]", "\"dims\": [64, 201, 2, 1]"),
+      "tensor map 'key_tensor_map': covers more bytes than "
+      "'key' has (51200)");
+  expectManifestError(editTma("\"bytes\": 128", "\"bytes\": 64"),
+                      where + "expected a tensor map of 128 bytes");
+  expectManifestError(editTma("\"access\": \"read\", \"bytes\": 128",
+                              "\"access\": \"readwrite\", \"bytes\": 128"),
+                      where + "expected access \"read\" for a tensor map");
 }
 
 TEST(KernelManifest, LoadFromFile) {

@@ -47,6 +47,27 @@ void setKernelLaunch(gpu::GPUFuncOp kernel, ArrayRef<int64_t> grid,
 /// One `attn.params` entry: {name, access = "readwrite" | "read"}.
 DictionaryAttr kernelParamInfo(MLIRContext *ctx, StringRef name, bool written);
 
+/// The `attn.params` entry of a TMA tensor-map parameter (an `!llvm.ptr`
+/// argument passed by value, 128 bytes, `nvvm.grid_constant`): {name,
+/// access = "read", kind = "tensor_map", tensor (the pointer parameter it
+/// maps), dims (elements, innermost first), strides (bytes of dims 1..),
+/// box, swizzle (bytes: 0, 32, 64 or 128)}. The engine encodes it with
+/// cuTensorMapEncodeTiled from the parameters the manifest lists.
+DictionaryAttr tensorMapParamInfo(MLIRContext *ctx, StringRef name,
+                                  StringRef tensor, ArrayRef<int64_t> dims,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> box, int64_t swizzle);
+
+/// Kernel attribute: indices of the parameters that are TMA tensor maps
+/// passed by value (`!llvm.ptr` in the gpu.func); attn-nvvm-kernel-abi
+/// gives them `llvm.byval`, `llvm.align` and `nvvm.grid_constant` once the
+/// kernel is an llvm.func.
+inline constexpr llvm::StringLiteral kTensorMapArgsAttr =
+    "attn.tensor_map_args";
+
+/// Sets the dynamic shared memory a kernel marked by setKernelLaunch needs.
+void setKernelSharedMemory(gpu::GPUFuncOp kernel, int64_t bytes);
+
 /// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).
 bool isSupportedGPUChip(llvm::StringRef chip);
 

@@ -79,13 +79,33 @@ typedef struct attn_kernel_info {
   int num_params;
 } attn_kernel_info;
 
+/* A parameter is a device pointer to a dense row-major buffer, or a TMA
+ * tensor map: a 128-byte CUtensorMap passed by value that describes tiles of
+ * another (pointer) parameter of the same kernel. Tensor maps need no
+ * buffer: attn_kernel_launch encodes them from that parameter's pointer. */
+typedef enum attn_kernel_param_kind {
+  ATTN_KERNEL_PARAM_POINTER = 0,
+  ATTN_KERNEL_PARAM_TENSOR_MAP = 1
+} attn_kernel_param_kind;
+
 typedef struct attn_kernel_param_info {
   const char *name;  /* "query", "key", "value", "out", "lse", ... */
   const char *dtype; /* "f16", "bf16", "f32", "i32", ... */
   const int64_t *shape;
   int rank;
-  uint64_t bytes; /* size of the dense buffer the pointer must cover */
+  uint64_t bytes; /* size of the dense buffer the pointer must cover (128
+                     for a tensor map) */
   int written;    /* 1 when the kernel writes it */
+  attn_kernel_param_kind kind;
+  /* Tensor maps only (the arguments of cuTensorMapEncodeTiled, with the
+   * parameter `tensor_index` as the global address; interleave none, L2
+   * promotion 128B, out-of-bounds elements read as zeros): */
+  int tensor_index;            /* the pointer parameter it maps */
+  int map_rank;                /* 1..5 */
+  const uint64_t *map_dims;    /* elements, innermost first */
+  const uint64_t *map_strides; /* bytes, of dims 1..map_rank-1 */
+  const uint32_t *map_box;     /* elements per dimension of one tile */
+  uint32_t map_swizzle_bytes;  /* 0 (none), 32, 64 or 128 */
 } attn_kernel_param_info;
 
 /* Kernel `index` (0 <= index < num_kernels), or by name. */
@@ -100,7 +120,9 @@ attn_kernel_manifest_param(const attn_kernel_manifest *m, const char *kernel,
 /* Checks a launch of `kernel` against the manifest: `num_params` pointers,
  * none NULL, each 16-byte aligned (cudaMalloc gives 256), and (when non-NULL)
  * buffer sizes `bytes[i]` at least the parameter's size; grid/block (NULL: the
- * manifest's) equal to the ones the kernel was compiled for. */
+ * manifest's) equal to the ones the kernel was compiled for. The entry of a
+ * tensor-map parameter is NULL (the launch encodes the map) or points at a
+ * caller-encoded 128-byte CUtensorMap in host memory, 64-byte aligned. */
 ATTN_KERNELS_API attn_kernel_status attn_kernel_manifest_check_launch(
     const attn_kernel_manifest *m, const char *kernel, const uint32_t *grid,
     const uint32_t *block, void *const *params, const uint64_t *bytes,
@@ -126,7 +148,9 @@ ATTN_KERNELS_API attn_kernel_status attn_kernel_get(attn_kernel_module *module,
 /* Launches `kernel` on `stream` (a CUstream, NULL: the default stream) with
  * `params[i]` the device pointer of parameter i. grid/block may be NULL (the
  * manifest's); `bytes` may be NULL (sizes not checked). Raises the dynamic
- * shared memory limit when the kernel needs more than 48 KiB. */
+ * shared memory limit when the kernel needs more than 48 KiB. Tensor-map
+ * parameters given as NULL are encoded here (cuTensorMapEncodeTiled) from
+ * the pointer they map; a non-NULL entry is a caller-encoded CUtensorMap. */
 ATTN_KERNELS_API attn_kernel_status attn_kernel_launch(
     attn_kernel *kernel, const uint32_t *grid, const uint32_t *block,
     void *stream, void *const *params, const uint64_t *bytes, int num_params);
