@@ -110,23 +110,26 @@ struct MmaConfig {
   /// split, and a second kernel combines the `splits` partials.
   int64_t splits = 0, chunk = 0;
   bool packed() const { return splits > 0; }
-  /// sm_90a, warp specialized: a producer warpgroup (one thread) loads K
-  /// and V tiles by TMA into a ring of `stages` slots guarded by
-  /// mbarriers; the `warps` consumer warps only compute. Tensor maps of K
-  /// and V are the last two kernel parameters.
+  /// sm_90a, warp specialized: a producer warpgroup (one thread) loads the
+  /// Q tile once and K and V tiles by TMA into a ring of `stages` slots
+  /// guarded by mbarriers; the `warps` consumer warps only compute, with Q
+  /// read by descriptor from shared memory (no Q registers). Tensor maps of
+  /// Q, K and V are the last three kernel parameters.
   bool tma = false;
   int64_t stages = 2;
   int64_t group() const { return hq / hkv; }
   int64_t tileQ() const { return warps * kRowsPerWarp; }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
-  /// TMA: bytes of one ring slot (K then V tile, each [D/64][64 keys][64])
-  /// and of the dynamic shared memory (the slots, 4 mbarriers per slot,
-  /// 1024 bytes to align the swizzle atoms).
+  /// TMA: bytes of the Q tile ([Dqk/64][tileQ rows][64]), of one ring slot
+  /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
+  /// memory (Q, the slots, 4 mbarriers per slot and one for Q, 1024 bytes
+  /// to align the swizzle atoms).
+  int64_t qTileBytes() const { return tileQ() * dqk * 2; }
   int64_t kTileBytes() const { return kTileKV * dqk * 2; }
   int64_t vTileBytes() const { return kTileKV * dv * 2; }
   int64_t stageBytes() const { return kTileBytes() + vTileBytes(); }
   int64_t tmaSharedBytes() const {
-    return 1024 + stages * stageBytes() + stages * 4 * 8;
+    return 1024 + qTileBytes() + stages * stageBytes() + (stages * 4 + 1) * 8;
   }
 };
 
@@ -334,15 +337,17 @@ private:
                      ((uint64_t(sbo) >> 4) & 0x3FFF) << 32 | 1ull << 62;
     return arith::OrIOp::create(b, loc, a, c64(fixed));
   }
-  /// acc (m64 x n, f32) += A · B on the warpgroup, A from registers (the
-  /// mma.sync A fragment of each warp's 16 rows), B by descriptor. The
-  /// NVVM dialect has no register-A wgmma, so this is inline PTX.
-  SmallVector<Value> wgmma(int64_t n, ArrayRef<Value> a, Value desc,
-                           ArrayRef<Value> acc, bool transB) {
+  /// acc (m64 x n, f32) += A · B on the warpgroup, B by descriptor, A from
+  /// registers (`a`: the mma.sync A fragment of each warp's 16 rows) or,
+  /// when `descA` is set, by descriptor too (K-major). The NVVM dialect has
+  /// no register-A wgmma, so this is inline PTX.
+  SmallVector<Value> wgmma(int64_t n, ArrayRef<Value> a, Value descA,
+                           Value desc, ArrayRef<Value> acc, bool transB) {
     int64_t nAcc = n / 2;
+    int64_t nA = descA ? 1 : 4;
     std::string t = c.elt.isF16() ? "f16" : "bf16";
     std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
-                       std::to_string(nAcc + 5) +
+                       std::to_string(nAcc + nA + 1) +
                        ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
                        std::to_string(n) + "k16.f32." + t + "." + t + " {";
     std::string constraints;
@@ -350,15 +355,25 @@ private:
       text += (i ? ", $" : "$") + std::to_string(i);
       constraints += "=f,";
     }
-    text += "}, {";
-    for (int64_t i = 0; i < 4; ++i)
-      text += (i ? ", $" : "$") + std::to_string(nAcc + i);
-    text += "}, $" + std::to_string(nAcc + 4) + ", p, 1, 1, " +
-            (transB ? "1" : "0") + ";\n}";
-    constraints += "r,r,r,r,l,r";
+    text += "}, ";
     SmallVector<Value> operands;
-    for (Value v : a)
-      operands.push_back(asI32(v));
+    if (descA) {
+      text += "$" + std::to_string(nAcc);
+      constraints += "l,";
+      operands.push_back(descA);
+    } else {
+      text += "{";
+      for (int64_t i = 0; i < 4; ++i)
+        text += (i ? ", $" : "$") + std::to_string(nAcc + i);
+      text += "}";
+      constraints += "r,r,r,r,";
+      for (Value v : a)
+        operands.push_back(asI32(v));
+    }
+    // SS takes the transposition of A (none: K-major) before B's.
+    text += ", $" + std::to_string(nAcc + nA) + ", p, 1, 1, " +
+            (descA ? "0, " : "") + (transB ? "1" : "0") + ";\n}";
+    constraints += "l,r";
     operands.push_back(desc);
     operands.push_back(i32c(1)); // scale-d: accumulate
     for (int64_t i = 0; i < nAcc; ++i) {
@@ -446,14 +461,21 @@ private:
   /// The 1024-byte aligned start of the dynamic shared memory (an address
   /// in the shared window).
   Value ringBase;
+  /// The Q tile comes first, then the slots, then the barriers.
+  Value qTile() { return ringBase; }
   Value kSlot(Value slot) {
-    return add(ringBase, mul(slot, idx(c.stageBytes())));
+    return add(addi(ringBase, c.qTileBytes()), mul(slot, idx(c.stageBytes())));
   }
   Value vSlot(Value slot) { return addi(kSlot(slot), c.kTileBytes()); }
+  int64_t barriersOffset() const {
+    return c.qTileBytes() + c.stages * c.stageBytes();
+  }
   Value barrier(Value slot, RingBarrier which) {
-    return add(addi(ringBase, c.stages * c.stageBytes() + 8 * which),
+    return add(addi(ringBase, barriersOffset() + 8 * which),
                mul(slot, idx(32)));
   }
+  /// Completes when the Q tile has landed.
+  Value qBarrier() { return addi(ringBase, barriersOffset() + c.stages * 32); }
   Value shared32(Value addr) { return toI32(addr); }
   Value sharedPtr(Value addr) {
     Value a = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
@@ -507,8 +529,9 @@ private:
   /// producer: one thread that, for each key tile of [kStart, kEnd), waits
   /// for the slot's K to be free, loads K by TMA, then the same for V.
   /// Leaves the builder in the consumers' branch.
-  void buildTmaProducer(Value tid, Value batch, Value kvHead, Value kStart,
-                        Value kEnd, Value kMap, Value vMap) {
+  void buildTmaProducer(Value tid, Value batch, Value head, Value kvHead,
+                        Value qFirst, Value kStart, Value kEnd, Value qMap,
+                        Value kMap, Value vMap) {
     int64_t consumers = c.warps * 32;
     {
       auto first = scf::IfOp::create(
@@ -522,6 +545,8 @@ private:
                                        sharedPtr(barrier(idx(s), which)),
                                        i32c(full ? 1 : consumers), Value());
         }
+      NVVM::MBarrierInitOp::create(b, loc, sharedPtr(qBarrier()), i32c(1),
+                                   Value());
       NVVM::FenceMbarrierInitOp::create(b, loc);
     }
     gpu::BarrierOp::create(b, loc);
@@ -541,6 +566,16 @@ private:
     auto one = scf::IfOp::create(
         b, loc, cmp(arith::CmpIPredicate::eq, tid, idx(consumers)), false);
     b.setInsertionPoint(one.thenBlock()->getTerminator());
+    // The Q tile: one box of tileQ rows per 64 columns (rows past the
+    // queries are zero-filled).
+    NVVM::MBarrierArriveExpectTxOp::create(
+        b, loc, Type(), sharedPtr(qBarrier()), i32c(c.qTileBytes()),
+        NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+        b.getBoolAttr(false), Value());
+    for (int64_t col = 0; col < c.dqk; col += 64)
+      tmaLoad(addi(qTile(), col * c.tileQ() * 2), qMap,
+              {i32c(col), toI32(qFirst), toI32(head), toI32(batch)},
+              qBarrier());
     auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV));
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
@@ -563,6 +598,55 @@ private:
     setMaxRegs(240, NVVM::SetMaxRegisterAction::increase);
   }
 
+  /// Q as mma A fragments, one set per 16-wide slice of Dqk, loaded from
+  /// global memory. Pairs start at even columns of rows of even length in
+  /// 16-byte aligned buffers (checked by the loader): 4-byte aligned. The
+  /// decode form's rows past the (head, query) pairs load nothing (zeros).
+  SmallVector<SmallVector<Value, 4>> loadQFragments(Value batch, Value t2,
+                                                    Value headR[2],
+                                                    Value rowsC[2],
+                                                    Value valid[2]) {
+    auto pairTy = VectorType::get({2}, c.elt);
+    SmallVector<Value> qPairs[2];
+    for (int r : {0, 1}) {
+      auto loadRow = [&]() {
+        SmallVector<Value> pairs;
+        for (int64_t col = 0; col < c.dqk; col += 8)
+          pairs.push_back(vector::LoadOp::create(
+              b, loc, pairTy, qMem,
+              qIndex(batch, headR[r], rowsC[r], addi(t2, col)),
+              /*nontemporal=*/false, llvm::Align(4)));
+        return pairs;
+      };
+      if (!c.packed()) {
+        qPairs[r] = loadRow();
+        continue;
+      }
+      SmallVector<Type> types(c.dqk / 8, pairTy);
+      auto ifValid = scf::IfOp::create(b, loc, types, valid[r],
+                                       /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifValid.thenBlock());
+        scf::YieldOp::create(b, loc, loadRow());
+        b.setInsertionPointToStart(ifValid.elseBlock());
+        Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(pairTy))
+                          .getResult();
+        scf::YieldOp::create(b, loc, SmallVector<Value>(c.dqk / 8, zeros));
+      }
+      qPairs[r].assign(ifValid.getResults().begin(),
+                       ifValid.getResults().end());
+    }
+    SmallVector<SmallVector<Value, 4>> qFrag;
+    for (int64_t s = 0; s < c.dqk / 16; ++s)
+      qFrag.push_back({operand(qPairs[0][2 * s]), operand(qPairs[1][2 * s]),
+                       operand(qPairs[0][2 * s + 1]),
+                       operand(qPairs[1][2 * s + 1])});
+    return qFrag;
+  }
+
+  /// The query parameter.
+  Value qMem;
   /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
   /// and the offset of the mask's diagonal (index values set by build).
   Value keys, diagOff;
@@ -603,15 +687,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   auto nextArg = [&](bool present) {
     return present ? entry.getArgument(argNo++) : Value();
   };
-  Value qMem = nextArg(true), kMem = nextArg(true), vMem = nextArg(true);
+  qMem = nextArg(true);
+  Value kMem = nextArg(true), vMem = nextArg(true);
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
   Value cuQMem = nextArg(c.varlen), cuKMem = nextArg(c.varlen);
   // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
-  Value kMap = nextArg(c.tma), vMap = nextArg(c.tma);
-  auto pairTy = VectorType::get({2}, c.elt);
+  Value qMap = nextArg(c.tma), kMap = nextArg(c.tma), vMap = nextArg(c.tma);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
@@ -649,6 +733,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value rows[2], rowsC[2], headR[2], valid[2];
   Value kvHead, qFirst, split;
   Value ctaRow = add(mul(warp, idx(kRowsPerWarp)), g);
+  // The first CTA row of this thread's warpgroup.
+  Value wgRow = mul(arith::DivUIOp::create(b, loc, warp, idx(4)), idx(64));
   if (c.packed()) {
     // Rows are (query head of this KV head, query) pairs.
     split = blockX;
@@ -734,7 +820,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value pad = arith::AndIOp::create(
         b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
     ringBase = add(base, pad);
-    buildTmaProducer(tid, batch, kvHead, kStart, kEnd, kMap, vMap);
+    buildTmaProducer(tid, batch, blockY, kvHead, qFirst, kStart, kEnd, qMap,
+                     kMap, vMap);
   } else if (c.wgmma) {
     Value smem = func.getWorkgroupAttributions()[0];
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
@@ -749,44 +836,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
   }
-  // Q as A fragments, one set per 16-wide slice of the head dimension.
-  // Pairs start at even columns of rows of even length in 16-byte aligned
-  // buffers (checked by the loader): 4-byte aligned. The decode form's
-  // rows past the (head, query) pairs load nothing (zeros).
-  SmallVector<Value> qPairs[2];
-  for (int r : {0, 1}) {
-    auto loadRow = [&]() {
-      SmallVector<Value> pairs;
-      for (int64_t col = 0; col < c.dqk; col += 8)
-        pairs.push_back(vector::LoadOp::create(
-            b, loc, pairTy, qMem,
-            qIndex(batch, headR[r], rowsC[r], addi(t2, col)),
-            /*nontemporal=*/false, llvm::Align(4)));
-      return pairs;
-    };
-    if (!c.packed()) {
-      qPairs[r] = loadRow();
-      continue;
-    }
-    SmallVector<Type> types(c.dqk / 8, pairTy);
-    auto ifValid = scf::IfOp::create(b, loc, types, valid[r],
-                                     /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(ifValid.thenBlock());
-      scf::YieldOp::create(b, loc, loadRow());
-      b.setInsertionPointToStart(ifValid.elseBlock());
-      Value zeros =
-          arith::ConstantOp::create(b, loc, b.getZeroAttr(pairTy)).getResult();
-      scf::YieldOp::create(b, loc, SmallVector<Value>(c.dqk / 8, zeros));
-    }
-    qPairs[r].assign(ifValid.getResults().begin(), ifValid.getResults().end());
-  }
+  // Q as A fragments, one set per 16-wide slice of the head dimension
+  // (TMA: Q stays in shared memory, read by descriptor; wait for it).
   SmallVector<SmallVector<Value, 4>> qFrag;
-  for (int64_t s = 0; s < c.dqk / 16; ++s)
-    qFrag.push_back({operand(qPairs[0][2 * s]), operand(qPairs[1][2 * s]),
-                     operand(qPairs[0][2 * s + 1]),
-                     operand(qPairs[1][2 * s + 1])});
+  if (c.tma)
+    mbarrierWait(qBarrier(), i32c(0));
+  else
+    qFrag = loadQFragments(batch, t2, headR, rowsC, valid);
 
   std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
                                          visibleKeys(rows[1])};
@@ -939,7 +995,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         Value desc =
             descriptor(addi(kAddr, (ks / 4) * kTileKV * 128 + (ks % 4) * 32),
                        /*lbo=*/16, /*sbo=*/1024);
-        acc = wgmma(kTileKV, qFrag[ks], desc, acc, /*transB=*/false);
+        // TMA: A = this warpgroup's 64 rows of the Q tile, K-major like K.
+        Value descA;
+        if (c.tma)
+          descA = descriptor(
+              add(addi(qTile(), (ks / 4) * c.tileQ() * 128 + (ks % 4) * 32),
+                  mul(wgRow, idx(128))),
+              /*lbo=*/16, /*sbo=*/1024);
+        acc = wgmma(kTileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
+                    acc, /*transB=*/false);
       }
       NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
@@ -1074,7 +1138,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.wgmma) {
         Value desc = descriptor(addi(vAddr, ks * 16 * 128),
                                 /*lbo=*/kTileKV * 128, /*sbo=*/1024);
-        o = wgmma(c.dv, a, desc, o, /*transB=*/true);
+        o = wgmma(c.dv, a, Value(), desc, o, /*transB=*/true);
         continue;
       }
       // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
@@ -1347,11 +1411,12 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     chooseSplits(c);
     // TMA needs strides below 2^40 bytes; the decode form and varlen keep
     // per-thread cp.async (their tiles are not boxes of one tensor).
-    auto below2e40 = [](int64_t d, const MmaConfig &c) {
-      return c.batch * c.hkv * c.sk * d * 2 < (int64_t(1) << 40);
+    auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
+      return c.batch * h * s * d * 2 < (int64_t(1) << 40);
     };
     c.tma = c.wgmma && useTma && !c.varlen && !c.packed() &&
-            below2e40(c.dqk, c) && below2e40(c.dv, c);
+            below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
+            below2e40(c.hkv, c.sk, c.dv);
     Location loc = op.getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
@@ -1403,16 +1468,23 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         paramInfos.push_back(info(names[i], true));
       }
     }
-    // TMA: tensor maps of K and V ([B][Hkv][Sk][D], boxes of 64 keys x 64
-    // columns, 128-byte swizzle), by value after the pointers.
+    // TMA: tensor maps of Q, K and V ([B][H][S][D], boxes of 64 columns x
+    // the Q tile's rows or 64 keys, 128-byte swizzle), by value after the
+    // pointers.
     if (c.tma) {
-      for (auto [i, d] : {std::pair<size_t, int64_t>{1, c.dqk}, {2, c.dv}}) {
-        int64_t row = d * 2;
+      struct Map {
+        size_t param;
+        int64_t d, s, h, boxRows;
+      };
+      for (Map m : {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
+                    Map{1, c.dqk, c.sk, c.hkv, kTileKV},
+                    Map{2, c.dv, c.sk, c.hkv, kTileKV}}) {
+        int64_t row = m.d * 2;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
         paramInfos.push_back(tensorMapParamInfo(
-            ctx, (names[i].getValue() + "_tensor_map").str(),
-            names[i].getValue(), {d, c.sk, c.hkv, c.batch},
-            {row, row * c.sk, row * c.sk * c.hkv}, {64, kTileKV, 1, 1},
+            ctx, (names[m.param].getValue() + "_tensor_map").str(),
+            names[m.param].getValue(), {m.d, m.s, m.h, c.batch},
+            {row, row * m.s, row * m.s * m.h}, {64, m.boxRows, 1, 1},
             /*swizzle=*/128));
       }
     }
@@ -1440,7 +1512,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       setKernelSharedMemory(kernel, c.tmaSharedBytes());
       int64_t n = paramTypes.size();
       kernel->setAttr(kTensorMapArgsAttr,
-                      b.getDenseI64ArrayAttr({n - 2, n - 1}));
+                      b.getDenseI64ArrayAttr({n - 3, n - 2, n - 1}));
       // setmaxnreg needs the register count at entry, which ptxas derives
       // from the block size and one CTA per SM (else C7508: ignored).
       kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
@@ -1507,7 +1579,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // host IR has no tensor-map value and passes null in their place.
       Value null =
           LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx));
-      first.append({null, null});
+      first.append({null, null, null});
       dynamicShared = arith::ConstantOp::create(
           b, loc, b.getI32IntegerAttr(c.tmaSharedBytes()));
     }

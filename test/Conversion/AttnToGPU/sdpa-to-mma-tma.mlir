@@ -2,27 +2,30 @@
 // RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
 
 // sm_90a with TMA (the default of wgmma): a producer warpgroup (the last of
-// 3) loads K and V tiles by TMA into a two-slot ring in dynamic shared
-// memory, each slot guarded by four mbarriers (K full/empty, V full/empty);
-// its one working thread waits for a free slot, announces the bytes and
-// issues one 64 x 64 box per 64 columns of the head dimension. The consumer
-// warpgroups wait for a full slot, run the wgmma GEMMs on it by descriptor,
-// and release it. The tensor maps of K and V are the last two parameters
-// (!llvm.ptr, passed by value), described in attn.params for the manifest.
+// 3) loads the Q tile once, then K and V tiles by TMA into a two-slot ring
+// in dynamic shared memory, each slot guarded by four mbarriers (K
+// full/empty, V full/empty); its one working thread waits for a free slot,
+// announces the bytes and issues one 64 x 64 box per 64 columns of the
+// head dimension. The consumer warpgroups wait for Q, then for a full slot,
+// run the wgmma GEMMs on it by descriptor (Q too: S = Q·Kᵀ has both
+// operands in shared memory), and release it. The tensor maps of Q, K and V
+// are the last three parameters (!llvm.ptr, passed by value), described in
+// attn.params for the manifest.
 
 // CHECK-LABEL: func.func @whole
 // CHECK:         %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK:         gpu.launch_func @whole_kernel::@whole_kernel
 // CHECK-SAME:      threads in (%c384, %c1, %c1)
-// CHECK-SAME:      dynamic_shared_memory_size %c50240_i32
-// CHECK-SAME:      %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr)
+// CHECK-SAME:      dynamic_shared_memory_size %c83016_i32
+// CHECK-SAME:      %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr)
 
 // CHECK-LABEL: gpu.func @whole_kernel
-// CHECK-SAME:    %[[KMAP:[a-z0-9]+]]: !llvm.ptr, %[[VMAP:[a-z0-9]+]]: !llvm.ptr) kernel
-// CHECK-SAME:    attn.launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 2, 2, 1>, shared_memory_bytes = 50240 : i64}
+// CHECK-SAME:    %[[QMAP:[a-z0-9]+]]: !llvm.ptr, %[[KMAP:[a-z0-9]+]]: !llvm.ptr, %[[VMAP:[a-z0-9]+]]: !llvm.ptr) kernel
+// CHECK-SAME:    attn.launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 2, 2, 1>, shared_memory_bytes = 83016 : i64}
+// CHECK-SAME:    {access = "read", box = array<i64: 64, 128, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 256, 51200, 102400>, swizzle = 128 : i64, tensor = "query"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "key_tensor_map", strides = array<i64: 256, 51200, 102400>, swizzle = 128 : i64, tensor = "key"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 64, 200, 2, 1>, kind = "tensor_map", name = "value_tensor_map", strides = array<i64: 128, 25600, 51200>, swizzle = 128 : i64, tensor = "value"}
-// CHECK-SAME:    attn.tensor_map_args = array<i64: 4, 5>
+// CHECK-SAME:    attn.tensor_map_args = array<i64: 4, 5, 6>
 // CHECK-SAME:    nvvm.minctasm = 1 : i32
 // CHECK:         gpu.dynamic_shared_memory
 // CHECK-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
@@ -31,7 +34,10 @@
 // CHECK:         scf.if
 // CHECK-NEXT:      nvvm.setmaxregister decrease 24
 // CHECK:           scf.if
-// CHECK-NEXT:        scf.for
+// CHECK:             nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c32768_i32
+// CHECK:             cp.async.bulk.tensor.4d{{.*}}%[[QMAP]], %c0_i32
+// CHECK:             cp.async.bulk.tensor.4d{{.*}}%[[QMAP]], %c64_i32
+// CHECK:             scf.for
 // CHECK:               mbarrier.try_wait.parity
 // CHECK:               nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c16384_i32
 // CHECK:               cp.async.bulk.tensor.4d{{.*}}%[[KMAP]], %c0_i32
@@ -41,10 +47,11 @@
 // CHECK:               cp.async.bulk.tensor.4d{{.*}}%[[VMAP]], %c0_i32
 // CHECK:         } else {
 // CHECK-NEXT:      nvvm.setmaxregister increase 240
+// CHECK:           mbarrier.try_wait.parity
 // CHECK:           scf.for
 // CHECK:             mbarrier.try_wait.parity
 // CHECK:             nvvm.wgmma.fence.aligned
-// CHECK:             wgmma.mma_async.sync.aligned.m64n64k16
+// CHECK:             wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
 // CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK:             nvvm.mbarrier.arrive
 // CHECK:             mbarrier.try_wait.parity
@@ -52,12 +59,14 @@
 // CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK:             nvvm.mbarrier.arrive
 
-// No cp.async and no proxy fence: TMA writes through the async proxy that
-// wgmma reads. Per key tile: 2 + 1 boxes, 8 + 4 warpgroup MMAs.
+// No cp.async, no global loads of Q and no proxy fence: TMA writes through
+// the async proxy that wgmma reads. Q: 2 boxes; per key tile: 2 + 1 boxes,
+// 8 + 4 warpgroup MMAs.
 // COUNT-LABEL: gpu.func @whole_kernel
 // COUNT-NOT:   nvgpu.device_async_copy
+// COUNT-NOT:   vector.load
 // COUNT-NOT:   nvvm.fence.proxy
-// COUNT-COUNT-3: cp.async.bulk.tensor.4d
+// COUNT-COUNT-5: cp.async.bulk.tensor.4d
 // COUNT-NOT:   cp.async.bulk.tensor
 // COUNT-COUNT-12: wgmma.mma_async.sync.aligned.m64n64k16
 // COUNT-NOT:   wgmma.mma_async

@@ -17,9 +17,10 @@ checks what the design promises, without a GPU:
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile, no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
     ptxas serialized the wgmma);
-  * sm_90a with TMA (the default there): K and V by UTMALDG only
-    (Dqk/64 + Dv/64 boxes per key tile, times the unrolling of the
-    producer's loop; no LDGSTS), mbarrier waits
+  * sm_90a with TMA (the default there): Q, K and V by UTMALDG only
+    (Dqk/64 boxes of Q once, Dqk/64 + Dv/64 boxes per key tile, times the
+    unrolling of the producer's loop; no LDGSTS; no LDG but for ALiBi
+    slopes and kv_lens), mbarrier waits
     (SYNCS), 3 warpgroups of which the producer gives its registers to the
     consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
     memory; with --tma=false the cp.async form is checked as above.
@@ -146,20 +147,26 @@ def main():
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
             # The producer's loop is small enough that LLVM may unroll it:
             # a multiple of the boxes of one tile.
+            # Q: one box per 64 columns, once.
             want_tma = d // 64 + dv // 64 if tma else 0
-            if (utmaldg % want_tma or not utmaldg) if tma else utmaldg:
-                problems.append(f"{utmaldg} UTMALDG, expected a multiple of {want_tma} "
-                                "(boxes per key tile)" if tma else f"{utmaldg} UTMALDG")
+            kv_tma = utmaldg - d // 64
+            if (kv_tma % want_tma or kv_tma <= 0) if tma else utmaldg:
+                problems.append(f"{utmaldg} UTMALDG, expected {d // 64} for Q and a multiple "
+                                f"of {want_tma} (boxes per key tile)" if tma
+                                else f"{utmaldg} UTMALDG")
+            # Q is loaded by TMA: LDG only for ALiBi slopes and kv_lens.
+            if tma and count("LDG") != (2 if terms else 0):
+                problems.append(f"{count('LDG')} LDG: Q is loaded by TMA")
             want_ldsm = 0 if wg else d // 4 + dv // 4
             if ldsm != want_ldsm:
                 problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
             threads = 384 if tma else 256
             if tma:
-                # Dynamic: two K/V slots, 1 KiB to align the swizzle atoms,
-                # 4 mbarriers per slot.
+                # Dynamic: the Q tile (128 rows), two K/V slots, 1 KiB to
+                # align the swizzle atoms, 4 mbarriers per slot and one for Q.
                 smem = k["shared_memory_bytes"]
-                want_smem = 1024 + 2 * 64 * (d + dv) * 2 + 2 * 4 * 8
+                want_smem = 1024 + 128 * d * 2 + 2 * 64 * (d + dv) * 2 + 9 * 8
                 if count("SYNCS") == 0 or count("USETMAXREG") != 2:
                     problems.append(f"{count('SYNCS')} SYNCS (mbarrier), "
                                     f"{count('USETMAXREG')} USETMAXREG (expected 2)")
