@@ -133,6 +133,15 @@ def configs(grid):
     out.append(dict(base, varlen=((40, 130), (200, 140)), mask="window_br"))
     out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=400, mask="swa",
                     kv_lens=(400, 250)))
+    # Head dimension 256 (the sm_90a TMA kernel; the SIMT kernel on sm_80):
+    # Dqk = Dv, and each with 64; decode shapes run as prefill.
+    out.append(dict(base, sq=130, sk=139, mask="causal", d=256, lse=True))
+    out.append(dict(base, sq=64, sk=200, mask="causal_br", d=256, dv=64,
+                    dtype="bf16", softcap=30.0))
+    out.append(dict(base, b=2, sq=70, sk=70, mask="none", d=64, dv=256,
+                    kv_lens=(70, 33)))
+    out.append(dict(base, b=1, hq=8, hkv=2, sq=1, sk=300, mask="none",
+                    d=256, dtype="bf16"))
     for c in out:
         if "varlen" in c:  # packed totals
             c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),

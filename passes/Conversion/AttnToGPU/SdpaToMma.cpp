@@ -135,7 +135,7 @@ struct MmaConfig {
 
 } // namespace
 
-std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op) {
+std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
@@ -182,8 +182,14 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op) {
       k.getDimSize(seqDim) >= (int64_t(1) << 31) - 256)
     return "sequence lengths beyond 32-bit positions";
   int64_t dqk = q.getDimSize(rank - 1), dv = v.getDimSize(rank - 1);
-  if ((dqk != 64 && dqk != 128) || (dv != 64 && dv != 128))
-    return "head dimensions are not 64 or 128";
+  auto supported = [](int64_t d) { return d == 64 || d == 128 || d == 256; };
+  if (!supported(dqk) || !supported(dv))
+    return "head dimensions are not 64, 128 or 256";
+  // 256: the accumulators of O take 128 registers per thread, which leaves
+  // no room for Q fragments; the TMA kernel reads Q from shared memory.
+  if ((dqk == 256 || dv == 256) && (!tma || varlen))
+    return "head dimension 256 needs the sm_90a TMA kernel (wgmma, not "
+           "varlen)";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
     return "query heads are not a multiple of KV heads";
   return "";
@@ -1241,7 +1247,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       SmallVector<SdpaOp> ops;
       func.walk([&](SdpaOp op) { ops.push_back(op); });
       for (auto [i, op] : llvm::enumerate(ops)) {
-        std::string why = tensorCoreUnsupportedReason(op);
+        std::string why = tensorCoreUnsupportedReason(op, useWgmma && useTma);
         if (!why.empty()) {
           if (reportFallbacks)
             op.emitRemark() << "uses the SIMT kernel: " << why;
@@ -1295,7 +1301,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
     int64_t rows = c.group() * c.sq;
-    if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4)
+    // Head dimension 256 runs only as the TMA prefill kernel (the decode
+    // form keeps Q in registers).
+    if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4 || c.dqk == 256 ||
+        c.dv == 256)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);

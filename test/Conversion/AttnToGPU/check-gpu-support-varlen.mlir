@@ -13,9 +13,19 @@ func.func @varlen(%q: tensor<300x8x64xf16>, %k: tensor<400x2x64xf16>, %v: tensor
 
 // -----
 
-// The tensor-core kernel takes head dimensions 64 and 128 only.
+// The tensor-core kernel takes head dimensions 64, 128 and 256 only.
 func.func @varlen_d16(%q: tensor<8x2x16xf16>, %k: tensor<8x2x16xf16>, %v: tensor<8x2x16xf16>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<8x2x16xf16> {
-  // expected-error @+1 {{'attn.sdpa' op is not supported by the GPU pipeline: varlen (cu_seqlens) attention is implemented only by the tensor-core kernel, which does not take this op: head dimensions are not 64 or 128}}
+  // expected-error @+1 {{'attn.sdpa' op is not supported by the GPU pipeline: varlen (cu_seqlens) attention is implemented only by the tensor-core kernel, which does not take this op: head dimensions are not 64, 128 or 256}}
   %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<8x2x16xf16>, tensor<8x2x16xf16>, tensor<8x2x16xf16> -> tensor<8x2x16xf16>
   return %o : tensor<8x2x16xf16>
+}
+
+// -----
+
+// Head dimension 256 runs only on the sm_90a TMA kernel, which does not
+// take varlen.
+func.func @varlen_d256(%q: tensor<8x2x256xf16>, %k: tensor<8x2x256xf16>, %v: tensor<8x2x256xf16>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<8x2x256xf16> {
+  // expected-error @+1 {{which does not take this op: head dimension 256 needs the sm_90a TMA kernel (wgmma, not varlen)}}
+  %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<8x2x256xf16>, tensor<8x2x256xf16>, tensor<8x2x256xf16> -> tensor<8x2x256xf16>
+  return %o : tensor<8x2x256xf16>
 }

@@ -79,20 +79,22 @@ func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: ten
 // What the tensor-core kernel does not cover stays for the SIMT kernel.
 
 // CHECK-LABEL: func.func @fallbacks(
-// CHECK-COUNT-3: attn.sdpa
+// CHECK-COUNT-4: attn.sdpa
 // CHECK-NOT: gpu.launch_func
 func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>,
                      %q32: tensor<1x2x16x64xf32>, %k32: tensor<1x2x16x64xf32>, %v32: tensor<1x2x16x64xf32>,
                      %qs: tensor<1x2x16x32xf16>, %ks: tensor<1x2x16x32xf16>, %vs: tensor<1x2x16x32xf16>,
-                     %m: tensor<1x2x16x16xi1>)
-    -> (tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>) {
+                     %m: tensor<1x2x16x16xi1>, %qb: tensor<1x2x16x256xf16>, %kb: tensor<1x2x16x256xf16>)
+    -> (tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x256xf16>) {
   // expected-remark @below {{uses the SIMT kernel: element type is not f16 or bf16}}
   %1 = attn.sdpa %q32, %k32, %v32 : tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32> -> tensor<1x2x16x64xf32>
-  // expected-remark @below {{uses the SIMT kernel: head dimensions are not 64 or 128}}
+  // expected-remark @below {{uses the SIMT kernel: head dimensions are not 64, 128 or 256}}
   %2 = attn.sdpa %qs, %ks, %vs : tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16> -> tensor<1x2x16x32xf16>
   // expected-remark @below {{uses the SIMT kernel: attn_mask operand}}
   %3 = attn.sdpa %q, %k, %v attn_mask(%m : tensor<1x2x16x16xi1>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
-  return %1, %2, %3 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>
+  // expected-remark @below {{uses the SIMT kernel: head dimension 256 needs the sm_90a TMA kernel (wgmma, not varlen)}}
+  %4 = attn.sdpa %qb, %kb, %qb : tensor<1x2x16x256xf16>, tensor<1x2x16x256xf16>, tensor<1x2x16x256xf16> -> tensor<1x2x16x256xf16>
+  return %1, %2, %3, %4 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x256xf16>
 }
 
 // -----

@@ -70,6 +70,7 @@ CONFIGS = [
      "sm_90a", False, True),
     ("f16", 128, 128, "mask = #attn.mask<causal = true, window_left = 255>",
      "sm_90a", False, False),
+    ("bf16", 256, 256, "mask = #attn.mask<causal = true>", "sm_90a", False, True),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
      "softcap = 30.0 : f32", "sm_80", True, False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "

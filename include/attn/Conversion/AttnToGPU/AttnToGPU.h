@@ -27,8 +27,9 @@ namespace attn {
 class SdpaOp;
 
 /// Why the tensor-core kernel (attn-sdpa-to-mma) cannot compile `op`; empty
-/// when it can.
-std::string tensorCoreUnsupportedReason(SdpaOp op);
+/// when it can. `tma`: whether the sm_90a warp-specialized TMA kernel is
+/// available (head dimension 256 needs it: Q stays in shared memory).
+std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false);
 
 /// Argument/result attribute naming a kernel parameter (`attn.param`).
 inline constexpr llvm::StringLiteral kParamNameAttr = "attn.param";
