@@ -934,6 +934,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // scale (softcap, bias, ALiBi) are transformed first; exp2 then uses
   // log2(e) alone.
   double factor = c.transformsScores() ? M_LOG2E : c.scaleLog2;
+  Value negInf = f32c(-INFINITY), zero = f32c(0.0);
   Value slope[2];
   if (c.alibi)
     for (int r = 0; r < 2; ++r)
@@ -951,90 +952,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                           visibleKeys(qFirst).second);
   }
 
-  // K of the first tile is in flight before the loop (TMA: the producer
-  // loads every tile).
-  if (!c.tma)
-    copyTile(/*isK=*/true, kStart);
-
-  // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
-  Value negInf = f32c(-INFINITY), zero = f32c(0.0);
-  int64_t oTiles = c.dv / 8;
-  SmallVector<Value> init(oTiles * 4, zero);
-  init.append({negInf, negInf, zero, zero});
-  auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value kt = loop.getInductionVar();
-    ValueRange state = loop.getRegionIterArgs();
-    SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
-    Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
-    Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
+  // The op's scores of key tile `kt` in place: transformed, and masked
+  // where the tile is partial for some row of the CTA.
+  auto scoresOf = [&](SmallVector<SmallVector<Value, 4>> &s, Value kt) {
     Value colBase = toI32(add(kt, t2));
-
-    // K(kt) has landed and every warp is done with V of the previous tile:
-    // start V(kt) while S is computed.
-    // TMA: wait until the producer's K(kt) has landed in its ring slot.
-    Value slot, parity;
-    if (c.tma) {
-      std::tie(slot, parity) = slotOf(kt, kStart);
-      mbarrierWait(barrier(slot, kFullK), parity);
-      kAddr = kSlot(slot);
-      vAddr = vSlot(slot);
-    } else {
-      waitAndSync();
-      copyTile(/*isK=*/false, kt);
-    }
-
-    // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
-    // the exp2 argument).
-    // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
-    SmallVector<SmallVector<Value, 4>> s;
-    if (c.wgmma) {
-      // One m64n64k16 per 16-wide slice of Dqk, B = K (K-major) by
-      // descriptor: slice ks is at byte 32·(ks % 4) of 64-column block
-      // ks / 4.
-      SmallVector<Value> acc(kTileKV / 2, zero);
-      fenceOperands(acc);
-      NVVM::WgmmaFenceAlignedOp::create(b, loc);
-      for (int64_t ks = 0; ks < c.dqk / 16; ++ks) {
-        Value desc =
-            descriptor(addi(kAddr, (ks / 4) * kTileKV * 128 + (ks % 4) * 32),
-                       /*lbo=*/16, /*sbo=*/1024);
-        // TMA: A = this warpgroup's 64 rows of the Q tile, K-major like K.
-        Value descA;
-        if (c.tma)
-          descA = descriptor(
-              add(addi(qTile(), (ks / 4) * c.tileQ() * 128 + (ks % 4) * 32),
-                  mul(wgRow, idx(128))),
-              /*lbo=*/16, /*sbo=*/1024);
-        acc = wgmma(kTileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
-                    acc, /*transB=*/false);
-      }
-      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-      // This thread is done reading K(kt): the slot's K may be refilled.
-      if (c.tma)
-        mbarrierArrive(barrier(slot, kEmptyK));
-      fenceOperands(acc);
-      for (int64_t j = 0; j < kTileKV / 8; ++j)
-        s.push_back(SmallVector<Value, 4>(acc.begin() + 4 * j,
-                                          acc.begin() + 4 * j + 4));
-    }
-    for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
-      SmallVector<Value, 4> acc(4, zero);
-      Value keyRow = addi(ldRow, 8 * j);
-      for (int64_t p = 0; p < c.dqk / 32; ++p) {
-        Value x4 = nvgpu::LdMatrixOp::create(
-            b, loc, x4Type, kSmem,
-            ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
-            /*transpose=*/false, /*numTiles=*/4);
-        for (int64_t h = 0; h < 2; ++h)
-          acc = mma(qFrag[2 * p + h],
-                    {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
-      }
-      s.push_back(acc);
-    }
     if (c.transformsScores())
       transformScores(s, kt, t2, rows, rowsC, batch, headR, biasMem, slope);
 
@@ -1072,24 +993,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         for (int64_t e = 0; e < 4; ++e)
           acc[e] = ifFull.getResult(4 * j + e);
     }
+  };
 
-    // V(kt) has landed and every warp is done with K(kt): start the next K.
-    if (c.tma) {
-      mbarrierWait(barrier(slot, kFullV), parity);
-    } else {
-      waitAndSync();
-      {
-        Value next = addi(kt, kTileKV);
-        auto ifNext = scf::IfOp::create(
-            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-        copyTile(/*isK=*/true, next);
-      }
-    }
-
+  // The online softmax of one tile per row (r = 0: row g, r = 1: row
+  // g + 8): scores `s` become exp2 values (P), the running max and sum
+  // (m, l) become mNew, lNew, and alpha rescales the previous output.
+  auto softmax = [&](SmallVector<SmallVector<Value, 4>> &s, Value m[2],
+                     Value l[2], Value mNew[2], Value lNew[2], Value alpha[2]) {
     // Online softmax per row (r = 0: row g, r = 1: row g + 8).
-    Value alpha[2], mUse[2], mNew[2];
+    Value mUse[2];
     for (int r = 0; r < 2; ++r) {
       Value mt = negInf;
       for (auto &acc : s)
@@ -1112,17 +1024,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             math::FmaOp::create(b, loc, acc[e], f32c(factor), mUse[e / 2]));
         rowSum[e / 2] = arith::AddFOp::create(b, loc, rowSum[e / 2], acc[e]);
       }
-    Value lNew[2];
     for (int r = 0; r < 2; ++r)
       lNew[r] = arith::AddFOp::create(
           b, loc, arith::MulFOp::create(b, loc, l[r], alpha[r]), rowSum[r]);
-    for (int64_t i = 0; i < oTiles * 4; ++i)
-      o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
-
-    // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
-    // wgmma: one m64n{Dv}k16 per 16 keys, B = V (MN-major, transposed) by
-    // descriptor: 16 keys are 2048 bytes into the tile, 64-column blocks
-    // 64 · 128 bytes apart.
+  };
+  // P (the exp2 values of one tile) as A fragments of P·V: the S
+  // accumulators of n-tiles 2k and 2k+1 repacked; i32 registers for wgmma.
+  auto packP = [&](SmallVector<SmallVector<Value, 4>> &s) {
     SmallVector<SmallVector<Value, 4>> pFrag;
     for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
       pFrag.push_back({operand(pack(s[2 * ks][0], s[2 * ks][1])),
@@ -1133,20 +1041,151 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         for (Value &v : pFrag.back())
           v = asI32(v);
     }
-    if (c.wgmma) {
-      for (auto &a : pFrag)
-        fenceOperands(a);
-      fenceOperands(o);
-      NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    return pFrag;
+  };
+  // wgmma: issues S = Q·Kᵀ for the K tile at `kTile` (one m64n64k16 per
+  // 16-wide slice of Dqk, B = K, K-major, by descriptor: slice ks is at
+  // byte 32·(ks % 4) of 64-column block ks / 4; A = Q fragments, or with
+  // TMA this warpgroup's 64 rows of the Q tile by descriptor) and commits
+  // the group; returns the accumulators, valid after the group's wait.
+  auto issueS = [&](Value kTile) {
+    SmallVector<Value> acc(kTileKV / 2, zero);
+    fenceOperands(acc);
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t ks = 0; ks < c.dqk / 16; ++ks) {
+      Value desc =
+          descriptor(addi(kTile, (ks / 4) * kTileKV * 128 + (ks % 4) * 32),
+                     /*lbo=*/16, /*sbo=*/1024);
+      Value descA;
+      if (c.tma)
+        descA = descriptor(
+            add(addi(qTile(), (ks / 4) * c.tileQ() * 128 + (ks % 4) * 32),
+                mul(wgRow, idx(128))),
+            /*lbo=*/16, /*sbo=*/1024);
+      acc = wgmma(kTileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
+                  acc, /*transB=*/false);
     }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    return acc;
+  };
+  // wgmma: issues O += P·V for the V tile at `vTile` (one m64n{Dv}k16 per
+  // 16 keys, B = V, MN-major (transposed), by descriptor: 16 keys are 2048
+  // bytes into the tile, 64-column blocks 64 · 128 bytes apart) and
+  // commits the group; `o` holds the accumulators, valid after its wait.
+  auto issuePV = [&](SmallVector<SmallVector<Value, 4>> &pFrag,
+                     SmallVector<Value> &o, Value vTile) {
+    for (auto &a : pFrag)
+      fenceOperands(a);
+    fenceOperands(o);
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
-      SmallVector<Value, 4> &a = pFrag[ks];
-      if (c.wgmma) {
-        Value desc = descriptor(addi(vAddr, ks * 16 * 128),
-                                /*lbo=*/kTileKV * 128, /*sbo=*/1024);
-        o = wgmma(c.dv, a, Value(), desc, o, /*transB=*/true);
-        continue;
+      Value desc = descriptor(addi(vTile, ks * 16 * 128),
+                              /*lbo=*/kTileKV * 128, /*sbo=*/1024);
+      o = wgmma(c.dv, pFrag[ks], Value(), desc, o, /*transB=*/true);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+  };
+  // Splits the accumulators of S (wgmma order) into the 8 n-tiles of 8 keys.
+  auto nTiles = [&](ArrayRef<Value> acc) {
+    SmallVector<SmallVector<Value, 4>> s;
+    for (int64_t j = 0; j < kTileKV / 8; ++j)
+      s.push_back(
+          SmallVector<Value, 4>(acc.begin() + 4 * j, acc.begin() + 4 * j + 4));
+    return s;
+  };
+
+  // K of the first tile is in flight before the loop (TMA: the producer
+  // loads every tile).
+  if (!c.tma)
+    copyTile(/*isK=*/true, kStart);
+
+  // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
+  int64_t oTiles = c.dv / 8;
+  SmallVector<Value> init(oTiles * 4, zero);
+  init.append({negInf, negInf, zero, zero});
+  auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    ValueRange state = loop.getRegionIterArgs();
+    SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
+    Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
+    Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
+    // K(kt) has landed and every warp is done with V of the previous tile:
+    // start V(kt) while S is computed.
+    // TMA: wait until the producer's K(kt) has landed in its ring slot.
+    Value slot, parity;
+    if (c.tma) {
+      std::tie(slot, parity) = slotOf(kt, kStart);
+      mbarrierWait(barrier(slot, kFullK), parity);
+      kAddr = kSlot(slot);
+      vAddr = vSlot(slot);
+    } else {
+      waitAndSync();
+      copyTile(/*isK=*/false, kt);
+    }
+
+    // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
+    // the exp2 argument).
+    // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
+    SmallVector<SmallVector<Value, 4>> s;
+    if (c.wgmma) {
+      SmallVector<Value> acc = issueS(kAddr);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      // This thread is done reading K(kt): the slot's K may be refilled.
+      if (c.tma)
+        mbarrierArrive(barrier(slot, kEmptyK));
+      fenceOperands(acc);
+      s = nTiles(acc);
+    }
+    for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
+      SmallVector<Value, 4> acc(4, zero);
+      Value keyRow = addi(ldRow, 8 * j);
+      for (int64_t p = 0; p < c.dqk / 32; ++p) {
+        Value x4 = nvgpu::LdMatrixOp::create(
+            b, loc, x4Type, kSmem,
+            ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
+            /*transpose=*/false, /*numTiles=*/4);
+        for (int64_t h = 0; h < 2; ++h)
+          acc = mma(qFrag[2 * p + h],
+                    {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
       }
+      s.push_back(acc);
+    }
+    scoresOf(s, kt);
+
+    // V(kt) has landed and every warp is done with K(kt): start the next K.
+    if (c.tma) {
+      mbarrierWait(barrier(slot, kFullV), parity);
+    } else {
+      waitAndSync();
+      {
+        Value next = addi(kt, kTileKV);
+        auto ifNext = scf::IfOp::create(
+            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+        copyTile(/*isK=*/true, next);
+      }
+    }
+
+    Value alpha[2], mNew[2], lNew[2];
+    softmax(s, m, l, mNew, lNew, alpha);
+    for (int64_t i = 0; i < oTiles * 4; ++i)
+      o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
+
+    // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
+    SmallVector<SmallVector<Value, 4>> pFrag = packP(s);
+    if (c.wgmma) {
+      issuePV(pFrag, o, vAddr);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      if (c.tma)
+        mbarrierArrive(barrier(slot, kEmptyV));
+      fenceOperands(o);
+    }
+    for (int64_t ks = 0; !c.wgmma && ks < kTileKV / 16; ++ks) {
+      SmallVector<Value, 4> &a = pFrag[ks];
       // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
       // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
       Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
@@ -1164,13 +1203,6 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
         }
       }
-    }
-    if (c.wgmma) {
-      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-      if (c.tma)
-        mbarrierArrive(barrier(slot, kEmptyV));
-      fenceOperands(o);
     }
     SmallVector<Value> yield(o.begin(), o.end());
     yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
