@@ -604,6 +604,170 @@ private:
     setMaxRegs(240, NVVM::SetMaxRegisterAction::increase);
   }
 
+  /// The key loop of the TMA kernel, FlashAttention-3 style: the softmax of
+  /// tile j overlaps P·V of tile j - 1 on the tensor cores (both GEMMs are
+  /// issued, then S(j) is waited for alone), and with two consumer
+  /// warpgroups their GEMMs take turns (named barriers 1 and 2: each issues
+  /// its GEMMs between a sync on its own barrier and an arrive on the
+  /// other's), so one warpgroup's softmax runs during the other's GEMMs.
+  /// Returns the O accumulators, row max and row sum.
+  template <typename ScoresOf, typename Softmax, typename PackP,
+            typename IssueS, typename IssuePV, typename NTiles>
+  SmallVector<Value>
+  buildOverlappedLoop(Value warp, Value kStart, Value kEnd, int64_t oTiles,
+                      Value negInf, Value zero, ScoresOf &scoresOf,
+                      Softmax &softmax, PackP &packP, IssueS &issueS,
+                      IssuePV &issuePV, NTiles &nTiles) {
+    using Tiles = SmallVector<SmallVector<Value, 4>>;
+    bool pingPong = c.warps == 8;
+    Value wg = arith::DivUIOp::create(b, loc, warp, idx(4));
+    Value myBar, otherBar;
+    auto namedBarrier = [&](StringRef op, Value id) {
+      inlinePtx(("bar." + op + " $0, 256;").str(), "r", ValueRange{id});
+    };
+    if (pingPong) {
+      myBar = toI32(addi(wg, 1));
+      otherBar = toI32(arith::SubIOp::create(b, loc, idx(2), wg));
+      // Warpgroup 1 lets warpgroup 0 go first.
+      auto second = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::eq, wg, idx(1)), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(second.thenBlock()->getTerminator());
+      namedBarrier("arrive", i32c(1));
+    }
+    auto gemmsBegin = [&]() {
+      if (pingPong)
+        namedBarrier("sync", myBar);
+    };
+    auto gemmsEnd = [&]() {
+      if (pingPong)
+        namedBarrier("arrive", otherBar);
+    };
+    auto flat = [](const Tiles &t) {
+      SmallVector<Value> v;
+      for (auto &x : t)
+        v.append(x.begin(), x.end());
+      return v;
+    };
+    auto unflat = [](ValueRange v) {
+      Tiles t;
+      for (size_t i = 0; i < v.size(); i += 4)
+        t.push_back(SmallVector<Value, 4>(v.begin() + i, v.begin() + i + 4));
+      return t;
+    };
+    int64_t nO = oTiles * 4;
+    SmallVector<Type> resultTypes(nO + 4, f32);
+    auto any = scf::IfOp::create(b, loc, resultTypes,
+                                 cmp(arith::CmpIPredicate::slt, kStart, kEnd),
+                                 /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(any.elseBlock());
+      SmallVector<Value> none(nO, zero);
+      none.append({negInf, negInf, zero, zero});
+      scf::YieldOp::create(b, loc, none);
+
+      // Prologue: S, softmax and P of the first tile.
+      b.setInsertionPointToStart(any.thenBlock());
+      auto [slot0, parity0] = slotOf(kStart, kStart);
+      mbarrierWait(barrier(slot0, kFullK), parity0);
+      gemmsBegin();
+      SmallVector<Value> acc = issueS(kSlot(slot0));
+      gemmsEnd();
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      mbarrierArrive(barrier(slot0, kEmptyK));
+      fenceOperands(acc);
+      Tiles s = nTiles(acc);
+      scoresOf(s, kStart);
+      Value m0[2] = {negInf, negInf}, l0[2] = {zero, zero};
+      Value m1[2], l1[2], alpha0[2];
+      softmax(s, m0, l0, m1, l1, alpha0);
+      Tiles p = packP(s);
+
+      // Tile j: S(j) and P(j-1)·V(j-1) issued together; the softmax of
+      // S(j) runs while P·V is on the tensor cores.
+      SmallVector<Value> init(nO, zero);
+      init.append({m1[0], m1[1], l1[0], l1[1]});
+      init.append(flat(p));
+      auto loop = scf::ForOp::create(b, loc, addi(kStart, kTileKV), kEnd,
+                                     idx(kTileKV), init);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value kt = loop.getInductionVar();
+        ValueRange state = loop.getRegionIterArgs();
+        SmallVector<Value> o(state.begin(), state.begin() + nO);
+        Value m[2] = {state[nO], state[nO + 1]};
+        Value l[2] = {state[nO + 2], state[nO + 3]};
+        Tiles pPrev = unflat(state.drop_front(nO + 4));
+        auto [slot, parity] = slotOf(kt, kStart);
+        auto [prevSlot, prevParity] =
+            slotOf(arith::SubIOp::create(b, loc, kt, idx(kTileKV)), kStart);
+        mbarrierWait(barrier(slot, kFullK), parity);
+        mbarrierWait(barrier(prevSlot, kFullV), prevParity);
+        gemmsBegin();
+        SmallVector<Value> sAcc = issueS(kSlot(slot));
+        issuePV(pPrev, o, vSlot(prevSlot));
+        gemmsEnd();
+        // S(j) is the older group: wait for it alone.
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+        mbarrierArrive(barrier(slot, kEmptyK));
+        fenceOperands(sAcc);
+        Tiles sj = nTiles(sAcc);
+        scoresOf(sj, kt);
+        Value mNew[2], lNew[2], alpha[2];
+        softmax(sj, m, l, mNew, lNew, alpha);
+        Tiles pNew = packP(sj);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+        mbarrierArrive(barrier(prevSlot, kEmptyV));
+        fenceOperands(o);
+        // P(j-1) stays in its registers until its GEMM is done (else the
+        // register allocator may reuse them for P(j) while wgmma reads).
+        for (auto &a : pPrev)
+          fenceOperands(a);
+        for (int64_t i = 0; i < nO; ++i)
+          o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
+        SmallVector<Value> yield(o);
+        yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+        yield.append(flat(pNew));
+        scf::YieldOp::create(b, loc, yield);
+      }
+
+      // Epilogue: P·V of the last tile.
+      ValueRange out = loop.getResults();
+      SmallVector<Value> o(out.begin(), out.begin() + nO);
+      Tiles pLast = unflat(out.drop_front(nO + 4));
+      Value last = add(
+          kStart,
+          mul(arith::DivUIOp::create(
+                  b, loc, addi(arith::SubIOp::create(b, loc, kEnd, kStart), -1),
+                  idx(kTileKV)),
+              idx(kTileKV)));
+      auto [lastSlot, lastParity] = slotOf(last, kStart);
+      mbarrierWait(barrier(lastSlot, kFullV), lastParity);
+      gemmsBegin();
+      issuePV(pLast, o, vSlot(lastSlot));
+      gemmsEnd();
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+      mbarrierArrive(barrier(lastSlot, kEmptyV));
+      fenceOperands(o);
+      for (auto &a : pLast)
+        fenceOperands(a);
+      SmallVector<Value> yield(o);
+      yield.append(out.begin() + nO, out.begin() + nO + 4);
+      scf::YieldOp::create(b, loc, yield);
+    }
+    // Warpgroup 0 takes the arrival warpgroup 1 made after its last GEMMs.
+    if (pingPong) {
+      auto first = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::eq, wg, idx(0)), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(first.thenBlock()->getTerminator());
+      namedBarrier("sync", myBar);
+    }
+    return SmallVector<Value>(any.getResults().begin(), any.getResults().end());
+  }
+
   /// Q as mma A fragments, one set per 16-wide slice of Dqk, loaded from
   /// global memory. Pairs start at even columns of rows of even length in
   /// 16-byte aligned buffers (checked by the loader): 4-byte aligned. The
@@ -1101,119 +1265,125 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   int64_t oTiles = c.dv / 8;
-  SmallVector<Value> init(oTiles * 4, zero);
-  init.append({negInf, negInf, zero, zero});
-  auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value kt = loop.getInductionVar();
-    ValueRange state = loop.getRegionIterArgs();
-    SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
-    Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
-    Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
-    // K(kt) has landed and every warp is done with V of the previous tile:
-    // start V(kt) while S is computed.
-    // TMA: wait until the producer's K(kt) has landed in its ring slot.
-    Value slot, parity;
-    if (c.tma) {
-      std::tie(slot, parity) = slotOf(kt, kStart);
-      mbarrierWait(barrier(slot, kFullK), parity);
-      kAddr = kSlot(slot);
-      vAddr = vSlot(slot);
-    } else {
-      waitAndSync();
-      copyTile(/*isK=*/false, kt);
-    }
-
-    // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
-    // the exp2 argument).
-    // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
-    SmallVector<SmallVector<Value, 4>> s;
-    if (c.wgmma) {
-      SmallVector<Value> acc = issueS(kAddr);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-      // This thread is done reading K(kt): the slot's K may be refilled.
-      if (c.tma)
-        mbarrierArrive(barrier(slot, kEmptyK));
-      fenceOperands(acc);
-      s = nTiles(acc);
-    }
-    for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
-      SmallVector<Value, 4> acc(4, zero);
-      Value keyRow = addi(ldRow, 8 * j);
-      for (int64_t p = 0; p < c.dqk / 32; ++p) {
-        Value x4 = nvgpu::LdMatrixOp::create(
-            b, loc, x4Type, kSmem,
-            ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
-            /*transpose=*/false, /*numTiles=*/4);
-        for (int64_t h = 0; h < 2; ++h)
-          acc = mma(qFrag[2 * p + h],
-                    {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
+  SmallVector<Value> res;
+  if (c.tma) {
+    res =
+        buildOverlappedLoop(warp, kStart, kEnd, oTiles, negInf, zero, scoresOf,
+                            softmax, packP, issueS, issuePV, nTiles);
+  } else {
+    SmallVector<Value> init(oTiles * 4, zero);
+    init.append({negInf, negInf, zero, zero});
+    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kt = loop.getInductionVar();
+      ValueRange state = loop.getRegionIterArgs();
+      SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
+      Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
+      Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
+      // K(kt) has landed and every warp is done with V of the previous tile:
+      // start V(kt) while S is computed.
+      // TMA: wait until the producer's K(kt) has landed in its ring slot.
+      Value slot, parity;
+      if (c.tma) {
+        std::tie(slot, parity) = slotOf(kt, kStart);
+        mbarrierWait(barrier(slot, kFullK), parity);
+        kAddr = kSlot(slot);
+        vAddr = vSlot(slot);
+      } else {
+        waitAndSync();
+        copyTile(/*isK=*/false, kt);
       }
-      s.push_back(acc);
-    }
-    scoresOf(s, kt);
 
-    // V(kt) has landed and every warp is done with K(kt): start the next K.
-    if (c.tma) {
-      mbarrierWait(barrier(slot, kFullV), parity);
-    } else {
-      waitAndSync();
-      {
-        Value next = addi(kt, kTileKV);
-        auto ifNext = scf::IfOp::create(
-            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-        copyTile(/*isK=*/true, next);
+      // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
+      // the exp2 argument).
+      // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
+      SmallVector<SmallVector<Value, 4>> s;
+      if (c.wgmma) {
+        SmallVector<Value> acc = issueS(kAddr);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+        // This thread is done reading K(kt): the slot's K may be refilled.
+        if (c.tma)
+          mbarrierArrive(barrier(slot, kEmptyK));
+        fenceOperands(acc);
+        s = nTiles(acc);
       }
-    }
+      for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
+        SmallVector<Value, 4> acc(4, zero);
+        Value keyRow = addi(ldRow, 8 * j);
+        for (int64_t p = 0; p < c.dqk / 32; ++p) {
+          Value x4 = nvgpu::LdMatrixOp::create(
+              b, loc, x4Type, kSmem,
+              ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
+              /*transpose=*/false, /*numTiles=*/4);
+          for (int64_t h = 0; h < 2; ++h)
+            acc = mma(qFrag[2 * p + h],
+                      {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
+        }
+        s.push_back(acc);
+      }
+      scoresOf(s, kt);
 
-    Value alpha[2], mNew[2], lNew[2];
-    softmax(s, m, l, mNew, lNew, alpha);
-    for (int64_t i = 0; i < oTiles * 4; ++i)
-      o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
-
-    // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
-    SmallVector<SmallVector<Value, 4>> pFrag = packP(s);
-    if (c.wgmma) {
-      issuePV(pFrag, o, vAddr);
-      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-      if (c.tma)
-        mbarrierArrive(barrier(slot, kEmptyV));
-      fenceOperands(o);
-    }
-    for (int64_t ks = 0; !c.wgmma && ks < kTileKV / 16; ++ks) {
-      SmallVector<Value, 4> &a = pFrag[ks];
-      // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
-      // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
-      Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
-      Value dimChunk = arith::DivUIOp::create(b, loc, ldMat, idx(2));
-      for (int64_t jd = 0; jd < oTiles; jd += 2) {
-        Value x4 = nvgpu::LdMatrixOp::create(
-            b, loc, x4Type, vSmem,
-            ValueRange{keyRow, swizzled(addi(dimChunk, jd))},
-            /*transpose=*/true, /*numTiles=*/4);
-        for (int64_t h = 0; h < 2; ++h) {
-          int64_t tile = jd + h;
-          SmallVector<Value, 4> acc(o.begin() + 4 * tile,
-                                    o.begin() + 4 * tile + 4);
-          acc = mma(a, {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
-          std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
+      // V(kt) has landed and every warp is done with K(kt): start the next K.
+      if (c.tma) {
+        mbarrierWait(barrier(slot, kFullV), parity);
+      } else {
+        waitAndSync();
+        {
+          Value next = addi(kt, kTileKV);
+          auto ifNext = scf::IfOp::create(
+              b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+          copyTile(/*isK=*/true, next);
         }
       }
+
+      Value alpha[2], mNew[2], lNew[2];
+      softmax(s, m, l, mNew, lNew, alpha);
+      for (int64_t i = 0; i < oTiles * 4; ++i)
+        o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
+
+      // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
+      SmallVector<SmallVector<Value, 4>> pFrag = packP(s);
+      if (c.wgmma) {
+        issuePV(pFrag, o, vAddr);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+        if (c.tma)
+          mbarrierArrive(barrier(slot, kEmptyV));
+        fenceOperands(o);
+      }
+      for (int64_t ks = 0; !c.wgmma && ks < kTileKV / 16; ++ks) {
+        SmallVector<Value, 4> &a = pFrag[ks];
+        // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
+        // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
+        Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
+        Value dimChunk = arith::DivUIOp::create(b, loc, ldMat, idx(2));
+        for (int64_t jd = 0; jd < oTiles; jd += 2) {
+          Value x4 = nvgpu::LdMatrixOp::create(
+              b, loc, x4Type, vSmem,
+              ValueRange{keyRow, swizzled(addi(dimChunk, jd))},
+              /*transpose=*/true, /*numTiles=*/4);
+          for (int64_t h = 0; h < 2; ++h) {
+            int64_t tile = jd + h;
+            SmallVector<Value, 4> acc(o.begin() + 4 * tile,
+                                      o.begin() + 4 * tile + 4);
+            acc = mma(a, {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
+            std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
+          }
+        }
+      }
+      SmallVector<Value> yield(o.begin(), o.end());
+      yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      scf::YieldOp::create(b, loc, yield);
     }
-    SmallVector<Value> yield(o.begin(), o.end());
-    yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-    scf::YieldOp::create(b, loc, yield);
-  }
-  // Nothing stays in flight (the loop may run no iteration).
-  if (!c.tma)
+    // Nothing stays in flight (the loop may run no iteration).
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    res.assign(loop.getResults().begin(), loop.getResults().end());
+  }
 
   // Epilogue: full row sums, normalize, store the rows that exist.
-  ValueRange res = loop.getResults();
   for (int r = 0; r < 2; ++r) {
     Value lRow = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
     Value mRow = res[oTiles * 4 + r];

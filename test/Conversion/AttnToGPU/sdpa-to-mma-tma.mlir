@@ -48,27 +48,54 @@
 // CHECK:         } else {
 // CHECK-NEXT:      nvvm.setmaxregister increase 240
 // CHECK:           mbarrier.try_wait.parity
+// Two consumer warpgroups take turns at the tensor cores: warpgroup 1
+// lets warpgroup 0 go first; each issues its GEMMs between a sync on its
+// named barrier and an arrive on the other's.
+// CHECK:           scf.if
+// CHECK-NEXT:        llvm.inline_asm has_side_effects "bar.arrive $0, 256;", "r" %c1_i32
+// The first tile's S, alone:
+// CHECK:           mbarrier.try_wait.parity
+// CHECK:           "bar.sync $0, 256;"
+// CHECK:           wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
+// CHECK:           "bar.arrive $0, 256;"
+// CHECK-NEXT:      nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           nvvm.mbarrier.arrive
+// CHECK:           math.exp2
+// Each next tile: S(j) and P(j-1)·V(j-1) issued together, S waited for
+// alone (wait_group 1), its softmax during P·V, then P·V waited for:
 // CHECK:           scf.for
-// CHECK:             mbarrier.try_wait.parity
-// CHECK:             nvvm.wgmma.fence.aligned
+// CHECK-COUNT-2:     mbarrier.try_wait.parity
+// CHECK:             "bar.sync $0, 256;"
 // CHECK:             wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
-// CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK:             nvvm.mbarrier.arrive
-// CHECK:             mbarrier.try_wait.parity
 // CHECK:             wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
+// CHECK:             "bar.arrive $0, 256;"
+// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK:             nvvm.mbarrier.arrive
+// CHECK:             math.exp2
 // CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK:             nvvm.mbarrier.arrive
+// CHECK:             scf.yield
+// The last tile's P·V, alone; then warpgroup 0 takes warpgroup 1's last
+// arrival:
+// CHECK:           mbarrier.try_wait.parity
+// CHECK:           "bar.sync $0, 256;"
+// CHECK:           wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {{.*}}, p, 1, 1, 1;
+// CHECK:           "bar.arrive $0, 256;"
+// CHECK-NEXT:      nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           scf.if
+// CHECK-NEXT:        "bar.sync $0, 256;"
 
 // No cp.async, no global loads of Q and no proxy fence: TMA writes through
 // the async proxy that wgmma reads. Q: 2 boxes; per key tile: 2 + 1 boxes,
-// 8 + 4 warpgroup MMAs.
+// 8 + 4 warpgroup MMAs (statically twice: the first S and the last P·V
+// are peeled).
 // COUNT-LABEL: gpu.func @whole_kernel
 // COUNT-NOT:   nvgpu.device_async_copy
 // COUNT-NOT:   vector.load
 // COUNT-NOT:   nvvm.fence.proxy
 // COUNT-COUNT-5: cp.async.bulk.tensor.4d
 // COUNT-NOT:   cp.async.bulk.tensor
-// COUNT-COUNT-12: wgmma.mma_async.sync.aligned.m64n64k16
+// COUNT-COUNT-24: wgmma.mma_async.sync.aligned.m64n64k16
 // COUNT-NOT:   wgmma.mma_async
 func.func @whole(%q: tensor<1x2x200x128xf16>, %k: tensor<1x2x200x128xf16>, %v: tensor<1x2x200x64xf16>) -> tensor<1x2x200x64xf16> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x200x128xf16>, tensor<1x2x200x128xf16>, tensor<1x2x200x64xf16> -> tensor<1x2x200x64xf16>

@@ -14,7 +14,10 @@ checks what the design promises, without a GPU:
   * shared memory = the K and V tiles (64 * (Dqk + Dv) * 2 bytes), and
     registers and shared memory allow a CTA of 8 warps per SM;
   * no local memory (no LDL/STL), no spills, no stack frame;
-  * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile, no HMMA, no
+  * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile (twice that
+    statically with TMA, whose loop overlaps the softmax of tile j with
+    P·V of tile j - 1 and peels S of the first tile and P·V of the last),
+    no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
     ptxas serialized the wgmma);
   * sm_90a with TMA (the default there): Q, K and V by UTMALDG only
@@ -134,6 +137,10 @@ def main():
                 # HGMMA.64x{Dv}x16 per 16 keys for P·V; no mma.sync.
                 mma_name = "HGMMA"
                 hmma, want = count("HGMMA"), d // 16 + 4
+                # TMA: the loop issues S(j) and P·V(j-1) per tile; S of the
+                # first tile and P·V of the last are peeled: twice the count.
+                if tma:
+                    want *= 2
                 if count("HMMA"):
                     problems.append(f"{count('HMMA')} HMMA next to HGMMA")
             else:
