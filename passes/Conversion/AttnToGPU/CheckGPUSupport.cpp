@@ -27,6 +27,8 @@ bool mlir::attn::isSupportedGPUChip(StringRef chip) {
 
 namespace {
 
+LogicalResult checkKernelInterface(Operation *op);
+
 /// Checks one `attn.sdpa`; emits an error and returns failure when the GPU
 /// pipeline cannot compile it.
 LogicalResult checkSdpa(SdpaOp op, bool tensorCores) {
@@ -51,17 +53,42 @@ LogicalResult checkSdpa(SdpaOp op, bool tensorCores) {
            << "is not supported by the GPU pipeline: expected f16, bf16 or "
               "f32 query elements, got "
            << elt;
+  return checkKernelInterface(op);
+}
+
+/// Checks one `attn.paged_attention`: only the tensor-core kernel
+/// implements it.
+LogicalResult checkPaged(PagedAttentionOp op, bool tensorCores) {
+  if (!tensorCores)
+    return op.emitOpError()
+           << "is not supported by the GPU pipeline: paged attention is "
+              "implemented only by the tensor-core kernel, and the SIMT "
+              "kernel was requested";
+  std::string why = pagedTensorCoreUnsupportedReason(op);
+  if (!why.empty())
+    return op.emitOpError()
+           << "is not supported by the GPU pipeline: paged attention is "
+              "implemented only by the tensor-core kernel, which does not "
+              "take this op: "
+           << why;
+  return checkKernelInterface(op);
+}
+
+/// Static shapes, operands that are function arguments and results that
+/// are returned: what makes the op's operands and results kernel
+/// parameters.
+LogicalResult checkKernelInterface(Operation *op) {
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = cast<RankedTensorType>(operand.get().getType());
     if (!type.hasStaticShape())
-      return op.emitOpError()
+      return op->emitOpError()
              << "is not supported by the GPU pipeline: expected static "
                 "shapes, got "
              << type << " for operand #" << operand.getOperandNumber();
     if (!isa<BlockArgument>(operand.get()) ||
         !isa<func::FuncOp>(
             cast<BlockArgument>(operand.get()).getOwner()->getParentOp()))
-      return op.emitOpError()
+      return op->emitOpError()
              << "is not supported by the GPU pipeline: expected operand #"
              << operand.getOperandNumber()
              << " to be a function argument (a kernel parameter)";
@@ -69,27 +96,42 @@ LogicalResult checkSdpa(SdpaOp op, bool tensorCores) {
   for (OpResult result : op->getResults()) {
     auto type = cast<RankedTensorType>(result.getType());
     if (!type.hasStaticShape())
-      return op.emitOpError()
+      return op->emitOpError()
              << "is not supported by the GPU pipeline: expected static "
                 "shapes, got "
              << type << " for result #" << result.getResultNumber();
     for (OpOperand &use : result.getUses())
       if (!isa<func::ReturnOp>(use.getOwner()))
-        return op.emitOpError()
+        return op->emitOpError()
                << "is not supported by the GPU pipeline: expected result #"
                << result.getResultNumber()
                << " to be returned by the function (a kernel parameter), "
                   "got a use by '"
                << use.getOwner()->getName() << "'";
     if (result.use_empty())
-      return op.emitOpError()
+      return op->emitOpError()
              << "is not supported by the GPU pipeline: expected result #"
              << result.getResultNumber() << " to be returned by the function";
   }
   return success();
 }
 
-/// The name of operand `index` of an `attn.sdpa` in the kernel ABI.
+/// The name of an operand of an `attn.paged_attention` in the kernel ABI.
+StringRef getOperandRole(PagedAttentionOp op, Value v) {
+  if (v == op.getQuery())
+    return "query";
+  if (v == op.getKCache())
+    return "k_cache";
+  if (v == op.getVCache())
+    return "v_cache";
+  if (v == op.getBlockTable())
+    return "block_table";
+  if (v == op.getContextLens())
+    return "context_lens";
+  return "arg";
+}
+
+/// The name of an operand of an `attn.sdpa` in the kernel ABI.
 StringRef getOperandRole(SdpaOp op, Value v) {
   if (v == op.getQuery())
     return "query";
@@ -113,7 +155,7 @@ StringRef getOperandRole(SdpaOp op, Value v) {
 }
 
 /// Names arguments and results of `func` (`attn.param`), unique within it.
-void nameParams(func::FuncOp func, ArrayRef<SdpaOp> ops) {
+void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
   MLIRContext *ctx = func.getContext();
   llvm::StringSet<llvm::MallocAllocator> used;
   auto unique = [&](std::string name) {
@@ -129,7 +171,10 @@ void nameParams(func::FuncOp func, ArrayRef<SdpaOp> ops) {
     for (auto [i, op] : llvm::enumerate(ops)) {
       if (!llvm::is_contained(op->getOperands(), arg))
         continue;
-      name = getOperandRole(op, arg).str();
+      if (auto sdpa = dyn_cast<SdpaOp>(op))
+        name = getOperandRole(sdpa, arg).str();
+      else
+        name = getOperandRole(cast<PagedAttentionOp>(op), arg).str();
       if (many)
         name += "_" + std::to_string(i);
       break;
@@ -141,7 +186,7 @@ void nameParams(func::FuncOp func, ArrayRef<SdpaOp> ops) {
   for (OpOperand &operand : ret->getOpOperands()) {
     std::string name = "result" + std::to_string(operand.getOperandNumber());
     if (auto res = dyn_cast<OpResult>(operand.get())) {
-      auto it = llvm::find(ops, dyn_cast<SdpaOp>(res.getOwner()));
+      auto it = llvm::find(ops, res.getOwner());
       if (it != ops.end()) {
         name = res.getResultNumber() == 0 ? "out" : "lse";
         if (many)
@@ -165,30 +210,37 @@ struct CheckGPUSupportPass
       return signalPassFailure();
     }
     bool hasError = false;
-    // Attn ops other than attn.sdpa, anywhere.
+    // Attn ops other than attn.sdpa and attn.paged_attention, anywhere.
     module.walk([&](Operation *op) {
-      if (isa<AttnDialect>(op->getDialect()) && !isa<SdpaOp>(op)) {
+      if (isa<AttnDialect>(op->getDialect()) &&
+          !isa<SdpaOp, PagedAttentionOp>(op)) {
         op->emitOpError() << "is not supported by the GPU pipeline: only "
-                             "attn.sdpa has a GPU lowering";
+                             "attn.sdpa and attn.paged_attention have a GPU "
+                             "lowering";
         hasError = true;
       }
     });
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      SmallVector<SdpaOp> ops;
+      SmallVector<Operation *> ops;
       for (Operation &op : func.getBody().getOps()) {
         if (auto sdpa = dyn_cast<SdpaOp>(op)) {
           hasError |= failed(checkSdpa(sdpa, tensorCores));
           ops.push_back(sdpa);
           continue;
         }
+        if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
+          hasError |= failed(checkPaged(paged, tensorCores));
+          ops.push_back(paged);
+          continue;
+        }
         if (isa<func::ReturnOp>(op) || isa<AttnDialect>(op.getDialect()))
           continue;
         op.emitOpError()
             << "is not supported by the GPU pipeline: expected only "
-               "attn.sdpa and func.return in a function compiled to GPU "
-               "kernels";
+               "attn.sdpa, attn.paged_attention and func.return in a "
+               "function compiled to GPU kernels";
         hasError = true;
       }
       if (func.getBody().getBlocks().size() != 1) {
@@ -198,11 +250,12 @@ struct CheckGPUSupportPass
         hasError = true;
       }
       for (Value v : func.getBody().front().getTerminator()->getOperands()) {
-        if (v.getDefiningOp<SdpaOp>())
+        if (v.getDefiningOp<SdpaOp>() || v.getDefiningOp<PagedAttentionOp>())
           continue;
         func.getBody().front().getTerminator()->emitOpError()
             << "is not supported by the GPU pipeline: expected every "
-               "returned value to be an attn.sdpa result";
+               "returned value to be an attn.sdpa or attn.paged_attention "
+               "result";
         hasError = true;
         break;
       }

@@ -117,6 +117,15 @@ struct MmaConfig {
   /// Q, K and V are the last three kernel parameters.
   bool tma = false;
   int64_t stages = 2;
+  /// attn.paged_attention: K and V rows come from pools through the block
+  /// table ([B][tableWidth] i32); key j of batch b is slot j % blockSize of
+  /// block table[b][j / blockSize], present when that id is in
+  /// [0, numBlocks) (and j < context_lens[b], the kvLens operand). Pools are
+  /// [numBlocks][blockSize][Hkv][D] (NHD) or [numBlocks][Hkv][blockSize][D]
+  /// (HND). Sk is the table's capacity, tableWidth * blockSize.
+  bool paged = false;
+  int64_t blockSize = 0, numBlocks = 0, tableWidth = 0;
+  bool hnd = false;
   int64_t group() const { return hq / hkv; }
   int64_t tileQ() const { return warps * kRowsPerWarp; }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
@@ -195,7 +204,71 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma) {
   return "";
 }
 
+std::string mlir::attn::pagedTensorCoreUnsupportedReason(PagedAttentionOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto kc = cast<RankedTensorType>(op.getKCache().getType());
+  auto vc = cast<RankedTensorType>(op.getVCache().getType());
+  auto o = cast<RankedTensorType>(op.getResult().getType());
+  auto table = cast<RankedTensorType>(op.getBlockTable().getType());
+  Type elt = q.getElementType();
+  if (!elt.isF16() && !elt.isBF16())
+    return "element type is not f16 or bf16";
+  if (op.getKvQuantAttr())
+    return "quantized KV pools (INT8/FP8) are not implemented on the GPU";
+  if (kc.getElementType() != elt || vc.getElementType() != elt ||
+      o.getElementType() != elt)
+    return "mixed element types";
+  for (auto t : {q, kc, vc, o, table})
+    if (llvm::is_contained(t.getShape(), 0))
+      return "a zero-sized dimension";
+  int64_t d = q.getDimSize(3), dv = vc.getDimSize(3);
+  if ((d != 64 && d != 128) || (dv != 64 && dv != 128))
+    return "head dimensions are not 64 or 128";
+  int64_t blockSize =
+      kc.getDimSize(op.getCacheLayout() == CacheLayout::HND ? 2 : 1);
+  if (q.getDimSize(2) >= (int64_t(1) << 31) - 256 ||
+      table.getDimSize(1) * blockSize >= (int64_t(1) << 31) - 256)
+    return "sequence lengths beyond 32-bit positions";
+  return "";
+}
+
 namespace {
+
+MmaConfig configOf(PagedAttentionOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto kc = cast<RankedTensorType>(op.getKCache().getType());
+  auto vc = cast<RankedTensorType>(op.getVCache().getType());
+  auto table = cast<RankedTensorType>(op.getBlockTable().getType());
+  MmaConfig c;
+  c.paged = true;
+  c.hnd = op.getCacheLayout() == CacheLayout::HND;
+  c.numBlocks = kc.getDimSize(0);
+  c.blockSize = kc.getDimSize(c.hnd ? 2 : 1);
+  c.hkv = kc.getDimSize(c.hnd ? 1 : 2);
+  c.tableWidth = table.getDimSize(1);
+  c.batch = q.getDimSize(0);
+  c.hq = q.getDimSize(1);
+  c.sq = q.getDimSize(2);
+  c.sk = c.tableWidth * c.blockSize;
+  c.dqk = q.getDimSize(3);
+  c.dv = vc.getDimSize(3);
+  c.elt = q.getElementType();
+  c.scale = op.getEffectiveScale();
+  c.scaleLog2 = c.scale * M_LOG2E;
+  c.softcap = op.getSoftcap() ? op.getSoftcap()->convertToDouble() : 0.0;
+  c.bias = c.alibi = false;
+  // The context lengths bound the keys (and place the diagonal) like
+  // kv_lens; the queries are the last ones of each sequence.
+  c.kvLens = true;
+  MaskAttr mask = op.getMaskAttr();
+  c.causal = mask && mask.getCausal();
+  c.bottomRight = true;
+  c.windowLeft = mask ? mask.getWindowLeft() : -1;
+  c.windowRight = mask ? mask.getWindowRight() : -1;
+  c.lse = false;
+  c.warps = c.sq > 64 ? 8 : 4;
+  return c;
+}
 
 MmaConfig configOf(SdpaOp op) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
@@ -815,8 +888,11 @@ private:
     return qFrag;
   }
 
-  /// The query parameter.
-  Value qMem;
+  /// The query parameter; the block table (paged).
+  Value qMem, tableMem;
+  /// Paged: whether each key of the K tile in shared memory is present
+  /// (i32 per key, written by the threads that copy the key's first chunk).
+  Value presentSmem;
   /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
   /// and the offset of the mask's diagonal (index values set by build).
   Value keys, diagOff;
@@ -859,6 +935,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   };
   qMem = nextArg(true);
   Value kMem = nextArg(true), vMem = nextArg(true);
+  tableMem = nextArg(c.paged);
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
   Value cuQMem = nextArg(c.varlen), cuKMem = nextArg(c.varlen);
@@ -1006,6 +1083,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
   }
+  if (c.paged)
+    presentSmem = func.getWorkgroupAttributions().back();
   // Q as A fragments, one set per 16-wide slice of the head dimension
   // (TMA: Q stays in shared memory, read by descriptor; wait for it).
   SmallVector<SmallVector<Value, 4>> qFrag;
@@ -1042,7 +1121,44 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
       Value srcElements;
-      if (c.varlen) {
+      SmallVector<Value, 4> src;
+      if (c.paged) {
+        // The key's block and slot; keys that are absent (past the
+        // context, past the table, or with an invalid block id) read
+        // nothing and are zero-filled.
+        Value blk = arith::DivUIOp::create(b, loc, key, idx(c.blockSize));
+        Value inBlock = arith::RemUIOp::create(b, loc, key, idx(c.blockSize));
+        Value id = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(
+                b, loc, tableMem,
+                ValueRange{batch, minIdx(blk, idx(c.tableWidth - 1))}));
+        Value present = arith::AndIOp::create(
+            b, loc,
+            arith::AndIOp::create(
+                b, loc, cmp(arith::CmpIPredicate::slt, key, keys),
+                cmp(arith::CmpIPredicate::slt, blk, idx(c.tableWidth))),
+            arith::AndIOp::create(
+                b, loc, cmp(arith::CmpIPredicate::sge, id, idx(0)),
+                cmp(arith::CmpIPredicate::slt, id, idx(c.numBlocks))));
+        srcElements = select(present, idx(8), idx(0));
+        Value block = select(present, id, idx(0));
+        src = c.hnd ? SmallVector<Value, 4>{block, kvHead, inBlock,
+                                            mul(copyChunk, idx(8))}
+                    : SmallVector<Value, 4>{block, inBlock, kvHead,
+                                            mul(copyChunk, idx(8))};
+        if (isK) {
+          // One thread per key records whether it is present (read by the
+          // mask of this tile).
+          auto first = scf::IfOp::create(
+              b, loc, cmp(arith::CmpIPredicate::eq, copyChunk, idx(0)), false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(first.thenBlock()->getTerminator());
+          memref::StoreOp::create(b, loc,
+                                  arith::ExtUIOp::create(b, loc, i32, present),
+                                  presentSmem, ValueRange{row});
+        }
+      } else if (c.varlen) {
         // Rows past this sequence's keys read nothing and are zero-filled.
         srcElements =
             select(cmp(arith::CmpIPredicate::slt, key, keys), idx(8), idx(0));
@@ -1058,11 +1174,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         dst = {add(atomBase, mul(row, idx(64)))};
       else
         dst = {row, copyCol};
-      SmallVector<Value, 4> src = {kvHead, key, mul(copyChunk, idx(8))};
-      if (c.varlen)
-        std::swap(src[0], src[1]); // [token, head, d]
-      else
-        src.insert(src.begin(), batch);
+      if (!c.paged) {
+        src = {kvHead, key, mul(copyChunk, idx(8))};
+        if (c.varlen)
+          std::swap(src[0], src[1]); // [token, head, d]
+        else
+          src.insert(src.begin(), batch);
+      }
       nvgpu::DeviceAsyncCopyOp::create(b, loc, smem, dst, gmem, src,
                                        b.getIndexAttr(8), srcElements,
                                        b.getUnitAttr());
@@ -1126,9 +1244,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // Only tiles some query of the CTA sees partially are masked: the
     // others skip the compares (a branch uniform across the CTA).
     if (mayMask) {
-      Value full = arith::AndIOp::create(
-          b, loc, cmp(arith::CmpIPredicate::sge, kt, ctaLoMax),
-          cmp(arith::CmpIPredicate::sle, addi(kt, kTileKV - 1), ctaHiMin));
+      // Paged: presence is per key, so every tile is masked.
+      Value full =
+          c.paged ? arith::ConstantOp::create(b, loc, b.getBoolAttr(false))
+                        .getResult()
+                  : arith::AndIOp::create(
+                        b, loc, cmp(arith::CmpIPredicate::sge, kt, ctaLoMax),
+                        cmp(arith::CmpIPredicate::sle, addi(kt, kTileKV - 1),
+                            ctaHiMin))
+                        .getResult();
       SmallVector<Type> types(s.size() * 4, f32);
       auto ifFull = scf::IfOp::create(b, loc, types, full,
                                       /*withElseRegion=*/true);
@@ -1149,6 +1273,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             Value vis = arith::AndIOp::create(
                 b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
                 cmp(arith::CmpIPredicate::sle, col, hi));
+            if (c.paged) {
+              Value at = addi(t2, 8 * static_cast<int64_t>(j) + (e & 1));
+              Value present = cmp(
+                  arith::CmpIPredicate::ne,
+                  memref::LoadOp::create(b, loc, presentSmem, ValueRange{at}),
+                  i32c(0));
+              vis = arith::AndIOp::create(b, loc, vis, present);
+            }
             masked.push_back(select(vis, acc[e], negInf));
           }
         scf::YieldOp::create(b, loc, masked);
@@ -1446,14 +1578,28 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
         continue;
-      SmallVector<SdpaOp> ops;
-      func.walk([&](SdpaOp op) { ops.push_back(op); });
+      SmallVector<Operation *> ops;
+      func.walk([&](Operation *op) {
+        if (isa<SdpaOp, PagedAttentionOp>(op))
+          ops.push_back(op);
+      });
       for (auto [i, op] : llvm::enumerate(ops)) {
-        std::string why = tensorCoreUnsupportedReason(op, useWgmma && useTma);
-        if (!why.empty()) {
-          if (reportFallbacks)
-            op.emitRemark() << "uses the SIMT kernel: " << why;
-          continue;
+        if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
+          // No other GPU kernel takes it (attn-check-gpu-support says so
+          // first in the pipeline).
+          std::string why = pagedTensorCoreUnsupportedReason(paged);
+          if (!why.empty()) {
+            op->emitOpError() << "has no GPU kernel: " << why;
+            return signalPassFailure();
+          }
+        } else {
+          std::string why =
+              tensorCoreUnsupportedReason(cast<SdpaOp>(op), useWgmma && useTma);
+          if (!why.empty()) {
+            if (reportFallbacks)
+              op->emitRemark() << "uses the SIMT kernel: " << why;
+            continue;
+          }
         }
         std::string name = func.getSymName().str();
         if (ops.size() > 1)
@@ -1615,9 +1761,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     }
   }
 
-  LogicalResult convert(func::FuncOp func, SdpaOp op, StringRef name,
+  LogicalResult convert(func::FuncOp func, Operation *op, StringRef name,
                         SymbolTable &symbols, MLIRContext *ctx) {
-    MmaConfig c = configOf(op);
+    auto sdpa = dyn_cast<SdpaOp>(op);
+    MmaConfig c = sdpa ? configOf(sdpa) : configOf(cast<PagedAttentionOp>(op));
     c.wgmma = useWgmma;
     chooseSplits(c);
     // TMA needs strides below 2^40 bytes; the decode form and varlen keep
@@ -1625,10 +1772,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
       return c.batch * h * s * d * 2 < (int64_t(1) << 40);
     };
-    c.tma = c.wgmma && useTma && !c.varlen && !c.packed() &&
+    c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dv);
-    Location loc = op.getLoc();
+    Location loc = op->getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
       return MemRefType::get(t.getShape(), t.getElementType());
@@ -1637,15 +1784,23 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // cu_seqlens_k], out, [lse]
     // (decode form: the partial output and lse instead of out and lse,
     // which the combine kernel writes).
-    SmallVector<Value> tensors = {op.getQuery(), op.getKey(), op.getValue()};
-    for (Value in : {op.getBias(), op.getAlibiSlopes(), op.getKvLens(),
-                     op.getCuSeqlensQ(), op.getCuSeqlensK()})
-      if (in)
-        tensors.push_back(in);
+    // Paged: q, k_cache, v_cache, block_table, context_lens, out.
+    SmallVector<Value> tensors;
+    if (sdpa) {
+      tensors = {sdpa.getQuery(), sdpa.getKey(), sdpa.getValue()};
+      for (Value in : {sdpa.getBias(), sdpa.getAlibiSlopes(), sdpa.getKvLens(),
+                       sdpa.getCuSeqlensQ(), sdpa.getCuSeqlensK()})
+        if (in)
+          tensors.push_back(in);
+    } else {
+      auto paged = cast<PagedAttentionOp>(op);
+      tensors = {paged.getQuery(), paged.getKCache(), paged.getVCache(),
+                 paged.getBlockTable(), paged.getContextLens()};
+    }
     size_t numInputs = tensors.size();
-    tensors.push_back(op.getResult());
+    tensors.push_back(op->getResult(0));
     if (c.lse)
-      tensors.push_back(op.getLse());
+      tensors.push_back(sdpa.getLse());
     OpBuilder b(ctx);
     SmallVector<Type> paramTypes;
     SmallVector<Attribute> paramInfos;
@@ -1656,7 +1811,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     for (Value v : tensors) {
       StringAttr pname = paramName(func, v);
       if (!pname)
-        return op.emitOpError()
+        return op->emitOpError()
                << "expected its operands and results to be named kernel "
                   "parameters (run attn-check-gpu-support first)";
       names.push_back(pname);
@@ -1704,7 +1859,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.packed())
       grid = {c.splits, c.hkv, c.batch};
     if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
-      return op.emitOpError()
+      return op->emitOpError()
              << "needs a grid of " << grid[0] << " x " << grid[1] << " x "
              << grid[2] << " blocks, more than a GPU launches";
 
@@ -1741,6 +1896,12 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
       kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
     }
+    if (c.paged)
+      kernel.addWorkgroupAttribution(
+          MemRefType::get(
+              {kTileKV}, b.getI32Type(), MemRefLayoutAttrInterface(),
+              gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
+          loc); // which keys of the K tile are present
     {
       OpBuilder kb(ctx);
       KernelBuilder builder(kb, loc, c);
@@ -1814,7 +1975,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           /*restrict=*/true, /*writable=*/true);
       tensors[numInputs + i].replaceAllUsesWith(t);
     }
-    op.erase();
+    op->erase();
     module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(ctx));
     return success();

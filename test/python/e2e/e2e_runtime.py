@@ -23,6 +23,7 @@ from attn_runtime_abi import (  # noqa: E402,F401  (re-exported)
 STORAGE_NUMPY = {
     F32: np.dtype("<f4"),
     F16: np.dtype("<f2"),
+    BF16: np.dtype("<u2"),  # raw bits
     INT8: np.dtype("i1"),
     FP8_E4M3FN: np.dtype("u1"),  # raw codes; decode with ml_dtypes
     FP8_E5M2: np.dtype("u1"),

@@ -1,0 +1,70 @@
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --verify-diagnostics | FileCheck %s --check-prefix=NAMES
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma --canonicalize --cse --verify-diagnostics | FileCheck %s
+// RUN: not attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=0" 2>&1 | FileCheck %s --check-prefix=SIMT
+
+// attn.paged_attention on the tensor-core kernel. The parameters are the
+// op's operands (query, k_cache, v_cache, block_table, context_lens) and
+// out. Key j of sequence b is slot j % 16 of block block_table[b, j / 16];
+// it is copied (zero-filled when absent: past the context, the table, or
+// an id outside [0, 32)), and its presence is kept per key of the K tile in
+// shared memory for the mask, which runs on every tile. The context length
+// bounds the keys and places the bottom-right diagonal. One query per
+// sequence: the decode form (split-KV, query heads of a KV head in one
+// CTA, a combine kernel).
+
+// NAMES-LABEL: func.func @decode(
+// NAMES-SAME: {attn.param = "query"}
+// NAMES-SAME: {attn.param = "k_cache"}
+// NAMES-SAME: {attn.param = "v_cache"}
+// NAMES-SAME: {attn.param = "block_table"}
+// NAMES-SAME: {attn.param = "context_lens"}
+// NAMES-SAME: -> (tensor<2x8x1x64xf16> {attn.param = "out"})
+
+// CHECK-LABEL: func.func @decode(
+// CHECK:         gpu.launch_func @decode_kernel::@decode_kernel blocks in (%c5, %c2, %c2) threads in (%c128, %c1, %c1)
+// CHECK:         gpu.launch_func @decode_kernel_combine::@decode_kernel_combine
+// CHECK-LABEL: gpu.func @decode_kernel(
+// CHECK-SAME:    %[[Q:[a-z0-9]+]]: memref<2x8x1x64xf16>, %[[KC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[VC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[T:[a-z0-9]+]]: memref<2x20xi32>, %[[L:[a-z0-9]+]]: memref<2xi32>
+// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[P:[a-z0-9]+]] : memref<64xi32, #gpu.address_space<workgroup>>)
+// CHECK:         memref.load %[[L]]
+// CHECK:         memref.load %[[T]]
+// CHECK:         memref.store %{{.*}}, %[[P]]
+// CHECK:         nvgpu.device_async_copy %[[KC]][{{.*}}], {{.*}}, 8, %{{.*}} {bypassL1}
+// CHECK:         scf.for
+// CHECK:           nvgpu.device_async_copy %[[VC]]
+// CHECK:           nvvm.mma.sync
+// CHECK:           memref.load %[[P]]
+func.func @decode(%q: tensor<2x8x1x64xf16>, %kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %t: tensor<2x20xi32>, %l: tensor<2xi32>) -> tensor<2x8x1x64xf16> {
+  %o = attn.paged_attention %q, %kc, %vc, %t, %l : tensor<2x8x1x64xf16>, tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>, tensor<2x20xi32>, tensor<2xi32> -> tensor<2x8x1x64xf16>
+  return %o : tensor<2x8x1x64xf16>
+}
+
+// -----
+
+// HND pools: [block][head][slot][d].
+// CHECK-LABEL: gpu.func @hnd_kernel(
+// CHECK-SAME:    %{{.*}}: memref<4x2x16x128xbf16>
+// CHECK:         nvgpu.device_async_copy %arg1[%{{[0-9]+}}, %block_id_y, %{{[0-9]+}}, %{{[0-9]+}}]
+func.func @hnd(%q: tensor<1x2x70x128xbf16>, %kc: tensor<4x2x16x128xbf16>, %vc: tensor<4x2x16x128xbf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> tensor<1x2x70x128xbf16> {
+  %o = attn.paged_attention %q, %kc, %vc, %t, %l {cache_layout = #attn<cache_layout hnd>, mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x2x70x128xbf16>, tensor<4x2x16x128xbf16>, tensor<4x2x16x128xbf16>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x70x128xbf16>
+  return %o : tensor<1x2x70x128xbf16>
+}
+
+// -----
+
+// Quantized pools are not on the GPU yet.
+func.func @int8(%q: tensor<1x2x1x64xf16>, %kc: tensor<4x16x2x64xi8>, %vc: tensor<4x16x2x64xi8>, %t: tensor<1x4xi32>, %l: tensor<1xi32>, %ks: tensor<2xf32>, %vs: tensor<2xf32>) -> tensor<1x2x1x64xf16> {
+  // expected-error @+1 {{'attn.paged_attention' op is not supported by the GPU pipeline: paged attention is implemented only by the tensor-core kernel, which does not take this op: quantized KV pools (INT8/FP8) are not implemented on the GPU}}
+  %o = attn.paged_attention %q, %kc, %vc, %t, %l k_scale(%ks : tensor<2xf32>) v_scale(%vs : tensor<2xf32>) {kv_quant = #attn.quant<int8_sym, per_head, axis = 2>} : tensor<1x2x1x64xf16>, tensor<4x16x2x64xi8>, tensor<4x16x2x64xi8>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x1x64xf16>
+  return %o : tensor<1x2x1x64xf16>
+}
+
+// -----
+
+func.func @d32(%q: tensor<1x2x1x32xf16>, %kc: tensor<4x16x2x32xf16>, %vc: tensor<4x16x2x32xf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> tensor<1x2x1x32xf16> {
+  // expected-error @+1 {{which does not take this op: head dimensions are not 64 or 128}}
+  %o = attn.paged_attention %q, %kc, %vc, %t, %l : tensor<1x2x1x32xf16>, tensor<4x16x2x32xf16>, tensor<4x16x2x32xf16>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x1x32xf16>
+  return %o : tensor<1x2x1x32xf16>
+}
+
+// SIMT: {{paged attention is implemented only by the tensor-core kernel, and the SIMT kernel was requested}}
