@@ -890,9 +890,51 @@ private:
 
   /// The query parameter; the block table (paged).
   Value qMem, tableMem;
-  /// Paged: whether each key of the K tile in shared memory is present
-  /// (i32 per key, written by the threads that copy the key's first chunk).
-  Value presentSmem;
+  /// Paged: the pool row (i32; -1 when the key is absent) of each key of a
+  /// tile, [2][64], one buffer per tile parity (written for tile j + 1
+  /// while tile j is used); the pools viewed as [rows][D].
+  Value rowsSmem, kPoolRows, vPoolRows, rowsStart;
+  /// Which buffer of rowsSmem holds the rows of key tile `kt`.
+  Value rowsBufOf(Value kt) {
+    Value i = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, kt, rowsStart), idx(kTileKV));
+    return andi(i, 1);
+  }
+  /// Paged: threads 0-63 write the pool rows of the keys of tile `kt` into
+  /// buffer `buf` (key j of batch b: slot j % blockSize of block
+  /// table[b][j / blockSize], absent past the context, past the table or
+  /// when the id is outside [0, numBlocks)).
+  void writeTileRows(Value tid, Value batch, Value kvHead, Value kt,
+                     Value buf) {
+    auto mine = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::ult, tid, idx(kTileKV)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(mine.thenBlock()->getTerminator());
+    Value key = add(kt, tid);
+    Value blk = arith::DivUIOp::create(b, loc, key, idx(c.blockSize));
+    Value inBlock = arith::RemUIOp::create(b, loc, key, idx(c.blockSize));
+    Value id = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(
+            b, loc, tableMem,
+            ValueRange{batch, minIdx(blk, idx(c.tableWidth - 1))}));
+    Value present = arith::AndIOp::create(
+        b, loc,
+        arith::AndIOp::create(
+            b, loc, cmp(arith::CmpIPredicate::slt, key, keys),
+            cmp(arith::CmpIPredicate::slt, blk, idx(c.tableWidth))),
+        arith::AndIOp::create(
+            b, loc, cmp(arith::CmpIPredicate::sge, id, idx(0)),
+            cmp(arith::CmpIPredicate::slt, id, idx(c.numBlocks))));
+    // NHD [block][slot][head], HND [block][head][slot].
+    Value poolRow =
+        c.hnd ? add(mul(add(mul(id, idx(c.hkv)), kvHead), idx(c.blockSize)),
+                    inBlock)
+              : add(mul(add(mul(id, idx(c.blockSize)), inBlock), idx(c.hkv)),
+                    kvHead);
+    memref::StoreOp::create(b, loc, toI32(select(present, poolRow, idx(-1))),
+                            rowsSmem, ValueRange{buf, tid});
+  }
   /// The keys of this batch entry (Sk, or kv_lens[b] clamped to [0, Sk])
   /// and the offset of the mask's diagonal (index values set by build).
   Value keys, diagOff;
@@ -1083,8 +1125,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
   }
-  if (c.paged)
-    presentSmem = func.getWorkgroupAttributions().back();
+  if (c.paged) {
+    rowsSmem = func.getWorkgroupAttributions().back();
+    SmallVector<ReassociationIndices> rowsOf = {{0, 1, 2}, {3}};
+    kPoolRows = memref::CollapseShapeOp::create(b, loc, kMem, rowsOf);
+    vPoolRows = memref::CollapseShapeOp::create(b, loc, vMem, rowsOf);
+    rowsStart = kStart;
+  }
   // Q as A fragments, one set per 16-wide slice of the head dimension
   // (TMA: Q stays in shared memory, read by descriptor; wait for it).
   SmallVector<SmallVector<Value, 4>> qFrag;
@@ -1097,8 +1144,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                          visibleKeys(rows[1])};
 
   bool partialTiles = c.sk % kTileKV != 0;
-  auto copyTile = [&](bool isK, Value kt) {
-    Value smem = isK ? kSmem : vSmem, gmem = isK ? kMem : vMem;
+  auto copyTile = [&](bool isK, Value kt, Value rowsBuf = Value()) {
+    Value smem = isK ? kSmem : vSmem, gmem = isK ? kPoolRows : vPoolRows;
+    if (!c.paged)
+      gmem = isK ? kMem : vMem;
     int64_t d = isK ? c.dqk : c.dv;
     int64_t chunksPerRow = d / 8;
     int64_t rowsPerPass = c.threads() / chunksPerRow;
@@ -1123,41 +1172,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value srcElements;
       SmallVector<Value, 4> src;
       if (c.paged) {
-        // The key's block and slot; keys that are absent (past the
-        // context, past the table, or with an invalid block id) read
-        // nothing and are zero-filled.
-        Value blk = arith::DivUIOp::create(b, loc, key, idx(c.blockSize));
-        Value inBlock = arith::RemUIOp::create(b, loc, key, idx(c.blockSize));
-        Value id = arith::IndexCastOp::create(
+        // The key's pool row, from this tile's row table (-1: absent,
+        // zero-filled).
+        Value poolRow = arith::IndexCastOp::create(
             b, loc, b.getIndexType(),
-            memref::LoadOp::create(
-                b, loc, tableMem,
-                ValueRange{batch, minIdx(blk, idx(c.tableWidth - 1))}));
-        Value present = arith::AndIOp::create(
-            b, loc,
-            arith::AndIOp::create(
-                b, loc, cmp(arith::CmpIPredicate::slt, key, keys),
-                cmp(arith::CmpIPredicate::slt, blk, idx(c.tableWidth))),
-            arith::AndIOp::create(
-                b, loc, cmp(arith::CmpIPredicate::sge, id, idx(0)),
-                cmp(arith::CmpIPredicate::slt, id, idx(c.numBlocks))));
+            memref::LoadOp::create(b, loc, rowsSmem, ValueRange{rowsBuf, row}));
+        Value present = cmp(arith::CmpIPredicate::sge, poolRow, idx(0));
         srcElements = select(present, idx(8), idx(0));
-        Value block = select(present, id, idx(0));
-        src = c.hnd ? SmallVector<Value, 4>{block, kvHead, inBlock,
-                                            mul(copyChunk, idx(8))}
-                    : SmallVector<Value, 4>{block, inBlock, kvHead,
-                                            mul(copyChunk, idx(8))};
-        if (isK) {
-          // One thread per key records whether it is present (read by the
-          // mask of this tile).
-          auto first = scf::IfOp::create(
-              b, loc, cmp(arith::CmpIPredicate::eq, copyChunk, idx(0)), false);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(first.thenBlock()->getTerminator());
-          memref::StoreOp::create(b, loc,
-                                  arith::ExtUIOp::create(b, loc, i32, present),
-                                  presentSmem, ValueRange{row});
-        }
+        src = {maxIdx(poolRow, idx(0)), mul(copyChunk, idx(8))};
       } else if (c.varlen) {
         // Rows past this sequence's keys read nothing and are zero-filled.
         srcElements =
@@ -1275,10 +1297,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                 cmp(arith::CmpIPredicate::sle, col, hi));
             if (c.paged) {
               Value at = addi(t2, 8 * static_cast<int64_t>(j) + (e & 1));
-              Value present = cmp(
-                  arith::CmpIPredicate::ne,
-                  memref::LoadOp::create(b, loc, presentSmem, ValueRange{at}),
-                  i32c(0));
+              Value present =
+                  cmp(arith::CmpIPredicate::sge,
+                      memref::LoadOp::create(b, loc, rowsSmem,
+                                             ValueRange{rowsBufOf(kt), at}),
+                      i32c(0));
               vis = arith::AndIOp::create(b, loc, vis, present);
             }
             masked.push_back(select(vis, acc[e], negInf));
@@ -1392,8 +1415,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // K of the first tile is in flight before the loop (TMA: the producer
   // loads every tile).
+  if (c.paged) {
+    writeTileRows(tid, batch, kvHead, kStart, idx(0));
+    gpu::BarrierOp::create(b, loc);
+  }
   if (!c.tma)
-    copyTile(/*isK=*/true, kStart);
+    copyTile(/*isK=*/true, kStart, c.paged ? idx(0) : Value());
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   int64_t oTiles = c.dv / 8;
@@ -1425,7 +1452,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         vAddr = vSlot(slot);
       } else {
         waitAndSync();
-        copyTile(/*isK=*/false, kt);
+        copyTile(/*isK=*/false, kt, c.paged ? rowsBufOf(kt) : Value());
+        // Paged: the next tile's pool rows, for its K copy after the next
+        // barrier.
+        if (c.paged) {
+          Value next = addi(kt, kTileKV);
+          auto ifNext = scf::IfOp::create(
+              b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+          writeTileRows(tid, batch, kvHead, next, rowsBufOf(next));
+        }
       }
 
       // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
@@ -1468,7 +1505,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
               b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-          copyTile(/*isK=*/true, next);
+          copyTile(/*isK=*/true, next, c.paged ? rowsBufOf(next) : Value());
         }
       }
 
@@ -1899,9 +1936,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.paged)
       kernel.addWorkgroupAttribution(
           MemRefType::get(
-              {kTileKV}, b.getI32Type(), MemRefLayoutAttrInterface(),
+              {2, kTileKV}, b.getI32Type(), MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
-          loc); // which keys of the K tile are present
+          loc); // the pool rows of the keys of a tile, two tiles
     {
       OpBuilder kb(ctx);
       KernelBuilder builder(kb, loc, c);

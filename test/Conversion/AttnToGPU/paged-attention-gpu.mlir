@@ -4,12 +4,14 @@
 
 // attn.paged_attention on the tensor-core kernel. The parameters are the
 // op's operands (query, k_cache, v_cache, block_table, context_lens) and
-// out. Key j of sequence b is slot j % 16 of block block_table[b, j / 16];
-// it is copied (zero-filled when absent: past the context, the table, or
-// an id outside [0, 32)), and its presence is kept per key of the K tile in
-// shared memory for the mask, which runs on every tile. The context length
-// bounds the keys and places the bottom-right diagonal. One query per
-// sequence: the decode form (split-KV, query heads of a KV head in one
+// out. Key j of sequence b is slot j % 16 of block block_table[b, j / 16].
+// Threads 0-63 write the pool row of each key of the next tile into a
+// double-buffered table in shared memory (-1 when the key is absent: past
+// the context, the table, or an id outside [0, 32)); the copies read it
+// and index the pools viewed as [rows][D] (zero-filling absent keys), and
+// the mask, which runs on every tile, hides absent keys. The context
+// length bounds the keys and places the bottom-right diagonal. One query
+// per sequence: the decode form (split-KV, query heads of a KV head in one
 // CTA, a combine kernel).
 
 // NAMES-LABEL: func.func @decode(
@@ -25,15 +27,26 @@
 // CHECK:         gpu.launch_func @decode_kernel_combine::@decode_kernel_combine
 // CHECK-LABEL: gpu.func @decode_kernel(
 // CHECK-SAME:    %[[Q:[a-z0-9]+]]: memref<2x8x1x64xf16>, %[[KC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[VC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[T:[a-z0-9]+]]: memref<2x20xi32>, %[[L:[a-z0-9]+]]: memref<2xi32>
-// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[P:[a-z0-9]+]] : memref<64xi32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[ROWS:[a-z0-9]+]] : memref<2x64xi32, #gpu.address_space<workgroup>>)
 // CHECK:         memref.load %[[L]]
-// CHECK:         memref.load %[[T]]
-// CHECK:         memref.store %{{.*}}, %[[P]]
-// CHECK:         nvgpu.device_async_copy %[[KC]][{{.*}}], {{.*}}, 8, %{{.*}} {bypassL1}
+// CHECK:         %[[KROWS:.*]] = memref.collapse_shape %[[KC]] {{\[\[}}0, 1, 2], [3]] : memref<32x16x2x64xf16> into memref<1024x64xf16>
+// CHECK:         %[[VROWS:.*]] = memref.collapse_shape %[[VC]]
+// CHECK:         scf.if
+// CHECK:           memref.load %[[T]]
+// CHECK:           memref.store %{{.*}}, %[[ROWS]][%c0, %thread_id_x]
+// CHECK:         gpu.barrier
+// CHECK:         memref.load %[[ROWS]][%c0,
+// CHECK:         nvgpu.device_async_copy %[[KROWS]][{{.*}}], {{.*}}, 8, %{{.*}} {bypassL1}
 // CHECK:         scf.for
-// CHECK:           nvgpu.device_async_copy %[[VC]]
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.device_async_copy %[[VROWS]]
+// CHECK:           scf.if
+// CHECK:             memref.load %[[T]]
+// CHECK:             memref.store %{{.*}}, %[[ROWS]]
 // CHECK:           nvvm.mma.sync
-// CHECK:           memref.load %[[P]]
+// CHECK:           memref.load %[[ROWS]]
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.device_async_copy %[[KROWS]]
 func.func @decode(%q: tensor<2x8x1x64xf16>, %kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %t: tensor<2x20xi32>, %l: tensor<2xi32>) -> tensor<2x8x1x64xf16> {
   %o = attn.paged_attention %q, %kc, %vc, %t, %l : tensor<2x8x1x64xf16>, tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>, tensor<2x20xi32>, tensor<2xi32> -> tensor<2x8x1x64xf16>
   return %o : tensor<2x8x1x64xf16>
@@ -41,10 +54,15 @@ func.func @decode(%q: tensor<2x8x1x64xf16>, %kc: tensor<32x16x2x64xf16>, %vc: te
 
 // -----
 
-// HND pools: [block][head][slot][d].
+// HND pools: [block][head][slot][d]; row = (id * Hkv + head) * 16 + slot.
+// 70 queries: the prefill form.
 // CHECK-LABEL: gpu.func @hnd_kernel(
 // CHECK-SAME:    %{{.*}}: memref<4x2x16x128xbf16>
-// CHECK:         nvgpu.device_async_copy %arg1[%{{[0-9]+}}, %block_id_y, %{{[0-9]+}}, %{{[0-9]+}}]
+// CHECK:         memref.load %arg3
+// CHECK:         %[[H:.*]] = arith.muli %{{.*}}, %c2 : index
+// CHECK:         %[[HH:.*]] = arith.addi %[[H]], %{{.*}} : index
+// CHECK:         %[[S:.*]] = arith.muli %[[HH]], %c16 : index
+// CHECK:         arith.addi %[[S]], %{{.*}} : index
 func.func @hnd(%q: tensor<1x2x70x128xbf16>, %kc: tensor<4x2x16x128xbf16>, %vc: tensor<4x2x16x128xbf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> tensor<1x2x70x128xbf16> {
   %o = attn.paged_attention %q, %kc, %vc, %t, %l {cache_layout = #attn<cache_layout hnd>, mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x2x70x128xbf16>, tensor<4x2x16x128xbf16>, tensor<4x2x16x128xbf16>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x70x128xbf16>
   return %o : tensor<1x2x70x128xbf16>

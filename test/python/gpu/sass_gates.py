@@ -27,9 +27,10 @@ checks what the design promises, without a GPU:
     (SYNCS), 3 warpgroups of which the producer gives its registers to the
     consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
     memory; with --tma=false the cp.async form is checked as above.
-And the decode form (GQA 32:8, one query, 4096 keys) on both chips: two
-kernels (split-KV attention + combine), K/V copied only by 16-byte LDGSTS,
-tensor-core instructions, no local memory.
+And the decode form (GQA 32:8, one query, 4096 keys) on both chips, dense
+and paged (256 blocks of 16 tokens): two kernels (split-KV attention +
+combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
+local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
 
 Prints one line per configuration with registers, HMMA, global loads,
@@ -215,20 +216,30 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
     no local memory; the combine kernel no local memory either."""
     failures = 0
     q, kv = "tensor<1x32x1x128xf16>", "tensor<1x8x4096x128xf16>"
-    src = os.path.join(tmp, "decode.mlir")
-    with open(src, "w") as f:
-        f.write(f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
-                f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
-                f"  return %o : {q}\n}}\n")
-    for chip in ("sm_80", "sm_90a"):
-        out = os.path.join(tmp, "decode_" + chip)
+    # Paged: 256 blocks of 16 tokens, NHD pools, a 4096-token table.
+    pool, table = "tensor<256x16x8x128xf16>", "tensor<1x256xi32>"
+    sources = {
+        "decode": (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
+                   f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+                   f"  return %o : {q}\n}}\n"),
+        "paged": (f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
+                  f"%l: tensor<1xi32>) -> {q} {{\n"
+                  f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
+                  f"{table}, tensor<1xi32> -> {q}\n"
+                  f"  return %o : {q}\n}}\n"),
+    }
+    for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")]:
+        src = os.path.join(tmp, what + ".mlir")
+        with open(src, "w") as f:
+            f.write(text)
+        out = os.path.join(tmp, what + "_" + chip)
         r = subprocess.run([attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
                            capture_output=True, text=True)
         if r.returncode != 0:
-            print(f"FAIL decode {chip}: attn-compile failed\n{r.stderr}")
+            print(f"FAIL {what} {chip}: attn-compile failed\n{r.stderr}")
             failures += 1
             continue
-        man = json.load(open(os.path.join(out, "decode.json")))
+        man = json.load(open(os.path.join(out, what + ".json")))
         problems, parts = [], []
         if len(man["kernels"]) != 2:
             problems.append(f"{len(man['kernels'])} kernels, expected attention + combine")
@@ -250,7 +261,8 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                              f"{len(ldgsts)} LDGSTS.128, {mma} MMA")
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
-        line = f"decode GQA 32:8 d128 Sk 4096 {chip}: " + "; ".join(parts)
+        line = (f"{'paged ' if what == 'paged' else ''}decode GQA 32:8 d128 Sk 4096 "
+                f"{chip}: " + "; ".join(parts))
         if problems:
             failures += 1
             print("FAIL " + line + ": " + "; ".join(problems))
