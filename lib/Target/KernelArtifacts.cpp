@@ -41,6 +41,10 @@ static std::optional<std::pair<std::string, int64_t>> getDType(Type t) {
     return std::make_pair(std::string("f32"), int64_t(4));
   if (t.isF64())
     return std::make_pair(std::string("f64"), int64_t(8));
+  if (isa<Float8E4M3FNType>(t))
+    return std::make_pair(std::string("e4m3"), int64_t(1));
+  if (isa<Float8E5M2Type>(t))
+    return std::make_pair(std::string("e5m2"), int64_t(1));
   if (auto i = dyn_cast<IntegerType>(t)) {
     unsigned w = i.getWidth();
     if (w == 1 || w == 8 || w == 16 || w == 32 || w == 64)

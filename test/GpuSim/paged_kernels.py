@@ -5,10 +5,14 @@ caches filled by the runtime, against an fp64 reference.
 For each configuration the runtime (its C API, through ctypes) builds a paged
 cache: a scratch sequence is appended and freed first so that block ids are
 not in allocation order, then each sequence of the batch appends its tokens
-in two chunks. The block table, context lengths and the raw pools are read
-back through the C API (docs/runtime/kv-cache-layout.md) and are the
-kernel's inputs byte for byte, so the layout contract is tested end to end.
-The reference gathers the keys and values a sequence owns from the pools
+in two chunks. The block table, context lengths, the raw pools and their
+scales are read back through the C API (docs/runtime/kv-cache-layout.md)
+and are the kernel's inputs byte for byte, so the layout contract is tested
+end to end (f16, bf16, INT8 per head, FP8 e4m3 per tensor: what the
+runtime stores). The quantized forms the runtime does not produce (per-token
+scales, asymmetric INT8, FP8 e5m2) get pools of random codes, scales and
+zero points built here by the layout document. The reference dequantizes
+the codes and gathers the keys and values a sequence owns from the pools
 (independently of the compiler), hides absent keys, and computes attention
 in fp64 (test/python/numerics/reference.py). Racecheck is on.
 
@@ -28,6 +32,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+import ml_dtypes
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,6 +64,22 @@ def configs(grid):
              dtype="f16", d=64, bad_ids=True),
         dict(b=1, heads="mqa", sq=1, ctx=[255], bs=16, layout="hnd",
              dtype="bf16", d=128, softcap=30.0),
+        # Quantized pools: (scheme, granularity), filled by the runtime
+        # where it stores that form.
+        dict(b=3, heads="gqa4:2", sq=1, ctx=[200, 17, 64], bs=16,
+             layout="nhd", dtype="f16", d=128, quant=("int8_sym", "per_head")),
+        dict(b=2, heads="gqa32:8", sq=5, ctx=[130, 255], bs=16,
+             layout="hnd", dtype="bf16", d=64, mask="causal",
+             quant=("fp8_e4m3", "per_tensor")),
+        dict(b=2, heads="mqa", sq=1, ctx=[100, 255], bs=4, layout="nhd",
+             dtype="f16", d=64, quant=("int8_asym", "per_token")),
+        dict(b=2, heads="gqa4:2", sq=3, ctx=[77, 150], bs=16, layout="hnd",
+             dtype="bf16", d=128, quant=("fp8_e5m2", "per_head")),
+        dict(b=1, heads="mha", sq=70, ctx=[90], bs=16, layout="nhd",
+             dtype="f16", d=64, mask="causal",
+             quant=("int8_sym", "per_token")),
+        dict(b=2, heads="mqa", sq=1, ctx=[300, 45], bs=1, layout="nhd",
+             dtype="bf16", d=128, quant=("fp8_e4m3", "per_head")),
     ]
     if grid == "large":
         out.append(dict(b=1, heads="gqa32:8", sq=1, ctx=[4097], bs=16,
@@ -78,7 +99,75 @@ def name_of(c):
             n += "_" + str(c[k])
     if c.get("bad_ids"):
         n += "_badids"
+    if "quant" in c:
+        n += "_" + "_".join(c["quant"])
     return n.replace(":", "to")
+
+
+POOL_ELT = {"int8_sym": "i8", "int8_asym": "i8", "fp8_e4m3": "f8E4M3FN",
+            "fp8_e5m2": "f8E5M2"}
+FP8 = {"fp8_e4m3": ml_dtypes.float8_e4m3fn, "fp8_e5m2": ml_dtypes.float8_e5m2}
+
+
+def scale_shape(c, pool_shape):
+    gran = c["quant"][1]
+    hkv = HEADS[c["heads"]][1]
+    return {"per_tensor": (1,), "per_head": (hkv,),
+            "per_token": pool_shape[:-1]}[gran]
+
+
+def random_quantized(c, rng, pool_shape):
+    """Random codes, scales (and zero points) for the forms the runtime
+    does not store, following the layout document."""
+    scheme = c["quant"][0]
+    shape = scale_shape(c, pool_shape)
+    out = {}
+    for kv in ("k", "v"):
+        # Codes of values about N(0, 1), as a quantizer would write them
+        # (the dequantized values are rounded to f16/bf16 for the MMAs, so
+        # their magnitude sets the error, as for an f16 cache).
+        x = rng.standard_normal(pool_shape).astype(np.float32)
+        if scheme.startswith("int8"):
+            zero = (rng.integers(-20, 20, shape, dtype=np.int8)
+                    if scheme == "int8_asym" else np.zeros(shape, np.int8))
+            zb = zero[..., None] if len(shape) > 1 else zero.reshape(-1)[0]
+            codes = np.clip(np.round(x * 40) + zb, -128, 127)
+            out[kv + "_pool"] = codes.astype(np.int8)
+            out[kv + "_zero"] = zero if scheme == "int8_asym" else None
+            scale = rng.uniform(0.02, 0.03, shape)
+        else:
+            out[kv + "_pool"] = (x * 16).astype(FP8[scheme]).view(np.uint8)
+            out[kv + "_zero"] = None
+            scale = rng.uniform(0.05, 0.07, shape)
+        out[kv + "_scale"] = scale.astype(np.float32)
+    return out
+
+
+def dequantized(c, raw, scale, zero, kv_head_axis):
+    """Pool values (float64): f16/bf16 as stored, or the layout document's
+    dequantization of the codes, (q - zp) * scale or fp8 * scale."""
+    if "quant" not in c:
+        return stored_values(raw, c["dtype"])
+    scheme, gran = c["quant"]
+    if scheme.startswith("int8"):
+        x = raw.astype(np.float64)
+    else:
+        x = raw.view(FP8[scheme]).astype(np.float64)
+    s = np.asarray(scale, np.float64)
+    z = None if zero is None else np.asarray(zero, np.float64)
+    if gran == "per_token":
+        s = s[..., None]
+        z = None if z is None else z[..., None]
+    elif gran == "per_head":
+        shape = [1] * raw.ndim
+        shape[kv_head_axis] = -1
+        s = s.reshape(shape)
+        z = None if z is None else z.reshape(shape)
+    else:
+        s = s.reshape(())
+    if z is not None:
+        x = x - z
+    return x * s
 
 
 def to_bf16_bits(x):
@@ -97,15 +186,31 @@ def stored_values(raw, dtype):
     return from_bf16_bits(raw).astype(np.float64)
 
 
+RUNTIME_QUANT = {("int8_sym", "per_head"): (rt.INT8, rt.QUANT_PER_HEAD),
+                 ("fp8_e4m3", "per_tensor"): (rt.FP8_E4M3FN, rt.QUANT_PER_TENSOR)}
+
+
 def fill_cache(lib, c, rng):
-    """The runtime's cache for case `c`; returns (pools, table, lens)."""
+    """The runtime's cache for case `c`; returns a dict: k_pool, v_pool,
+    k_scale, v_scale, k_zero, v_zero (None when absent), table, lens."""
     hq, hkv = HEADS[c["heads"]]
     bs, d = c["bs"], c["d"]
     need = sum(math.ceil(n / bs) for n in c["ctx"])
+    dtype, gran, scales = (rt.F16 if c["dtype"] == "f16" else rt.BF16), \
+        rt.QUANT_NONE, None
+    quant = c.get("quant")
+    if quant in RUNTIME_QUANT:
+        dtype, gran = RUNTIME_QUANT[quant]
+        # One layer; per-head or per-tensor scales for N(0, 1) values.
+        n = hkv if gran == rt.QUANT_PER_HEAD else 1
+        scales = (rng.uniform(0.02, 0.04, (1, n)).astype(np.float32),
+                  rng.uniform(0.02, 0.04, (1, n)).astype(np.float32))
     cache = rt.KVCache(lib, num_layers=1, num_kv_heads=hkv, head_dim=d,
                        block_size=bs, num_blocks=need + 3,
                        layout=rt.NHD if c["layout"] == "nhd" else rt.HND,
-                       dtype=rt.F16 if c["dtype"] == "f16" else rt.BF16)
+                       dtype=dtype, granularity=gran,
+                       k_scales=None if scales is None else scales[0],
+                       v_scales=None if scales is None else scales[1])
     with cache:
         scratch = cache.seq_create()
         junk = rng.standard_normal((1, 2 * bs + 1, hkv, d)).astype(np.float32)
@@ -122,19 +227,27 @@ def fill_cache(lib, c, rng):
         width = max(math.ceil(n / bs) for n in c["ctx"]) + 1
         table, lens = cache.block_table(seqs, width)
         view = cache.layer_view(0)
-    return view["k_pool"], view["v_pool"], table, lens
+    out = dict(k_pool=view["k_pool"], v_pool=view["v_pool"],
+               k_scale=view["k_scale"], v_scale=view["v_scale"], k_zero=None,
+               v_zero=None, table=table, lens=lens)
+    if quant and quant not in RUNTIME_QUANT:
+        out.update(random_quantized(c, rng, view["k_pool"].shape))
+    return out
 
 
-def reference(c, q, kp, vp, table, lens):
+def reference(c, q, cache):
     """fp64 paged attention: key j of sequence b is slot j % bs of block
     table[b, j // bs] when that id is valid and j < lens[b]."""
     hq, hkv = HEADS[c["heads"]]
+    kp, table, lens = cache["k_pool"], cache["table"], cache["lens"]
     bs, nb = c["bs"], kp.shape[0]
     sk = table.shape[1] * bs
     k = np.zeros((c["b"], hkv, sk, c["d"]))
     v = np.zeros((c["b"], hkv, sk, c["d"]))
     present = np.zeros((c["b"], sk), bool)
-    kv = stored_values(kp, c["dtype"]), stored_values(vp, c["dtype"])
+    axis = 2 if c["layout"] == "nhd" else 1
+    kv = tuple(dequantized(c, cache[x + "_pool"], cache[x + "_scale"],
+                           cache[x + "_zero"], axis) for x in ("k", "v"))
     for b in range(c["b"]):
         for j in range(sk):
             blk = table[b, j // bs]
@@ -157,19 +270,33 @@ def reference(c, q, kp, vp, table, lens):
 def mlir_of(c, nb, width):
     hq, hkv = HEADS[c["heads"]]
     ty = c["dtype"]
+    pt = POOL_ELT[c["quant"][0]] if "quant" in c else ty
     q = f"tensor<{c['b']}x{hq}x{c['sq']}x{c['d']}x{ty}>"
-    pool = (f"tensor<{nb}x{c['bs']}x{hkv}x{c['d']}x{ty}>" if c["layout"] == "nhd"
-            else f"tensor<{nb}x{hkv}x{c['bs']}x{c['d']}x{ty}>")
+    shape = ((nb, c["bs"], hkv, c["d"]) if c["layout"] == "nhd"
+             else (nb, hkv, c["bs"], c["d"]))
+    pool = "tensor<" + "x".join(map(str, shape)) + f"x{pt}>"
     t = f"tensor<{c['b']}x{width}xi32>"
     l_ = f"tensor<{c['b']}xi32>"
     attrs = [f"cache_layout = #attn<cache_layout {c['layout']}>"]
+    extra_args, clauses = "", ""
+    if "quant" in c:
+        scheme, gran = c["quant"]
+        axis = f", axis = {2 if c['layout'] == 'nhd' else 1}" if gran == "per_head" else ""
+        attrs.append(f"kv_quant = #attn.quant<{scheme}, {gran}{axis}>")
+        st = "tensor<" + "x".join(map(str, scale_shape(c, shape))) + "xf32>"
+        extra_args = f", %ks: {st}, %vs: {st}"
+        clauses = f" k_scale(%ks : {st}) v_scale(%vs : {st})"
+        if scheme == "int8_asym":
+            zt = st.replace("xf32>", "xi8>")
+            extra_args += f", %kz: {zt}, %vz: {zt}"
+            clauses += f" k_zero_point(%kz : {zt}) v_zero_point(%vz : {zt})"
     if c.get("mask") == "causal":
         attrs.append("mask = #attn.mask<causal = true, align = bottom_right>")
     if "softcap" in c:
         attrs.append(f"softcap = {c['softcap']} : f32")
     return (f"func.func @paged(%q: {q}, %kc: {pool}, %vc: {pool}, %t: {t}, "
-            f"%l: {l_}) -> {q} {{\n"
-            f"  %o = attn.paged_attention %q, %kc, %vc, %t, %l {{{', '.join(attrs)}}}"
+            f"%l: {l_}{extra_args}) -> {q} {{\n"
+            f"  %o = attn.paged_attention %q, %kc, %vc, %t, %l{clauses} {{{', '.join(attrs)}}}"
             f" : {q}, {pool}, {pool}, {t}, {l_} -> {q}\n"
             f"  return %o : {q}\n}}\n")
 
@@ -179,7 +306,8 @@ def run_case(c, args, lib, seed):
     d = tempfile.mkdtemp(prefix="paged_", dir=args.keep)
     try:
         rng = np.random.default_rng(seed)
-        kp, vp, table, lens = fill_cache(lib, c, rng)
+        cache = fill_cache(lib, c, rng)
+        kp, table = cache["k_pool"], cache["table"]
         if c.get("bad_ids"):
             # Ids the kernel must treat as absent blocks: negative, and
             # past the pool.
@@ -195,13 +323,20 @@ def run_case(c, args, lib, seed):
             q = from_bf16_bits(qs).astype(np.float64)
         with open(os.path.join(d, "case.mlir"), "w") as f:
             f.write(mlir_of(c, kp.shape[0], table.shape[1]))
+        # With cubins where ptxas is found: its limits (48 KiB of static
+        # shared memory, registers) hold for every case.
         r = subprocess.run([args.attn_compile, os.path.join(d, "case.mlir"),
-                            f"--chip={args.chip}", f"--out-dir={d}",
-                            "--no-cubin"], capture_output=True, text=True)
+                            f"--chip={args.chip}", f"--out-dir={d}"],
+                           capture_output=True, text=True)
         if r.returncode != 0:
             return False, name, "attn-compile failed:\n" + r.stderr
-        inputs = {"query": qs, "k_cache": kp, "v_cache": vp,
-                  "block_table": table, "context_lens": lens}
+        inputs = {"query": qs, "k_cache": kp, "v_cache": cache["v_pool"],
+                  "block_table": table, "context_lens": cache["lens"]}
+        if "quant" in c:
+            inputs.update(k_scale=cache["k_scale"], v_scale=cache["v_scale"])
+            if cache["k_zero"] is not None:
+                inputs.update(k_zero_point=cache["k_zero"],
+                              v_zero_point=cache["v_zero"])
         cmd = [args.sim, "--manifest=" + os.path.join(d, "case.json"),
                "--racecheck", "--out-dir=" + os.path.join(d, "out")]
         for pname, arr in inputs.items():
@@ -217,7 +352,7 @@ def run_case(c, args, lib, seed):
                        for line in r.stdout.splitlines() if ": " in line)
         out = np.load(written["out"])
         got = stored_values(out, c["dtype"])
-        ref = reference(c, q, kp, vp, table, lens)
+        ref = reference(c, q, cache)
         atol, rtol = (2e-3, 4e-3) if c["dtype"] == "f16" else (1e-2, 1.6e-2)
         err = np.abs(got - ref)
         bad = ~(err <= atol + rtol * np.abs(ref))

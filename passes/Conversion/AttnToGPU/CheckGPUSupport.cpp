@@ -128,6 +128,14 @@ StringRef getOperandRole(PagedAttentionOp op, Value v) {
     return "block_table";
   if (v == op.getContextLens())
     return "context_lens";
+  if (v == op.getKScale())
+    return "k_scale";
+  if (v == op.getVScale())
+    return "v_scale";
+  if (v == op.getKZeroPoint())
+    return "k_zero_point";
+  if (v == op.getVZeroPoint())
+    return "v_zero_point";
   return "arg";
 }
 

@@ -126,6 +126,17 @@ struct MmaConfig {
   bool paged = false;
   int64_t blockSize = 0, numBlocks = 0, tableWidth = 0;
   bool hnd = false;
+  /// Paged with quantized pools (INT8 or FP8 codes): K and V tiles are
+  /// copied raw into staging buffers and dequantized into the tiles,
+  /// `(code - zero point) * scale` for INT8, `fp8 * scale` for FP8, with
+  /// the scale (and zero point) of the tensor, of the KV head or of the
+  /// key's pool row. Operands after context_lens: k_scale, v_scale
+  /// [, k_zero_point, v_zero_point].
+  std::optional<QuantScheme> quant;
+  QuantGranularity granularity = QuantGranularity::PerTensor;
+  Type poolElt, zeroPointElt;
+  bool quantized() const { return quant.has_value(); }
+  bool asymmetric() const { return quant == QuantScheme::Int8Asym; }
   int64_t group() const { return hq / hkv; }
   int64_t tileQ() const { return warps * kRowsPerWarp; }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
@@ -213,11 +224,19 @@ std::string mlir::attn::pagedTensorCoreUnsupportedReason(PagedAttentionOp op) {
   Type elt = q.getElementType();
   if (!elt.isF16() && !elt.isBF16())
     return "element type is not f16 or bf16";
-  if (op.getKvQuantAttr())
-    return "quantized KV pools (INT8/FP8) are not implemented on the GPU";
-  if (kc.getElementType() != elt || vc.getElementType() != elt ||
+  // Quantized pools are dequantized into the query's element type.
+  if ((!op.getKvQuantAttr() &&
+       (kc.getElementType() != elt || vc.getElementType() != elt)) ||
       o.getElementType() != elt)
     return "mixed element types";
+  if (QuantAttr quant = op.getKvQuantAttr()) {
+    for (Value scale : {op.getKScale(), op.getVScale()})
+      if (llvm::is_contained(cast<ShapedType>(scale.getType()).getShape(), 0))
+        return "a zero-sized dimension";
+    if (quant.getGranularity() == QuantGranularity::PerToken &&
+        kc.getNumElements() / kc.getDimSize(3) >= (int64_t(1) << 31))
+      return "more pool rows than 32-bit indices";
+  }
   for (auto t : {q, kc, vc, o, table})
     if (llvm::is_contained(t.getShape(), 0))
       return "a zero-sized dimension";
@@ -267,6 +286,13 @@ MmaConfig configOf(PagedAttentionOp op) {
   c.windowRight = mask ? mask.getWindowRight() : -1;
   c.lse = false;
   c.warps = c.sq > 64 ? 8 : 4;
+  if (QuantAttr quant = op.getKvQuantAttr()) {
+    c.quant = quant.getScheme();
+    c.granularity = quant.getGranularity();
+    c.poolElt = kc.getElementType();
+    if (Value zp = op.getKZeroPoint())
+      c.zeroPointElt = cast<ShapedType>(zp.getType()).getElementType();
+  }
   return c;
 }
 
@@ -890,6 +916,77 @@ private:
 
   /// The query parameter; the block table (paged).
   Value qMem, tableMem;
+  /// Quantized pools: scales and zero points (as the op gives them), and
+  /// the staging buffer the raw K and V tiles are copied into (one, used
+  /// in turn).
+  Value kScaleMem, vScaleMem, kZeroMem, vZeroMem, kStage, vStage;
+  Value kvHeadOfCta;
+  /// The scale or zero point of pool row `poolRow` (per_token: indexed by
+  /// the row, the parameter viewed as 1-D; per_head: by the KV head;
+  /// per_tensor: the only one), as f32.
+  Value quantParam(Value mem, Value poolRow, Value kvHead) {
+    auto type = cast<MemRefType>(mem.getType());
+    SmallVector<Value, 4> at;
+    if (c.granularity == QuantGranularity::PerToken) {
+      // Row-major without D: its linear index is the pool row.
+      SmallVector<Value, 4> rest;
+      Value r = maxIdx(poolRow, idx(0));
+      for (int64_t dim = type.getRank() - 1; dim >= 0; --dim) {
+        rest.push_back(
+            arith::RemUIOp::create(b, loc, r, idx(type.getDimSize(dim))));
+        r = arith::DivUIOp::create(b, loc, r, idx(type.getDimSize(dim)));
+      }
+      at.assign(rest.rbegin(), rest.rend());
+    } else if (c.granularity == QuantGranularity::PerHead) {
+      at = {kvHead};
+    } else {
+      at.assign(type.getRank(), idx(0));
+    }
+    Value v = memref::LoadOp::create(b, loc, mem, at);
+    if (v.getType().isF32())
+      return v;
+    return arith::SIToFPOp::create(b, loc, f32, v);
+  }
+  /// One storage code (an i8: INT8, e4m3fn or e5m2 bits) as f32.
+  Value decode(Value code) {
+    if (c.quant == QuantScheme::Int8Sym || c.quant == QuantScheme::Int8Asym)
+      return arith::SIToFPOp::create(b, loc, f32, code);
+    Value bits = arith::ExtUIOp::create(b, loc, i32, code);
+    if (c.quant == QuantScheme::Fp8E5M2) {
+      // e5m2 is the high byte of an f16.
+      Value h = arith::TruncIOp::create(
+          b, loc, b.getI16Type(), arith::ShLIOp::create(b, loc, bits, i32c(8)));
+      Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), h);
+      return arith::ExtFOp::create(b, loc, f32, half);
+    }
+    // e4m3fn: sign, 4 exponent bits (bias 7), 3 mantissa bits; no
+    // infinities, S.1111.111 is NaN; exponent 0 is subnormal (m · 2^-9).
+    auto u = [&](int64_t v) { return i32c(v); };
+    Value sign = arith::AndIOp::create(b, loc, bits, u(0x80));
+    Value e = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, bits, u(3)), u(0xF));
+    Value m = arith::AndIOp::create(b, loc, bits, u(7));
+    Value normal = arith::OrIOp::create(
+        b, loc,
+        arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, e, u(120)),
+                              u(23)),
+        arith::ShLIOp::create(b, loc, m, u(20)));
+    Value mag = select(cmp(arith::CmpIPredicate::eq, e, u(0)),
+                       arith::BitcastOp::create(
+                           b, loc, i32,
+                           arith::MulFOp::create(
+                               b, loc, arith::SIToFPOp::create(b, loc, f32, m),
+                               f32c(1.0 / 512))),
+                       normal);
+    Value isNan =
+        arith::AndIOp::create(b, loc, cmp(arith::CmpIPredicate::eq, e, u(15)),
+                              cmp(arith::CmpIPredicate::eq, m, u(7)));
+    mag = select(isNan, u(0x7FC00000), mag);
+    return arith::BitcastOp::create(
+        b, loc, f32,
+        arith::OrIOp::create(b, loc, mag,
+                             arith::ShLIOp::create(b, loc, sign, u(24))));
+  }
   /// Paged: the pool row (i32; -1 when the key is absent) of each key of a
   /// tile, [2][64], one buffer per tile parity (written for tile j + 1
   /// while tile j is used); the pools viewed as [rows][D].
@@ -981,6 +1078,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
   Value cuQMem = nextArg(c.varlen), cuKMem = nextArg(c.varlen);
+  kScaleMem = nextArg(c.quantized());
+  vScaleMem = nextArg(c.quantized());
+  kZeroMem = nextArg(c.asymmetric());
+  vZeroMem = nextArg(c.asymmetric());
   // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
@@ -1127,6 +1228,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   }
   if (c.paged) {
     rowsSmem = func.getWorkgroupAttributions().back();
+    kvHeadOfCta = kvHead;
+    if (c.quantized()) {
+      auto attrs = func.getWorkgroupAttributions();
+      kStage = vStage = attrs[attrs.size() - 2];
+    }
     SmallVector<ReassociationIndices> rowsOf = {{0, 1, 2}, {3}};
     kPoolRows = memref::CollapseShapeOp::create(b, loc, kMem, rowsOf);
     vPoolRows = memref::CollapseShapeOp::create(b, loc, vMem, rowsOf);
@@ -1149,14 +1255,21 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     if (!c.paged)
       gmem = isK ? kMem : vMem;
     int64_t d = isK ? c.dqk : c.dv;
-    int64_t chunksPerRow = d / 8;
+    // 16-byte chunks: 8 f16/bf16 elements, or 16 quantized codes (copied
+    // raw into the staging buffer).
+    int64_t perChunk = c.quantized() ? 16 : 8;
+    if (c.quantized())
+      smem = isK ? kStage : vStage;
+    int64_t chunksPerRow = d / perChunk;
     int64_t rowsPerPass = c.threads() / chunksPerRow;
     Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
     Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
     // rowsPerPass is a multiple of 8, so every row this thread copies has
     // the same row % 8 and the same swizzled column.
     Value copyCol, atomBase;
-    if (c.wgmma) {
+    if (c.quantized()) {
+      copyCol = mul(copyChunk, idx(16)); // staging: [64][D], unswizzled
+    } else if (c.wgmma) {
       // Element offset of (row 0, this chunk) in the tile's layout.
       Value block = arith::DivUIOp::create(b, loc, copyChunk, idx(8));
       Value chunk = andi(copyChunk, 7);
@@ -1178,8 +1291,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             b, loc, b.getIndexType(),
             memref::LoadOp::create(b, loc, rowsSmem, ValueRange{rowsBuf, row}));
         Value present = cmp(arith::CmpIPredicate::sge, poolRow, idx(0));
-        srcElements = select(present, idx(8), idx(0));
-        src = {maxIdx(poolRow, idx(0)), mul(copyChunk, idx(8))};
+        srcElements = select(present, idx(perChunk), idx(0));
+        src = {maxIdx(poolRow, idx(0)), mul(copyChunk, idx(perChunk))};
       } else if (c.varlen) {
         // Rows past this sequence's keys read nothing and are zero-filled.
         srcElements =
@@ -1192,7 +1305,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         key = minIdx(key, idx(c.sk - 1));
       }
       SmallVector<Value, 2> dst;
-      if (c.wgmma)
+      if (c.wgmma && !c.quantized())
         dst = {add(atomBase, mul(row, idx(64)))};
       else
         dst = {row, copyCol};
@@ -1204,10 +1317,76 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
           src.insert(src.begin(), batch);
       }
       nvgpu::DeviceAsyncCopyOp::create(b, loc, smem, dst, gmem, src,
-                                       b.getIndexAttr(8), srcElements,
+                                       b.getIndexAttr(perChunk), srcElements,
                                        b.getUnitAttr());
     }
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  };
+  // Quantized pools: the raw tile of key tile `kt` in the staging buffer
+  // becomes the f16/bf16 tile the MMAs read (same layout as a copied one),
+  // then a barrier (after a proxy fence for wgmma, whose reads are
+  // async-proxy accesses).
+  auto dequantTile = [&](bool isK, Value kt) {
+    Value stage = isK ? kStage : vStage;
+    Value scaleMem = isK ? kScaleMem : vScaleMem;
+    Value zeroMem = isK ? kZeroMem : vZeroMem;
+    int64_t d = isK ? c.dqk : c.dv;
+    int64_t chunks16 = d / 16;
+    Value buf = rowsBufOf(kt);
+    auto rawType = VectorType::get({16}, c.poolElt);
+    auto codesType = VectorType::get({16}, b.getI8Type());
+    auto halfType = VectorType::get({8}, c.elt);
+    for (int64_t it = 0; it < kTileKV * chunks16 / c.threads(); ++it) {
+      Value lin = addi(tid, it * c.threads());
+      Value row = arith::DivUIOp::create(b, loc, lin, idx(chunks16));
+      Value c16 = arith::RemUIOp::create(b, loc, lin, idx(chunks16));
+      Value raw = vector::LoadOp::create(b, loc, rawType, stage,
+                                         ValueRange{row, mul(c16, idx(16))});
+      if (raw.getType() != codesType)
+        raw = vector::BitCastOp::create(b, loc, codesType, raw);
+      Value poolRow;
+      if (c.granularity == QuantGranularity::PerToken)
+        poolRow = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, rowsSmem, ValueRange{buf, row}));
+      Value scale = quantParam(scaleMem, poolRow, kvHeadOfCta);
+      Value zero =
+          c.asymmetric() ? quantParam(zeroMem, poolRow, kvHeadOfCta) : Value();
+      SmallVector<Value> vals;
+      for (int64_t i = 0; i < 16; ++i) {
+        Value x = decode(
+            vector::ExtractOp::create(b, loc, raw, ArrayRef<int64_t>{i}));
+        if (zero)
+          x = arith::SubFOp::create(b, loc, x, zero);
+        vals.push_back(arith::MulFOp::create(b, loc, x, scale));
+      }
+      for (int64_t h = 0; h < 2; ++h) {
+        Value v = vector::FromElementsOp::create(
+            b, loc, VectorType::get({8}, f32),
+            ArrayRef<Value>(vals).slice(8 * h, 8));
+        v = arith::TruncFOp::create(b, loc, halfType, v);
+        // The 8-element chunk's place in the tile's swizzled layout.
+        Value chunk8 = addi(mul(c16, idx(2)), h);
+        if (c.wgmma) {
+          Value block = arith::DivUIOp::create(b, loc, chunk8, idx(8));
+          Value at = add(add(addi(mul(block, idx(kTileKV * 64)), 0),
+                             add(isK ? kOffset : vOffset, mul(row, idx(64)))),
+                         mul(xori(andi(chunk8, 7), andi(row, 7)), idx(8)));
+          vector::StoreOp::create(b, loc, v, isK ? kSmem : vSmem,
+                                  ValueRange{at});
+        } else {
+          Value col = mul(xori(chunk8, andi(row, 7)), idx(8));
+          vector::StoreOp::create(b, loc, v, isK ? kSmem : vSmem,
+                                  ValueRange{row, col});
+        }
+      }
+    }
+    if (c.wgmma)
+      NVVM::FenceProxyOp::create(
+          b, loc, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(b.getContext(),
+                                     NVVM::SharedSpace::shared_cta));
+    gpu::BarrierOp::create(b, loc);
   };
   auto waitAndSync = [&]() {
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
@@ -1452,6 +1631,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         vAddr = vSlot(slot);
       } else {
         waitAndSync();
+        // Quantized: K(j) leaves the staging buffer (shared with V) first.
+        if (c.quantized())
+          dequantTile(/*isK=*/true, kt);
         copyTile(/*isK=*/false, kt, c.paged ? rowsBufOf(kt) : Value());
         // Paged: the next tile's pool rows, for its K copy after the next
         // barrier.
@@ -1499,6 +1681,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         mbarrierWait(barrier(slot, kFullV), parity);
       } else {
         waitAndSync();
+        if (c.quantized())
+          dequantTile(/*isK=*/false, kt);
         {
           Value next = addi(kt, kTileKV);
           auto ifNext = scf::IfOp::create(
@@ -1833,6 +2017,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       auto paged = cast<PagedAttentionOp>(op);
       tensors = {paged.getQuery(), paged.getKCache(), paged.getVCache(),
                  paged.getBlockTable(), paged.getContextLens()};
+      for (Value in : {paged.getKScale(), paged.getVScale(),
+                       paged.getKZeroPoint(), paged.getVZeroPoint()})
+        if (in)
+          tensors.push_back(in);
     }
     size_t numInputs = tensors.size();
     tensors.push_back(op->getResult(0));
@@ -1932,6 +2120,17 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     } else {
       kernel.addWorkgroupAttribution(tileType(c.dqk), loc); // K tile
       kernel.addWorkgroupAttribution(tileType(c.dv), loc);  // V tile
+    }
+    if (c.quantized()) {
+      // One staging buffer for the raw K and V codes (each is dequantized
+      // before the other is copied in): static shared memory stays within
+      // 48 KiB at d = 128.
+      kernel.addWorkgroupAttribution(
+          MemRefType::get(
+              {kTileKV, std::max(c.dqk, c.dv)}, c.poolElt,
+              MemRefLayoutAttrInterface(),
+              gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
+          loc);
     }
     if (c.paged)
       kernel.addWorkgroupAttribution(

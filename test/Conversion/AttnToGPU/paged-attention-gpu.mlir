@@ -70,11 +70,34 @@ func.func @hnd(%q: tensor<1x2x70x128xbf16>, %kc: tensor<4x2x16x128xbf16>, %vc: t
 
 // -----
 
-// Quantized pools are not on the GPU yet.
+// Quantized pools: the raw codes are copied (16 per cp.async) into a
+// staging buffer (K and V in turn), then dequantized, (code - zero point) *
+// scale (here the KV head's scale), into the f16 tile the MMAs read,
+// before a barrier.
+// CHECK-LABEL: gpu.func @int8_kernel(
+// CHECK-SAME:    %[[KS:[a-z0-9]+]]: memref<2xf32>, %[[VS:[a-z0-9]+]]: memref<2xf32>
+// CHECK-SAME:    workgroup(%[[KT:[a-z0-9]+]] : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[KST:[a-z0-9]+]] : memref<64x64xi8, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<2x64xi32, #gpu.address_space<workgroup>>)
+// CHECK:         nvgpu.device_async_copy %{{.*}}, %[[KST]][%{{.*}}], 16, %{{.*}} {bypassL1}
+// CHECK:         scf.for
+// CHECK:           vector.load %[[KST]]{{.*}} : memref<64x64xi8, #gpu.address_space<workgroup>>, vector<16xi8>
+// CHECK:           memref.load %[[KS]][%block_id_y]
+// CHECK:           arith.sitofp
+// CHECK:           arith.mulf
+// CHECK:           vector.store %{{.*}}, %[[KT]]{{.*}} : memref<64x64xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK:           gpu.barrier
+// CHECK:           nvvm.mma.sync
 func.func @int8(%q: tensor<1x2x1x64xf16>, %kc: tensor<4x16x2x64xi8>, %vc: tensor<4x16x2x64xi8>, %t: tensor<1x4xi32>, %l: tensor<1xi32>, %ks: tensor<2xf32>, %vs: tensor<2xf32>) -> tensor<1x2x1x64xf16> {
-  // expected-error @+1 {{'attn.paged_attention' op is not supported by the GPU pipeline: paged attention is implemented only by the tensor-core kernel, which does not take this op: quantized KV pools (INT8/FP8) are not implemented on the GPU}}
   %o = attn.paged_attention %q, %kc, %vc, %t, %l k_scale(%ks : tensor<2xf32>) v_scale(%vs : tensor<2xf32>) {kv_quant = #attn.quant<int8_sym, per_head, axis = 2>} : tensor<1x2x1x64xf16>, tensor<4x16x2x64xi8>, tensor<4x16x2x64xi8>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x1x64xf16>
   return %o : tensor<1x2x1x64xf16>
+}
+
+// -----
+
+// The tensor-core kernel computes in f16/bf16: an f32 query is not taken.
+func.func @fp8_f32(%q: tensor<1x2x1x64xf32>, %kc: tensor<4x16x2x64xf8E4M3FN>, %vc: tensor<4x16x2x64xf8E4M3FN>, %t: tensor<1x4xi32>, %l: tensor<1xi32>, %ks: tensor<1xf32>, %vs: tensor<1xf32>) -> tensor<1x2x1x64xf32> {
+  // expected-error @+1 {{which does not take this op: element type is not f16 or bf16}}
+  %o = attn.paged_attention %q, %kc, %vc, %t, %l k_scale(%ks : tensor<1xf32>) v_scale(%vs : tensor<1xf32>) {kv_quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x1x64xf32>, tensor<4x16x2x64xf8E4M3FN>, tensor<4x16x2x64xf8E4M3FN>, tensor<1x4xi32>, tensor<1xi32> -> tensor<1x2x1x64xf32>
+  return %o : tensor<1x2x1x64xf32>
 }
 
 // -----

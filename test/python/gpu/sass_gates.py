@@ -27,8 +27,8 @@ checks what the design promises, without a GPU:
     (SYNCS), 3 warpgroups of which the producer gives its registers to the
     consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
     memory; with --tma=false the cp.async form is checked as above.
-And the decode form (GQA 32:8, one query, 4096 keys) on both chips, dense
-and paged (256 blocks of 16 tokens): two kernels (split-KV attention +
+And the decode form (GQA 32:8, one query, 4096 keys) on both chips, dense,
+paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
 local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
@@ -218,6 +218,7 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
     q, kv = "tensor<1x32x1x128xf16>", "tensor<1x8x4096x128xf16>"
     # Paged: 256 blocks of 16 tokens, NHD pools, a 4096-token table.
     pool, table = "tensor<256x16x8x128xf16>", "tensor<1x256xi32>"
+    pool8 = "tensor<256x16x8x128xf8E4M3FN>"
     sources = {
         "decode": (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
                    f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
@@ -227,6 +228,14 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                   f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
                   f"{table}, tensor<1xi32> -> {q}\n"
                   f"  return %o : {q}\n}}\n"),
+        # FP8 e4m3 pools with per-head scales: codes staged, dequantized.
+        "paged_fp8": (f"func.func @attn(%q: {q}, %k: {pool8}, %v: {pool8}, %t: {table}, "
+                      f"%l: tensor<1xi32>, %ks: tensor<8xf32>, %vs: tensor<8xf32>) -> {q} {{\n"
+                      f"  %o = attn.paged_attention %q, %k, %v, %t, %l k_scale(%ks : "
+                      f"tensor<8xf32>) v_scale(%vs : tensor<8xf32>) {{kv_quant = "
+                      f"#attn.quant<fp8_e4m3, per_head, axis = 2>}} : {q}, {pool8}, "
+                      f"{pool8}, {table}, tensor<1xi32> -> {q}\n"
+                      f"  return %o : {q}\n}}\n"),
     }
     for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")]:
         src = os.path.join(tmp, what + ".mlir")
@@ -261,8 +270,8 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                              f"{len(ldgsts)} LDGSTS.128, {mma} MMA")
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
-        line = (f"{'paged ' if what == 'paged' else ''}decode GQA 32:8 d128 Sk 4096 "
-                f"{chip}: " + "; ".join(parts))
+        prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 "}[what]
+        line = f"{prefix}decode GQA 32:8 d128 Sk 4096 {chip}: " + "; ".join(parts)
         if problems:
             failures += 1
             print("FAIL " + line + ": " + "; ".join(problems))
