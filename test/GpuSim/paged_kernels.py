@@ -80,6 +80,14 @@ def configs(grid):
              quant=("int8_sym", "per_token")),
         dict(b=2, heads="mqa", sq=1, ctx=[300, 45], bs=1, layout="nhd",
              dtype="bf16", d=128, quant=("fp8_e4m3", "per_head")),
+        # A decode step: attn.kv_cache_append of the new tokens (a kernel
+        # writing the pools in place), then paged attention over them; the
+        # pools it writes must equal, byte for byte, the runtime's after
+        # the same append. new_lens pads the batch.
+        dict(b=3, heads="gqa4:2", sq=1, ctx=[15, 0, 40], bs=16,
+             layout="nhd", dtype="f16", d=64, append=1),
+        dict(b=2, heads="gqa32:8", sq=4, ctx=[29, 100], bs=4, layout="hnd",
+             dtype="bf16", d=128, append=4, new_lens=[4, 2], mask="causal"),
     ]
     if grid == "large":
         out.append(dict(b=1, heads="gqa32:8", sq=1, ctx=[4097], bs=16,
@@ -101,6 +109,10 @@ def name_of(c):
         n += "_badids"
     if "quant" in c:
         n += "_" + "_".join(c["quant"])
+    if "append" in c:
+        n += f"_append{c['append']}"
+        if "new_lens" in c:
+            n += "_new" + "-".join(map(str, c["new_lens"]))
     return n.replace(":", "to")
 
 
@@ -195,7 +207,8 @@ def fill_cache(lib, c, rng):
     k_scale, v_scale, k_zero, v_zero (None when absent), table, lens."""
     hq, hkv = HEADS[c["heads"]]
     bs, d = c["bs"], c["d"]
-    need = sum(math.ceil(n / bs) for n in c["ctx"])
+    new = c.get("new_lens", [c.get("append", 0)] * c["b"])
+    need = sum(math.ceil((n + m) / bs) for n, m in zip(c["ctx"], new))
     dtype, gran, scales = (rt.F16 if c["dtype"] == "f16" else rt.BF16), \
         rt.QUANT_NONE, None
     quant = c.get("quant")
@@ -224,12 +237,29 @@ def fill_cache(lib, c, rng):
                     k = rng.standard_normal((1, part, hkv, d)).astype(np.float32)
                     v = rng.standard_normal((1, part, hkv, d)).astype(np.float32)
                     cache.append(s, k, v)
-        width = max(math.ceil(n / bs) for n in c["ctx"]) + 1
+        width = max(math.ceil((n + m) / bs) for n, m in zip(c["ctx"], new)) + 1
+        before = cache.layer_view(0)
+        cache_lens = cache.block_table(seqs, width)[1]
+        if "append" in c:
+            # The step's new tokens (padding rows past new_lens too); the
+            # runtime appends the real ones, giving the pools the kernel
+            # must write.
+            shape = (c["b"], c["append"], hkv, d)
+            kn = rng.standard_normal(shape).astype(np.float32)
+            vn = rng.standard_normal(shape).astype(np.float32)
+            for i, (s, m) in enumerate(zip(seqs, new)):
+                if m:
+                    cache.append(s, kn[i:i + 1, :m], vn[i:i + 1, :m])
         table, lens = cache.block_table(seqs, width)
         view = cache.layer_view(0)
     out = dict(k_pool=view["k_pool"], v_pool=view["v_pool"],
                k_scale=view["k_scale"], v_scale=view["v_scale"], k_zero=None,
                v_zero=None, table=table, lens=lens)
+    if "append" in c:
+        store = ((lambda x: x.astype(np.float16)) if c["dtype"] == "f16"
+                 else to_bf16_bits)
+        out.update(k_before=before["k_pool"], v_before=before["v_pool"],
+                   k_new=store(kn), v_new=store(vn), cache_lens=cache_lens)
     if quant and quant not in RUNTIME_QUANT:
         out.update(random_quantized(c, rng, view["k_pool"].shape))
     return out
@@ -294,6 +324,20 @@ def mlir_of(c, nb, width):
         attrs.append("mask = #attn.mask<causal = true, align = bottom_right>")
     if "softcap" in c:
         attrs.append(f"softcap = {c['softcap']} : f32")
+    if "append" in c:
+        kv = f"tensor<{c['b']}x{c['append']}x{hkv}x{c['d']}x{ty}>"
+        nl = ""
+        if "new_lens" in c:
+            extra_args += f", %nl: {l_}"
+            nl = f" new_lens(%nl : {l_})"
+        return (f"func.func @paged(%q: {q}, %kc: {pool}, %vc: {pool}, %kn: {kv}, "
+                f"%vn: {kv}, %t: {t}, %cl: {l_}, %l: {l_}{extra_args}) -> {q} {{\n"
+                f"  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %kn, %vn, %t, %cl{nl}"
+                f" {{cache_layout = #attn<cache_layout {c['layout']}>}}"
+                f" : {pool}, {pool}, {kv}, {kv}, {t}, {l_}\n"
+                f"  %o = attn.paged_attention %q, %kc2, %vc2, %t, %l {{{', '.join(attrs)}}}"
+                f" : {q}, {pool}, {pool}, {t}, {l_} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
     return (f"func.func @paged(%q: {q}, %kc: {pool}, %vc: {pool}, %t: {t}, "
             f"%l: {l_}{extra_args}) -> {q} {{\n"
             f"  %o = attn.paged_attention %q, %kc, %vc, %t, %l{clauses} {{{', '.join(attrs)}}}"
@@ -332,6 +376,16 @@ def run_case(c, args, lib, seed):
             return False, name, "attn-compile failed:\n" + r.stderr
         inputs = {"query": qs, "k_cache": kp, "v_cache": cache["v_pool"],
                   "block_table": table, "context_lens": cache["lens"]}
+        if "append" in c:
+            # Names of a two-op function: the append's operands get "_0",
+            # the attention's own ones "_1".
+            inputs = {"query_1": qs, "k_cache_0": cache["k_before"],
+                      "v_cache_0": cache["v_before"], "k_new_0": cache["k_new"],
+                      "v_new_0": cache["v_new"], "block_table_0": table,
+                      "cache_lens_0": cache["cache_lens"],
+                      "context_lens_1": cache["lens"]}
+            if "new_lens" in c:
+                inputs["new_lens_0"] = np.array(c["new_lens"], np.int32)
         if "quant" in c:
             inputs.update(k_scale=cache["k_scale"], v_scale=cache["v_scale"])
             if cache["k_zero"] is not None:
@@ -350,7 +404,18 @@ def run_case(c, args, lib, seed):
                 r.returncode, r.stderr.strip()[-3000:])
         written = dict(reversed(line.rsplit(": ", 1))
                        for line in r.stdout.splitlines() if ": " in line)
-        out = np.load(written["out"])
+        if "append" in c:
+            # The appended pools, byte for byte the runtime's.
+            for kv in ("k", "v"):
+                got_pool = np.load(written[kv + "_cache_0"])
+                want = cache[kv + "_pool"]
+                if got_pool.tobytes() != want.tobytes():
+                    diff = np.argwhere(got_pool.view(np.uint16) !=
+                                       want.view(np.uint16))
+                    return False, name, (f"{kv} pool after the append differs "
+                                         f"from the runtime's at {len(diff)} "
+                                         f"elements, first {tuple(diff[0])}")
+        out = np.load(written["out_1" if "append" in c else "out"])
         got = stored_values(out, c["dtype"])
         ref = reference(c, q, cache)
         atol, rtol = (2e-3, 4e-3) if c["dtype"] == "f16" else (1e-2, 1.6e-2)

@@ -163,6 +163,37 @@ def ForallToGPUPass : Pass<"attn-forall-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def CacheAppendToGPUPass : Pass<"attn-cache-append-to-gpu",
+                                "::mlir::ModuleOp"> {
+  let summary = "Compile attn.kv_cache_append to a GPU kernel that writes "
+                "the pools in place";
+  let description = [{
+    Replaces each `attn.kv_cache_append` by the launch of a generated
+    `gpu.func` (in its own `gpu.module`, named `<function>_append`): one
+    thread per 16-byte chunk of each new (sequence, token, KV head) row of
+    K and V, 256 threads per block. Token `t` of sequence `b` goes to
+    position `p = cache_lens[b] + t`, slot `p % block_size` of block
+    `block_table[b, p / block_size]` (NHD or HND pools); tokens at or past
+    `new_lens[b]`, past the table, or whose block id is outside
+    `[0, blocks)` are dropped, and nothing else of the pools changes. The
+    kernel parameters are the op's operands, the pools `readwrite`: the
+    op's results are the pools' own buffers, so an engine passes its cache
+    and the kernel updates it.
+
+    Pools of 1-, 2- or 4-byte elements (f16, bf16, f32, INT8 or FP8 codes:
+    quantized pools take codes quantized beforehand, as the op says) with
+    rows that are whole 16-byte chunks. Anything else is an error at the op
+    (there is no other GPU kernel for it). Run after
+    `attn-check-gpu-support`, before bufferization.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def NVVMKernelABIPass : Pass<"attn-nvvm-kernel-abi"> {
   let summary = "Kernel ABI details convert-gpu-to-nvvm leaves out: tensor "
                 "maps by value, extern dynamic shared memory";

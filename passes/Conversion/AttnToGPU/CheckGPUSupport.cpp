@@ -74,8 +74,25 @@ LogicalResult checkPaged(PagedAttentionOp op, bool tensorCores) {
   return checkKernelInterface(op);
 }
 
-/// Static shapes, operands that are function arguments and results that
-/// are returned: what makes the op's operands and results kernel
+/// Checks one `attn.kv_cache_append`: the GPU kernel writes the pools in
+/// place.
+LogicalResult checkAppend(KVCacheAppendOp op) {
+  std::string why = cacheAppendUnsupportedReason(op);
+  if (!why.empty())
+    return op.emitOpError() << "is not supported by the GPU pipeline: " << why;
+  return checkKernelInterface(op);
+}
+
+/// Whether `v` is a pool updated by an attn.kv_cache_append (which the GPU
+/// kernel writes in place, so it is the append's pool parameter).
+bool isAppendedPool(Value v) {
+  auto res = dyn_cast<OpResult>(v);
+  return res && isa<KVCacheAppendOp>(res.getOwner());
+}
+
+/// Static shapes, operands that are function arguments (or pools an
+/// attn.kv_cache_append updated) and results that are returned (or, for an
+/// append, used as pools): what makes the op's operands and results kernel
 /// parameters.
 LogicalResult checkKernelInterface(Operation *op) {
   for (OpOperand &operand : op->getOpOperands()) {
@@ -85,9 +102,13 @@ LogicalResult checkKernelInterface(Operation *op) {
              << "is not supported by the GPU pipeline: expected static "
                 "shapes, got "
              << type << " for operand #" << operand.getOperandNumber();
-    if (!isa<BlockArgument>(operand.get()) ||
-        !isa<func::FuncOp>(
-            cast<BlockArgument>(operand.get()).getOwner()->getParentOp()))
+    bool pool = isa<PagedAttentionOp>(op) && operand.getOperandNumber() >= 1 &&
+                operand.getOperandNumber() <= 2 &&
+                isAppendedPool(operand.get());
+    if (!pool &&
+        (!isa<BlockArgument>(operand.get()) ||
+         !isa<func::FuncOp>(
+             cast<BlockArgument>(operand.get()).getOwner()->getParentOp())))
       return op->emitOpError()
              << "is not supported by the GPU pipeline: expected operand #"
              << operand.getOperandNumber()
@@ -101,19 +122,39 @@ LogicalResult checkKernelInterface(Operation *op) {
                 "shapes, got "
              << type << " for result #" << result.getResultNumber();
     for (OpOperand &use : result.getUses())
-      if (!isa<func::ReturnOp>(use.getOwner()))
+      if (!isa<func::ReturnOp>(use.getOwner()) &&
+          !(isa<KVCacheAppendOp>(op) && isa<PagedAttentionOp>(use.getOwner())))
         return op->emitOpError()
                << "is not supported by the GPU pipeline: expected result #"
                << result.getResultNumber()
                << " to be returned by the function (a kernel parameter), "
                   "got a use by '"
                << use.getOwner()->getName() << "'";
-    if (result.use_empty())
+    if (result.use_empty() && !isa<KVCacheAppendOp>(op))
       return op->emitOpError()
              << "is not supported by the GPU pipeline: expected result #"
              << result.getResultNumber() << " to be returned by the function";
   }
   return success();
+}
+
+/// The name of an operand of an `attn.kv_cache_append` in the kernel ABI.
+StringRef getOperandRole(KVCacheAppendOp op, Value v) {
+  if (v == op.getKCache())
+    return "k_cache";
+  if (v == op.getVCache())
+    return "v_cache";
+  if (v == op.getKNew())
+    return "k_new";
+  if (v == op.getVNew())
+    return "v_new";
+  if (v == op.getBlockTable())
+    return "block_table";
+  if (v == op.getCacheLens())
+    return "cache_lens";
+  if (v == op.getNewLens())
+    return "new_lens";
+  return "arg";
 }
 
 /// The name of an operand of an `attn.paged_attention` in the kernel ABI.
@@ -181,6 +222,8 @@ void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
         continue;
       if (auto sdpa = dyn_cast<SdpaOp>(op))
         name = getOperandRole(sdpa, arg).str();
+      else if (auto append = dyn_cast<KVCacheAppendOp>(op))
+        name = getOperandRole(append, arg).str();
       else
         name = getOperandRole(cast<PagedAttentionOp>(op), arg).str();
       if (many)
@@ -195,7 +238,12 @@ void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
     std::string name = "result" + std::to_string(operand.getOperandNumber());
     if (auto res = dyn_cast<OpResult>(operand.get())) {
       auto it = llvm::find(ops, res.getOwner());
-      if (it != ops.end()) {
+      if (it != ops.end() && isa<KVCacheAppendOp>(*it)) {
+        // The pools, updated in place (not parameters of their own).
+        name = res.getResultNumber() == 0 ? "k_cache_out" : "v_cache_out";
+        if (many)
+          name += "_" + std::to_string(it - ops.begin());
+      } else if (it != ops.end()) {
         name = res.getResultNumber() == 0 ? "out" : "lse";
         if (many)
           name += "_" + std::to_string(it - ops.begin());
@@ -221,10 +269,10 @@ struct CheckGPUSupportPass
     // Attn ops other than attn.sdpa and attn.paged_attention, anywhere.
     module.walk([&](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()) &&
-          !isa<SdpaOp, PagedAttentionOp>(op)) {
+          !isa<SdpaOp, PagedAttentionOp, KVCacheAppendOp>(op)) {
         op->emitOpError() << "is not supported by the GPU pipeline: only "
-                             "attn.sdpa and attn.paged_attention have a GPU "
-                             "lowering";
+                             "attn.sdpa, attn.paged_attention and "
+                             "attn.kv_cache_append have a GPU lowering";
         hasError = true;
       }
     });
@@ -243,12 +291,26 @@ struct CheckGPUSupportPass
           ops.push_back(paged);
           continue;
         }
+        if (auto append = dyn_cast<KVCacheAppendOp>(op)) {
+          // Kernels run in the manifest's order, appends' first.
+          if (llvm::any_of(
+                  ops, [](Operation *o) { return !isa<KVCacheAppendOp>(o); })) {
+            append.emitOpError()
+                << "is not supported by the GPU pipeline: expected every "
+                   "attn.kv_cache_append of a function before its "
+                   "attention ops (the kernels run appends first)";
+            hasError = true;
+          }
+          hasError |= failed(checkAppend(append));
+          ops.push_back(append);
+          continue;
+        }
         if (isa<func::ReturnOp>(op) || isa<AttnDialect>(op.getDialect()))
           continue;
         op.emitOpError()
             << "is not supported by the GPU pipeline: expected only "
-               "attn.sdpa, attn.paged_attention and func.return in a "
-               "function compiled to GPU kernels";
+               "attn.sdpa, attn.paged_attention, attn.kv_cache_append and "
+               "func.return in a function compiled to GPU kernels";
         hasError = true;
       }
       if (func.getBody().getBlocks().size() != 1) {
@@ -258,12 +320,13 @@ struct CheckGPUSupportPass
         hasError = true;
       }
       for (Value v : func.getBody().front().getTerminator()->getOperands()) {
-        if (v.getDefiningOp<SdpaOp>() || v.getDefiningOp<PagedAttentionOp>())
+        if (v.getDefiningOp<SdpaOp>() || v.getDefiningOp<PagedAttentionOp>() ||
+            v.getDefiningOp<KVCacheAppendOp>())
           continue;
         func.getBody().front().getTerminator()->emitOpError()
             << "is not supported by the GPU pipeline: expected every "
-               "returned value to be an attn.sdpa or attn.paged_attention "
-               "result";
+               "returned value to be an attn.sdpa, attn.paged_attention or "
+               "attn.kv_cache_append result";
         hasError = true;
         break;
       }

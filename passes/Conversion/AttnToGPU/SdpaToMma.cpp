@@ -1832,8 +1832,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     }
   }
 
-  /// The `attn.param` name of an operand (a function argument) or result.
+  /// The `attn.param` name of an operand (a function argument, or a pool
+  /// attn-cache-append-to-gpu updated in place: its argument's buffer) or
+  /// result.
   static StringAttr paramName(func::FuncOp func, Value v) {
+    if (auto toTensor = v.getDefiningOp<bufferization::ToTensorOp>())
+      if (auto toBuffer =
+              toTensor.getBuffer().getDefiningOp<bufferization::ToBufferOp>())
+        v = toBuffer.getTensor();
     if (auto arg = dyn_cast<BlockArgument>(v))
       return func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                kParamNameAttr);

@@ -56,6 +56,8 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
   pm.addPass(createCheckGPUSupportPass(checkOptions));
   // Tensor-core kernels for the attn.sdpa ops they support; the rest take
   // the SIMT route below.
+  // attn.kv_cache_append: its own kernel, writing the pools in place.
+  pm.addPass(createCacheAppendToGPUPass());
   if (options.kernel != "simt") {
     SdpaToMmaPassOptions mmaOptions;
     mmaOptions.useWgmma =

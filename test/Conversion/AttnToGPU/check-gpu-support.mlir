@@ -54,7 +54,7 @@ func.func @varlen(%q: tensor<8x2x16xf16>, %k: tensor<8x2x16xf16>, %v: tensor<8x2
 // -----
 
 func.func @not_an_argument(%q: tensor<1x1x4x8xf16>, %k: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
-  // expected-error @+1 {{'arith.negf' op is not supported by the GPU pipeline: expected only attn.sdpa, attn.paged_attention and func.return in a function compiled to GPU kernels}}
+  // expected-error @+1 {{'arith.negf' op is not supported by the GPU pipeline: expected only attn.sdpa, attn.paged_attention, attn.kv_cache_append and func.return in a function compiled to GPU kernels}}
   %v = arith.negf %k : tensor<1x1x4x8xf16>
   // expected-error @+1 {{'attn.sdpa' op is not supported by the GPU pipeline: expected operand #2 to be a function argument (a kernel parameter)}}
   %o = attn.sdpa %q, %k, %v : tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16> -> tensor<1x1x4x8xf16>
@@ -82,16 +82,16 @@ func.func @unused(%q: tensor<1x1x4x8xf16>, %k: tensor<1x1x4x8xf16>) {
 // -----
 
 func.func @returns_argument(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
-  // expected-error @+1 {{'func.return' op is not supported by the GPU pipeline: expected every returned value to be an attn.sdpa or attn.paged_attention result}}
+  // expected-error @+1 {{'func.return' op is not supported by the GPU pipeline: expected every returned value to be an attn.sdpa, attn.paged_attention or attn.kv_cache_append result}}
   return %q : tensor<1x1x4x8xf16>
 }
 
 // -----
 
 func.func @other_attn_op(%s: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
-  // expected-error @+1 {{'attn.softmax' op is not supported by the GPU pipeline: only attn.sdpa and attn.paged_attention have a GPU lowering}}
+  // expected-error @+1 {{'attn.softmax' op is not supported by the GPU pipeline: only attn.sdpa, attn.paged_attention and attn.kv_cache_append have a GPU lowering}}
   %p = attn.softmax %s : tensor<1x1x4x4xf32> -> tensor<1x1x4x4xf32>
-  // expected-error @+1 {{'func.return' op is not supported by the GPU pipeline: expected every returned value to be an attn.sdpa or attn.paged_attention result}}
+  // expected-error @+1 {{'func.return' op is not supported by the GPU pipeline: expected every returned value to be an attn.sdpa, attn.paged_attention or attn.kv_cache_append result}}
   return %p : tensor<1x1x4x4xf32>
 }
 
@@ -99,7 +99,7 @@ func.func @other_attn_op(%s: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 
 // expected-error @+1 {{'func.func' op is not supported by the GPU pipeline: expected a single block, got 2}}
 func.func @two_blocks(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
-  // expected-error @+1 {{'cf.br' op is not supported by the GPU pipeline: expected only attn.sdpa, attn.paged_attention and func.return in a function compiled to GPU kernels}}
+  // expected-error @+1 {{'cf.br' op is not supported by the GPU pipeline: expected only attn.sdpa, attn.paged_attention, attn.kv_cache_append and func.return in a function compiled to GPU kernels}}
   cf.br ^bb1
 ^bb1:
   %o = attn.sdpa %q, %q, %q : tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16> -> tensor<1x1x4x8xf16>

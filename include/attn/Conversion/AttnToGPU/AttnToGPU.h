@@ -26,11 +26,14 @@ class GPUFuncOp;
 namespace attn {
 class SdpaOp;
 class PagedAttentionOp;
+class KVCacheAppendOp;
 
 /// Why the tensor-core kernel (attn-sdpa-to-mma) cannot compile `op`; empty
 /// when it can. `tma`: whether the sm_90a warp-specialized TMA kernel is
 /// available (head dimension 256 needs it: Q stays in shared memory).
 std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false);
+/// Why the kv_cache_append GPU kernel cannot compile `op`; empty when it can.
+std::string cacheAppendUnsupportedReason(KVCacheAppendOp op);
 /// Why the tensor-core kernel cannot compile the paged attention `op`
 /// (the only GPU kernel for it); empty when it can.
 std::string pagedTensorCoreUnsupportedReason(PagedAttentionOp op);

@@ -1,0 +1,270 @@
+//===- CacheAppendToGPU.cpp - attn.kv_cache_append to a GPU kernel --------===//
+//
+// Replaces each attn.kv_cache_append by the launch of a generated gpu.func
+// that writes the new tokens into the pools in place: one thread per
+// 16-byte chunk of one (sequence, new token, KV head) row of K or V. Token
+// t of sequence b goes to position p = cache_lens[b] + t, i.e. slot
+// p % block_size of block block_table[b, p / block_size]; tokens past
+// new_lens[b], past the table or whose block id is outside [0, blocks) are
+// dropped. The pools are kernel parameters the kernel reads and writes
+// (the op's results are those buffers), so an engine passes its cache; a
+// function that returned them returns them no more.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CACHEAPPENDTOGPUPASS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr int64_t kThreads = 256;
+constexpr int64_t kChunkBytes = 16;
+
+} // namespace
+
+std::string mlir::attn::cacheAppendUnsupportedReason(KVCacheAppendOp op) {
+  auto kc = cast<RankedTensorType>(op.getKCache().getType());
+  auto vc = cast<RankedTensorType>(op.getVCache().getType());
+  auto kn = cast<RankedTensorType>(op.getKNew().getType());
+  auto table = cast<RankedTensorType>(op.getBlockTable().getType());
+  for (auto t : {kc, vc, kn, table})
+    if (llvm::is_contained(t.getShape(), 0))
+      return "a zero-sized dimension";
+  Type elt = kc.getElementType();
+  unsigned bits = elt.getIntOrFloatBitWidth();
+  if (bits != 8 && bits != 16 && bits != 32)
+    return "pool elements are not 1, 2 or 4 bytes";
+  int64_t perChunk = kChunkBytes * 8 / bits;
+  if (kc.getDimSize(3) % perChunk || vc.getDimSize(3) % perChunk)
+    return "head dimensions are not a multiple of 16 bytes";
+  // One thread per chunk of every new row: 32-bit thread ids.
+  int64_t rows = kn.getDimSize(0) * kn.getDimSize(1) * kn.getDimSize(2);
+  int64_t chunks = rows * (kc.getDimSize(3) + vc.getDimSize(3)) / perChunk;
+  if (chunks >= (int64_t(1) << 31))
+    return "more than 2^31 chunks to write";
+  int64_t blockSize =
+      kc.getDimSize(op.getCacheLayout() == CacheLayout::HND ? 2 : 1);
+  if (table.getDimSize(1) * blockSize >= (int64_t(1) << 31))
+    return "positions beyond 32 bits";
+  return "";
+}
+
+namespace {
+
+struct CacheAppendToGPUPass
+    : attn::impl::CacheAppendToGPUPassBase<CacheAppendToGPUPass> {
+  using CacheAppendToGPUPassBase::CacheAppendToGPUPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      SmallVector<KVCacheAppendOp> ops;
+      func.walk([&](KVCacheAppendOp op) { ops.push_back(op); });
+      for (auto [i, op] : llvm::enumerate(ops)) {
+        std::string why = cacheAppendUnsupportedReason(op);
+        if (!why.empty()) {
+          op.emitOpError() << "has no GPU kernel: " << why;
+          return signalPassFailure();
+        }
+        std::string name = func.getSymName().str();
+        if (ops.size() > 1)
+          name += "_" + std::to_string(i);
+        name += "_append";
+        if (failed(convert(func, op, name, symbols)))
+          return signalPassFailure();
+      }
+    }
+  }
+
+  static StringAttr paramName(func::FuncOp func, Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                               kParamNameAttr);
+    return {};
+  }
+
+  LogicalResult convert(func::FuncOp func, KVCacheAppendOp op, StringRef name,
+                        SymbolTable &symbols) {
+    MLIRContext *ctx = &getContext();
+    Location loc = op.getLoc();
+    SmallVector<Value> tensors = {op.getKCache(),     op.getVCache(),
+                                  op.getKNew(),       op.getVNew(),
+                                  op.getBlockTable(), op.getCacheLens()};
+    if (op.getNewLens())
+      tensors.push_back(op.getNewLens());
+    SmallVector<Type> types;
+    SmallVector<Attribute> infos;
+    for (auto [i, v] : llvm::enumerate(tensors)) {
+      StringAttr pname = paramName(func, v);
+      if (!pname)
+        return op.emitOpError()
+               << "expected its operands to be named kernel parameters (run "
+                  "attn-check-gpu-support first)";
+      auto t = cast<RankedTensorType>(v.getType());
+      types.push_back(MemRefType::get(t.getShape(), t.getElementType()));
+      // The pools are written in place.
+      infos.push_back(kernelParamInfo(ctx, pname, /*written=*/i < 2));
+    }
+
+    auto kc = cast<MemRefType>(types[0]), vc = cast<MemRefType>(types[1]);
+    auto kn = cast<MemRefType>(types[2]);
+    bool hnd = op.getCacheLayout() == CacheLayout::HND;
+    int64_t batch = kn.getDimSize(0), sNew = kn.getDimSize(1),
+            heads = kn.getDimSize(2), dk = kc.getDimSize(3),
+            dv = vc.getDimSize(3), numBlocks = kc.getDimSize(0),
+            blockSize = kc.getDimSize(hnd ? 2 : 1),
+            width = cast<MemRefType>(types[4]).getDimSize(1);
+    int64_t perChunk = kChunkBytes * 8 / kc.getElementTypeBitWidth();
+    int64_t kChunks = dk / perChunk, rowChunks = (dk + dv) / perChunk;
+    int64_t total = batch * sNew * heads * rowChunks;
+    int64_t blocks = (total + kThreads - 1) / kThreads;
+    if (blocks > 0x7fffffff)
+      return op.emitOpError() << "needs " << blocks << " blocks";
+
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(module().getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
+    symbols.insert(gpuModule);
+    b.setInsertionPointToStart(gpuModule.getBody());
+    auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
+                                         b.getFunctionType(types, {}));
+    setKernelLaunch(kernel, {blocks, 1, 1}, kThreads, infos);
+    Block &entry = kernel.getBody().front();
+    b.setInsertionPointToStart(&entry);
+    auto ret = gpu::ReturnOp::create(b, loc);
+    b.setInsertionPoint(ret);
+    auto idx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+      return arith::CmpIOp::create(b, loc, p, x, y);
+    };
+    auto andi = [&](Value x, Value y) -> Value {
+      return arith::AndIOp::create(b, loc, x, y);
+    };
+    auto divRem = [&](Value &rest, int64_t n) {
+      Value r = arith::RemUIOp::create(b, loc, rest, idx(n));
+      rest = arith::DivUIOp::create(b, loc, rest, idx(n));
+      return r;
+    };
+    auto asIndex = [&](Value v) -> Value {
+      return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    };
+    Value tid = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                              idx(kThreads)),
+        gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+    // tid = ((b * sNew + t) * heads + h) * rowChunks + chunk.
+    auto inRange = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::ult, tid, idx(total)), false);
+    b.setInsertionPoint(inRange.thenBlock()->getTerminator());
+    Value rest = tid;
+    Value chunk = divRem(rest, rowChunks);
+    Value head = divRem(rest, heads);
+    Value tok = divRem(rest, sNew);
+    Value seq = rest;
+    Block::BlockArgListType args = entry.getArguments();
+    Value pos = arith::AddIOp::create(
+        b, loc,
+        asIndex(memref::LoadOp::create(b, loc, args[5], ValueRange{seq})), tok);
+    Value keep = cmp(arith::CmpIPredicate::sge, pos, idx(0));
+    if (args.size() > 6)
+      keep = andi(keep, cmp(arith::CmpIPredicate::slt, tok,
+                            asIndex(memref::LoadOp::create(b, loc, args[6],
+                                                           ValueRange{seq}))));
+    Value blk = arith::DivSIOp::create(b, loc, pos, idx(blockSize));
+    Value slot = arith::RemSIOp::create(b, loc, pos, idx(blockSize));
+    keep = andi(keep, cmp(arith::CmpIPredicate::slt, blk, idx(width)));
+    Value blkC = arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, blk, idx(0)), idx(width - 1));
+    Value id =
+        asIndex(memref::LoadOp::create(b, loc, args[4], ValueRange{seq, blkC}));
+    keep = andi(keep, andi(cmp(arith::CmpIPredicate::sge, id, idx(0)),
+                           cmp(arith::CmpIPredicate::slt, id, idx(numBlocks))));
+    auto write = scf::IfOp::create(b, loc, keep, false);
+    b.setInsertionPoint(write.thenBlock()->getTerminator());
+    // K chunks first, then V's.
+    Value isK = cmp(arith::CmpIPredicate::ult, chunk, idx(kChunks));
+    auto kOrV = scf::IfOp::create(b, loc, isK, /*withElse=*/true);
+    auto copy = [&](Value pool, Value src, int64_t c0) {
+      Value col = arith::MulIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, chunk, idx(c0)), idx(perChunk));
+      auto vt = VectorType::get(
+          {perChunk}, cast<MemRefType>(pool.getType()).getElementType());
+      Value v = vector::LoadOp::create(b, loc, vt, src,
+                                       ValueRange{seq, tok, head, col});
+      SmallVector<Value, 4> at =
+          hnd ? SmallVector<Value, 4>{id, head, slot, col}
+              : SmallVector<Value, 4>{id, slot, head, col};
+      vector::StoreOp::create(b, loc, v, pool, at);
+    };
+    b.setInsertionPoint(kOrV.thenBlock()->getTerminator());
+    copy(args[0], args[2], 0);
+    b.setInsertionPoint(kOrV.elseBlock()->getTerminator());
+    copy(args[1], args[3], kChunks);
+
+    // Host side: the launch writes the operands' buffers; the results are
+    // those buffers.
+    b.setInsertionPoint(op);
+    SmallVector<Value> buffers;
+    for (auto [i, v] : llvm::enumerate(tensors))
+      buffers.push_back(bufferization::ToBufferOp::create(
+          b, loc, cast<MemRefType>(types[i]), v, /*readOnly=*/i >= 2));
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    gpu::LaunchFuncOp::create(b, loc, kernel,
+                              gpu::KernelDim3{cst(blocks), cst(1), cst(1)},
+                              gpu::KernelDim3{cst(kThreads), cst(1), cst(1)},
+                              /*dynamicSharedMemorySize=*/nullptr, buffers);
+    SmallVector<Value, 2> pools;
+    for (int r = 0; r < 2; ++r) {
+      Value t = bufferization::ToTensorOp::create(
+          b, loc, cast<RankedTensorType>(op->getResult(r).getType()),
+          buffers[r], /*restrict=*/true, /*writable=*/true);
+      op->getResult(r).replaceAllUsesWith(t);
+      pools.push_back(t);
+    }
+    op.erase();
+    // A returned pool is the argument's own buffer, updated in place: the
+    // function no longer returns it (returning it would copy the pool).
+    auto funcRet = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    BitVector drop(funcRet.getNumOperands());
+    for (OpOperand &operand : funcRet->getOpOperands())
+      if (llvm::is_contained(pools, operand.get()))
+        drop.set(operand.getOperandNumber());
+    if (drop.any()) {
+      funcRet->eraseOperands(drop);
+      if (failed(func.eraseResults(drop)))
+        return op.emitOpError() << "cannot drop the returned pools";
+    }
+    module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      UnitAttr::get(ctx));
+    return success();
+  }
+
+  ModuleOp module() { return getOperation(); }
+};
+
+} // namespace
