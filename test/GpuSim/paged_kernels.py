@@ -88,6 +88,13 @@ def configs(grid):
              layout="nhd", dtype="f16", d=64, append=1),
         dict(b=2, heads="gqa32:8", sq=4, ctx=[29, 100], bs=4, layout="hnd",
              dtype="bf16", d=128, append=4, new_lens=[4, 2], mask="causal"),
+        # attn.rope on the new keys (positions: the cache lengths) fused
+        # into the append kernel: NeoX on all 64 features, GPT-J on the
+        # first 64 of 128.
+        dict(b=2, heads="gqa4:2", sq=1, ctx=[15, 70], bs=16, layout="nhd",
+             dtype="f16", d=64, append=1, rope=("neox", 10000.0, None)),
+        dict(b=2, heads="mqa", sq=2, ctx=[3, 40], bs=4, layout="hnd",
+             dtype="bf16", d=128, append=2, rope=("gptj", 500000.0, 64)),
     ]
     if grid == "large":
         out.append(dict(b=1, heads="gqa32:8", sq=1, ctx=[4097], bs=16,
@@ -111,6 +118,8 @@ def name_of(c):
         n += "_" + "_".join(c["quant"])
     if "append" in c:
         n += f"_append{c['append']}"
+        if "rope" in c:
+            n += "_rope_" + c["rope"][0]
         if "new_lens" in c:
             n += "_new" + "-".join(map(str, c["new_lens"]))
     return n.replace(":", "to")
@@ -247,9 +256,18 @@ def fill_cache(lib, c, rng):
             shape = (c["b"], c["append"], hkv, d)
             kn = rng.standard_normal(shape).astype(np.float32)
             vn = rng.standard_normal(shape).astype(np.float32)
+            store = ((lambda x: x.astype(np.float16)) if c["dtype"] == "f16"
+                     else to_bf16_bits)
+            kstored = kn
+            if "rope" in c:
+                # The kernel rotates the stored new keys; the runtime gets
+                # the rotated values.
+                kq = stored_values(store(kn), c["dtype"]).astype(np.float32)
+                pos = cache_lens[:, None] + np.arange(c["append"])[None, :]
+                kstored = rope_reference(c, kq, pos)
             for i, (s, m) in enumerate(zip(seqs, new)):
                 if m:
-                    cache.append(s, kn[i:i + 1, :m], vn[i:i + 1, :m])
+                    cache.append(s, kstored[i:i + 1, :m], vn[i:i + 1, :m])
         table, lens = cache.block_table(seqs, width)
         view = cache.layer_view(0)
     out = dict(k_pool=view["k_pool"], v_pool=view["v_pool"],
@@ -262,6 +280,26 @@ def fill_cache(lib, c, rng):
                    k_new=store(kn), v_new=store(vn), cache_lens=cache_lens)
     if quant and quant not in RUNTIME_QUANT:
         out.update(random_quantized(c, rng, view["k_pool"].shape))
+    return out
+
+
+def rope_reference(c, x, pos):
+    """attn.rope of x [B, S, H, D] (f32) at positions pos [B, S]: inv_freq in
+    f64 rounded to f32, angle and rotation in f32."""
+    style, theta, rdim = c["rope"]
+    r = rdim or x.shape[-1]
+    inv = (theta ** (-2.0 * np.arange(r // 2) / r)).astype(np.float32)
+    ang = pos.astype(np.float32)[:, :, None, None] * inv  # [B, S, 1, R/2]
+    cs, sn = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+    out = x.copy()
+    if style == "neox":
+        a, b_ = x[..., :r // 2], x[..., r // 2:r]
+        out[..., :r // 2] = a * cs - b_ * sn
+        out[..., r // 2:r] = b_ * cs + a * sn
+    else:
+        a, b_ = x[..., 0:r:2], x[..., 1:r:2]
+        out[..., 0:r:2] = a * cs - b_ * sn
+        out[..., 1:r:2] = b_ * cs + a * sn
     return out
 
 
@@ -326,13 +364,23 @@ def mlir_of(c, nb, width):
         attrs.append(f"softcap = {c['softcap']} : f32")
     if "append" in c:
         kv = f"tensor<{c['b']}x{c['append']}x{hkv}x{c['d']}x{ty}>"
-        nl = ""
+        nl, rope, knew = "", "", "%kn"
+        if "rope" in c:
+            style, theta, rdim = c["rope"]
+            ra = [f"layout = #attn<layout bshd>", f"style = #attn<rope_style {style}>",
+                  f"theta = {theta} : f32"]
+            if rdim:
+                ra.append(f"rotary_dim = {rdim} : i64")
+            rope = (f"  %kr = attn.rope %kn offsets(%cl : {l_}) {{{', '.join(ra)}}}"
+                    f" : {kv} -> {kv}\n")
+            knew = "%kr"
         if "new_lens" in c:
             extra_args += f", %nl: {l_}"
             nl = f" new_lens(%nl : {l_})"
         return (f"func.func @paged(%q: {q}, %kc: {pool}, %vc: {pool}, %kn: {kv}, "
                 f"%vn: {kv}, %t: {t}, %cl: {l_}, %l: {l_}{extra_args}) -> {q} {{\n"
-                f"  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %kn, %vn, %t, %cl{nl}"
+                f"{rope}"
+                f"  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, {knew}, %vn, %t, %cl{nl}"
                 f" {{cache_layout = #attn<cache_layout {c['layout']}>}}"
                 f" : {pool}, {pool}, {kv}, {kv}, {t}, {l_}\n"
                 f"  %o = attn.paged_attention %q, %kc2, %vc2, %t, %l {{{', '.join(attrs)}}}"
@@ -386,6 +434,7 @@ def run_case(c, args, lib, seed):
                       "context_lens_1": cache["lens"]}
             if "new_lens" in c:
                 inputs["new_lens_0"] = np.array(c["new_lens"], np.int32)
+            # The rope's offsets are the cache lengths (the same argument).
         if "quant" in c:
             inputs.update(k_scale=cache["k_scale"], v_scale=cache["v_scale"])
             if cache["k_zero"] is not None:
@@ -405,10 +454,19 @@ def run_case(c, args, lib, seed):
         written = dict(reversed(line.rsplit(": ", 1))
                        for line in r.stdout.splitlines() if ": " in line)
         if "append" in c:
-            # The appended pools, byte for byte the runtime's.
+            # The appended pools, byte for byte the runtime's (with RoPE,
+            # K within rounding: the kernel's and numpy's f32 cos/sin
+            # may differ in the last bit).
             for kv in ("k", "v"):
                 got_pool = np.load(written[kv + "_cache_0"])
                 want = cache[kv + "_pool"]
+                if "rope" in c and kv == "k":
+                    gv = stored_values(got_pool, c["dtype"])
+                    wv = stored_values(want, c["dtype"])
+                    if not np.allclose(gv, wv, rtol=2.0 ** -7, atol=1e-3):
+                        return False, name, "rotated K pool differs: max " \
+                            f"{np.abs(gv - wv).max():.3g}"
+                    continue
                 if got_pool.tobytes() != want.tobytes():
                     diff = np.argwhere(got_pool.view(np.uint16) !=
                                        want.view(np.uint16))

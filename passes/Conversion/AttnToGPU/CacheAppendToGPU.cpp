@@ -8,7 +8,10 @@
 // new_lens[b], past the table or whose block id is outside [0, blocks) are
 // dropped. The pools are kernel parameters the kernel reads and writes
 // (the op's results are those buffers), so an engine passes its cache; a
-// function that returned them returns them no more.
+// function that returned them returns them no more. An attn.rope that
+// produces k_new is fused: the kernel reads its input and rotates each K
+// chunk as attn.rope defines (positions from its positions or offsets
+// operand, which becomes a parameter too) before storing it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +23,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -39,6 +43,20 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kChunkBytes = 16;
 
 } // namespace
+
+std::string mlir::attn::fusedRopeUnsupportedReason(RopeOp rope,
+                                                   Layout expected) {
+  auto t = cast<RankedTensorType>(rope.getInput().getType());
+  if (!t.getElementType().isF16() && !t.getElementType().isBF16())
+    return "attn.rope fused into a GPU kernel needs f16 or bf16";
+  if (rope.isVarlen() || rope.getLayout() != expected)
+    return std::string("attn.rope fused into a GPU kernel needs layout ") +
+           (expected == Layout::BSHD ? "bshd" : "bhsd");
+  if (rope.getEffectiveRotaryDim() % 16)
+    return "attn.rope fused into a GPU kernel needs a rotary dim that is a "
+           "multiple of 16";
+  return "";
+}
 
 std::string mlir::attn::cacheAppendUnsupportedReason(KVCacheAppendOp op) {
   auto kc = cast<RankedTensorType>(op.getKCache().getType());
@@ -106,11 +124,22 @@ struct CacheAppendToGPUPass
                         SymbolTable &symbols) {
     MLIRContext *ctx = &getContext();
     Location loc = op.getLoc();
-    SmallVector<Value> tensors = {op.getKCache(),     op.getVCache(),
-                                  op.getKNew(),       op.getVNew(),
-                                  op.getBlockTable(), op.getCacheLens()};
+    // A fused attn.rope: its input is k_new; its positions or offsets
+    // follow the op's operands.
+    auto rope = op.getKNew().getDefiningOp<RopeOp>();
+    SmallVector<Value> tensors = {op.getKCache(),
+                                  op.getVCache(),
+                                  rope ? rope.getInput() : op.getKNew(),
+                                  op.getVNew(),
+                                  op.getBlockTable(),
+                                  op.getCacheLens()};
     if (op.getNewLens())
       tensors.push_back(op.getNewLens());
+    Value ropePos =
+        rope ? (rope.getPositions() ? rope.getPositions() : rope.getOffsets())
+             : Value();
+    if (ropePos)
+      tensors.push_back(ropePos);
     SmallVector<Type> types;
     SmallVector<Attribute> infos;
     for (auto [i, v] : llvm::enumerate(tensors)) {
@@ -145,6 +174,23 @@ struct CacheAppendToGPUPass
     auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
     symbols.insert(gpuModule);
     b.setInsertionPointToStart(gpuModule.getBody());
+    // RoPE: inv_freq[i] = theta^(-2i/R), computed in f64, rounded to f32.
+    int64_t rotary = rope ? rope.getEffectiveRotaryDim() : 0;
+    if (rope) {
+      SmallVector<float> invFreq;
+      double theta = rope.getTheta().convertToDouble();
+      for (int64_t i = 0; i < rotary / 2; ++i)
+        invFreq.push_back(static_cast<float>(
+            std::pow(theta, -2.0 * static_cast<double>(i) /
+                                static_cast<double>(rotary))));
+      auto tableType = MemRefType::get({rotary / 2}, b.getF32Type());
+      memref::GlobalOp::create(
+          b, loc, "rope_inv_freq", b.getStringAttr("private"), tableType,
+          DenseElementsAttr::get(
+              RankedTensorType::get({rotary / 2}, b.getF32Type()),
+              ArrayRef<float>(invFreq)),
+          /*constant=*/true, /*alignment=*/nullptr);
+    }
     auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
                                          b.getFunctionType(types, {}));
     setKernelLaunch(kernel, {blocks, 1, 1}, kThreads, infos);
@@ -207,22 +253,107 @@ struct CacheAppendToGPUPass
     // K chunks first, then V's.
     Value isK = cmp(arith::CmpIPredicate::ult, chunk, idx(kChunks));
     auto kOrV = scf::IfOp::create(b, loc, isK, /*withElse=*/true);
-    auto copy = [&](Value pool, Value src, int64_t c0) {
+    auto copy = [&](Value pool, Value src, int64_t c0, bool rotate) {
       Value col = arith::MulIOp::create(
           b, loc, arith::SubIOp::create(b, loc, chunk, idx(c0)), idx(perChunk));
       auto vt = VectorType::get(
           {perChunk}, cast<MemRefType>(pool.getType()).getElementType());
       Value v = vector::LoadOp::create(b, loc, vt, src,
                                        ValueRange{seq, tok, head, col});
+      if (rotate) {
+        // Chunks inside the rotary dims (R is a multiple of 16) rotate.
+        auto inRotary = scf::IfOp::create(
+            b, loc, vt, cmp(arith::CmpIPredicate::ult, col, idx(rotary)),
+            /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inRotary.elseBlock());
+        scf::YieldOp::create(b, loc, v);
+        b.setInsertionPointToStart(inRotary.thenBlock());
+        // The token's position: positions[b, t] / positions[t], or
+        // offsets[b] + t, or t.
+        Value pos = tok;
+        if (rope.getPositions()) {
+          auto pt = cast<MemRefType>(types.back());
+          SmallVector<Value, 2> at = pt.getRank() == 2
+                                         ? SmallVector<Value, 2>{seq, tok}
+                                         : SmallVector<Value, 2>{tok};
+          pos = asIndex(memref::LoadOp::create(b, loc, args.back(), at));
+        } else if (rope.getOffsets()) {
+          pos =
+              arith::AddIOp::create(b, loc,
+                                    asIndex(memref::LoadOp::create(
+                                        b, loc, args.back(), ValueRange{seq})),
+                                    tok);
+        }
+        Value posF = arith::SIToFPOp::create(
+            b, loc, b.getF32Type(),
+            arith::IndexCastOp::create(b, loc, b.getI64Type(), pos));
+        Value table = memref::GetGlobalOp::create(
+            b, loc, MemRefType::get({rotary / 2}, b.getF32Type()),
+            "rope_inv_freq");
+        auto f32v = VectorType::get({perChunk}, b.getF32Type());
+        Value x = arith::ExtFOp::create(b, loc, f32v, v);
+        bool neox = rope.getStyle() == RopeStyle::NeoX;
+        int64_t half = rotary / 2;
+        // neox: the partner of feature j is j -+ R/2 (another chunk);
+        // gptj: the other feature of its pair (this chunk).
+        Value lowHalf, partner;
+        if (neox) {
+          lowHalf = cmp(arith::CmpIPredicate::ult, col, idx(half));
+          Value pcol = arith::SelectOp::create(
+              b, loc, lowHalf, arith::AddIOp::create(b, loc, col, idx(half)),
+              arith::SubIOp::create(b, loc, col, idx(half)));
+          Value raw = vector::LoadOp::create(b, loc, vt, src,
+                                             ValueRange{seq, tok, head, pcol});
+          partner = arith::ExtFOp::create(b, loc, f32v, raw);
+        }
+        SmallVector<Value> out;
+        for (int64_t e = 0; e < perChunk; ++e) {
+          Value j = arith::AddIOp::create(b, loc, col, idx(e));
+          Value i = neox
+                        ? arith::SelectOp::create(
+                              b, loc, lowHalf, j,
+                              arith::SubIOp::create(b, loc, j, idx(half)))
+                              .getResult()
+                        : arith::DivUIOp::create(b, loc, j, idx(2)).getResult();
+          Value angle = arith::MulFOp::create(
+              b, loc, posF, memref::LoadOp::create(b, loc, table, i));
+          Value cs = math::CosOp::create(b, loc, angle);
+          Value sn = math::SinOp::create(b, loc, angle);
+          auto at = [&](Value vec, int64_t k) -> Value {
+            return vector::ExtractOp::create(b, loc, vec, ArrayRef<int64_t>{k});
+          };
+          Value self = at(x, e);
+          // out = self·cos ∓ other·sin: minus for the first of a pair.
+          Value other = neox ? at(partner, e) : at(x, e ^ 1);
+          Value first =
+              neox
+                  ? lowHalf
+                  : arith::ConstantOp::create(b, loc, b.getBoolAttr(e % 2 == 0))
+                        .getResult();
+          Value term = arith::MulFOp::create(b, loc, other, sn);
+          Value rotated = arith::SelectOp::create(
+              b, loc, first,
+              arith::SubFOp::create(
+                  b, loc, arith::MulFOp::create(b, loc, self, cs), term),
+              arith::AddFOp::create(
+                  b, loc, arith::MulFOp::create(b, loc, self, cs), term));
+          out.push_back(rotated);
+        }
+        Value r = vector::FromElementsOp::create(b, loc, f32v, out);
+        scf::YieldOp::create(
+            b, loc, arith::TruncFOp::create(b, loc, vt, r).getResult());
+        v = inRotary.getResult(0);
+      }
       SmallVector<Value, 4> at =
           hnd ? SmallVector<Value, 4>{id, head, slot, col}
               : SmallVector<Value, 4>{id, slot, head, col};
       vector::StoreOp::create(b, loc, v, pool, at);
     };
     b.setInsertionPoint(kOrV.thenBlock()->getTerminator());
-    copy(args[0], args[2], 0);
+    copy(args[0], args[2], 0, /*rotate=*/rope != nullptr);
     b.setInsertionPoint(kOrV.elseBlock()->getTerminator());
-    copy(args[1], args[3], kChunks);
+    copy(args[1], args[3], kChunks, /*rotate=*/false);
 
     // Host side: the launch writes the operands' buffers; the results are
     // those buffers.
@@ -247,6 +378,8 @@ struct CacheAppendToGPUPass
       pools.push_back(t);
     }
     op.erase();
+    if (rope)
+      rope.erase();
     // A returned pool is the argument's own buffer, updated in place: the
     // function no longer returns it (returning it would copy the pool).
     auto funcRet = cast<func::ReturnOp>(func.getBody().front().getTerminator());

@@ -83,6 +83,31 @@ LogicalResult checkAppend(KVCacheAppendOp op) {
   return checkKernelInterface(op);
 }
 
+/// Checks an `attn.rope`: on the GPU it is fused into the kernel of its
+/// user, the append that stores its result as k_new.
+LogicalResult checkFusedRope(RopeOp rope) {
+  auto append = rope->hasOneUse()
+                    ? dyn_cast<KVCacheAppendOp>(*rope->getUsers().begin())
+                    : KVCacheAppendOp();
+  if (!append || append.getKNew() != rope.getResult())
+    return rope.emitOpError()
+           << "is not supported by the GPU pipeline: attn.rope is fused into "
+              "the kernel of attn.kv_cache_append, so its only use must be "
+              "the k_new of one";
+  std::string why = fusedRopeUnsupportedReason(rope, Layout::BSHD);
+  if (!why.empty())
+    return rope.emitOpError()
+           << "is not supported by the GPU pipeline: " << why;
+  for (Value v : rope->getOperands()) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (!type.hasStaticShape() || !isa<BlockArgument>(v))
+      return rope.emitOpError()
+             << "is not supported by the GPU pipeline: expected its operands "
+                "to be statically shaped function arguments";
+  }
+  return success();
+}
+
 /// Whether `v` is a pool updated by an attn.kv_cache_append (which the GPU
 /// kernel writes in place, so it is the append's pool parameter).
 bool isAppendedPool(Value v) {
@@ -105,6 +130,9 @@ LogicalResult checkKernelInterface(Operation *op) {
     bool pool = isa<PagedAttentionOp>(op) && operand.getOperandNumber() >= 1 &&
                 operand.getOperandNumber() <= 2 &&
                 isAppendedPool(operand.get());
+    // k_new from a fused attn.rope (checked on its own).
+    pool |= isa<KVCacheAppendOp>(op) && operand.getOperandNumber() == 2 &&
+            operand.get().getDefiningOp<RopeOp>();
     if (!pool &&
         (!isa<BlockArgument>(operand.get()) ||
          !isa<func::FuncOp>(
@@ -230,6 +258,20 @@ void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
         name += "_" + std::to_string(i);
       break;
     }
+    // Otherwise, an operand of an attn.rope fused into an append's k_new.
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      if (name.rfind("arg", 0) != 0)
+        break;
+      auto append = dyn_cast<KVCacheAppendOp>(op);
+      auto rope = append ? append.getKNew().getDefiningOp<RopeOp>() : RopeOp();
+      if (rope && llvm::is_contained(rope->getOperands(), arg)) {
+        name = arg == rope.getInput()       ? "k_new"
+               : arg == rope.getPositions() ? "k_positions"
+                                            : "k_offsets";
+        if (many)
+          name += "_" + std::to_string(i);
+      }
+    }
     func.setArgAttr(arg.getArgNumber(), kParamNameAttr,
                     StringAttr::get(ctx, unique(name)));
   }
@@ -269,7 +311,7 @@ struct CheckGPUSupportPass
     // Attn ops other than attn.sdpa and attn.paged_attention, anywhere.
     module.walk([&](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()) &&
-          !isa<SdpaOp, PagedAttentionOp, KVCacheAppendOp>(op)) {
+          !isa<SdpaOp, PagedAttentionOp, KVCacheAppendOp, RopeOp>(op)) {
         op->emitOpError() << "is not supported by the GPU pipeline: only "
                              "attn.sdpa, attn.paged_attention and "
                              "attn.kv_cache_append have a GPU lowering";
@@ -289,6 +331,10 @@ struct CheckGPUSupportPass
         if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
           hasError |= failed(checkPaged(paged, tensorCores));
           ops.push_back(paged);
+          continue;
+        }
+        if (auto rope = dyn_cast<RopeOp>(op)) {
+          hasError |= failed(checkFusedRope(rope));
           continue;
         }
         if (auto append = dyn_cast<KVCacheAppendOp>(op)) {

@@ -72,3 +72,51 @@ func.func @d4(%kc: tensor<4x16x2x4xf16>, %vc: tensor<4x16x2x4xf16>, %k: tensor<1
   %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %k, %k, %t, %l : tensor<4x16x2x4xf16>, tensor<4x16x2x4xf16>, tensor<1x1x2x4xf16>, tensor<1x1x2x4xf16>, tensor<1x4xi32>, tensor<1xi32>
   return %kc2, %vc2 : tensor<4x16x2x4xf16>, tensor<4x16x2x4xf16>
 }
+
+// -----
+
+// attn.rope on the new keys is fused: the kernel reads the rope's input as
+// k_new, takes its offsets (here the cache lengths, the same argument),
+// and rotates the K chunks inside the rotary dims (NeoX: each feature with
+// its partner R/2 away, read from the partner chunk) with inv_freq from a
+// constant table, in f32.
+// NAMES-LABEL: func.func @rope(
+// NAMES-SAME: %{{.*}}: tensor<2x1x2x64xf16> {attn.param = "k_new"}
+// NAMES-SAME: %{{.*}}: tensor<2xi32> {attn.param = "cache_lens"}
+// CHECK-LABEL: func.func @rope(
+// CHECK-NOT:     attn.rope
+// CHECK:         gpu.launch_func @rope_append::@rope_append
+// CHECK-LABEL: gpu.module @rope_append
+// CHECK:         memref.global "private" constant @rope_inv_freq : memref<32xf32> = dense<[1.000000e+00, 0.749894201
+// CHECK:         gpu.func @rope_append(
+// CHECK-SAME:    %{{.*}}: memref<2xi32>, %[[OFF:.*]]: memref<2xi32>) kernel
+// CHECK:         arith.cmpi ult, %{{.*}}, %c64 : index
+// CHECK:         memref.load %[[OFF]]
+// CHECK:         memref.get_global @rope_inv_freq
+// CHECK:         math.cos
+// CHECK:         math.sin
+func.func @rope(%kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %k: tensor<2x1x2x64xf16>, %v: tensor<2x1x2x64xf16>, %t: tensor<2x20xi32>, %lens: tensor<2xi32>) -> (tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>) {
+  %kr = attn.rope %k offsets(%lens : tensor<2xi32>) {layout = #attn<layout bshd>} : tensor<2x1x2x64xf16> -> tensor<2x1x2x64xf16>
+  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %kr, %v, %t, %lens : tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>, tensor<2x1x2x64xf16>, tensor<2x1x2x64xf16>, tensor<2x20xi32>, tensor<2xi32>
+  return %kc2, %vc2 : tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>
+}
+
+// -----
+
+// The rope must feed an append's k_new in bshd.
+func.func @rope_bhsd(%kc: tensor<4x16x2x64xf16>, %vc: tensor<4x16x2x64xf16>, %k: tensor<1x1x2x64xf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> (tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>) {
+  // expected-error @+1 {{'attn.rope' op is not supported by the GPU pipeline: attn.rope fused into a GPU kernel needs layout bshd}}
+  %kr = attn.rope %k : tensor<1x1x2x64xf16> -> tensor<1x1x2x64xf16>
+  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %kr, %k, %t, %l : tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x4xi32>, tensor<1xi32>
+  return %kc2, %vc2 : tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>
+}
+
+// -----
+
+func.func @rope_v(%kc: tensor<4x16x2x64xf16>, %vc: tensor<4x16x2x64xf16>, %k: tensor<1x1x2x64xf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> (tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>) {
+  // expected-error @+1 {{'attn.rope' op is not supported by the GPU pipeline: attn.rope is fused into the kernel of attn.kv_cache_append, so its only use must be the k_new of one}}
+  %vr = attn.rope %k {layout = #attn<layout bshd>} : tensor<1x1x2x64xf16> -> tensor<1x1x2x64xf16>
+  // expected-error @+1 {{'attn.kv_cache_append' op is not supported by the GPU pipeline: expected operand #3 to be a function argument (a kernel parameter)}}
+  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %k, %vr, %t, %l : tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x4xi32>, tensor<1xi32>
+  return %kc2, %vc2 : tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>
+}

@@ -13,6 +13,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <string>
 
 namespace mlir {
@@ -27,11 +28,16 @@ namespace attn {
 class SdpaOp;
 class PagedAttentionOp;
 class KVCacheAppendOp;
+class RopeOp;
+enum class Layout : uint32_t;
 
 /// Why the tensor-core kernel (attn-sdpa-to-mma) cannot compile `op`; empty
 /// when it can. `tma`: whether the sm_90a warp-specialized TMA kernel is
 /// available (head dimension 256 needs it: Q stays in shared memory).
 std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false);
+/// Why `rope` cannot be fused into the GPU kernel of its user (which reads
+/// its input in `expected` layout); empty when it can.
+std::string fusedRopeUnsupportedReason(RopeOp rope, Layout expected);
 /// Why the kv_cache_append GPU kernel cannot compile `op`; empty when it can.
 std::string cacheAppendUnsupportedReason(KVCacheAppendOp op);
 /// Why the tensor-core kernel cannot compile the paged attention `op`
