@@ -89,8 +89,9 @@ def configs(grid):
         dict(b=2, heads="gqa32:8", sq=4, ctx=[29, 100], bs=4, layout="hnd",
              dtype="bf16", d=128, append=4, new_lens=[4, 2], mask="causal"),
         # attn.rope on the new keys (positions: the cache lengths) fused
-        # into the append kernel: NeoX on all 64 features, GPT-J on the
-        # first 64 of 128.
+        # into the append kernel, and on the queries (the same positions)
+        # into the attention kernel's Q load: NeoX on all 64 features,
+        # GPT-J on the first 64 of 128.
         dict(b=2, heads="gqa4:2", sq=1, ctx=[15, 70], bs=16, layout="nhd",
              dtype="f16", d=64, append=1, rope=("neox", 10000.0, None)),
         dict(b=2, heads="mqa", sq=2, ctx=[3, 40], bs=4, layout="hnd",
@@ -365,15 +366,18 @@ def mlir_of(c, nb, width):
     if "append" in c:
         kv = f"tensor<{c['b']}x{c['append']}x{hkv}x{c['d']}x{ty}>"
         nl, rope, knew = "", "", "%kn"
+        query = "%q"
         if "rope" in c:
             style, theta, rdim = c["rope"]
-            ra = [f"layout = #attn<layout bshd>", f"style = #attn<rope_style {style}>",
-                  f"theta = {theta} : f32"]
+            ra = [f"style = #attn<rope_style {style}>", f"theta = {theta} : f32"]
             if rdim:
                 ra.append(f"rotary_dim = {rdim} : i64")
-            rope = (f"  %kr = attn.rope %kn offsets(%cl : {l_}) {{{', '.join(ra)}}}"
-                    f" : {kv} -> {kv}\n")
-            knew = "%kr"
+            rope = (f"  %kr = attn.rope %kn offsets(%cl : {l_}) "
+                    f"{{{', '.join(['layout = #attn<layout bshd>'] + ra)}}}"
+                    f" : {kv} -> {kv}\n"
+                    f"  %qr = attn.rope %q offsets(%cl : {l_}) {{{', '.join(ra)}}}"
+                    f" : {q} -> {q}\n")
+            knew, query = "%kr", "%qr"
         if "new_lens" in c:
             extra_args += f", %nl: {l_}"
             nl = f" new_lens(%nl : {l_})"
@@ -383,7 +387,7 @@ def mlir_of(c, nb, width):
                 f"  %kc2, %vc2 = attn.kv_cache_append %kc, %vc, {knew}, %vn, %t, %cl{nl}"
                 f" {{cache_layout = #attn<cache_layout {c['layout']}>}}"
                 f" : {pool}, {pool}, {kv}, {kv}, {t}, {l_}\n"
-                f"  %o = attn.paged_attention %q, %kc2, %vc2, %t, %l {{{', '.join(attrs)}}}"
+                f"  %o = attn.paged_attention {query}, %kc2, %vc2, %t, %l {{{', '.join(attrs)}}}"
                 f" : {q}, {pool}, {pool}, {t}, {l_} -> {q}\n"
                 f"  return %o : {q}\n}}\n")
     return (f"func.func @paged(%q: {q}, %kc: {pool}, %vc: {pool}, %t: {t}, "
@@ -475,6 +479,14 @@ def run_case(c, args, lib, seed):
                                          f"elements, first {tuple(diff[0])}")
         out = np.load(written["out_1" if "append" in c else "out"])
         got = stored_values(out, c["dtype"])
+        if "rope" in c:
+            # The kernel rotates the stored queries (at the positions of the
+            # new tokens) and rounds them to the query's type.
+            pos = cache["cache_lens"][:, None] + np.arange(c["sq"])[None, :]
+            qr = rope_reference(c, q.astype(np.float32).transpose(0, 2, 1, 3),
+                                pos).transpose(0, 2, 1, 3)
+            q = (qr.astype(np.float16).astype(np.float64) if c["dtype"] == "f16"
+                 else from_bf16_bits(to_bf16_bits(qr)).astype(np.float64))
         ref = reference(c, q, cache)
         atol, rtol = (2e-3, 4e-3) if c["dtype"] == "f16" else (1e-2, 1.6e-2)
         err = np.abs(got - ref)

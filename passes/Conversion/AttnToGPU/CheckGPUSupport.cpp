@@ -84,17 +84,21 @@ LogicalResult checkAppend(KVCacheAppendOp op) {
 }
 
 /// Checks an `attn.rope`: on the GPU it is fused into the kernel of its
-/// user, the append that stores its result as k_new.
+/// user, the append that stores its result as k_new (bshd) or the paged
+/// attention that reads it as its query (bhsd).
 LogicalResult checkFusedRope(RopeOp rope) {
-  auto append = rope->hasOneUse()
-                    ? dyn_cast<KVCacheAppendOp>(*rope->getUsers().begin())
-                    : KVCacheAppendOp();
-  if (!append || append.getKNew() != rope.getResult())
+  Operation *user = rope->hasOneUse() ? *rope->getUsers().begin() : nullptr;
+  auto append = dyn_cast_or_null<KVCacheAppendOp>(user);
+  auto paged = dyn_cast_or_null<PagedAttentionOp>(user);
+  if (!(append && append.getKNew() == rope.getResult()) &&
+      !(paged && paged.getQuery() == rope.getResult()))
     return rope.emitOpError()
            << "is not supported by the GPU pipeline: attn.rope is fused into "
-              "the kernel of attn.kv_cache_append, so its only use must be "
-              "the k_new of one";
-  std::string why = fusedRopeUnsupportedReason(rope, Layout::BSHD);
+              "the kernel that reads it, so its only use must be the k_new "
+              "of an attn.kv_cache_append or the query of an "
+              "attn.paged_attention";
+  std::string why =
+      fusedRopeUnsupportedReason(rope, append ? Layout::BSHD : Layout::BHSD);
   if (!why.empty())
     return rope.emitOpError()
            << "is not supported by the GPU pipeline: " << why;
@@ -130,8 +134,9 @@ LogicalResult checkKernelInterface(Operation *op) {
     bool pool = isa<PagedAttentionOp>(op) && operand.getOperandNumber() >= 1 &&
                 operand.getOperandNumber() <= 2 &&
                 isAppendedPool(operand.get());
-    // k_new from a fused attn.rope (checked on its own).
-    pool |= isa<KVCacheAppendOp>(op) && operand.getOperandNumber() == 2 &&
+    // k_new or the query from a fused attn.rope (checked on its own).
+    pool |= ((isa<KVCacheAppendOp>(op) && operand.getOperandNumber() == 2) ||
+             (isa<PagedAttentionOp>(op) && operand.getOperandNumber() == 0)) &&
             operand.get().getDefiningOp<RopeOp>();
     if (!pool &&
         (!isa<BlockArgument>(operand.get()) ||
@@ -263,11 +268,15 @@ void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
       if (name.rfind("arg", 0) != 0)
         break;
       auto append = dyn_cast<KVCacheAppendOp>(op);
-      auto rope = append ? append.getKNew().getDefiningOp<RopeOp>() : RopeOp();
+      auto paged = dyn_cast<PagedAttentionOp>(op);
+      auto rope = append  ? append.getKNew().getDefiningOp<RopeOp>()
+                  : paged ? paged.getQuery().getDefiningOp<RopeOp>()
+                          : RopeOp();
       if (rope && llvm::is_contained(rope->getOperands(), arg)) {
-        name = arg == rope.getInput()       ? "k_new"
-               : arg == rope.getPositions() ? "k_positions"
-                                            : "k_offsets";
+        std::string k = append ? "k" : "q";
+        name = arg == rope.getInput()       ? (append ? "k_new" : "query")
+               : arg == rope.getPositions() ? k + "_positions"
+                                            : k + "_offsets";
         if (many)
           name += "_" + std::to_string(i);
       }

@@ -132,6 +132,13 @@ struct MmaConfig {
   /// the scale (and zero point) of the tensor, of the KV head or of the
   /// key's pool row. Operands after context_lens: k_scale, v_scale
   /// [, k_zero_point, v_zero_point].
+  /// Paged: an attn.rope producing the query, fused into the Q load (its
+  /// input is the query parameter; its positions or offsets follow the
+  /// scales). ropeRank: 2 or 1 for positions [B, S] / [S], 0 for offsets,
+  /// -1 for neither (position = query index).
+  bool ropeQ = false;
+  RopeStyle ropeStyle = RopeStyle::NeoX;
+  int64_t ropeDim = 0, ropeRank = -1;
   std::optional<QuantScheme> quant;
   QuantGranularity granularity = QuantGranularity::PerTensor;
   Type poolElt, zeroPointElt;
@@ -867,6 +874,70 @@ private:
     return SmallVector<Value>(any.getResults().begin(), any.getResults().end());
   }
 
+  /// RoPE on one query row's pairs, as attn.rope defines it: this thread
+  /// holds features t2 + 8k and t2 + 8k + 1 for every k, so a NeoX
+  /// feature's partner R/2 away is pair k ± R/16 of the same thread and a
+  /// GPT-J pair is one pair. inv_freq comes from the kernel module's
+  /// table; the angle, cos, sin and the rotation are f32.
+  void rotateQ(SmallVector<Value> &pairs, Value batch, Value row) {
+    Value pos = row;
+    if (c.ropeRank == 2 || c.ropeRank == 1) {
+      SmallVector<Value, 2> at = c.ropeRank == 2
+                                     ? SmallVector<Value, 2>{batch, row}
+                                     : SmallVector<Value, 2>{row};
+      pos = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(b, loc, ropePosMem, at));
+    } else if (c.ropeRank == 0) {
+      pos = add(
+          arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              memref::LoadOp::create(b, loc, ropePosMem, ValueRange{batch})),
+          row);
+    }
+    Value posF = arith::SIToFPOp::create(
+        b, loc, f32, arith::IndexCastOp::create(b, loc, b.getI64Type(), pos));
+    Value table = memref::GetGlobalOp::create(
+        b, loc, MemRefType::get({c.ropeDim / 2}, f32), "rope_inv_freq");
+    Value t2 = mul(
+        arith::RemUIOp::create(
+            b, loc, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), idx(4)),
+        idx(2));
+    auto elem = [&](int64_t k, int64_t e) -> Value {
+      Value v =
+          vector::ExtractOp::create(b, loc, pairs[k], ArrayRef<int64_t>{e});
+      return arith::ExtFOp::create(b, loc, f32, v);
+    };
+    bool neox = c.ropeStyle == RopeStyle::NeoX;
+    int64_t half = c.ropeDim / 2;
+    SmallVector<Value> rotated(pairs.begin(), pairs.end());
+    for (int64_t k = 0; 8 * k < c.ropeDim; ++k) {
+      bool low = 8 * k < half;
+      SmallVector<Value, 2> out;
+      for (int64_t e = 0; e < 2; ++e) {
+        Value j = addi(t2, 8 * k + e);
+        Value i = neox ? (low ? j : addi(j, -half))
+                       : arith::DivUIOp::create(b, loc, j, idx(2)).getResult();
+        Value angle = arith::MulFOp::create(
+            b, loc, posF, memref::LoadOp::create(b, loc, table, i));
+        Value cs = math::CosOp::create(b, loc, angle);
+        Value sn = math::SinOp::create(b, loc, angle);
+        Value self = elem(k, e);
+        Value other =
+            neox ? elem(low ? k + c.ropeDim / 16 : k - c.ropeDim / 16, e)
+                 : elem(k, e ^ 1);
+        bool first = neox ? low : e == 0;
+        Value sc = arith::MulFOp::create(b, loc, self, cs);
+        Value os = arith::MulFOp::create(b, loc, other, sn);
+        out.push_back(first
+                          ? arith::SubFOp::create(b, loc, sc, os).getResult()
+                          : arith::AddFOp::create(b, loc, sc, os).getResult());
+      }
+      rotated[k] = pack(out[0], out[1]);
+    }
+    pairs.assign(rotated.begin(), rotated.end());
+  }
+
   /// Q as mma A fragments, one set per 16-wide slice of Dqk, loaded from
   /// global memory. Pairs start at even columns of rows of even length in
   /// 16-byte aligned buffers (checked by the loader): 4-byte aligned. The
@@ -906,6 +977,9 @@ private:
       qPairs[r].assign(ifValid.getResults().begin(),
                        ifValid.getResults().end());
     }
+    if (c.ropeQ)
+      for (int r : {0, 1})
+        rotateQ(qPairs[r], batch, rowsC[r]);
     SmallVector<SmallVector<Value, 4>> qFrag;
     for (int64_t s = 0; s < c.dqk / 16; ++s)
       qFrag.push_back({operand(qPairs[0][2 * s]), operand(qPairs[1][2 * s]),
@@ -914,8 +988,9 @@ private:
     return qFrag;
   }
 
-  /// The query parameter; the block table (paged).
-  Value qMem, tableMem;
+  /// The query parameter; the block table (paged); the positions or
+  /// offsets of a fused RoPE on Q.
+  Value qMem, tableMem, ropePosMem;
   /// Quantized pools: scales and zero points (as the op gives them), and
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
@@ -1082,6 +1157,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   vScaleMem = nextArg(c.quantized());
   kZeroMem = nextArg(c.asymmetric());
   vZeroMem = nextArg(c.asymmetric());
+  ropePosMem = nextArg(c.ropeQ && c.ropeRank >= 0);
   // Split-KV: the partial output [B, Hq, Sq, splits, Dv] (f32) and its
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
@@ -1992,6 +2068,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                         SymbolTable &symbols, MLIRContext *ctx) {
     auto sdpa = dyn_cast<SdpaOp>(op);
     MmaConfig c = sdpa ? configOf(sdpa) : configOf(cast<PagedAttentionOp>(op));
+    RopeOp rope;
     c.wgmma = useWgmma;
     chooseSplits(c);
     // TMA needs strides below 2^40 bytes; the decode form and varlen keep
@@ -2021,12 +2098,27 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           tensors.push_back(in);
     } else {
       auto paged = cast<PagedAttentionOp>(op);
-      tensors = {paged.getQuery(), paged.getKCache(), paged.getVCache(),
-                 paged.getBlockTable(), paged.getContextLens()};
+      rope = paged.getQuery().getDefiningOp<RopeOp>();
+      tensors = {rope ? rope.getInput() : paged.getQuery(), paged.getKCache(),
+                 paged.getVCache(), paged.getBlockTable(),
+                 paged.getContextLens()};
       for (Value in : {paged.getKScale(), paged.getVScale(),
                        paged.getKZeroPoint(), paged.getVZeroPoint()})
         if (in)
           tensors.push_back(in);
+      if (rope) {
+        c.ropeQ = true;
+        c.ropeStyle = rope.getStyle();
+        c.ropeDim = rope.getEffectiveRotaryDim();
+        Value pos =
+            rope.getPositions() ? rope.getPositions() : rope.getOffsets();
+        c.ropeRank = rope.getPositions()
+                         ? cast<RankedTensorType>(pos.getType()).getRank()
+                     : pos ? 0
+                           : -1;
+        if (pos)
+          tensors.push_back(pos);
+      }
     }
     size_t numInputs = tensors.size();
     tensors.push_back(op->getResult(0));
@@ -2097,6 +2189,23 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t threads = c.threads();
     auto kernel = createKernel(b, loc, name, symbols, paramTypes, paramInfos,
                                grid, threads);
+    if (rope) {
+      // inv_freq[i] = theta^(-2i/R), computed in f64, rounded to f32.
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(kernel);
+      SmallVector<float> invFreq;
+      double theta = rope.getTheta().convertToDouble();
+      for (int64_t i = 0; i < c.ropeDim / 2; ++i)
+        invFreq.push_back(static_cast<float>(
+            std::pow(theta, -2.0 * static_cast<double>(i) /
+                                static_cast<double>(c.ropeDim))));
+      auto type = RankedTensorType::get({c.ropeDim / 2}, b.getF32Type());
+      memref::GlobalOp::create(
+          b, loc, "rope_inv_freq", b.getStringAttr("private"),
+          MemRefType::get({c.ropeDim / 2}, b.getF32Type()),
+          DenseElementsAttr::get(type, ArrayRef<float>(invFreq)),
+          /*constant=*/true, /*alignment=*/nullptr);
+    }
     auto tileType = [&](int64_t d) {
       return MemRefType::get(
           {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
@@ -2218,6 +2327,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       tensors[numInputs + i].replaceAllUsesWith(t);
     }
     op->erase();
+    if (rope)
+      rope.erase();
     module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(ctx));
     return success();

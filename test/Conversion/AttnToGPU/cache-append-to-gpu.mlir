@@ -114,7 +114,7 @@ func.func @rope_bhsd(%kc: tensor<4x16x2x64xf16>, %vc: tensor<4x16x2x64xf16>, %k:
 // -----
 
 func.func @rope_v(%kc: tensor<4x16x2x64xf16>, %vc: tensor<4x16x2x64xf16>, %k: tensor<1x1x2x64xf16>, %t: tensor<1x4xi32>, %l: tensor<1xi32>) -> (tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>) {
-  // expected-error @+1 {{'attn.rope' op is not supported by the GPU pipeline: attn.rope is fused into the kernel of attn.kv_cache_append, so its only use must be the k_new of one}}
+  // expected-error @+1 {{'attn.rope' op is not supported by the GPU pipeline: attn.rope is fused into the kernel that reads it, so its only use must be the k_new of an attn.kv_cache_append or the query of an attn.paged_attention}}
   %vr = attn.rope %k {layout = #attn<layout bshd>} : tensor<1x1x2x64xf16> -> tensor<1x1x2x64xf16>
   // expected-error @+1 {{'attn.kv_cache_append' op is not supported by the GPU pipeline: expected operand #3 to be a function argument (a kernel parameter)}}
   %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %k, %vr, %t, %l : tensor<4x16x2x64xf16>, tensor<4x16x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x1x2x64xf16>, tensor<1x4xi32>, tensor<1xi32>

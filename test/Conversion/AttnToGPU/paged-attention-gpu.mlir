@@ -109,3 +109,29 @@ func.func @d32(%q: tensor<1x2x1x32xf16>, %kc: tensor<4x16x2x32xf16>, %vc: tensor
 }
 
 // SIMT: {{paged attention is implemented only by the tensor-core kernel, and the SIMT kernel was requested}}
+
+// -----
+
+// attn.rope on the query is fused into the Q load: the kernel reads the
+// rope's input as `query`, its offsets as `q_offsets`, and rotates each
+// row's pairs in f32 (GPT-J: a pair is two adjacent features).
+// NAMES-LABEL: func.func @rope_q(
+// NAMES-SAME: {attn.param = "query"}
+// NAMES-SAME: %{{.*}}: tensor<1xi32> {attn.param = "q_offsets"})
+// CHECK-LABEL: func.func @rope_q(
+// CHECK-NOT:     attn.rope
+// CHECK-LABEL: gpu.module @rope_q_kernel
+// CHECK:         memref.global "private" constant @rope_inv_freq : memref<32xf32>
+// CHECK:         gpu.func @rope_q_kernel(
+// CHECK-SAME:    %[[OFF:[a-z0-9]+]]: memref<1xi32>, %{{[a-z0-9]+}}: memref<1x2x1x5x64xf32>
+// CHECK:         vector.load %arg0
+// CHECK:         memref.load %[[OFF]]
+// CHECK:         memref.get_global @rope_inv_freq
+// CHECK:         math.cos
+// CHECK:         math.sin
+// CHECK:         scf.for
+func.func @rope_q(%q: tensor<1x2x1x64xf16>, %kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %t: tensor<1x20xi32>, %l: tensor<1xi32>, %off: tensor<1xi32>) -> tensor<1x2x1x64xf16> {
+  %qr = attn.rope %q offsets(%off : tensor<1xi32>) {style = #attn<rope_style gptj>} : tensor<1x2x1x64xf16> -> tensor<1x2x1x64xf16>
+  %o = attn.paged_attention %qr, %kc, %vc, %t, %l : tensor<1x2x1x64xf16>, tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>, tensor<1x20xi32>, tensor<1xi32> -> tensor<1x2x1x64xf16>
+  return %o : tensor<1x2x1x64xf16>
+}
