@@ -285,6 +285,11 @@ attn_status_t attn_kv_append(attn_kv_cache_t *cache, int64_t seq,
   });
 }
 
+attn_status_t attn_kv_reserve(attn_kv_cache_t *cache, int64_t seq,
+                              int64_t n_tokens) {
+  return guard([&] { impl(cache).reserve(seq, n_tokens); });
+}
+
 attn_status_t attn_kv_read(const attn_kv_cache_t *cache, int64_t seq,
                            int32_t layer, int64_t start, int64_t n_tokens,
                            float *k_out, float *v_out) {

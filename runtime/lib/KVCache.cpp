@@ -647,7 +647,7 @@ void KVCache::appendMany(const std::vector<AppendRequest> &reqs,
         table.push_back(freeList.back());
         freeList.pop_back();
       }
-      for (int64_t t = 0; t < reqs[r].numTokens; ++t) {
+      for (int64_t t = 0; src && t < reqs[r].numTokens; ++t) {
         const int64_t pos = s.length + t;
         const int32_t block = table[size_t(pos / bs)];
         const int32_t slot = int32_t(pos % bs);
@@ -745,6 +745,15 @@ void KVCache::append(int64_t seq, int64_t n, const float *k, const float *v) {
     fail(ATTN_ERR_INVALID_ARGUMENT, "append: null K or V");
   PlainCtx ctx{k, v, n, size_t(cfg.numKVHeads) * size_t(cfg.headDim)};
   appendMany({AppendRequest{seq, n}}, plainSource, &ctx);
+}
+
+void KVCache::reserve(int64_t seq, int64_t n) {
+  std::lock_guard<std::mutex> lock(mu);
+  getSeq(seq);
+  if (n < 0)
+    fail(ATTN_ERR_INVALID_ARGUMENT, "negative token count");
+  // No source: the tokens' slots are allocated, not written.
+  appendMany({AppendRequest{seq, n}}, nullptr, nullptr);
 }
 
 namespace {

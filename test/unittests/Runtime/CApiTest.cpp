@@ -151,6 +151,13 @@ TEST(CApi, FullLifecycleAndErrorsLeaveStateUnchanged) {
   const CState before = capture(cache, seqs);
   EXPECT_EQ(before.stats.shared_blocks, 2);
 
+  // Reserving more blocks than the pool has fails and changes nothing;
+  // an unknown sequence too.
+  EXPECT_EQ(attn_kv_reserve(cache, a, 1 << 20), ATTN_ERR_OUT_OF_BLOCKS);
+  EXPECT_EQ(attn_kv_reserve(cache, 999, 1), ATTN_ERR_UNKNOWN_SEQUENCE);
+  EXPECT_EQ(attn_kv_reserve(cache, a, -1), ATTN_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(capture(cache, seqs), before);
+
   // Mismatched dims.
   EXPECT_EQ(attn_kv_append(cache, a, 1, 2, 2, 5, k.data(), v.data()),
             ATTN_ERR_DIM_MISMATCH);

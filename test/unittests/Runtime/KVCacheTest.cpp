@@ -291,6 +291,56 @@ TEST(KVCache, ForkSharesBlocksAndCopiesOnWrite) {
   cache.checkInvariants();
 }
 
+// reserve allocates like append (copy-on-write included) without writing:
+// the slots a kernel fills, then reads back through the pool like any token.
+TEST(KVCache, ReserveAllocatesSlotsAKernelWrites) {
+  CacheConfig c = smallConfig(ATTN_DTYPE_F32, ATTN_LAYOUT_NHD, 4);
+  KVCache cache(c);
+  const int64_t a = cache.createSequence();
+  auto k = randomData(2 * 6 * 24, 5), v = randomData(k.size(), 6);
+  cache.append(a, 6, k.data(), v.data()); // full block + 2 of 4
+  const int64_t b = cache.fork(a);
+  const auto shared = cache.blockTable(a);
+
+  cache.reserve(b, 3); // copy the shared half block, then one more block
+  EXPECT_EQ(cache.length(b), 9);
+  const auto tb = cache.blockTable(b);
+  ASSERT_EQ(tb.size(), 3u);
+  EXPECT_EQ(tb[0], shared[0]);
+  EXPECT_NE(tb[1], shared[1]);
+  EXPECT_EQ(cache.blockTable(a), shared);
+  // The copied tokens are b's; what a kernel writes at positions 6..8 (the
+  // slots the table gives) is read back.
+  std::vector<float> before(6 * 24), got(6 * 24);
+  cache.read(a, 0, 0, 6, before.data(), nullptr);
+  cache.read(b, 0, 0, 6, got.data(), nullptr);
+  EXPECT_EQ(before, got);
+  attn_kv_layer_view_t view = cache.layerView(1);
+  auto *pool = static_cast<float *>(view.k_pool);
+  for (int64_t pos = 6; pos < 9; ++pos)
+    for (size_t h = 0; h < 3; ++h)
+      for (size_t d = 0; d < 8; ++d)
+        pool[docOffset(c, size_t(tb[size_t(pos / 4)]), size_t(pos % 4), h, d)] =
+            float(pos * 100 + int64_t(h) * 10 + int64_t(d));
+  std::vector<float> fresh(3 * 24);
+  cache.read(b, 1, 6, 3, fresh.data(), nullptr);
+  for (size_t i = 0; i < fresh.size(); ++i)
+    EXPECT_EQ(fresh[i], float((6 + int64_t(i / 24)) * 100 +
+                              int64_t((i % 24) / 8) * 10 + int64_t(i % 8)));
+
+  // Zero tokens change nothing; errors leave the cache unchanged.
+  cache.reserve(b, 0);
+  EXPECT_EQ(cache.length(b), 9);
+  EXPECT_EQ(codeOf([&] { cache.reserve(b, -1); }), ATTN_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(codeOf([&] { cache.reserve(12345, 1); }),
+            ATTN_ERR_UNKNOWN_SEQUENCE);
+  const attn_kv_stats_t st = cache.stats();
+  EXPECT_EQ(codeOf([&] { cache.reserve(a, 1000); }), ATTN_ERR_OUT_OF_BLOCKS);
+  EXPECT_EQ(cache.stats().used_blocks, st.used_blocks);
+  EXPECT_EQ(cache.length(a), 6);
+  cache.checkInvariants();
+}
+
 TEST(KVCache, ReorderAndPruneBeams) {
   CacheConfig c = smallConfig(ATTN_DTYPE_F32, ATTN_LAYOUT_NHD, 2);
   c.numBlocks = 32;

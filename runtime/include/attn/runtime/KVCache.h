@@ -117,6 +117,9 @@ public:
 
   /// k, v: f32 [numLayers][n][numKVHeads][headDim].
   void append(int64_t seq, int64_t n, const float *k, const float *v);
+  /// Makes room for n more tokens of seq (blocks, copy-on-write of a shared
+  /// last block) without writing them: a kernel writes them.
+  void reserve(int64_t seq, int64_t n);
   /// Padded/packed QKV ingest; see attn_runtime.h. rope may be null.
   void ingestPadded(const float *qkv, int32_t numLayers, int32_t batch,
                     int32_t maxSeqLen, int32_t numQHeads, int32_t numKVHeads,

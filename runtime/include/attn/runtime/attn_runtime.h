@@ -178,6 +178,16 @@ ATTN_RUNTIME_API attn_status_t attn_kv_append(
     attn_kv_cache_t *cache, int64_t seq, int64_t n_tokens, int32_t num_layers,
     int32_t num_kv_heads, int32_t head_dim, const float *k, const float *v);
 
+/* Make room for n_tokens more tokens of seq in every layer without writing
+ * them: blocks are allocated (and a partially filled last block shared with
+ * a fork is copied first, as attn_kv_append does) and the length grows, so
+ * attn_kv_get_block_table gives the slots where a kernel then writes them
+ * (for example the compiled attn.kv_cache_append, with cache_lens = the
+ * lengths before this call). Until then those slots hold unspecified data.
+ * ATTN_ERR_OUT_OF_BLOCKS leaves the cache unchanged. */
+ATTN_RUNTIME_API attn_status_t attn_kv_reserve(attn_kv_cache_t *cache,
+                                               int64_t seq, int64_t n_tokens);
+
 /* Read tokens [start, start + n_tokens) of one layer, dequantized to f32
  * [n_tokens][num_kv_heads][head_dim]. Either output may be NULL. */
 ATTN_RUNTIME_API attn_status_t attn_kv_read(const attn_kv_cache_t *cache,
