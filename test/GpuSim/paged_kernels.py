@@ -96,6 +96,11 @@ def configs(grid):
              dtype="f16", d=64, append=1, rope=("neox", 10000.0, None)),
         dict(b=2, heads="mqa", sq=2, ctx=[3, 40], bs=4, layout="hnd",
              dtype="bf16", d=128, append=2, rope=("gptj", 500000.0, 64)),
+        # Positions far into a long context (rope offsets of their own):
+        # angles up to 2e6 radians, reduced modulo pi/2 in the kernel.
+        dict(b=2, heads="gqa4:2", sq=1, ctx=[9, 20], bs=16, layout="nhd",
+             dtype="f16", d=64, append=1, rope=("neox", 10000.0, None),
+             rope_base=2000000),
     ]
     if grid == "large":
         out.append(dict(b=1, heads="gqa32:8", sq=1, ctx=[4097], bs=16,
@@ -121,6 +126,8 @@ def name_of(c):
         n += f"_append{c['append']}"
         if "rope" in c:
             n += "_rope_" + c["rope"][0]
+        if "rope_base" in c:
+            n += f"_at{c['rope_base']}"
         if "new_lens" in c:
             n += "_new" + "-".join(map(str, c["new_lens"]))
     return n.replace(":", "to")
@@ -264,7 +271,8 @@ def fill_cache(lib, c, rng):
                 # The kernel rotates the stored new keys; the runtime gets
                 # the rotated values.
                 kq = stored_values(store(kn), c["dtype"]).astype(np.float32)
-                pos = cache_lens[:, None] + np.arange(c["append"])[None, :]
+                pos = (cache_lens[:, None] + c.get("rope_base", 0) +
+                       np.arange(c["append"])[None, :])
                 kstored = rope_reference(c, kq, pos)
             for i, (s, m) in enumerate(zip(seqs, new)):
                 if m:
@@ -372,10 +380,13 @@ def mlir_of(c, nb, width):
             ra = [f"style = #attn<rope_style {style}>", f"theta = {theta} : f32"]
             if rdim:
                 ra.append(f"rotary_dim = {rdim} : i64")
-            rope = (f"  %kr = attn.rope %kn offsets(%cl : {l_}) "
+            ro = "%ro" if "rope_base" in c else "%cl"
+            if "rope_base" in c:
+                extra_args += f", %ro: {l_}"
+            rope = (f"  %kr = attn.rope %kn offsets({ro} : {l_}) "
                     f"{{{', '.join(['layout = #attn<layout bshd>'] + ra)}}}"
                     f" : {kv} -> {kv}\n"
-                    f"  %qr = attn.rope %q offsets(%cl : {l_}) {{{', '.join(ra)}}}"
+                    f"  %qr = attn.rope %q offsets({ro} : {l_}) {{{', '.join(ra)}}}"
                     f" : {q} -> {q}\n")
             knew, query = "%kr", "%qr"
         if "new_lens" in c:
@@ -438,7 +449,11 @@ def run_case(c, args, lib, seed):
                       "context_lens_1": cache["lens"]}
             if "new_lens" in c:
                 inputs["new_lens_0"] = np.array(c["new_lens"], np.int32)
-            # The rope's offsets are the cache lengths (the same argument).
+            # The rope's offsets: the cache lengths (the same argument), or
+            # their own (then named after the first op that reads them).
+            if "rope_base" in c:
+                inputs["k_offsets_0"] = (cache["cache_lens"] +
+                                         c["rope_base"]).astype(np.int32)
         if "quant" in c:
             inputs.update(k_scale=cache["k_scale"], v_scale=cache["v_scale"])
             if cache["k_zero"] is not None:
@@ -482,7 +497,8 @@ def run_case(c, args, lib, seed):
         if "rope" in c:
             # The kernel rotates the stored queries (at the positions of the
             # new tokens) and rounds them to the query's type.
-            pos = cache["cache_lens"][:, None] + np.arange(c["sq"])[None, :]
+            pos = (cache["cache_lens"][:, None] + c.get("rope_base", 0) +
+                   np.arange(c["sq"])[None, :])
             qr = rope_reference(c, q.astype(np.float32).transpose(0, 2, 1, 3),
                                 pos).transpose(0, 2, 1, 3)
             q = (qr.astype(np.float16).astype(np.float64) if c["dtype"] == "f16"

@@ -318,8 +318,7 @@ struct CacheAppendToGPUPass
                         : arith::DivUIOp::create(b, loc, j, idx(2)).getResult();
           Value angle = arith::MulFOp::create(
               b, loc, posF, memref::LoadOp::create(b, loc, table, i));
-          Value cs = math::CosOp::create(b, loc, angle);
-          Value sn = math::SinOp::create(b, loc, angle);
+          auto [cs, sn] = emitCosSin(b, loc, angle);
           auto at = [&](Value vec, int64_t k) -> Value {
             return vector::ExtractOp::create(b, loc, vec, ArrayRef<int64_t>{k});
           };

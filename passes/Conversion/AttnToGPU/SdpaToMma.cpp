@@ -911,29 +911,41 @@ private:
     bool neox = c.ropeStyle == RopeStyle::NeoX;
     int64_t half = c.ropeDim / 2;
     SmallVector<Value> rotated(pairs.begin(), pairs.end());
-    for (int64_t k = 0; 8 * k < c.ropeDim; ++k) {
-      bool low = 8 * k < half;
-      SmallVector<Value, 2> out;
-      for (int64_t e = 0; e < 2; ++e) {
-        Value j = addi(t2, 8 * k + e);
-        Value i = neox ? (low ? j : addi(j, -half))
-                       : arith::DivUIOp::create(b, loc, j, idx(2)).getResult();
-        Value angle = arith::MulFOp::create(
-            b, loc, posF, memref::LoadOp::create(b, loc, table, i));
-        Value cs = math::CosOp::create(b, loc, angle);
-        Value sn = math::SinOp::create(b, loc, angle);
-        Value self = elem(k, e);
-        Value other =
-            neox ? elem(low ? k + c.ropeDim / 16 : k - c.ropeDim / 16, e)
-                 : elem(k, e ^ 1);
-        bool first = neox ? low : e == 0;
-        Value sc = arith::MulFOp::create(b, loc, self, cs);
-        Value os = arith::MulFOp::create(b, loc, other, sn);
-        out.push_back(first
-                          ? arith::SubFOp::create(b, loc, sc, os).getResult()
-                          : arith::AddFOp::create(b, loc, sc, os).getResult());
+    // cos and sin of frequency i = j (NeoX, j in the low half; feature
+    // j + R/2 shares it) or j / 2 (GPT-J) for this thread's features j.
+    auto cosSin = [&](Value i) -> std::pair<Value, Value> {
+      Value angle = arith::MulFOp::create(
+          b, loc, posF, memref::LoadOp::create(b, loc, table, i));
+      return emitCosSin(b, loc, angle);
+    };
+    auto rotate = [&](Value self, Value other, Value cs, Value sn,
+                      bool first) -> Value {
+      Value sc = arith::MulFOp::create(b, loc, self, cs);
+      Value os = arith::MulFOp::create(b, loc, other, sn);
+      return first ? arith::SubFOp::create(b, loc, sc, os).getResult()
+                   : arith::AddFOp::create(b, loc, sc, os).getResult();
+    };
+    if (neox) {
+      for (int64_t k = 0; 8 * k < half; ++k) {
+        int64_t kh = k + half / 8; // the partner pair, R/2 features on
+        SmallVector<Value, 2> lo, hi;
+        for (int64_t e = 0; e < 2; ++e) {
+          auto [cs, sn] = cosSin(addi(t2, 8 * k + e));
+          Value x = elem(k, e), y = elem(kh, e);
+          lo.push_back(rotate(x, y, cs, sn, /*first=*/true));
+          hi.push_back(rotate(y, x, cs, sn, /*first=*/false));
+        }
+        rotated[k] = pack(lo[0], lo[1]);
+        rotated[kh] = pack(hi[0], hi[1]);
       }
-      rotated[k] = pack(out[0], out[1]);
+    } else {
+      for (int64_t k = 0; 8 * k < c.ropeDim; ++k) {
+        auto [cs, sn] =
+            cosSin(arith::DivUIOp::create(b, loc, addi(t2, 8 * k), idx(2)));
+        Value x0 = elem(k, 0), x1 = elem(k, 1);
+        rotated[k] = pack(rotate(x0, x1, cs, sn, /*first=*/true),
+                          rotate(x1, x0, cs, sn, /*first=*/false));
+      }
     }
     pairs.assign(rotated.begin(), rotated.end());
   }

@@ -93,8 +93,9 @@ func.func @d4(%kc: tensor<4x16x2x4xf16>, %vc: tensor<4x16x2x4xf16>, %k: tensor<1
 // CHECK:         arith.cmpi ult, %{{.*}}, %c64 : index
 // CHECK:         memref.load %[[OFF]]
 // CHECK:         memref.get_global @rope_inv_freq
-// CHECK:         math.cos
-// CHECK:         math.sin
+// CHECK:         math.roundeven %{{.*}} : f64
+// CHECK:         math.fma
+// CHECK:         arith.truncf %{{.*}} : f64 to f32
 func.func @rope(%kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %k: tensor<2x1x2x64xf16>, %v: tensor<2x1x2x64xf16>, %t: tensor<2x20xi32>, %lens: tensor<2xi32>) -> (tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>) {
   %kr = attn.rope %k offsets(%lens : tensor<2xi32>) {layout = #attn<layout bshd>} : tensor<2x1x2x64xf16> -> tensor<2x1x2x64xf16>
   %kc2, %vc2 = attn.kv_cache_append %kc, %vc, %kr, %v, %t, %lens : tensor<32x16x2x64xf16>, tensor<32x16x2x64xf16>, tensor<2x1x2x64xf16>, tensor<2x1x2x64xf16>, tensor<2x20xi32>, tensor<2xi32>

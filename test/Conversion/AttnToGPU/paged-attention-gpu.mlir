@@ -127,8 +127,9 @@ func.func @d32(%q: tensor<1x2x1x32xf16>, %kc: tensor<4x16x2x32xf16>, %vc: tensor
 // CHECK:         vector.load %arg0
 // CHECK:         memref.load %[[OFF]]
 // CHECK:         memref.get_global @rope_inv_freq
-// CHECK:         math.cos
-// CHECK:         math.sin
+// CHECK:         math.roundeven %{{.*}} : f64
+// CHECK:         math.fma
+// CHECK:         arith.truncf %{{.*}} : f64 to f32
 // CHECK:         scf.for
 func.func @rope_q(%q: tensor<1x2x1x64xf16>, %kc: tensor<32x16x2x64xf16>, %vc: tensor<32x16x2x64xf16>, %t: tensor<1x20xi32>, %l: tensor<1xi32>, %off: tensor<1xi32>) -> tensor<1x2x1x64xf16> {
   %qr = attn.rope %q offsets(%off : tensor<1xi32>) {style = #attn<rope_style gptj>} : tensor<1x2x1x64xf16> -> tensor<1x2x1x64xf16>

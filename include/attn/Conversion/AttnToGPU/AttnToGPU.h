@@ -15,12 +15,16 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace mlir {
 class Attribute;
 class DictionaryAttr;
 class MLIRContext;
 class RewritePatternSet;
+class OpBuilder;
+class Location;
+class Value;
 namespace gpu {
 class GPUFuncOp;
 } // namespace gpu
@@ -84,6 +88,15 @@ void setKernelSharedMemory(gpu::GPUFuncOp kernel, int64_t bytes);
 
 /// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).
 bool isSupportedGPUChip(llvm::StringRef chip);
+
+/// Emits cos and sin of the f32 `angle` (f32 results) for GPU kernels
+/// without libdevice: the angle is reduced modulo pi/2 in f64 with a
+/// two-part pi/2 through FMAs (accurate for |angle| up to 2^31), then
+/// polynomials in f64 on [-pi/4, pi/4] (errors below 2e-9) and the
+/// quadrant's signs; the results are within an f32 ulp or two of a
+/// correctly rounded cosf/sinf. Unlike libdevice's, the code has no
+/// local-memory slow path and few live registers.
+std::pair<Value, Value> emitCosSin(OpBuilder &b, Location loc, Value angle);
 
 /// Patterns lowering f32 `math.exp2` and `math.log2` to the PTX
 /// `ex2.approx.ftz.f32` and `lg2.approx.f32` instructions (the online softmax's
