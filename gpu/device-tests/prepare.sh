@@ -34,5 +34,17 @@ if [[ $chip == sm_90a ]]; then
   python3 "$here/make_cases.py" --attn-compile "$compiler" --chip "$chip" --out "$out/bench-mma" \
     --bench --kernel mma
 fi
+# The C decode loop of examples/gpu-decode, when built (needs the CUDA toolkit),
+# with its kernels.
+loop=$(dirname "$compiler")/attn-decode-loop
+rm -rf "$out/decode-loop"
+if [[ -x $loop ]]; then
+  mkdir -p "$out/decode-loop"
+  cp "$loop" "$out/decode-loop/"
+  # The CUDA runtime it links (the GPU machine may have another version).
+  ldd "$loop" | awk '/libcudart/ {print $3}' | xargs -r -I{} cp -L {} "$out/decode-loop/"
+  "$compiler" "$here/../../examples/gpu-decode/decode_step.mlir" --chip "$chip" \
+    --out-dir "$out/decode-loop" > /dev/null
+fi
 cp "$peers/peers_gpu.py" "$peers/compare.py" "$out/"
 du -sh "$out"

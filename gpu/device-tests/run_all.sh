@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one device command (on a machine with a GPU, torch, triton and the CUDA driver; no MLIR):
 #   1. correctness of every case against an fp64 reference and torch SDPA (NaN-poisoned outputs);
-#   2. compute-sanitizer memcheck and racecheck on a subset;
+#   2. compute-sanitizer memcheck and racecheck on a subset, and the C decode loop
+#      (examples/gpu-decode) when prepare.sh found it built;
 #   3. the benchmark grid of our kernels (default kernel, and mma.sync on sm_90a), the peers'
 #      benchmark in the same run, and the ratio table.
 #
@@ -28,6 +29,12 @@ if [[ -n $san ]]; then
 else
   step "compute-sanitizer not found: memcheck and racecheck NOT run"
   status=1
+fi
+
+if [[ -x $dir/decode-loop/attn-decode-loop ]]; then
+  step "decode loop (runtime cache in device memory, append + paged attention kernels)"
+  LD_LIBRARY_PATH="$dir/decode-loop${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" timeout 60 \
+    "$dir/decode-loop/attn-decode-loop" "$dir/decode-loop/decode_step.json" 32 || status=1
 fi
 
 results=$dir/results.jsonl
