@@ -410,6 +410,13 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
 
     IRRewriter rewriter(ctx);
     for (linalg::LinalgOp op : ops) {
+      // An empty iteration space (a 0-sized dimension): no iteration runs,
+      // so the results are the inits; nothing to tile (tiling an empty
+      // range is not supported upstream).
+      if (llvm::is_contained(op.getStaticLoopRanges(), 0)) {
+        rewriter.replaceOp(op, op.getDpsInits());
+        continue;
+      }
       op = demoteNonPermutationInputs(rewriter, op);
       if (linalg::TransposeOp transpose = transposeContractionRhs(rewriter, op))
         if (std::optional<TilePlan> plan = planDefault(transpose, config))
