@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
+
 namespace mlir::attn {
 #define GEN_PASS_DEF_SPLITKVPASS
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"
@@ -28,8 +30,39 @@ using namespace mlir::attn;
 
 namespace {
 
-/// Keys per chunk when the number of splits is chosen automatically.
+/// Keys per chunk when the number of splits is chosen automatically, and
+/// the most chunks of an automatic split (more keys: larger chunks).
 constexpr int64_t kAutoChunkKeys = 512;
+constexpr int64_t kMaxAutoSplits = 64;
+/// Bounds that keep planning O(queries x chunks) small: more splits or
+/// queries than this leave the op alone.
+constexpr int64_t kMaxSplits = 1024;
+constexpr int64_t kMaxPlannedQueries = 4096;
+
+int64_t satAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+/// The keys [lo, hi] query row i sees under `mask` (hi < lo: none),
+/// clamped to [0, sk - 1]; saturating, so no size overflows.
+std::pair<int64_t, int64_t> visibleInterval(MaskAttr mask, int64_t i,
+                                            int64_t sq, int64_t sk) {
+  int64_t diag = mask.getAlign() == MaskAlign::BottomRight
+                     ? satAdd(i, satAdd(sk, -sq))
+                     : i;
+  int64_t lo = 0, hi = sk - 1;
+  if (mask.getCausal())
+    hi = std::min(hi, diag);
+  if (mask.getWindowLeft() >= 0)
+    lo = std::max(lo, satAdd(diag, -mask.getWindowLeft()));
+  if (mask.getWindowRight() >= 0)
+    hi = std::min(hi, satAdd(diag, mask.getWindowRight()));
+  return {lo, hi};
+}
 
 /// One key chunk: keys [begin, begin + size) and the mask it runs with
 /// (null: no mask).
@@ -57,13 +90,17 @@ FailureOr<SmallVector<Chunk>> planChunks(SdpaOp op, int64_t numSplits,
     return fail("dynamic shapes");
   HeadsDims dims = getHeadsDims(op.getLayout() == Layout::BSHD, false);
   int64_t sq = qType.getDimSize(dims.seq), sk = kType.getDimSize(dims.seq);
-  if (sq > maxQueryLen)
+  if (sq > maxQueryLen || sq > kMaxPlannedQueries)
     return fail("too many queries");
+  if (numSplits > kMaxSplits)
+    return fail("more than 1024 splits");
   for (Value v : {op.getBias(), op.getAttnMask()})
     if (v && cast<RankedTensorType>(v.getType()).isDynamicDim(3))
       return fail("dynamic bias or attn_mask columns");
-  int64_t chunk =
-      numSplits > 0 ? (sk + numSplits - 1) / numSplits : kAutoChunkKeys;
+  int64_t chunk = numSplits > 0
+                      ? (sk + numSplits - 1) / numSplits
+                      : std::max(kAutoChunkKeys,
+                                 (sk + kMaxAutoSplits - 1) / kMaxAutoSplits);
   if (chunk <= 0 || (sk + chunk - 1) / chunk < 2)
     return fail("too few keys");
 
@@ -79,10 +116,16 @@ FailureOr<SmallVector<Chunk>> planChunks(SdpaOp op, int64_t numSplits,
   SmallVector<Chunk> chunks;
   for (int64_t begin = 0; begin < sk; begin += chunk) {
     int64_t size = std::min(chunk, sk - begin);
+    // Row i sees keys [lo, hi] of the chunk (relative to its begin).
+    SmallVector<std::pair<int64_t, int64_t>> rows;
     int64_t visible = 0;
-    for (int64_t i = 0; i < sq; ++i)
-      for (int64_t j = 0; j < size; ++j)
-        visible += mask.isVisible(i, begin + j, sq, sk);
+    for (int64_t i = 0; i < sq; ++i) {
+      auto [lo, hi] = visibleInterval(mask, i, sq, sk);
+      lo = std::max(lo, begin) - begin;
+      hi = std::min(hi, begin + size - 1) - begin;
+      rows.push_back({lo, hi});
+      visible += std::max<int64_t>(0, hi - lo + 1);
+    }
     if (visible == 0)
       continue; // No query sees this chunk: its partial would be empty.
     if (visible == sq * size && !alibi) {
@@ -115,11 +158,14 @@ FailureOr<SmallVector<Chunk>> planChunks(SdpaOp op, int64_t numSplits,
       for (int64_t left : lefts) {
         for (auto [causal, right] : uppers) {
           auto candidate = MaskAttr::get(ctx, causal, align, left, right);
+          // Same keys per row: both empty, or the same interval.
           bool same = true;
-          for (int64_t i = 0; i < sq && same; ++i)
-            for (int64_t j = 0; j < size && same; ++j)
-              same = candidate.isVisible(i, j, sq, size) ==
-                     mask.isVisible(i, begin + j, sq, sk);
+          for (int64_t i = 0; i < sq && same; ++i) {
+            auto [lo, hi] = visibleInterval(candidate, i, sq, size);
+            auto [wantLo, wantHi] = rows[i];
+            same =
+                (hi < lo && wantHi < wantLo) || (lo == wantLo && hi == wantHi);
+          }
           if (same && (!found || (candidate.isFull() && !alibi)))
             found = candidate;
         }

@@ -141,3 +141,18 @@ func.func @varlen(%q: tensor<2x2x8xf32>, %k: tensor<80x2x8xf32>, %v: tensor<80x2
   %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<2x2x8xf32>, tensor<80x2x8xf32>, tensor<80x2x8xf32> -> tensor<2x2x8xf32>
   return %o : tensor<2x2x8xf32>
 }
+
+// -----
+
+// 2^31 keys: at most 64 automatic chunks (here 2^25 keys each), planned by
+// interval arithmetic per query row (no per-key loops), in no time.
+// THREE-LABEL: func.func @huge
+// THREE-COUNT-3: attn.sdpa
+// CHECK-LABEL: func.func @huge
+// CHECK-COUNT-64: attn.sdpa
+// CHECK-NOT:     attn.sdpa
+// CHECK:         attn.combine
+func.func @huge(%q: tensor<1x1x1x64xf32>, %k: tensor<1x1x2147483648x64xf32>, %v: tensor<1x1x2147483648x64xf32>) -> tensor<1x1x1x64xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right, window_left = 9223372036854775806>} : tensor<1x1x1x64xf32>, tensor<1x1x2147483648x64xf32>, tensor<1x1x2147483648x64xf32> -> tensor<1x1x1x64xf32>
+  return %o : tensor<1x1x1x64xf32>
+}
