@@ -43,16 +43,28 @@ template <typename V> struct KVTileRanges {
 };
 
 /// Integer domain of the classification formulas.
+/// Compile-time arithmetic, saturating at the int64 range (sizes near
+/// INT64_MAX and unbounded-looking windows must not overflow).
 struct IntDomain {
   using Value = int64_t;
   Value cst(int64_t v) { return v; }
-  Value add(Value a, Value b) { return a + b; }
-  Value sub(Value a, Value b) { return a - b; }
+  Value add(Value a, Value b) {
+    Value r;
+    if (__builtin_add_overflow(a, b, &r))
+      return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+  }
+  Value sub(Value a, Value b) {
+    Value r;
+    if (__builtin_sub_overflow(a, b, &r))
+      return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+  }
   Value min(Value a, Value b) { return a < b ? a : b; }
   Value max(Value a, Value b) { return a < b ? b : a; }
   /// Floor division by a positive constant.
   Value floorDiv(Value a, int64_t d) {
-    return a >= 0 ? a / d : -((-a + d - 1) / d);
+    return a >= 0 ? a / d : -(sub(d - 1, a) / d);
   }
   /// `a >= b ? x : y`.
   Value selectGE(Value a, Value b, Value x, Value y) { return a >= b ? x : y; }

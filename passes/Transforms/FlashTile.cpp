@@ -501,10 +501,15 @@ SmallVector<Value> FlashTiler::emit() {
 
   // Compile-time block classes when the lengths are known; otherwise they
   // are computed per query tile at run time.
+  // The table has one row per query tile: beyond kMaxTableTiles rows (e.g.
+  // 2^31 queries) the classes are computed at run time too, so compile
+  // time and IR size stay bounded.
+  constexpr int64_t kMaxTableTiles = 1 << 16;
   bool staticLengths = !op.getKvLens() && !ShapedType::isDynamic(sqStatic) &&
                        !ShapedType::isDynamic(skStatic);
   Value table;
-  if (staticLengths && !maskShape.isFull()) {
+  if (staticLengths && !maskShape.isFull() &&
+      (sqStatic + tileQ - 1) / tileQ <= kMaxTableTiles) {
     std::vector<KVTileRanges<int64_t>> classes =
         classify(tileQ, tileKV, sqStatic, skStatic, maskShape);
     SmallVector<int64_t> flat;

@@ -159,3 +159,28 @@ func.func @gqa_bshd(%q: tensor<1x8x4x8xf32>, %k: tensor<1x16x2x8xf32>, %v: tenso
   %o = attn.sdpa %q, %k, %v {layout = #attn<layout bshd>} : tensor<1x8x4x8xf32>, tensor<1x16x2x8xf32>, tensor<1x16x2x8xf32> -> tensor<1x8x4x8xf32>
   return %o : tensor<1x8x4x8xf32>
 }
+
+// -----
+
+// 2^31 causal queries: 2^28 query tiles are too many for a compile-time
+// table (one row each); the key tile ranges are computed per query tile at
+// run time, so the pass takes no time and the IR stays small.
+// CHECK-LABEL: func.func @huge_causal
+// CHECK-NOT:     dense<
+// CHECK:         scf.for
+func.func @huge_causal(%q: tensor<1x1x2147483648x8xf32>, %k: tensor<1x1x2147483648x8xf32>, %v: tensor<1x1x2147483648x8xf32>) -> tensor<1x1x2147483648x8xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true>} : tensor<1x1x2147483648x8xf32>, tensor<1x1x2147483648x8xf32>, tensor<1x1x2147483648x8xf32> -> tensor<1x1x2147483648x8xf32>
+  return %o : tensor<1x1x2147483648x8xf32>
+}
+
+// -----
+
+// Window bounds near INT64_MAX saturate instead of overflowing (row i's
+// last key i + window_right wrapped to a negative number: every key was
+// hidden): every key tile is fully visible.
+// CHECK-LABEL: func.func @huge_window
+// CHECK:         arith.constant dense<{{\[\[}}0, 0, 3, 3], [0, 0, 3, 3], [0, 0, 3, 3]]> : tensor<3x4xi64>
+func.func @huge_window(%q: tensor<1x1x17x8xf32>, %k: tensor<1x1x17x8xf32>, %v: tensor<1x1x17x8xf32>) -> tensor<1x1x17x8xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<window_right = 9223372036854775806>} : tensor<1x1x17x8xf32>, tensor<1x1x17x8xf32>, tensor<1x1x17x8xf32> -> tensor<1x1x17x8xf32>
+  return %o : tensor<1x1x17x8xf32>
+}
