@@ -716,9 +716,26 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
   using FlashTilePassBase::FlashTilePassBase;
 
+  /// Bad option values are reported with the options (no location, no
+  /// module dump), like values that do not parse.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Pass::initializeOptions(options, errorHandler)))
+      return failure();
+    if (tileQ <= 0 || tileKV <= 0)
+      return errorHandler(
+          "expected positive tile sizes, got tile-q = " +
+          Twine(static_cast<int64_t>(tileQ)) +
+          " and tile-kv = " + Twine(static_cast<int64_t>(tileKV)));
+    return success();
+  }
+
   void runOnOperation() override {
     if (tileQ <= 0 || tileKV <= 0) {
-      getOperation()->emitError()
+      // A pipeline's options reach here unchecked: say it at the operation's
+      // location, without printing the operation.
+      mlir::emitError(getOperation()->getLoc())
           << "expected positive tile sizes, got tile-q = "
           << static_cast<int64_t>(tileQ)
           << " and tile-kv = " << static_cast<int64_t>(tileKV);

@@ -310,9 +310,24 @@ void splitSdpa(SdpaOp op, ArrayRef<Chunk> chunks, RewriterBase &rewriter) {
 struct SplitKVPass : attn::impl::SplitKVPassBase<SplitKVPass> {
   using SplitKVPassBase::SplitKVPassBase;
 
+  /// Bad option values are reported with the options (no location, no
+  /// module dump), like values that do not parse.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Pass::initializeOptions(options, errorHandler)))
+      return failure();
+    if (numSplits < 0 || maxQueryLen < 0)
+      return errorHandler(
+          "expected num-splits >= 0 and max-query-len >= 0, got " +
+          Twine(static_cast<int64_t>(numSplits)) + " and " +
+          Twine(static_cast<int64_t>(maxQueryLen)));
+    return success();
+  }
+
   void runOnOperation() override {
     if (numSplits < 0 || maxQueryLen < 0) {
-      getOperation()->emitError()
+      mlir::emitError(getOperation()->getLoc())
           << "expected num-splits >= 0 and max-query-len >= 0, got "
           << static_cast<int64_t>(numSplits) << " and "
           << static_cast<int64_t>(maxQueryLen);

@@ -4,6 +4,7 @@
 // Ops the tiling does not handle are left to convert-attn-to-linalg.
 
 // ERR: error: expected positive tile sizes, got tile-q = 0 and tile-kv = 64
+// ERR-NOT: see current operation
 
 // CHECK-LABEL: func.func @varlen
 // CHECK-NOT:   scf.for

@@ -3,6 +3,7 @@
 // RUN: not attn-opt %s --attn-split-kv="num-splits=-1" 2>&1 | FileCheck %s --check-prefix=ERR
 
 // ERR: error: expected num-splits >= 0 and max-query-len >= 0, got -1 and 8
+// ERR-NOT: see current operation
 
 // Decode, 1024 keys: two chunks of 512 (the automatic chunk size), each an
 // attn.sdpa with its lse, stacked into [2, ...] and merged by attn.combine.

@@ -384,18 +384,38 @@ static GreedyRewriteConfig boundedConfig() {
 struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
   using Base::Base;
 
+  /// Bad option values are reported with the options (no location, no
+  /// module dump), like values that do not parse.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Pass::initializeOptions(options, errorHandler)))
+      return failure();
+    if (tileM <= 0 || tileN <= 0 || tileK <= 0 || vectorWidth <= 0 ||
+        maxInner < 0)
+      return errorHandler(
+          "expected positive tile-m, tile-n, tile-k and vector-width and a "
+          "non-negative max-inner, got " +
+          Twine(static_cast<int64_t>(tileM)) + ", " +
+          Twine(static_cast<int64_t>(tileN)) + ", " +
+          Twine(static_cast<int64_t>(tileK)) + ", " +
+          Twine(static_cast<int64_t>(vectorWidth)) + " and " +
+          Twine(static_cast<int64_t>(maxInner)));
+    return success();
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     if (tileM <= 0 || tileN <= 0 || tileK <= 0 || vectorWidth <= 0 ||
         maxInner < 0) {
-      func.emitError() << "expected positive tile-m, tile-n, tile-k and "
-                          "vector-width and a non-negative max-inner, got "
-                       << static_cast<int64_t>(tileM) << ", "
-                       << static_cast<int64_t>(tileN) << ", "
-                       << static_cast<int64_t>(tileK) << ", "
-                       << static_cast<int64_t>(vectorWidth) << " and "
-                       << static_cast<int64_t>(maxInner);
+      mlir::emitError(func.getLoc())
+          << "expected positive tile-m, tile-n, tile-k and "
+             "vector-width and a non-negative max-inner, got "
+          << static_cast<int64_t>(tileM) << ", " << static_cast<int64_t>(tileN)
+          << ", " << static_cast<int64_t>(tileK) << ", "
+          << static_cast<int64_t>(vectorWidth) << " and "
+          << static_cast<int64_t>(maxInner);
       return signalPassFailure();
     }
     TileConfig config{tileM, tileN, tileK, vectorWidth, maxInner};
