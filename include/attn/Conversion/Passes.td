@@ -240,6 +240,34 @@ def MathToNVVMPass : Pass<"attn-math-to-nvvm"> {
 // CPU code generation (attn-lower-to-cpu)
 //===----------------------------------------------------------------------===//
 
+def DecomposeLinalgPass : Pass<"attn-decompose-linalg"> {
+  let summary = "Rewrite composite linalg ops (linalg.softmax) into the ops "
+                "they are defined by";
+  let description = [{
+    Frontends emit `linalg.softmax`, which no lowering to loops or vectors
+    takes; this pass rewrites every op with the linalg aggregated-op
+    interface into its decomposition (for `linalg.softmax`: max, subtract
+    and exp, sum, divide as `linalg.generic` and `linalg.fill` ops) so the
+    rest of the pipeline lowers it. An op that cannot be decomposed is an
+    error at the op. Runs first in the CPU lowering of linalg.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def CheckLoweredPass : Pass<"attn-check-lowered", "::mlir::ModuleOp"> {
+  let summary = "Fail at the first operation left outside the LLVM dialect";
+  let description = [{
+    Ends the CPU pipelines: every operation must now be in the LLVM dialect
+    (the module aside). The first one that is not gets a located error
+    naming it ("was not lowered to the LLVM dialect: the pipeline has no
+    lowering for it"), so a module the pipeline could not lower fails there
+    and then, not later in the JIT.
+  }];
+}
+
 def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors to register tiles and vectorize "
                 "them";

@@ -25,6 +25,8 @@ using namespace mlir;
 
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
+  // linalg.softmax (and other composite linalg ops) into what lowers.
+  pm.addPass(createDecomposeLinalgPass());
   if (options.vectorize) {
     // Register tiles of vectors on tensors, before bufferization (the
     // accumulators of the tiles become loop-carried vectors).
@@ -67,6 +69,8 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+  // Anything left is an error at that op.
+  pm.addPass(createCheckLoweredPass());
 }
 
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm) {
