@@ -419,15 +419,68 @@ int64_t uniformInt(std::mt19937_64 &rng, int64_t lo, int64_t hi) {
 
 /// How to generate a random integer argument, found from its uses.
 struct IntRange {
-  enum Kind { Default, Lengths, Cumulative } kind = Default;
-  /// Lengths: values in [1, max]; Cumulative: ends at max.
-  int64_t max = 0;
+  enum Kind { Default, Lengths, Cumulative, BlockTable, Refuse } kind = Default;
+  /// Lengths: values in [min, max]; Cumulative: ends at max; BlockTable:
+  /// ids in [0, max).
+  int64_t max = 0, min = 1;
+  /// What the argument is (said when it is generated or refused).
+  std::string role;
 };
+
+/// Block size and number of blocks of a pool [NB, BS, H, D] / [NB, H, BS, D].
+std::pair<int64_t, int64_t> poolBlocks(Value pool, mlir::attn::CacheLayout l) {
+  auto t = cast<RankedTensorType>(pool.getType());
+  return {t.getDimSize(l == mlir::attn::CacheLayout::HND ? 2 : 1),
+          t.getDimSize(0)};
+}
 
 IntRange classifyIntArg(BlockArgument arg) {
   IntRange range;
+  auto type = dyn_cast<RankedTensorType>(arg.getType());
+  if (!type || !isa<IntegerType>(type.getElementType()) ||
+      type.getElementType().isInteger(1))
+    return range;
   for (OpOperand &use : arg.getUses()) {
-    auto sdpa = dyn_cast<mlir::attn::SdpaOp>(use.getOwner());
+    Operation *user = use.getOwner();
+    // Paged cache operands: valid block ids, lengths within the table.
+    if (auto paged = dyn_cast<mlir::attn::PagedAttentionOp>(user)) {
+      auto [bs, nb] = poolBlocks(paged.getKCache(), paged.getCacheLayout());
+      int64_t width =
+          cast<RankedTensorType>(paged.getBlockTable().getType()).getDimSize(1);
+      if (paged.getBlockTable() == arg)
+        return {IntRange::BlockTable, nb, 0,
+                "block table of attn.paged_attention"};
+      if (paged.getContextLens() == arg)
+        return {IntRange::Lengths, width * bs, 0,
+                "context lengths of attn.paged_attention"};
+      return {IntRange::Refuse, 0, 0, "an operand of attn.paged_attention"};
+    }
+    if (auto append = dyn_cast<mlir::attn::KVCacheAppendOp>(user)) {
+      auto [bs, nb] = poolBlocks(append.getKCache(), append.getCacheLayout());
+      int64_t width = cast<RankedTensorType>(append.getBlockTable().getType())
+                          .getDimSize(1);
+      int64_t sNew =
+          cast<RankedTensorType>(append.getKNew().getType()).getDimSize(1);
+      if (append.getBlockTable() == arg)
+        return {IntRange::BlockTable, nb, 0,
+                "block table of attn.kv_cache_append"};
+      if (append.getCacheLens() == arg)
+        return {IntRange::Lengths, std::max<int64_t>(0, width * bs - sNew), 0,
+                "cache lengths of attn.kv_cache_append"};
+      if (append.getNewLens() == arg)
+        return {IntRange::Lengths, sNew, 0,
+                "new lengths of attn.kv_cache_append"};
+      return {IntRange::Refuse, 0, 0, "an operand of attn.kv_cache_append"};
+    }
+    if (auto rope = dyn_cast<mlir::attn::RopeOp>(user))
+      return {IntRange::Lengths, 4096, 0,
+              rope.getPositions() == arg ? "positions of attn.rope"
+                                         : "offsets of attn.rope"};
+    if (isa<mlir::attn::AttnDialect>(user->getDialect()) &&
+        !isa<mlir::attn::SdpaOp>(user))
+      return {IntRange::Refuse, 0, 0,
+              "an operand of " + user->getName().getStringRef().str()};
+    auto sdpa = dyn_cast<mlir::attn::SdpaOp>(user);
     if (!sdpa)
       continue;
     auto query = cast<RankedTensorType>(sdpa.getQuery().getType());
@@ -436,12 +489,17 @@ IntRange classifyIntArg(BlockArgument arg) {
       bool bshd = sdpa.getLayout() == mlir::attn::Layout::BSHD;
       int64_t seqK = key.getDimSize(bshd ? 1 : 2);
       if (!ShapedType::isDynamic(seqK))
-        return {IntRange::Lengths, seqK};
+        return {IntRange::Lengths, seqK, 1, "kv_lens of attn.sdpa"};
+      return {IntRange::Refuse, 0, 0, "kv_lens of attn.sdpa (dynamic keys)"};
     }
     if (sdpa.getCuSeqlensQ() == arg && query.hasStaticShape())
-      return {IntRange::Cumulative, query.getDimSize(0)};
+      return {IntRange::Cumulative, query.getDimSize(0), 0,
+              "cu_seqlens_q of attn.sdpa"};
     if (sdpa.getCuSeqlensK() == arg && key.hasStaticShape())
-      return {IntRange::Cumulative, key.getDimSize(0)};
+      return {IntRange::Cumulative, key.getDimSize(0), 0,
+              "cu_seqlens_k of attn.sdpa"};
+    if (sdpa.getCuSeqlensQ() == arg || sdpa.getCuSeqlensK() == arg)
+      return {IntRange::Refuse, 0, 0, "cu_seqlens of attn.sdpa (dynamic)"};
   }
   return range;
 }
@@ -508,9 +566,18 @@ void fillRandom(Buffer &buffer, std::mt19937_64 &rng, const IntRange &range) {
   case Elt::I64:
     break;
   }
-  if (range.kind == IntRange::Lengths) {
+  if (range.kind == IntRange::BlockTable) {
+    // Rows of distinct ids (while the pool has enough), in a shuffled
+    // order: what a cache hands out.
+    std::vector<int64_t> ids(range.max);
+    for (int64_t i = 0; i < range.max; ++i)
+      ids[i] = i;
+    std::shuffle(ids.begin(), ids.end(), rng);
     for (int64_t i = 0; i < n; ++i)
-      storeInt(i, uniformInt(rng, 1, range.max));
+      storeInt(i, range.max ? ids[i % range.max] : -1);
+  } else if (range.kind == IntRange::Lengths) {
+    for (int64_t i = 0; i < n; ++i)
+      storeInt(i, uniformInt(rng, std::min(range.min, range.max), range.max));
   } else if (range.kind == IntRange::Cumulative && n >= 2) {
     // 0 = c[0] <= c[1] <= ... <= c[n-1] = total.
     std::vector<int64_t> cuts;
@@ -730,10 +797,31 @@ static int runMain() {
       if (!loadInput(buffers[i], inputFiles[i], i, entryName))
         return 1;
   } else {
+    // Index inputs whose valid values are not known are not guessed.
+    for (unsigned i = 0; i < numInputs && i < intRanges.size(); ++i)
+      if (intRanges[i].kind == IntRange::Refuse)
+        return fail("argument #" + llvm::Twine(i) + " of @" + entryName +
+                    " is " + intRanges[i].role +
+                    ": random values would not be valid; pass every "
+                    "argument with --input");
     std::mt19937_64 rng(randomSeed);
-    for (unsigned i = 0; i < numInputs; ++i)
-      fillRandom(buffers[i], rng,
-                 i < intRanges.size() ? intRanges[i] : IntRange());
+    for (unsigned i = 0; i < numInputs; ++i) {
+      IntRange range = i < intRanges.size() ? intRanges[i] : IntRange();
+      fillRandom(buffers[i], rng, range);
+      if (!range.role.empty())
+        llvm::errs()
+            << "attn-runner: argument #" << i << " (" << range.role
+            << ") is random but valid: "
+            << (range.kind == IntRange::BlockTable
+                    ? "block ids in [0, " + std::to_string(range.max) + ")"
+                : range.kind == IntRange::Cumulative
+                    ? "cumulative lengths ending at " +
+                          std::to_string(range.max)
+                    : "values in [" +
+                          std::to_string(std::min(range.min, range.max)) +
+                          ", " + std::to_string(range.max) + "]")
+            << "\n";
+    }
   }
   if (!outDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
