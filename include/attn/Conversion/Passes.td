@@ -257,6 +257,22 @@ def DecomposeLinalgPass : Pass<"attn-decompose-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ExpandShapeToReinterpretPass
+    : Pass<"attn-expand-shape-to-reinterpret-cast"> {
+  let summary = "Rewrite expand_shape with two dynamic sizes in a group as "
+                "a reinterpret_cast";
+  let description = [{
+    A `memref.expand_shape` of an identity-layout buffer that splits one
+    dimension into two or more dynamic ones (e.g. tokens into dynamic batch
+    and sequence) becomes the equivalent `memref.reinterpret_cast` (offset 0,
+    the output sizes, row-major strides). MLIR 22's
+    `expand-strided-metadata` crashes on the expand_shape form; the CPU
+    pipeline runs this pass just before it.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def CheckLoweredPass : Pass<"attn-check-lowered", "::mlir::ModuleOp"> {
   let summary = "Fail at the first operation left outside the LLVM dialect";
   let description = [{

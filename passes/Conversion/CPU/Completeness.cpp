@@ -12,17 +12,21 @@
 #include "attn/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_DECOMPOSELINALGPASS
 #define GEN_PASS_DEF_CHECKLOWEREDPASS
+#define GEN_PASS_DEF_EXPANDSHAPETOREINTERPRETPASS
 #include "attn/Conversion/Passes.h.inc"
 } // namespace mlir::attn
 
@@ -65,6 +69,59 @@ struct CheckLoweredPass : attn::impl::CheckLoweredPassBase<CheckLoweredPass> {
     });
     if (result.wasInterrupted())
       signalPassFailure();
+  }
+};
+
+/// A memref.expand_shape of a contiguous (identity-layout) buffer whose
+/// reassociation group has two dynamic sizes becomes the
+/// memref.reinterpret_cast it is: offset 0, the output sizes, row-major
+/// strides (products of the sizes to the right). MLIR 22's
+/// expand-strided-metadata crashes on the expand_shape form.
+struct ExpandShapeToReinterpretPass
+    : attn::impl::ExpandShapeToReinterpretPassBase<
+          ExpandShapeToReinterpretPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<memref::ExpandShapeOp> ops;
+    getOperation()->walk([&](memref::ExpandShapeOp op) {
+      MemRefType src = op.getSrcType(), dst = op.getResultType();
+      if (!src.getLayout().isIdentity() || !dst.getLayout().isIdentity())
+        return;
+      for (const ReassociationIndices &group : op.getReassociationIndices()) {
+        int64_t dynamic = llvm::count_if(
+            group, [&](int64_t d) { return dst.isDynamicDim(d); });
+        if (dynamic > 1) {
+          ops.push_back(op);
+          return;
+        }
+      }
+    });
+    IRRewriter rewriter(&getContext());
+    for (memref::ExpandShapeOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      Location loc = op.getLoc();
+      SmallVector<OpFoldResult> sizes = op.getMixedOutputShape();
+      SmallVector<OpFoldResult> strides(sizes.size());
+      OpFoldResult stride = rewriter.getIndexAttr(1);
+      for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
+        strides[d] = stride;
+        std::optional<int64_t> s = getConstantIntValue(stride);
+        std::optional<int64_t> n = getConstantIntValue(sizes[d]);
+        if (s && n) {
+          stride = rewriter.getIndexAttr(*s * *n);
+          continue;
+        }
+        stride = arith::MulIOp::create(
+                     rewriter, loc,
+                     getValueOrCreateConstantIndexOp(rewriter, loc, stride),
+                     getValueOrCreateConstantIndexOp(rewriter, loc, sizes[d]))
+                     .getResult();
+      }
+      rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
+          op, op.getResultType(), op.getSrc(), rewriter.getIndexAttr(0), sizes,
+          strides);
+    }
   }
 };
 

@@ -58,6 +58,7 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   }
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createExpandShapeToReinterpretPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
