@@ -44,7 +44,9 @@ PIPELINES = [
 ]
 DIMS = ["0", "1", "2", "3", "17", "64", "2147483648", "4294967297",
         "9223372036854775806", "?"]
-ELEMENTS = ["f16", "bf16", "f32", "f64", "i8", "i32", "i1", "index"]
+# Not `index`: linalg named ops on index elements crash MLIR 22's own
+# parser (a known upstream crash, see docs/testing/fuzzing.md).
+ELEMENTS = ["f16", "bf16", "f32", "f64", "i8", "i32", "i1"]
 INTS = ["0", "-1", "1", "2147483647", "9223372036854775806", "-9223372036854775807"]
 CRASH_MARKS = ("Stack dump", "PLEASE submit", "Assertion", "LLVM ERROR",
                "UNREACHABLE", "AddressSanitizer", "runtime error:")
