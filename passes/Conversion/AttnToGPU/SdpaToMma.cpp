@@ -58,7 +58,6 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
-#include <tuple>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_SDPATOMMAPASS
@@ -1709,30 +1708,22 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
       Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
       // K(kt) has landed and every warp is done with V of the previous tile:
-      // start V(kt) while S is computed.
-      // TMA: wait until the producer's K(kt) has landed in its ring slot.
-      Value slot, parity;
-      if (c.tma) {
-        std::tie(slot, parity) = slotOf(kt, kStart);
-        mbarrierWait(barrier(slot, kFullK), parity);
-        kAddr = kSlot(slot);
-        vAddr = vSlot(slot);
-      } else {
-        waitAndSync();
-        // Quantized: K(j) leaves the staging buffer (shared with V) first.
-        if (c.quantized())
-          dequantTile(/*isK=*/true, kt);
-        copyTile(/*isK=*/false, kt, c.paged ? rowsBufOf(kt) : Value());
-        // Paged: the next tile's pool rows, for its K copy after the next
-        // barrier.
-        if (c.paged) {
-          Value next = addi(kt, kTileKV);
-          auto ifNext = scf::IfOp::create(
-              b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-          writeTileRows(tid, batch, kvHead, next, rowsBufOf(next));
-        }
+      // start V(kt) while S is computed. (The TMA kernel's loop is
+      // buildOverlappedLoop.)
+      waitAndSync();
+      // Quantized: K(j) leaves the staging buffer (shared with V) first.
+      if (c.quantized())
+        dequantTile(/*isK=*/true, kt);
+      copyTile(/*isK=*/false, kt, c.paged ? rowsBufOf(kt) : Value());
+      // Paged: the next tile's pool rows, for its K copy after the next
+      // barrier.
+      if (c.paged) {
+        Value next = addi(kt, kTileKV);
+        auto ifNext = scf::IfOp::create(
+            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+        writeTileRows(tid, batch, kvHead, next, rowsBufOf(next));
       }
 
       // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
@@ -1742,9 +1733,6 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.wgmma) {
         SmallVector<Value> acc = issueS(kAddr);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-        // This thread is done reading K(kt): the slot's K may be refilled.
-        if (c.tma)
-          mbarrierArrive(barrier(slot, kEmptyK));
         fenceOperands(acc);
         s = nTiles(acc);
       }
@@ -1765,20 +1753,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       scoresOf(s, kt);
 
       // V(kt) has landed and every warp is done with K(kt): start the next K.
-      if (c.tma) {
-        mbarrierWait(barrier(slot, kFullV), parity);
-      } else {
-        waitAndSync();
-        if (c.quantized())
-          dequantTile(/*isK=*/false, kt);
-        {
-          Value next = addi(kt, kTileKV);
-          auto ifNext = scf::IfOp::create(
-              b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
-          copyTile(/*isK=*/true, next, c.paged ? rowsBufOf(next) : Value());
-        }
+      waitAndSync();
+      if (c.quantized())
+        dequantTile(/*isK=*/false, kt);
+      {
+        Value next = addi(kt, kTileKV);
+        auto ifNext = scf::IfOp::create(
+            b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPoint(ifNext.thenBlock()->getTerminator());
+        copyTile(/*isK=*/true, next, c.paged ? rowsBufOf(next) : Value());
       }
 
       Value alpha[2], mNew[2], lNew[2];
@@ -1791,8 +1775,6 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.wgmma) {
         issuePV(pFrag, o, vAddr);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-        if (c.tma)
-          mbarrierArrive(barrier(slot, kEmptyV));
         fenceOperands(o);
       }
       for (int64_t ks = 0; !c.wgmma && ks < kTileKV / 16; ++ks) {
