@@ -133,7 +133,7 @@ def configs(grid):
     out.append(dict(base, varlen=((40, 130), (200, 140)), mask="window_br"))
     out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=400, mask="swa",
                     kv_lens=(400, 250)))
-    # Head dimension 256 (the sm_90a TMA kernel; the SIMT kernel on sm_80):
+    # Head dimension 256 (the sm_90a TMA kernel; on sm_80 Q in shared memory):
     # Dqk = Dv, and each with 64; decode shapes run as prefill.
     out.append(dict(base, sq=130, sk=139, mask="causal", d=256, lse=True))
     out.append(dict(base, sq=64, sk=200, mask="causal_br", d=256, dv=64,

@@ -116,6 +116,10 @@ struct MmaConfig {
   /// Q, K and V are the last three kernel parameters.
   bool tma = false;
   int64_t stages = 2;
+  /// mma.sync with head dimension 256: Q stays in shared memory (A fragments
+  /// by ldmatrix per 32-wide slice, each key tile), with K and V, in
+  /// dynamic shared memory; CTAs of 4 warps.
+  bool qInSmem = false;
   /// attn.paged_attention: K and V rows come from pools through the block
   /// table ([B][tableWidth] i32); key j of batch b is slot j % blockSize of
   /// block table[b][j / blockSize], present when that id is in
@@ -161,7 +165,8 @@ struct MmaConfig {
 
 } // namespace
 
-std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma) {
+std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma,
+                                                    bool wgmma) {
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto k = cast<RankedTensorType>(op.getKey().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
@@ -213,9 +218,11 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma) {
     return "head dimensions are not 64, 128 or 256";
   // 256: the accumulators of O take 128 registers per thread, which leaves
   // no room for Q fragments; the TMA kernel reads Q from shared memory.
-  if ((dqk == 256 || dv == 256) && (!tma || varlen))
-    return "head dimension 256 needs the sm_90a TMA kernel (wgmma, not "
-           "varlen)";
+  // (mma.sync reloads Q from shared memory each key tile; wgmma without
+  // TMA has no room for it).
+  if ((dqk == 256 || dv == 256) && (varlen || (wgmma && !tma)))
+    return "head dimension 256 needs the TMA form of wgmma or mma.sync, "
+           "and not varlen";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
     return "query heads are not a multiple of KV heads";
   return "";
@@ -949,6 +956,30 @@ private:
     pairs.assign(rotated.begin(), rotated.end());
   }
 
+  /// qInSmem: the CTA's Q tile into shared memory by cp.async (16-byte
+  /// chunks at chunk XOR row % 8; rows past the queries zero-filled), as
+  /// its own group: the key loop's first wait covers it.
+  void copyQTile(Value tid, Value batch, Value head, Value qFirst,
+                 Value queries) {
+    int64_t chunksPerRow = c.dqk / 8;
+    int64_t rowsPerPass = c.threads() / chunksPerRow;
+    Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
+    Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
+    for (int64_t k = 0; k < c.tileQ() / rowsPerPass; ++k) {
+      Value row = addi(copyRow, k * rowsPerPass);
+      Value q = add(qFirst, row);
+      Value n =
+          select(cmp(arith::CmpIPredicate::slt, q, queries), idx(8), idx(0));
+      q = minIdx(q, idx(c.sq - 1));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, qSmem,
+          ValueRange{row, mul(xori(copyChunk, andi(row, 7)), idx(8))}, qMem,
+          ValueRange{batch, head, q, mul(copyChunk, idx(8))}, b.getIndexAttr(8),
+          n, b.getUnitAttr());
+    }
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  }
+
   /// Q as mma A fragments, one set per 16-wide slice of Dqk, loaded from
   /// global memory. Pairs start at even columns of rows of even length in
   /// 16-byte aligned buffers (checked by the loader): 4-byte aligned. The
@@ -1000,8 +1031,8 @@ private:
   }
 
   /// The query parameter; the block table (paged); the positions or
-  /// offsets of a fused RoPE on Q.
-  Value qMem, tableMem, ropePosMem;
+  /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
+  Value qMem, tableMem, ropePosMem, qSmem;
   /// Quantized pools: scales and zero points (as the op gives them), and
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
@@ -1309,6 +1340,25 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vOffset = addi(kOffset, kTileKV * c.dqk);
     kAddr = add(base, pad);
     vAddr = addi(kAddr, kTileKV * c.dqk * 2);
+  } else if (c.qInSmem) {
+    // Dynamic shared memory: Q [tileQ][Dqk], K [64][Dqk], V [64][Dv].
+    Type i8 = b.getI8Type();
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                            gpu::AddressSpace::Workgroup);
+    auto dyn = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface(),
+                        space));
+    auto view = [&](int64_t offset, int64_t rows, int64_t cols) -> Value {
+      return memref::ViewOp::create(b, loc,
+                                    MemRefType::get({rows, cols}, c.elt,
+                                                    MemRefLayoutAttrInterface(),
+                                                    space),
+                                    dyn, idx(offset), ValueRange{});
+    };
+    qSmem = view(0, c.tileQ(), c.dqk);
+    kSmem = view(c.tileQ() * c.dqk * 2, kTileKV, c.dqk);
+    vSmem = view((c.tileQ() + kTileKV) * c.dqk * 2, kTileKV, c.dv);
   } else {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
@@ -1330,6 +1380,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   SmallVector<SmallVector<Value, 4>> qFrag;
   if (c.tma)
     mbarrierWait(qBarrier(), i32c(0));
+  else if (c.qInSmem)
+    copyQTile(tid, batch, blockY, qFirst, queries);
   else
     qFrag = loadQFragments(batch, t2, headR, rowsC, valid);
 
@@ -1351,8 +1403,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     int64_t rowsPerPass = c.threads() / chunksPerRow;
     Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
     Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
-    // rowsPerPass is a multiple of 8, so every row this thread copies has
-    // the same row % 8 and the same swizzled column.
+    // When rowsPerPass is a multiple of 8 every row this thread copies has
+    // the same row % 8 and the same swizzled column; otherwise (D = 256:
+    // 4 rows per pass) the column is per row.
     Value copyCol, atomBase;
     if (c.quantized()) {
       copyCol = mul(copyChunk, idx(16)); // staging: [64][D], unswizzled
@@ -1395,7 +1448,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.wgmma && !c.quantized())
         dst = {add(atomBase, mul(row, idx(64)))};
       else
-        dst = {row, copyCol};
+        dst = {row, c.quantized() || rowsPerPass % 8 == 0
+                        ? copyCol
+                        : mul(xori(copyChunk, andi(row, 7)), idx(8))};
       if (!c.paged) {
         src = {kvHead, key, mul(copyChunk, idx(8))};
         if (c.varlen)
@@ -1736,7 +1791,40 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         fenceOperands(acc);
         s = nTiles(acc);
       }
-      for (int64_t j = 0; !c.wgmma && j < kTileKV / 8; ++j) {
+      if (c.qInSmem) {
+        // Q from shared memory: per 32-wide slice of Dqk, its two A
+        // fragments by ldmatrix.x4 (lane l gives row l % 8 + 8·((l / 8) % 2)
+        // of the warp's 16, 8-column block l / 16), then the slice of every
+        // n-tile.
+        SmallVector<SmallVector<Value, 4>> acc(kTileKV / 8,
+                                               SmallVector<Value, 4>(4, zero));
+        Value qRow = add(mul(warp, idx(kRowsPerWarp)),
+                         add(ldRow, mul(andi(ldMat, 1), idx(8))));
+        Value half = arith::DivUIOp::create(b, loc, lane, idx(16));
+        for (int64_t p = 0; p < c.dqk / 32; ++p) {
+          SmallVector<Value, 4> qA[2];
+          for (int64_t h = 0; h < 2; ++h) {
+            Value x4 = nvgpu::LdMatrixOp::create(
+                b, loc, x4Type, qSmem,
+                ValueRange{qRow, swizzled(addi(half, 4 * p + 2 * h))},
+                /*transpose=*/false, /*numTiles=*/4);
+            for (int64_t f = 0; f < 4; ++f)
+              qA[h].push_back(fragment(x4, f));
+          }
+          for (int64_t j = 0; j < kTileKV / 8; ++j) {
+            Value x4 = nvgpu::LdMatrixOp::create(
+                b, loc, x4Type, kSmem,
+                ValueRange{addi(ldRow, 8 * j), swizzled(addi(ldMat, 4 * p))},
+                /*transpose=*/false, /*numTiles=*/4);
+            for (int64_t h = 0; h < 2; ++h)
+              acc[j] =
+                  mma(qA[h], {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)},
+                      acc[j]);
+          }
+        }
+        s = acc;
+      }
+      for (int64_t j = 0; !c.wgmma && !c.qInSmem && j < kTileKV / 8; ++j) {
         SmallVector<Value, 4> acc(4, zero);
         Value keyRow = addi(ldRow, 8 * j);
         for (int64_t p = 0; p < c.dqk / 32; ++p) {
@@ -1884,8 +1972,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
             return signalPassFailure();
           }
         } else {
-          std::string why =
-              tensorCoreUnsupportedReason(cast<SdpaOp>(op), useWgmma && useTma);
+          std::string why = tensorCoreUnsupportedReason(
+              cast<SdpaOp>(op), useWgmma && useTma, useWgmma);
           if (!why.empty()) {
             if (reportFallbacks)
               op->emitRemark() << "uses the SIMT kernel: " << why;
@@ -1946,8 +2034,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
     int64_t rows = c.group() * c.sq;
-    // Head dimension 256 runs only as the TMA prefill kernel (the decode
-    // form keeps Q in registers).
+    // Head dimension 256 runs only as the prefill kernel (the decode form
+    // packs query heads into the rows, which the Q tile copy does not).
     if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4 || c.dqk == 256 ||
         c.dv == 256)
       return;
@@ -2070,6 +2158,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
       return c.batch * h * s * d * 2 < (int64_t(1) << 40);
     };
+    c.qInSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
+    if (c.qInSmem)
+      c.warps = 4;
     c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dv);
@@ -2217,6 +2308,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // from the block size and one CTA per SM (else C7508: ignored).
       kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                       b.getI32IntegerAttr(1));
+    } else if (c.qInSmem) {
+      // Q, K and V tiles: dynamic shared memory (96 KiB at d = 256).
+      setKernelSharedMemory(kernel, (c.tileQ() + kTileKV) * c.dqk * 2 +
+                                        kTileKV * c.dv * 2);
     } else if (c.wgmma) {
       // K and V tiles in one buffer, 1024 bytes extra for the alignment
       // of the swizzle atoms.
@@ -2291,6 +2386,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     SmallVector<Value> first(args);
     first.append(c.packed() ? partials : outs);
     Value dynamicShared;
+    if (c.qInSmem)
+      dynamicShared = arith::ConstantOp::create(
+          b, loc,
+          b.getI32IntegerAttr((c.tileQ() + kTileKV) * c.dqk * 2 +
+                              kTileKV * c.dv * 2));
     if (c.tma) {
       // The engine passes the tensor maps the manifest describes; the
       // host IR has no tensor-map value and passes null in their place.

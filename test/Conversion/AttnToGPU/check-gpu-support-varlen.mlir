@@ -22,10 +22,10 @@ func.func @varlen_d16(%q: tensor<8x2x16xf16>, %k: tensor<8x2x16xf16>, %v: tensor
 
 // -----
 
-// Head dimension 256 runs only on the sm_90a TMA kernel, which does not
-// take varlen.
+// Head dimension 256 needs Q in shared memory (the TMA kernel or
+// mma.sync), which the varlen form does not have.
 func.func @varlen_d256(%q: tensor<8x2x256xf16>, %k: tensor<8x2x256xf16>, %v: tensor<8x2x256xf16>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<8x2x256xf16> {
-  // expected-error @+1 {{which does not take this op: head dimension 256 needs the sm_90a TMA kernel (wgmma, not varlen)}}
+  // expected-error @+1 {{which does not take this op: head dimension 256 needs the TMA form of wgmma or mma.sync, and not varlen}}
   %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<8x2x256xf16>, tensor<8x2x256xf16>, tensor<8x2x256xf16> -> tensor<8x2x256xf16>
   return %o : tensor<8x2x256xf16>
 }

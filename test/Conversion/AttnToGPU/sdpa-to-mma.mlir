@@ -79,8 +79,8 @@ func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: ten
 // What the tensor-core kernel does not cover stays for the SIMT kernel.
 
 // CHECK-LABEL: func.func @fallbacks(
-// CHECK-COUNT-4: attn.sdpa
-// CHECK-NOT: gpu.launch_func
+// CHECK-COUNT-3: attn.sdpa
+// CHECK: gpu.launch_func @fallbacks_3_kernel::@fallbacks_3_kernel {{.*}} threads in (%c128, %c1, %{{.*}}) dynamic_shared_memory_size %c98304_i32
 func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>,
                      %q32: tensor<1x2x16x64xf32>, %k32: tensor<1x2x16x64xf32>, %v32: tensor<1x2x16x64xf32>,
                      %qs: tensor<1x2x16x32xf16>, %ks: tensor<1x2x16x32xf16>, %vs: tensor<1x2x16x32xf16>,
@@ -92,10 +92,19 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
   %2 = attn.sdpa %qs, %ks, %vs : tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16> -> tensor<1x2x16x32xf16>
   // expected-remark @below {{uses the SIMT kernel: attn_mask operand}}
   %3 = attn.sdpa %q, %k, %v attn_mask(%m : tensor<1x2x16x16xi1>) : tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16> -> tensor<1x2x16x64xf16>
-  // expected-remark @below {{uses the SIMT kernel: head dimension 256 needs the sm_90a TMA kernel (wgmma, not varlen)}}
+  // Head dimension 256 with mma.sync (Q from shared memory).
   %4 = attn.sdpa %qb, %kb, %qb : tensor<1x2x16x256xf16>, tensor<1x2x16x256xf16>, tensor<1x2x16x256xf16> -> tensor<1x2x16x256xf16>
   return %1, %2, %3, %4 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x256xf16>
 }
+
+// Head dimension 256: 16 k-steps of 8 key tiles for S, 4 k-steps of 32 value
+// tiles for O; Q is read per 32-wide slice from shared memory with ldmatrix.
+// COUNT-LABEL: gpu.func @fallbacks_3_kernel
+// COUNT-COUNT-256: nvvm.mma.sync
+// COUNT-NOT: nvvm.mma.sync
+// LDSM-LABEL: gpu.func @fallbacks_3_kernel
+// LDSM-COUNT-144: nvgpu.ldmatrix
+// LDSM-NOT: nvgpu.ldmatrix
 
 // -----
 

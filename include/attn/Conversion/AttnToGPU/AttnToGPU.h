@@ -36,9 +36,11 @@ class RopeOp;
 enum class Layout : uint32_t;
 
 /// Why the tensor-core kernel (attn-sdpa-to-mma) cannot compile `op`; empty
-/// when it can. `tma`: whether the sm_90a warp-specialized TMA kernel is
-/// available (head dimension 256 needs it: Q stays in shared memory).
-std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false);
+/// when it can. `tma` / `wgmma`: whether the sm_90a warp-specialized TMA
+/// kernel / warpgroup MMA is in use (head dimension 256 needs Q in shared
+/// memory: the TMA kernel or mma.sync, not wgmma with cp.async).
+std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false,
+                                        bool wgmma = false);
 /// Why `rope` cannot be fused into the GPU kernel of its user (which reads
 /// its input in `expected` layout); empty when it can.
 std::string fusedRopeUnsupportedReason(RopeOp rope, Layout expected);
