@@ -102,7 +102,7 @@ FP8Format toFP8(attn_dtype_t dt) {
 
 extern "C" {
 
-const char *attn_runtime_version(void) { return ATTN_RUNTIME_VERSION; }
+const char *attn_runtime_version(void) { return ATTN_RUNTIME_VERSION_STRING; }
 
 int attn_runtime_has_cuda(void) {
 #ifdef ATTN_RUNTIME_HAS_CUDA

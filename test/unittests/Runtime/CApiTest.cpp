@@ -62,8 +62,19 @@ CState capture(const attn_kv_cache_t *c, const std::vector<int64_t> &seqs) {
 
 } // namespace
 
-TEST(CApi, VersionAndStrings) {
-  EXPECT_STREQ(attn_runtime_version(), "0.1.0");
+TEST(CApi, Version) {
+  // The library's string is the header's, and the header's numbers spell it.
+  EXPECT_STREQ(attn_runtime_version(), ATTN_RUNTIME_VERSION_STRING);
+  const std::string fromNumbers =
+      std::to_string(ATTN_RUNTIME_VERSION_MAJOR) + "." +
+      std::to_string(ATTN_RUNTIME_VERSION_MINOR) + "." +
+      std::to_string(ATTN_RUNTIME_VERSION_PATCH);
+  EXPECT_EQ(fromNumbers, ATTN_RUNTIME_VERSION_STRING);
+  // And they are the version of the project that built it.
+  EXPECT_STREQ(attn_runtime_version(), ATTN_RUNTIME_EXPECTED_VERSION);
+}
+
+TEST(CApi, Strings) {
   EXPECT_STREQ(attn_status_string(ATTN_ERR_OUT_OF_BLOCKS), "out of blocks");
   EXPECT_EQ(attn_dtype_size(ATTN_DTYPE_BF16), 2u);
   EXPECT_EQ(attn_dtype_size(ATTN_DTYPE_FP8_E5M2), 1u);

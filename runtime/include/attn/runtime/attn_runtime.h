@@ -25,6 +25,13 @@
 #define ATTN_RUNTIME_API __attribute__((visibility("default")))
 #endif
 
+/* Version of this runtime: the attn project version (cmake/AttnVersion.cmake;
+ * configuring the build checks that these match it). */
+#define ATTN_RUNTIME_VERSION_MAJOR 0
+#define ATTN_RUNTIME_VERSION_MINOR 4
+#define ATTN_RUNTIME_VERSION_PATCH 0
+#define ATTN_RUNTIME_VERSION_STRING "0.4.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -135,6 +142,8 @@ typedef struct attn_kv_layer_view {
 typedef struct attn_kv_cache attn_kv_cache_t; /* opaque */
 
 /*--- library ---------------------------------------------------------------*/
+/* Version of the runtime library linked in ("0.4.0"): compare it with
+ * ATTN_RUNTIME_VERSION_STRING to catch a header/library mismatch. */
 ATTN_RUNTIME_API const char *attn_runtime_version(void);
 /* 1 when built with CUDA support, 0 otherwise. */
 ATTN_RUNTIME_API int attn_runtime_has_cuda(void);
