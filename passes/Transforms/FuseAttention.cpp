@@ -13,6 +13,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
@@ -98,99 +100,155 @@ static Value reshapeLeading(OpBuilder &b, Location loc, Value x,
       ArrayRef<ReassociationIndices>{lead, {k}, {k + 1}});
 }
 
+/// `not x` elementwise for an i1 tensor `x` (a linalg.generic).
+static Value buildLogicalNot(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{x}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, iterators,
+             [](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value one = arith::ConstantIntOp::create(nb, nloc, 1, 1);
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   ValueRange{arith::XOrIOp::create(nb, nloc, args[0], one)});
+             })
+      .getResult(0);
+}
+
 //===----------------------------------------------------------------------===//
 // Builder
 //===----------------------------------------------------------------------===//
 
-LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
-                                        AttentionMatch &m) {
-  Location loc = m.root.getLoc();
+namespace {
+/// The types and leading shapes `buildFusedAttention` reshapes to.
+struct FusionPlan {
+  Type resultType, lseType;
+  /// Not inLayout: [batch, hq] and [batch, hkv]; the explicit mask's leading
+  /// dimensions.
+  SmallVector<int64_t, 2> qLeading, kvLeading, maskLeading;
+};
+} // namespace
+
+/// Checks that `m` can become one `attn.sdpa` and computes its types; on
+/// failure `reason` says why.
+static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
+                                                std::string &reason) {
+  auto fail = [&](const Twine &why) {
+    reason = ("operands: " + why).str();
+    return failure();
+  };
+  FusionPlan plan;
   auto qType = cast<RankedTensorType>(m.query.getType());
   auto kType = cast<RankedTensorType>(m.key.getType());
   auto vType = cast<RankedTensorType>(m.value.getType());
   auto rootType = dyn_cast<RankedTensorType>(m.root.getType());
   if (!rootType)
-    return failure();
+    return fail("the result is not a ranked tensor");
   Type elem = qType.getElementType();
   if (kType.getElementType() != elem || vType.getElementType() != elem ||
       rootType.getElementType() != elem)
-    return failure();
+    return fail("Q, K, V and the result have different element types");
 
-  Value q = m.query, k = m.key, v = m.value, mask = m.attnMask;
-  Type resultType;
-  Type lseType;
   if (m.inLayout) {
     if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
         rootType.getRank() != 4)
-      return failure();
-    resultType = rootType;
+      return fail("Q, K, V or the result is not rank 4");
+    plan.resultType = rootType;
     if (m.lseRoot)
-      lseType = m.lseRoot.getType();
-  } else {
-    // Leading dimensions enumerate (batch, head) in row-major order; bring
-    // every tensor to [B, H, S, D] with the batch size of the query.
-    qType = getStaticType(m.query, 3);
-    kType = getStaticType(m.key, 3);
-    vType = getStaticType(m.value, 3);
-    rootType = getStaticType(m.root, 3);
-    if (!qType || !kType || !vType || !rootType)
-      return failure();
-    auto trailing = [](RankedTensorType t) {
-      return std::make_pair(t.getDimSize(t.getRank() - 2),
-                            t.getDimSize(t.getRank() - 1));
-    };
-    auto leadingOf = [](RankedTensorType t) {
-      return product(t.getShape().drop_back(2));
-    };
-    auto [sq, dqk] = trailing(qType);
-    auto [sk, dk] = trailing(kType);
-    auto [skv, dv] = trailing(vType);
-    auto [so, dov] = trailing(rootType);
-    if (dqk != dk || sk != skv || so != sq || dov != dv)
-      return failure();
-    int64_t lq = leadingOf(qType), lk = leadingOf(kType), lv = leadingOf(vType);
-    if (leadingOf(rootType) != lq || lk != lv || m.keyGroup != m.valueGroup ||
-        lk * m.keyGroup != lq)
-      return failure();
-    int64_t batch = qType.getRank() == 4 ? qType.getDimSize(0) : 1;
-    if (qType.getRank() > 4)
-      batch = qType.getDimSize(0);
-    if (batch <= 0 || lq % batch != 0 || lk % batch != 0)
-      return failure();
-    int64_t hq = lq / batch, hkv = lk / batch;
-
-    // The explicit mask: its dims align with the scores' from the right.
-    RankedTensorType maskType;
-    SmallVector<int64_t> maskLeading;
-    if (mask) {
-      maskType = getStaticType(mask, 2);
-      if (!maskType || maskType.getDimSize(maskType.getRank() - 2) != sq ||
-          maskType.getDimSize(maskType.getRank() - 1) != sk)
-        return failure();
-      ArrayRef<int64_t> ml = maskType.getShape().drop_back(2);
-      if (ml.size() > m.scoreLeading.size())
-        return failure();
-      if (llvm::all_of(ml, [](int64_t s) { return s == 1; })) {
-        maskLeading = {1, 1};
-      } else if (ml == ArrayRef<int64_t>(m.scoreLeading)) {
-        maskLeading = {batch, hq};
-      } else if (ml.size() == 2 && m.scoreLeading.size() == 2 &&
-                 m.scoreLeading[0] == batch && m.scoreLeading[1] == hq) {
-        maskLeading.assign(ml.begin(), ml.end());
-      } else {
-        return failure();
-      }
-    }
-
-    q = reshapeLeading(rewriter, loc, q, {batch, hq});
-    k = reshapeLeading(rewriter, loc, k, {batch, hkv});
-    v = reshapeLeading(rewriter, loc, v, {batch, hkv});
-    if (mask)
-      mask = reshapeLeading(rewriter, loc, mask, maskLeading);
-    resultType = RankedTensorType::get({batch, hq, sq, dv}, elem);
-    if (m.lseRoot)
-      lseType = RankedTensorType::get({batch, hq, sq}, rewriter.getF32Type());
+      plan.lseType = m.lseRoot.getType();
+    return plan;
   }
+  // Leading dimensions enumerate (batch, head) in row-major order; bring
+  // every tensor to [B, H, S, D] with the batch size of the query.
+  qType = getStaticType(m.query, 2);
+  kType = getStaticType(m.key, 2);
+  vType = getStaticType(m.value, 2);
+  rootType = getStaticType(m.root, 2);
+  if (!qType || !kType || !vType || !rootType)
+    return fail("dynamic shapes");
+  auto trailing = [](RankedTensorType t) {
+    return std::make_pair(t.getDimSize(t.getRank() - 2),
+                          t.getDimSize(t.getRank() - 1));
+  };
+  auto leadingOf = [](RankedTensorType t) {
+    return product(t.getShape().drop_back(2));
+  };
+  auto [sq, dqk] = trailing(qType);
+  auto [sk, dk] = trailing(kType);
+  auto [skv, dv] = trailing(vType);
+  auto [so, dov] = trailing(rootType);
+  if (dqk != dk || sk != skv || so != sq || dov != dv)
+    return fail("the sizes of Q, K, V and the result do not agree");
+  int64_t lq = leadingOf(qType), lk = leadingOf(kType), lv = leadingOf(vType);
+  if (leadingOf(rootType) != lq || lk != lv || m.keyGroup != m.valueGroup ||
+      lk * m.keyGroup != lq)
+    return fail("the head counts of Q, K and V do not agree");
+  int64_t batch = qType.getRank() >= 4 ? qType.getDimSize(0) : 1;
+  if (batch <= 0 || lq % batch != 0 || lk % batch != 0)
+    return fail("the batch size does not divide the heads");
+  int64_t hq = lq / batch, hkv = lk / batch;
+  plan.qLeading = {batch, hq};
+  plan.kvLeading = {batch, hkv};
+
+  // The explicit mask: its dims align with the scores' from the right.
+  if (m.attnMask) {
+    RankedTensorType maskType = getStaticType(m.attnMask, 2);
+    auto fits = [](int64_t size, int64_t full) {
+      return size == full || size == 1;
+    };
+    if (!maskType || !fits(maskType.getDimSize(maskType.getRank() - 2), sq) ||
+        !fits(maskType.getDimSize(maskType.getRank() - 1), sk))
+      return fail("the mask is not [..., Sq or 1, Sk or 1]");
+    ArrayRef<int64_t> ml = maskType.getShape().drop_back(2);
+    if (ml.size() > m.scoreLeading.size())
+      return fail("the mask has more dimensions than the scores");
+    if (llvm::all_of(ml, [](int64_t s) { return s == 1; })) {
+      plan.maskLeading = {1, 1};
+    } else if (ml == ArrayRef<int64_t>(m.scoreLeading)) {
+      plan.maskLeading = {batch, hq};
+    } else if (ml.size() == 2 && m.scoreLeading.size() == 2 &&
+               m.scoreLeading[0] == batch && m.scoreLeading[1] == hq) {
+      plan.maskLeading.assign(ml.begin(), ml.end());
+    } else {
+      return fail("the mask broadcasts over the heads in a way attn_mask "
+                  "cannot");
+    }
+  }
+  plan.resultType = RankedTensorType::get({batch, hq, sq, dv}, elem);
+  if (m.lseRoot)
+    plan.lseType = RankedTensorType::get({batch, hq, sq},
+                                         Float32Type::get(elem.getContext()));
+  return plan;
+}
+
+LogicalResult fuse::checkFusedAttention(const AttentionMatch &m,
+                                        std::string &reason) {
+  return planFusedAttention(m, reason);
+}
+
+LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
+                                        AttentionMatch &m) {
+  std::string reason;
+  FailureOr<FusionPlan> plan = planFusedAttention(m, reason);
+  if (failed(plan))
+    return rewriter.notifyMatchFailure(m.root.getLoc(), reason);
+  Location loc = m.root.getLoc();
+  Value q = m.query, k = m.key, v = m.value, mask = m.attnMask;
+  if (mask && m.attnMaskInverted)
+    mask = buildLogicalNot(rewriter, loc, mask);
+  if (!m.inLayout) {
+    q = reshapeLeading(rewriter, loc, q, plan->qLeading);
+    k = reshapeLeading(rewriter, loc, k, plan->kvLeading);
+    v = reshapeLeading(rewriter, loc, v, plan->kvLeading);
+    if (mask)
+      mask = reshapeLeading(rewriter, loc, mask, plan->maskLeading);
+  }
+  Type resultType = plan->resultType, lseType = plan->lseType;
 
   FloatAttr scaleAttr = rewriter.getF32FloatAttr(static_cast<float>(m.scale));
   FloatAttr softcapAttr =
@@ -300,15 +358,15 @@ void fuse::traceAttentionRoot(Operation *pv, AttentionMatch &m) {
 FailureOr<Operation *> fuse::traceScoresToMatmul(
     Value s, AttentionMatch &m, function_ref<bool(Operation *)> isMatmul,
     function_ref<Value(Operation *, AttentionMatch &)> matchMask,
-    StringRef &reason) {
+    std::string &reason) {
   for (bool first = true;; first = false) {
     if (!first && !s.hasOneUse()) {
-      reason = "scores have other uses";
+      reason = "scores: a value between Q·Kᵀ and the softmax has other uses";
       return failure();
     }
     Operation *def = s.getDefiningOp();
     if (!def) {
-      reason = "scores not from a matmul";
+      reason = "Q·Kᵀ: the scores are a block argument, not a matmul";
       return failure();
     }
     if (isMatmul(def))
@@ -327,7 +385,11 @@ FailureOr<Operation *> fuse::traceScoresToMatmul(
       s = in;
       continue;
     }
-    reason = "unrecognised op on the scores";
+    if (reason.empty())
+      reason = ("scores: '" + def->getName().getStringRef() +
+                "' is not a matmul, a constant scale, a reshape or a mask "
+                "the matcher recognises")
+                   .str();
     return failure();
   }
 }
@@ -530,9 +592,79 @@ void mlir::attn::populateFuseAttentionPatterns(RewritePatternSet &patterns) {
   populateFuseTosaAttentionPatterns(patterns);
 }
 
+/// Whether `op` multiplies matrices: tosa.matmul, attn.scores,
+/// attn.weighted_sum, or a linalg op with two or more inputs that reduces a
+/// product into its output (a contraction, possibly with elementwise work
+/// fused in).
+static bool isMatrixProduct(Operation *op) {
+  if (isa<tosa::MatMulOp, ScoresOp, WeightedSumOp>(op))
+    return true;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInputs() < 2 ||
+      linalgOp.getNumReductionLoops() == 0 || op->getNumRegions() != 1 ||
+      op->getRegion(0).empty())
+    return false;
+  if (linalg::isaContractionOpInterface(linalgOp))
+    return true;
+  Operation *yield = op->getRegion(0).front().getTerminator();
+  if (yield->getNumOperands() != 1)
+    return false;
+  auto add = yield->getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && llvm::any_of(add->getOperands(), [](Value v) {
+           return v.getDefiningOp<arith::MulFOp>() != nullptr;
+         });
+}
+
+/// Whether the operand side of a matrix product `op` looks like the
+/// probabilities of attention: within a few ops upwards (not past another
+/// matrix product) there is an exponential, a reduction, and a matrix
+/// product, or a softmax op and a matrix product.
+static bool looksLikeAttention(Operation *op) {
+  if (isa<WeightedSumOp>(op))
+    return true;
+  if (!isMatrixProduct(op))
+    return false;
+  constexpr unsigned kMaxOps = 48;
+  bool exp = false, reduce = false, softmax = false, product = false;
+  SmallVector<Operation *> work;
+  llvm::SmallPtrSet<Operation *, 32> seen;
+  for (Value in : op->getOperands())
+    if (Operation *def = in.getDefiningOp())
+      work.push_back(def);
+  while (!work.empty() && seen.size() < kMaxOps) {
+    Operation *def = work.pop_back_val();
+    if (!seen.insert(def).second)
+      continue;
+    if (isMatrixProduct(def)) {
+      product = true;
+      continue;
+    }
+    if (isa<linalg::SoftmaxOp, SoftmaxOp>(def))
+      softmax = true;
+    if (isa<tosa::ExpOp>(def))
+      exp = true;
+    if (isa<tosa::ReduceSumOp, tosa::ReduceMaxOp>(def))
+      reduce = true;
+    if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+      if (generic.getNumReductionLoops() > 0)
+        reduce = true;
+      generic.getRegion().walk([&](Operation *inner) {
+        if (isa<math::ExpOp, math::Exp2Op>(inner))
+          exp = true;
+      });
+    }
+    for (Value in : def->getOperands())
+      if (Operation *up = in.getDefiningOp())
+        work.push_back(up);
+  }
+  return product && (softmax || (exp && reduce));
+}
+
 namespace {
 struct FuseAttentionPass
     : public mlir::attn::impl::FuseAttentionPassBase<FuseAttentionPass> {
+  using FuseAttentionPassBase::FuseAttentionPassBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseAttentionPatterns(patterns);
@@ -542,6 +674,24 @@ struct FuseAttentionPass
     if (failed(
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
+    if (reportMisses)
+      getOperation()->walk([](Operation *op) {
+        if (!looksLikeAttention(op))
+          return;
+        AttentionMatch m;
+        std::string reason;
+        LogicalResult matched =
+            isa<WeightedSumOp>(op)      ? matchUnfusedAttention(op, m, reason)
+            : isa<tosa::MatMulOp>(op)   ? matchTosaAttention(op, m, reason)
+            : isa<linalg::LinalgOp>(op) ? matchLinalgAttention(op, m, reason)
+                                        : failure();
+        if (failed(matched) && reason.empty())
+          reason = ("P·V: '" + op->getName().getStringRef() +
+                    "' is not a form the matcher knows")
+                       .str();
+        if (failed(matched))
+          op->emitRemark() << "attention-like chain not fused: " << reason;
+      });
   }
 };
 } // namespace

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace mlir::attn::fuse {
 
@@ -42,6 +43,9 @@ struct AttentionMatch {
   /// keys where false. Its dimensions align with the scores' from the right
   /// (`[..., Sq, Sk]`) and broadcast where they have size 1.
   Value attnMask;
+  /// Whether the i1 `attnMask` shows keys where false (the builder negates
+  /// it).
+  bool attnMaskInverted = false;
   /// Leading dimensions of the scores `attnMask` was applied to.
   SmallVector<int64_t> scoreLeading;
   /// Operands and attributes only the attn unfused form carries: they are
@@ -68,6 +72,22 @@ struct AttentionMatch {
 /// (dynamic sizes that need a reshape, head counts that do not divide, ...).
 LogicalResult buildFusedAttention(PatternRewriter &rewriter,
                                   AttentionMatch &match);
+
+/// Whether `buildFusedAttention` would succeed on `match`; on failure
+/// `reason` says why. Touches no IR.
+LogicalResult checkFusedAttention(const AttentionMatch &match,
+                                  std::string &reason);
+
+/// Matchers per input form, each from its final P·V op (`attn.weighted_sum`,
+/// a linalg contraction, `tosa.matmul`). They touch no IR; on failure
+/// `reason` names the step that did not match ("softmax: ...", "scores:
+/// ...", "Q·Kᵀ: ...", "operands: ...") and why.
+LogicalResult matchUnfusedAttention(Operation *pv, AttentionMatch &match,
+                                    std::string &reason);
+LogicalResult matchLinalgAttention(Operation *pv, AttentionMatch &match,
+                                   std::string &reason);
+LogicalResult matchTosaAttention(Operation *pv, AttentionMatch &match,
+                                 std::string &reason);
 
 //===----------------------------------------------------------------------===//
 // Shared matching helpers (linalg/tensor and TOSA)
@@ -110,7 +130,7 @@ void traceAttentionRoot(Operation *pv, AttentionMatch &match);
 FailureOr<Operation *> traceScoresToMatmul(
     Value s, AttentionMatch &match, function_ref<bool(Operation *)> isMatmul,
     function_ref<Value(Operation *, AttentionMatch &)> matchMask,
-    StringRef &reason);
+    std::string &reason);
 
 /// If `op` is a layout-preserving reshape (tensor.expand_shape,
 /// tensor.collapse_shape, tosa.reshape) whose source and result share their

@@ -39,14 +39,6 @@ static std::optional<double> getFillValue(Value t) {
   return getConstantScalar(t);
 }
 
-/// A batch_matmul with the default indexing maps accumulating into zeros.
-static bool isPlainBatchMatmul(linalg::BatchMatmulOp mm) {
-  if (mm.hasUserDefinedMaps() || mm->getNumResults() != 1)
-    return false;
-  std::optional<double> init = getFillValue(mm.getDpsInitOperand(0)->get());
-  return init && *init == 0.0;
-}
-
 /// The value of scalar `v` of `generic`'s body when it is a constant (a
 /// captured constant or the block argument of a splat constant input).
 static std::optional<double> getBodyConstant(linalg::GenericOp generic,
@@ -112,64 +104,97 @@ matchYieldedBinary(linalg::GenericOp generic, unsigned result = 0) {
 }
 
 /// `red` is a max (`isMax`) or sum row reduction of `input` over its last
-/// dimension, possibly followed by an expand_shape appending a unit dim.
-/// Appends the ops to `chain`.
-static bool matchRowReduce(Value red, Value input, bool isMax,
-                           SmallVectorImpl<Operation *> &chain) {
+/// dimension, possibly followed by an expand_shape appending a unit dim, or
+/// (keepdim after reshape propagation) reducing `input` expanded with a unit
+/// dim before its last one, `[..., Sq, 1, Sk]` to `[..., Sq, 1]`. Appends
+/// the ops to `chain`; returns the op that reads `input`, or null.
+static Operation *matchRowReduce(Value red, Value input, bool isMax,
+                                 SmallVectorImpl<Operation *> &chain) {
   if (!red.hasOneUse())
-    return false;
+    return nullptr;
   SmallVector<Operation *> ops;
+  // [L..., Sq, 1] regrouped in its leading dimensions.
+  if (Operation *def = red.getDefiningOp()) {
+    if (Value src = getLeadingReshapeSource(def); src && src.hasOneUse()) {
+      ops.push_back(def);
+      red = src;
+    }
+  }
   if (auto expand = red.getDefiningOp<tensor::ExpandShapeOp>()) {
     auto srcType = expand.getSrcType();
     auto resType = expand.getResultType();
     if (resType.getRank() != srcType.getRank() + 1 ||
         resType.getDimSize(resType.getRank() - 1) != 1 ||
         !expand.getSrc().hasOneUse())
-      return false;
+      return nullptr;
     ops.push_back(expand);
     red = expand.getSrc();
   }
   auto generic = red.getDefiningOp<linalg::GenericOp>();
   if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getDpsInputOperand(0)->get() != input ||
       cast<OpResult>(red).getResultNumber() != 0)
-    return false;
+    return nullptr;
   unsigned rank = generic.getNumLoops();
+  Value read = generic.getDpsInputOperand(0)->get();
+  Operation *reader = generic;
+  bool keepDim = false;
+  if (auto expand = read.getDefiningOp<tensor::ExpandShapeOp>();
+      expand && expand.getSrc() == input && read.hasOneUse()) {
+    // [..., Sq, Sk] -> [..., Sq, 1, Sk]: the reassociation groups row
+    // dimension r - 2 with the new unit dim.
+    auto srcType = expand.getSrcType();
+    auto resType = expand.getResultType();
+    int64_t r = srcType.getRank();
+    SmallVector<ReassociationIndices> groups = expand.getReassociationIndices();
+    if (resType.getRank() != r + 1 || resType.getDimSize(r - 1) != 1 || r < 2 ||
+        groups.size() != static_cast<size_t>(r) ||
+        groups[r - 2] != ReassociationIndices{r - 2, r - 1})
+      return nullptr;
+    keepDim = true;
+    reader = expand;
+    read = input;
+  }
+  if (read != input)
+    return nullptr;
   auto inputType = dyn_cast<RankedTensorType>(input.getType());
-  if (!inputType || inputType.getRank() != rank ||
+  AffineMap outMap =
+      generic.getMatchingIndexingMap(generic.getDpsInitOperand(0));
+  if (!inputType ||
+      inputType.getRank() + (keepDim ? 1 : 0) != static_cast<int64_t>(rank) ||
       generic.getNumReductionLoops() != 1 ||
       generic.getIteratorTypesArray().back() !=
           utils::IteratorType::reduction ||
       !generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
            .isIdentity() ||
-      !isRowMap(generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)),
-                rank))
-    return false;
+      !isRowMap(outMap, rank))
+    return nullptr;
   // Extra results (torch's argmax) must be unused.
   for (unsigned i = 1; i < generic->getNumResults(); ++i)
     if (!generic->getResult(i).use_empty())
-      return false;
+      return nullptr;
   Block &body = generic.getRegion().front();
   Value in = body.getArgument(0), acc = body.getArgument(1);
   Operation *combiner = getYielded(generic).getDefiningOp();
   if (!combiner || combiner->getNumOperands() != 2 ||
       !((combiner->getOperand(0) == in && combiner->getOperand(1) == acc) ||
         (combiner->getOperand(0) == acc && combiner->getOperand(1) == in)))
-    return false;
+    return nullptr;
   std::optional<double> init =
       getFillValue(generic.getDpsInitOperand(0)->get());
   if (!init)
-    return false;
+    return nullptr;
   if (isMax) {
     if (!isa<arith::MaximumFOp, arith::MaxNumFOp>(combiner) ||
         *init > -static_cast<double>(FLT_MAX))
-      return false;
+      return nullptr;
   } else if (!isa<arith::AddFOp>(combiner) || *init != 0.0) {
-    return false;
+    return nullptr;
   }
   ops.push_back(generic);
+  if (keepDim)
+    ops.push_back(reader);
   chain.append(ops);
-  return true;
+  return reader;
 }
 
 /// `generic` computes `f(x, row)` elementwise, `x` an identity-mapped input
@@ -192,76 +217,310 @@ matchRowBroadcastBinary(linalg::GenericOp generic) {
 }
 
 //===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// `C[b..., m, n] = Σ_k A[b..., m, k] · B[b..., k, n]` accumulated into
+/// zeros, whatever op spells it: linalg.matmul, linalg.batch_matmul (default
+/// or user maps: transposed operands), linalg.contract or an einsum-style
+/// linalg.generic. A is [b..., k, m] when `lhsTransposed`, B is [b..., n, k]
+/// when `rhsTransposed`.
+struct Contraction {
+  Value lhs, rhs;
+  bool lhsTransposed = false, rhsTransposed = false;
+};
+} // namespace
+
+static FailureOr<Contraction> matchContraction(Operation *op,
+                                               std::string &why) {
+  auto fail = [&](const Twine &msg) {
+    why = ("'" + op->getName().getStringRef() + "' " + msg).str();
+    return failure();
+  };
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalg::isaContractionOpInterface(linalgOp))
+    return fail("is not a contraction");
+  if (linalgOp.getNumDpsInputs() != 2 || linalgOp.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1)
+    return fail("does not have two inputs and one tensor result");
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(linalgOp);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1)
+    return fail("does not contract one dimension of a matrix product");
+  SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
+  // Results (batch..., x, y) of `map` as loop positions, or empty.
+  auto positions = [](AffineMap map) {
+    SmallVector<unsigned> pos;
+    for (AffineExpr e : map.getResults()) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d)
+        return SmallVector<unsigned>();
+      pos.push_back(d.getPosition());
+    }
+    return pos;
+  };
+  SmallVector<unsigned> a = positions(maps[0]), b = positions(maps[1]),
+                        c = positions(maps[2]);
+  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  size_t nb = dims->batch.size();
+  if (c.size() != nb + 2 || a.size() != nb + 2 || b.size() != nb + 2 ||
+      c[nb] != m || c[nb + 1] != n)
+    return fail("has an output that is not [batch..., M, N]");
+  for (size_t i = 0; i < nb; ++i)
+    if (a[i] != c[i] || b[i] != c[i])
+      return fail("has batch dimensions that are not leading and in order");
+  Contraction result;
+  if (a[nb] == k && a[nb + 1] == m)
+    result.lhsTransposed = true;
+  else if (a[nb] != m || a[nb + 1] != k)
+    return fail("has an lhs that is not [batch..., M, K] or [batch..., K, M]");
+  if (b[nb] == n && b[nb + 1] == k)
+    result.rhsTransposed = true;
+  else if (b[nb] != k || b[nb + 1] != n)
+    return fail("has an rhs that is not [batch..., K, N] or [batch..., N, K]");
+  std::optional<double> init = getFillValue(linalgOp.getDpsInits()[0]);
+  if (!init || *init != 0.0)
+    return fail("accumulates into a tensor that is not zero-filled");
+  result.lhs = linalgOp.getDpsInputs()[0];
+  result.rhs = linalgOp.getDpsInputs()[1];
+  return result;
+}
+
+namespace {
+/// `O[b..., m, n] = Σ_k (E[b..., m, k] / R[b..., m]) · V[b..., k, n]`: the
+/// softmax's division fused into the P·V contraction (elementwise fusion).
+struct NormalizedContraction {
+  Value e, rowSum, v;
+  bool vTransposed = false;
+};
+} // namespace
+
+static std::optional<NormalizedContraction>
+matchNormalizedContraction(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 3 ||
+      generic.getNumDpsInits() != 1 || generic->getNumResults() != 1 ||
+      generic.getNumReductionLoops() != 1)
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  Value acc = body.getArgument(3);
+  auto add = getYielded(generic).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value prod = add.getLhs() == acc   ? add.getRhs()
+               : add.getRhs() == acc ? add.getLhs()
+                                     : Value();
+  auto mul = prod ? prod.getDefiningOp<arith::MulFOp>() : arith::MulFOp();
+  if (!mul)
+    return std::nullopt;
+  arith::DivFOp div;
+  Value vArg;
+  for (int side = 0; side < 2 && !div; ++side)
+    if ((div = mul->getOperand(side).getDefiningOp<arith::DivFOp>()))
+      vArg = mul->getOperand(1 - side);
+  OpOperand *e = div ? getInputOf(generic, div.getLhs()) : nullptr;
+  OpOperand *r = div ? getInputOf(generic, div.getRhs()) : nullptr;
+  OpOperand *v = vArg ? getInputOf(generic, vArg) : nullptr;
+  if (!e || !r || !v || e == r || e == v || r == v)
+    return std::nullopt;
+  unsigned rank = generic.getNumLoops();
+  unsigned k = rank;
+  for (auto [i, it] : llvm::enumerate(generic.getIteratorTypesArray()))
+    if (it == utils::IteratorType::reduction)
+      k = i;
+  auto dims = [](AffineMap map) {
+    SmallVector<unsigned> pos;
+    for (AffineExpr x : map.getResults()) {
+      auto d = dyn_cast<AffineDimExpr>(x);
+      if (!d)
+        return SmallVector<unsigned>();
+      pos.push_back(d.getPosition());
+    }
+    return pos;
+  };
+  SmallVector<unsigned> out =
+      dims(generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)));
+  if (out.size() + 1 != rank || out.size() < 2)
+    return std::nullopt;
+  unsigned m = out[out.size() - 2], n = out.back();
+  SmallVector<unsigned> batch(out.begin(), out.end() - 2);
+  auto with = [&](std::initializer_list<unsigned> tail) {
+    SmallVector<unsigned> x(batch);
+    x.append(tail);
+    return x;
+  };
+  if (dims(generic.getMatchingIndexingMap(e)) != with({m, k}))
+    return std::nullopt;
+  // R: (b..., m) or (b..., m, 0).
+  AffineMap rMap = generic.getMatchingIndexingMap(r);
+  SmallVector<unsigned> rDims =
+      dims(rMap.getNumResults() == out.size() ? rMap.dropResult(out.size() - 1)
+                                              : rMap);
+  if (rDims != with({m}))
+    return std::nullopt;
+  if (rMap.getNumResults() == out.size()) {
+    auto c = dyn_cast<AffineConstantExpr>(rMap.getResults().back());
+    if (!c || c.getValue() != 0)
+      return std::nullopt;
+  }
+  NormalizedContraction result;
+  SmallVector<unsigned> vDims = dims(generic.getMatchingIndexingMap(v));
+  if (vDims == with({n, k}))
+    result.vTransposed = true;
+  else if (vDims != with({k, n}))
+    return std::nullopt;
+  std::optional<double> init =
+      getFillValue(generic.getDpsInitOperand(0)->get());
+  if (!init || *init != 0.0)
+    return std::nullopt;
+  result.e = e->get();
+  result.rowSum = r->get();
+  result.v = v->get();
+  return result;
+}
+
+static bool isContraction(Operation *op) {
+  std::string why;
+  return succeeded(matchContraction(op, why));
+}
+
+//===----------------------------------------------------------------------===//
 // Softmax
 //===----------------------------------------------------------------------===//
 
+/// Whether the users of `v` are exactly `expected`, one use each.
+static bool usersAre(Value v, ArrayRef<Operation *> expected) {
+  for (Operation *user : v.getUsers())
+    if (!llvm::is_contained(expected, user))
+      return false;
+  return static_cast<size_t>(std::distance(
+             v.getUses().begin(), v.getUses().end())) == expected.size();
+}
+
+static Value matchExpOverSum(Value e, Value sum, Operation *div,
+                             SmallVectorImpl<Operation *> &chain,
+                             ArrayRef<Operation *> extraUsers,
+                             std::string &why);
+
 /// Matches `p = softmax(s)` over the last dimension and returns `s`. The ops
 /// are appended to `chain`; `extraUsers` are ops allowed to use `s` besides
-/// the softmax (the fully-masked-row guard).
+/// the softmax (the fully-masked-row guard). On failure `why` says which
+/// step did not match.
 static Value matchSoftmax(Value p, SmallVectorImpl<Operation *> &chain,
-                          ArrayRef<Operation *> extraUsers) {
-  if (!p.hasOneUse())
-    return {};
-  auto usersAre = [](Value v, ArrayRef<Operation *> expected) {
-    for (Operation *user : v.getUsers())
-      if (!llvm::is_contained(expected, user))
-        return false;
-    return static_cast<size_t>(std::distance(
-               v.getUses().begin(), v.getUses().end())) == expected.size();
+                          ArrayRef<Operation *> extraUsers, std::string &why) {
+  auto fail = [&](const char *msg) {
+    why = std::string("softmax: ") + msg;
+    return Value();
   };
+  if (!p.hasOneUse())
+    return fail("the probabilities have other uses");
   if (auto softmax = p.getDefiningOp<linalg::SoftmaxOp>()) {
     auto type = dyn_cast<RankedTensorType>(softmax.getInput().getType());
     if (!type ||
         static_cast<int64_t>(softmax.getDimension()) != type.getRank() - 1)
-      return {};
+      return fail("linalg.softmax is not over the last dimension (the keys)");
     SmallVector<Operation *> users(extraUsers);
     users.push_back(softmax);
     if (!usersAre(softmax.getInput(), users))
-      return {};
+      return fail("the scores have other uses");
     chain.push_back(softmax);
     return softmax.getInput();
   }
 
-  // p = e / sum(e), e = exp(s - max(s)).
+  // p = e / sum(e), e = exp(s - max(s)): the subtraction in its own generic
+  // or, after elementwise fusion, in the exponential's.
   auto div = p.getDefiningOp<linalg::GenericOp>();
   auto divOperands = matchRowBroadcastBinary<arith::DivFOp>(div);
   if (!divOperands)
-    return {};
-  auto [e, sum] = *divOperands;
-  auto exp = e.getDefiningOp<linalg::GenericOp>();
-  if (!isElementwise(exp) || exp.getNumDpsInputs() != 1)
-    return {};
-  auto expOp = getYielded(exp).getDefiningOp<math::ExpOp>();
-  OpOperand *x = expOp ? getInputOf(exp, expOp.getOperand()) : nullptr;
-  if (!x || !exp.getMatchingIndexingMap(x).isIdentity())
-    return {};
-  auto sub = x->get().getDefiningOp<linalg::GenericOp>();
-  auto subOperands = matchRowBroadcastBinary<arith::SubFOp>(sub);
-  if (!subOperands || !x->get().hasOneUse())
-    return {};
-  auto [s, max] = *subOperands;
+    return fail("the probabilities are not e / rowsum(e) (linalg.softmax or "
+                "a divide generic by a row-broadcast value)");
+  chain.push_back(div);
+  return matchExpOverSum(divOperands->first, divOperands->second, div, chain,
+                         extraUsers, why);
+}
 
-  SmallVector<Operation *> ops = {div};
+/// The rest of the softmax from `e / sum` (computed by `div`, a divide
+/// generic or the P·V contraction it was fused into): `e = exp(s - max(s))`
+/// and `sum = rowsum(e)`. Returns `s`.
+static Value matchExpOverSum(Value e, Value sum, Operation *div,
+                             SmallVectorImpl<Operation *> &chain,
+                             ArrayRef<Operation *> extraUsers,
+                             std::string &why) {
+  auto fail = [&](const char *msg) {
+    why = std::string("softmax: ") + msg;
+    return Value();
+  };
+  auto exp = e.getDefiningOp<linalg::GenericOp>();
+  auto expOp = isElementwise(exp) ? getYielded(exp).getDefiningOp<math::ExpOp>()
+                                  : math::ExpOp();
+  if (!expOp)
+    return fail("the numerator is not an elementwise exp");
+  SmallVector<Operation *> ops;
+  Value s, max;
+  Operation *subUser = exp;
+  if (auto subf = expOp.getOperand().getDefiningOp<arith::SubFOp>();
+      subf && exp.getNumDpsInputs() == 2) {
+    // exp(s - max) in one generic.
+    OpOperand *x = getInputOf(exp, subf.getLhs());
+    OpOperand *row = getInputOf(exp, subf.getRhs());
+    if (!x || !row || !exp.getMatchingIndexingMap(x).isIdentity() ||
+        !isRowMap(exp.getMatchingIndexingMap(row), exp.getNumLoops()))
+      return fail("the exponential's argument is not s - rowmax(s)");
+    s = x->get();
+    max = row->get();
+  } else {
+    OpOperand *x = exp.getNumDpsInputs() == 1
+                       ? getInputOf(exp, expOp.getOperand())
+                       : nullptr;
+    if (!x || !exp.getMatchingIndexingMap(x).isIdentity())
+      return fail("the exponential's argument is not s - rowmax(s)");
+    auto sub = x->get().getDefiningOp<linalg::GenericOp>();
+    auto subOperands = matchRowBroadcastBinary<arith::SubFOp>(sub);
+    if (!subOperands)
+      return fail("the exponential's argument is not s - rowmax(s)");
+    if (!x->get().hasOneUse())
+      return fail("s - rowmax(s) has other uses");
+    std::tie(s, max) = *subOperands;
+    subUser = sub;
+  }
+
   // e feeds the division and the sum only.
   Operation *sumOp = nullptr;
   for (Operation *user : e.getUsers())
     if (user != div)
       sumOp = user;
   if (!sumOp || !usersAre(e, {div, sumOp}))
-    return {};
-  if (!matchRowReduce(sum, e, /*isMax=*/false, ops))
-    return {};
+    return fail("the exponentials have uses other than the row sum and the "
+                "division");
+  if (matchRowReduce(sum, e, /*isMax=*/false, ops) != sumOp)
+    return fail("the denominator is not a row sum of the exponentials");
   ops.push_back(exp);
-  ops.push_back(sub);
-  Operation *maxOp = max.getDefiningOp();
-  if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(maxOp))
-    maxOp = expand.getSrc().getDefiningOp();
-  if (!matchRowReduce(max, s, /*isMax=*/true, ops))
-    return {};
+  if (subUser != exp)
+    ops.push_back(subUser);
+  Operation *maxOp = matchRowReduce(max, s, /*isMax=*/true, ops);
+  if (!maxOp && s.hasOneUse()) {
+    // After reshape propagation the maximum may read the scores before a
+    // regrouping of their leading dimensions that the exponential reads
+    // after: continue from the scores before it.
+    Operation *reshape = s.getDefiningOp();
+    Value src = reshape ? getLeadingReshapeSource(reshape) : Value();
+    SmallVector<Operation *> withReshape(ops);
+    withReshape.push_back(reshape);
+    if (src &&
+        (maxOp = matchRowReduce(max, src, /*isMax=*/true, withReshape))) {
+      ops = std::move(withReshape);
+      s = src;
+      subUser = reshape;
+    }
+  }
+  if (!maxOp)
+    return fail("the subtracted value is not the row maximum of the scores");
   SmallVector<Operation *> users(extraUsers);
-  users.append({sub, maxOp});
+  users.append({subUser, maxOp});
   if (!usersAre(s, users))
-    return {};
+    return fail("the scores have other uses");
   chain.append(ops);
   return s;
 }
@@ -370,9 +629,10 @@ static bool addMask(AttentionMatch &m, const MaskClass &cls) {
 
 /// A generic applying a mask to the scores `select(c, -inf, s)`,
 /// `select(c, s, -inf)` or `s + bias`: returns the scores input and records
-/// the mask in `m`. Fails on masks it does not recognise, except an additive
-/// mask read straight from a function argument or constant, which becomes
-/// the `attn_mask` operand.
+/// the mask in `m`. A mask that is not recognised as causal becomes the
+/// `attn_mask` operand when it is a whole tensor input of the generic: a
+/// float bias as an additive mask, an i1 condition (with -inf as the hiding
+/// value) as a boolean mask.
 static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
   if (!isElementwise(generic))
     return {};
@@ -382,7 +642,27 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
   int64_t rank = type.getRank();
   int64_t sq = type.getDimSize(rank - 2), sk = type.getDimSize(rank - 1);
   Value yielded = getYielded(generic);
+  // The scores input, possibly under a constant scale in the same body
+  // (after elementwise fusion), which `bodyScale` receives.
+  double bodyScale = 1.0;
   auto isScores = [&](Value v) -> OpOperand * {
+    bodyScale = 1.0;
+    if (auto mul = v.getDefiningOp<arith::MulFOp>()) {
+      for (int side = 0; side < 2; ++side)
+        if (std::optional<double> c =
+                getBodyConstant(generic, mul->getOperand(1 - side));
+            c && getInputOf(generic, mul->getOperand(side))) {
+          bodyScale = *c;
+          v = mul->getOperand(side);
+          break;
+        }
+    } else if (auto div = v.getDefiningOp<arith::DivFOp>()) {
+      if (std::optional<double> c = getBodyConstant(generic, div.getRhs());
+          c && *c != 0.0 && getInputOf(generic, div.getLhs())) {
+        bodyScale = 1.0 / *c;
+        v = div.getLhs();
+      }
+    }
     OpOperand *in = getInputOf(generic, v);
     if (!in || in->get().getType() != type ||
         !generic.getMatchingIndexingMap(in).isIdentity())
@@ -409,8 +689,22 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
                                     ? MaskEffect::HiddenFinite
                                     : e;
                        });
-      if (!cls || !addMask(m, *cls))
+      if (cls) {
+        if (!addMask(m, *cls))
+          return {};
+        m.scale *= bodyScale;
+        return scores->get();
+      }
+      // A boolean tensor: attn_mask shows keys where it is true.
+      OpOperand *cond = getInputOf(generic, sel.getCondition());
+      if (!cond || finite || m.attnMask ||
+          !getElementTypeOrSelf(cond->get().getType()).isInteger(1) ||
+          !isRightAlignedBroadcast(generic, cond, rank))
         return {};
+      m.attnMask = cond->get();
+      m.attnMaskInverted = hiddenWhenTrue;
+      m.scoreLeading.assign(type.getShape().begin(), type.getShape().end() - 2);
+      m.scale *= bodyScale;
       return scores->get();
     }
     return {};
@@ -431,6 +725,7 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
       if (cls) {
         if (!addMask(m, *cls))
           return {};
+        m.scale *= bodyScale;
         return scores->get();
       }
       OpOperand *bias = getInputOf(generic, other);
@@ -438,12 +733,9 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
           !isa<FloatType>(getElementTypeOrSelf(bias->get().getType())) ||
           !isRightAlignedBroadcast(generic, bias, rank))
         continue;
-      Value biasValue = bias->get();
-      if (!isa<BlockArgument>(biasValue) &&
-          !biasValue.getDefiningOp<arith::ConstantOp>())
-        continue;
-      m.attnMask = biasValue;
+      m.attnMask = bias->get();
       m.scoreLeading.assign(type.getShape().begin(), type.getShape().end() - 2);
+      m.scale *= bodyScale;
       return scores->get();
     }
   }
@@ -454,58 +746,89 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
 // Pattern
 //===----------------------------------------------------------------------===//
 
-namespace {
-struct FuseLinalgAttention : OpRewritePattern<linalg::BatchMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(linalg::BatchMatmulOp pv,
-                                PatternRewriter &rewriter) const override {
-    if (!isPlainBatchMatmul(pv))
-      return rewriter.notifyMatchFailure(pv, "not a plain batch_matmul");
-    AttentionMatch m;
+LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
+                                         std::string &reason) {
+  auto fail = [&](const Twine &why) {
+    reason = why.str();
+    return failure();
+  };
+  Value s, vOperand;
+  bool vTransposed;
+  FailureOr<Contraction> pvC = matchContraction(pv, reason);
+  if (succeeded(pvC)) {
+    if (pvC->lhsTransposed)
+      return fail("P·V: the probabilities are transposed");
     // The result, through reshapes back to the frontend's shape.
     traceAttentionRoot(pv, m);
 
     // Probabilities.
-    Value p = skipLeadingReshapes(pv.getDpsInputOperand(0)->get(), m.chain);
+    Value p = skipLeadingReshapes(pvC->lhs, m.chain);
     auto [inner, guardCmp] = matchMaskedRowGuard(p, m.chain);
     SmallVector<Operation *> extraUsers;
     if (inner) {
       p = skipLeadingReshapes(inner, m.chain);
       extraUsers.push_back(guardCmp);
     }
-    Value s = matchSoftmax(p, m.chain, extraUsers);
-    if (!s)
-      return rewriter.notifyMatchFailure(pv, "no softmax over the last dim");
+    s = matchSoftmax(p, m.chain, extraUsers, reason);
+    vOperand = pvC->rhs;
+    vTransposed = pvC->rhsTransposed;
+  } else if (std::optional<NormalizedContraction> norm =
+                 matchNormalizedContraction(pv)) {
+    // The softmax's division inside P·V.
+    traceAttentionRoot(pv, m);
+    s = matchExpOverSum(norm->e, norm->rowSum, pv, m.chain, {}, reason);
+    vOperand = norm->v;
+    vTransposed = norm->vTransposed;
+  } else {
+    return fail("P·V: " + reason);
+  }
+  if (!s)
+    return failure();
 
-    // Scores back to Q Kᵀ.
-    StringRef reason;
-    FailureOr<Operation *> qkOp = traceScoresToMatmul(
-        s, m, [](Operation *op) { return isa<linalg::BatchMatmulOp>(op); },
-        [](Operation *op, AttentionMatch &match) {
-          auto generic = dyn_cast<linalg::GenericOp>(op);
-          return generic ? matchMaskGeneric(generic, match) : Value();
-        },
-        reason);
-    if (failed(qkOp))
+  // Scores back to Q Kᵀ.
+  FailureOr<Operation *> qkOp = traceScoresToMatmul(
+      s, m, isContraction,
+      [](Operation *op, AttentionMatch &match) {
+        auto generic = dyn_cast<linalg::GenericOp>(op);
+        return generic ? matchMaskGeneric(generic, match) : Value();
+      },
+      reason);
+  if (failed(qkOp))
+    return failure();
+  Contraction qkC = *matchContraction(*qkOp, reason);
+  m.chain.push_back(*qkOp);
+
+  PeeledOperand q = peelOperand(qkC.lhs, m.chain);
+  PeeledOperand k = peelOperand(qkC.rhs, m.chain);
+  PeeledOperand v = peelOperand(vOperand, m.chain);
+  // Q [S, D], K [S, D] and V [S, Dv] once the transposes (ops or
+  // contraction maps) are undone: Kᵀ is the rhs of Q·Kᵀ.
+  if (q.swapped != qkC.lhsTransposed || q.group != 1 ||
+      k.swapped == qkC.rhsTransposed || v.swapped != vTransposed)
+    return fail("operands: Q, K and V are not [..., S, D] under the "
+                "contractions (K transposed once, Q and V not)");
+  if (v.scale != 1.0)
+    return fail("operands: V is scaled");
+  // peelOperand stops at K's transpose source: K is [.., Sk, D].
+  m.query = q.base;
+  m.key = k.base;
+  m.value = v.base;
+  m.keyGroup = k.group;
+  m.valueGroup = v.group;
+  m.scale *= q.scale * k.scale;
+  return checkFusedAttention(m, reason);
+}
+
+namespace {
+struct FuseLinalgAttention : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp pv,
+                                PatternRewriter &rewriter) const override {
+    AttentionMatch m;
+    std::string reason;
+    if (failed(matchLinalgAttention(pv, m, reason)))
       return rewriter.notifyMatchFailure(pv, reason);
-    auto qk = cast<linalg::BatchMatmulOp>(*qkOp);
-    if (!isPlainBatchMatmul(qk))
-      return rewriter.notifyMatchFailure(pv, "Q·Kᵀ is not a plain matmul");
-    m.chain.push_back(qk);
-
-    PeeledOperand q = peelOperand(qk.getDpsInputOperand(0)->get(), m.chain);
-    PeeledOperand k = peelOperand(qk.getDpsInputOperand(1)->get(), m.chain);
-    PeeledOperand v = peelOperand(pv.getDpsInputOperand(1)->get(), m.chain);
-    if (q.swapped || q.group != 1 || !k.swapped || v.swapped || v.scale != 1.0)
-      return rewriter.notifyMatchFailure(pv, "Q, K, V layouts do not match");
-    // peelOperand stops at K's transpose source: K is [.., Sk, D].
-    m.query = q.base;
-    m.key = k.base;
-    m.value = v.base;
-    m.keyGroup = k.group;
-    m.valueGroup = v.group;
-    m.scale *= q.scale * k.scale;
     return buildFusedAttention(rewriter, m);
   }
 };

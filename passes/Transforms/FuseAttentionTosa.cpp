@@ -229,50 +229,67 @@ static Value matchMaskOp(Operation *op, AttentionMatch &m) {
 // Pattern
 //===----------------------------------------------------------------------===//
 
+LogicalResult fuse::matchTosaAttention(Operation *op, AttentionMatch &m,
+                                       std::string &reason) {
+  auto fail = [&](const char *why) {
+    reason = why;
+    return failure();
+  };
+  auto pv = dyn_cast<tosa::MatMulOp>(op);
+  if (!pv)
+    return fail("P·V: not a tosa.matmul");
+  if (!isPlainMatmul(pv))
+    return fail("P·V: not a float matmul with zero points 0");
+  traceAttentionRoot(pv, m);
+
+  Value p = skipLeadingReshapes(pv.getA(), m.chain);
+  auto [inner, guardReader] = matchMaskedRowGuard(p, m.chain);
+  SmallVector<Operation *> extraUsers;
+  if (inner) {
+    p = inner;
+    extraUsers.push_back(guardReader);
+  }
+  Value s = matchSoftmax(p, m.chain, extraUsers);
+  if (!s)
+    return fail("softmax: the probabilities are not exp(s - max(s)) / "
+                "sum(exp(s - max(s))) over the last axis, each value used "
+                "once");
+
+  FailureOr<Operation *> qkOp = traceScoresToMatmul(
+      s, m, [](Operation *op) { return isa<tosa::MatMulOp>(op); }, matchMaskOp,
+      reason);
+  if (failed(qkOp))
+    return failure();
+  auto qk = cast<tosa::MatMulOp>(*qkOp);
+  if (!isPlainMatmul(qk))
+    return fail("Q·Kᵀ: not a float matmul with zero points 0");
+  m.chain.push_back(qk);
+
+  PeeledOperand q = peelOperand(qk.getA(), m.chain);
+  PeeledOperand k = peelOperand(qk.getB(), m.chain);
+  PeeledOperand v = peelOperand(pv.getB(), m.chain);
+  if (q.swapped || q.group != 1 || !k.swapped || v.swapped || v.scale != 1.0)
+    return fail("operands: Q, K and V are not [..., S, D] under the matmuls "
+                "(K transposed once, Q and V not)");
+  m.query = q.base;
+  m.key = k.base;
+  m.value = v.base;
+  m.keyGroup = k.group;
+  m.valueGroup = v.group;
+  m.scale *= q.scale * k.scale;
+  return checkFusedAttention(m, reason);
+}
+
 namespace {
 struct FuseTosaAttention : OpRewritePattern<tosa::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(tosa::MatMulOp pv,
                                 PatternRewriter &rewriter) const override {
-    if (!isPlainMatmul(pv))
-      return rewriter.notifyMatchFailure(pv, "not a float matmul, zp 0");
     AttentionMatch m;
-    traceAttentionRoot(pv, m);
-
-    Value p = skipLeadingReshapes(pv.getA(), m.chain);
-    auto [inner, guardReader] = matchMaskedRowGuard(p, m.chain);
-    SmallVector<Operation *> extraUsers;
-    if (inner) {
-      p = inner;
-      extraUsers.push_back(guardReader);
-    }
-    Value s = matchSoftmax(p, m.chain, extraUsers);
-    if (!s)
-      return rewriter.notifyMatchFailure(pv, "no softmax over the last axis");
-
-    StringRef reason;
-    FailureOr<Operation *> qkOp = traceScoresToMatmul(
-        s, m, [](Operation *op) { return isa<tosa::MatMulOp>(op); },
-        matchMaskOp, reason);
-    if (failed(qkOp))
+    std::string reason;
+    if (failed(matchTosaAttention(pv, m, reason)))
       return rewriter.notifyMatchFailure(pv, reason);
-    auto qk = cast<tosa::MatMulOp>(*qkOp);
-    if (!isPlainMatmul(qk))
-      return rewriter.notifyMatchFailure(pv, "Q·Kᵀ is not a plain matmul");
-    m.chain.push_back(qk);
-
-    PeeledOperand q = peelOperand(qk.getA(), m.chain);
-    PeeledOperand k = peelOperand(qk.getB(), m.chain);
-    PeeledOperand v = peelOperand(pv.getB(), m.chain);
-    if (q.swapped || q.group != 1 || !k.swapped || v.swapped || v.scale != 1.0)
-      return rewriter.notifyMatchFailure(pv, "Q, K, V layouts do not match");
-    m.query = q.base;
-    m.key = k.base;
-    m.value = v.base;
-    m.keyGroup = k.group;
-    m.valueGroup = v.group;
-    m.scale *= q.scale * k.scale;
     return buildFusedAttention(rewriter, m);
   }
 };

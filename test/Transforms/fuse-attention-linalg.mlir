@@ -1,4 +1,5 @@
 // RUN: attn-opt --attn-fuse-attention --split-input-file %s | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-fuse-attention="report-misses=1" --verify-diagnostics -o /dev/null
 
 // Hand-written linalg attention: what fuses and what must stay unchanged.
 
@@ -138,6 +139,7 @@ func.func @shifted_diagonal(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: 
   %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -146,10 +148,15 @@ func.func @shifted_diagonal(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: 
 
 #id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
-// A boolean mask from an argument is not recognised: nothing changes.
+// A boolean mask tensor becomes attn_mask (which shows keys where true);
+// one that hides where true is negated first.
 // CHECK-LABEL: func.func @unknown_select_mask(
-// CHECK-NOT:     attn.sdpa
-// CHECK:         linalg.softmax
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<4x8x16xf32>, %[[K:[^:]*]]: tensor<4x8x16xf32>, %[[V:[^:]*]]: tensor<4x8x16xf32>, %[[M:[^:]*]]: tensor<4x8x8xi1>)
+// CHECK:         %[[NOT:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<4x8x8xi1>)
+// CHECK:           arith.xori
+// CHECK:         %[[M4:.*]] = tensor.expand_shape %[[NOT]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 8, 8]
+// CHECK:         attn.sdpa {{.*}} attn_mask(%[[M4]] : tensor<1x4x8x8xi1>)
+// CHECK-NOT:     linalg.softmax
 func.func @unknown_select_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %mask: tensor<4x8x8xi1>) -> tensor<4x8x16xf32> {
   %c0 = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32
@@ -186,6 +193,7 @@ func.func @softmax_wrong_axis(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v
   %p = linalg.softmax dimension(1) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: linalg.softmax is not over the last dimension (the keys)}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -207,6 +215,7 @@ func.func @probs_returned(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: te
   %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: the probabilities have other uses}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o, %p : tensor<4x8x16xf32>, tensor<4x8x8xf32>
 }
@@ -227,6 +236,7 @@ func.func @scores_returned(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: t
   %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: the scores have other uses}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o, %s : tensor<4x8x16xf32>, tensor<4x8x8xf32>
 }
@@ -246,6 +256,7 @@ func.func @no_key_transpose(%q: tensor<4x8x16xf32>, %kt: tensor<4x16x8xf32>, %v:
   %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: operands: Q, K and V are not [..., S, D] under the contractions (K transposed once, Q and V not)}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -268,6 +279,7 @@ func.func @value_transposed(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: 
   %vt = linalg.transpose ins(%v : tensor<4x16x8xf32>) outs(%evt : tensor<4x8x16xf32>) permutation = [0, 2, 1]
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: operands: Q, K and V are not [..., S, D] under the contractions (K transposed once, Q and V not)}}
   %o = linalg.batch_matmul ins(%p, %vt : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -295,6 +307,7 @@ func.func @scale_not_constant(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v
   %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %eo = tensor.empty() : tensor<4x8x16xf32>
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -313,6 +326,7 @@ func.func @accumulating_matmul(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %
   %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{attention-like chain not fused: P·V: 'linalg.batch_matmul' accumulates into a tensor that is not zero-filled}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%acc : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }

@@ -1,4 +1,5 @@
 // RUN: attn-opt --attn-fuse-attention --split-input-file %s | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-fuse-attention="report-misses=1" --verify-diagnostics -o /dev/null
 
 // Hand-written TOSA attention: what fuses and what must stay unchanged.
 // (torch-mlir's own TOSA output is covered by fuse-attention-torch.mlir.)
@@ -45,6 +46,7 @@ func.func @softmax_wrong_axis(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v
   %sum = tosa.reduce_sum %e {axis = 1 : i32} : (tensor<4x8x8xf32>) -> tensor<4x1x8xf32>
   %r = tosa.reciprocal %sum : (tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
   %p = tosa.mul %e, %r, %shift : (tensor<4x8x8xf32>, tensor<4x1x8xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: the probabilities are not exp(s - max(s)) / sum(exp(s - max(s))) over the last axis, each value used once}}
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -66,6 +68,7 @@ func.func @exp_returned(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tens
   %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
   %r = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
   %p = tosa.mul %e, %r, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: the probabilities are not exp(s - max(s)) / sum(exp(s - max(s))) over the last axis, each value used once}}
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o, %e : tensor<4x8x16xf32>, tensor<4x8x8xf32>
 }
@@ -89,6 +92,7 @@ func.func @scale_not_splat(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: t
   %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<4x8x8xf32>) -> tensor<4x8x1xf32>
   %r = tosa.reciprocal %sum : (tensor<4x8x1xf32>) -> tensor<4x8x1xf32>
   %p = tosa.mul %e, %r, %shift : (tensor<4x8x8xf32>, tensor<4x8x1xf32>, tensor<1xi8>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'tosa.mul' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }

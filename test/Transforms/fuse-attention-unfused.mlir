@@ -1,4 +1,5 @@
 // RUN: attn-opt --attn-fuse-attention --split-input-file %s | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-fuse-attention="report-misses=1" --verify-diagnostics -o /dev/null
 
 // The attn dialect's unfused steps fuse into attn.sdpa with every operand
 // and attribute carried over.
@@ -40,6 +41,7 @@ func.func @no_mask_bshd(%q: tensor<1x16x4x64xf32>, %k: tensor<1x16x4x64xf32>, %v
 func.func @probs_returned(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> (tensor<1x4x16x64xf32>, tensor<1x4x16x16xf32>) {
   %s = attn.scores %q, %k : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x16xf32>
   %p = attn.softmax %s : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+  // expected-remark @below {{attention-like chain not fused: softmax: the probabilities have other uses}}
   %o = attn.weighted_sum %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x64xf32>
   return %o, %p : tensor<1x4x16x64xf32>, tensor<1x4x16x16xf32>
 }
@@ -54,6 +56,7 @@ func.func @scores_returned(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>,
   %s = attn.scores %q, %k : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x16xf32>
   %m = attn.mask %s {mask = #attn.mask<causal = true>} : tensor<1x4x16x16xf32>
   %p = attn.softmax %m : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: the unmasked scores have other uses}}
   %o = attn.weighted_sum %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x64xf32>
   return %o, %s : tensor<1x4x16x64xf32>, tensor<1x4x16x16xf32>
 }
@@ -67,6 +70,7 @@ func.func @scores_returned(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>,
 func.func @layout_mismatch(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x16x4x64xf32>) -> tensor<1x16x4x64xf32> {
   %s = attn.scores %q, %k : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x16xf32>
   %p = attn.softmax %s : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+  // expected-remark @below {{attention-like chain not fused: operands: attn.scores and attn.weighted_sum have different layouts}}
   %o = attn.weighted_sum %p, %v {layout = #attn<layout bshd>} : tensor<1x4x16x16xf32>, tensor<1x16x4x64xf32> -> tensor<1x16x4x64xf32>
   return %o : tensor<1x16x4x64xf32>
 }
@@ -80,6 +84,7 @@ func.func @layout_mismatch(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>,
 func.func @mixed_types(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf16>) -> tensor<1x4x16x64xf16> {
   %s = attn.scores %q, %k : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32> -> tensor<1x4x16x16xf32>
   %p = attn.softmax %s : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+  // expected-remark @below {{attention-like chain not fused: operands: Q, K and V have different element types}}
   %o = attn.weighted_sum %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf16> -> tensor<1x4x16x64xf16>
   return %o : tensor<1x4x16x64xf16>
 }
@@ -95,6 +100,7 @@ func.func @bias_type_differs(%q: tensor<1x4x16x64xf16>, %k: tensor<1x4x16x64xf16
   %s = attn.scores %q, %k : tensor<1x4x16x64xf16>, tensor<1x4x16x64xf16> -> tensor<1x4x16x16xf32>
   %m = attn.mask %s bias(%bias : tensor<1x1x16x16xf32>) : tensor<1x4x16x16xf32>
   %p = attn.softmax %m : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+  // expected-remark @below {{attention-like chain not fused: operands: the bias's element type differs from Q's}}
   %o = attn.weighted_sum %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf16> -> tensor<1x4x16x64xf16>
   return %o : tensor<1x4x16x64xf16>
 }

@@ -24,13 +24,16 @@ def FuseAttentionPass : Pass<"attn-fuse-attention"> {
     matched backwards from the final probabilities-times-values matmul:
     - the attn dialect's unfused steps (`attn.scores`, `attn.mask`,
       `attn.softmax`, `attn.weighted_sum`);
-    - linalg on tensors as frontends (torch-mlir) emit it: `linalg.transpose`
-      of K, `linalg.batch_matmul` (possibly between `tensor.collapse_shape`
-      and `tensor.expand_shape`), an elementwise scale (on the scores, on Q,
-      or split as `d^-1/4` on Q and Kᵀ), `linalg.softmax` or its
-      max/sub/exp/sum/div decomposition, a causal mask as iota + compare +
-      select or as an added constant, or an additive mask operand, and GQA as
-      a broadcasting copy of the K/V heads;
+    - linalg on tensors as frontends (torch-mlir) emit it: contractions
+      (`linalg.batch_matmul`, `linalg.matmul`, either with transposing
+      `indexing_maps`, `linalg.contract` or an einsum-style `linalg.generic`)
+      with K transposed by `linalg.transpose` or by the maps, possibly between
+      `tensor.collapse_shape` and `tensor.expand_shape`, an elementwise scale
+      (on the scores, on Q, or split as `d^-1/4` on Q and Kᵀ),
+      `linalg.softmax` or its max/sub/exp/sum/div decomposition (also with
+      the subtraction fused into the exponential), a causal mask as iota +
+      compare + select or as an added constant, an additive or boolean mask
+      tensor, and GQA as a broadcasting copy of the K/V heads;
     - TOSA: `tosa.transpose`, `tosa.matmul`, `tosa.mul` scale,
       `tosa.reduce_max`/`sub`/`exp`/`reduce_sum`/`reciprocal`/`mul` softmax,
       with `tosa.reshape` around.
@@ -47,8 +50,18 @@ def FuseAttentionPass : Pass<"attn-fuse-attention"> {
     // becomes
     %o = attn.sdpa %q, %k, %v {scale = 0.125 : f32} : ...
     ```
+
+    With `report-misses`, every chain that looks like attention (a
+    contraction whose operand comes, within a few ops, from an exponential
+    and a row reduction over another contraction) but was not fused gets a
+    remark naming the step that did not match and why.
   }];
+  let options = [
+    Option<"reportMisses", "report-misses", "bool", /*default=*/"false",
+           "Remark on each attention-like chain left unfused, with the reason">
+  ];
   let dependentDialects = ["::mlir::attn::AttnDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -1,0 +1,163 @@
+// The spellings of Inputs/fusion-spellings.mlir (also run on the CPU before
+// and after fusion by test/python/fusion/run_spellings.py) each fuse into one
+// attn.sdpa, leaving no contraction, softmax or mask computation behind, and
+// report no miss.
+// RUN: attn-opt --attn-fuse-attention %S/Inputs/fusion-spellings.mlir | FileCheck %s --implicit-check-not=linalg.matmul --implicit-check-not=linalg.batch_matmul --implicit-check-not=linalg.contract --implicit-check-not=linalg.softmax --implicit-check-not=linalg.transpose --implicit-check-not=math.exp --implicit-check-not=arith.select --implicit-check-not=arith.maximumf
+// RUN: attn-opt --attn-fuse-attention="report-misses=1" --verify-diagnostics %S/Inputs/fusion-spellings.mlir -o /dev/null
+
+// Look-alikes stay as they are, each with the reason as a remark; a chain
+// with no softmax between its products gets no remark.
+// RUN: attn-opt --attn-fuse-attention --split-input-file %s | FileCheck %s --check-prefix=KEEP
+// RUN: attn-opt --attn-fuse-attention="report-misses=1" --split-input-file --verify-diagnostics %s -o /dev/null
+
+// CHECK-LABEL: func.func @rank2_matmul(
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<8x16xf32>, %[[K:[^:]*]]: tensor<12x16xf32>, %[[V:[^:]*]]: tensor<12x8xf32>)
+// CHECK-DAG:     %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 16]
+// CHECK-DAG:     %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 12, 16]
+// CHECK-DAG:     %[[V4:.*]] = tensor.expand_shape %[[V]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 12, 8]
+// CHECK:         attn.sdpa %[[Q4]], %[[K4]], %[[V4]] {scale = 2.500000e-01 : f32} : tensor<1x1x8x16xf32>, tensor<1x1x12x16xf32>, tensor<1x1x12x8xf32> -> tensor<1x1x8x8xf32>
+
+// CHECK-LABEL: func.func @matmul_transpose_b(
+// CHECK:         attn.sdpa {{.*}} {scale = 2.500000e-01 : f32} : tensor<1x1x8x16xf32>, tensor<1x1x12x16xf32>, tensor<1x1x12x8xf32>
+
+// CHECK-LABEL: func.func @batch_matmul_transpose_b(
+// CHECK:         attn.sdpa {{.*}} {scale = 2.500000e-01 : f32} : tensor<1x4x8x16xf32>, tensor<1x4x12x16xf32>, tensor<1x4x12x8xf32>
+
+// CHECK-LABEL: func.func @einsum_generic(
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<2x2x8x16xf32>, %[[K:[^:]*]]: tensor<2x2x12x16xf32>, %[[V:[^:]*]]: tensor<2x2x12x8xf32>)
+// CHECK-NEXT:    %[[O:.*]] = attn.sdpa %[[Q]], %[[K]], %[[V]] {scale = 2.500000e-01 : f32}
+// CHECK-NEXT:    return %[[O]]
+
+// CHECK-LABEL: func.func @contract(
+// CHECK:         attn.sdpa {{.*}} {scale = 2.500000e-01 : f32} : tensor<1x4x8x16xf32>, tensor<1x4x12x16xf32>, tensor<1x4x12x8xf32>
+
+// CHECK-LABEL: func.func @bool_mask_keep(
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<2x2x8x16xf32>, %[[K:[^:]*]]: tensor<2x2x12x16xf32>, %[[V:[^:]*]]: tensor<2x2x12x8xf32>, %[[M:[^:]*]]: tensor<2x1x8x12xi1>)
+// CHECK-NEXT:    %[[O:.*]] = attn.sdpa %[[Q]], %[[K]], %[[V]] attn_mask(%[[M]] : tensor<2x1x8x12xi1>) {scale = 1.000000e+00 : f32}
+// CHECK-NEXT:    return %[[O]]
+
+// CHECK-LABEL: func.func @bool_mask_hide(
+// CHECK-SAME:      %[[M:[^:]*]]: tensor<8x12xi1>)
+// CHECK:         %[[NOT:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<8x12xi1>)
+// CHECK:           arith.xori
+// CHECK:         %[[M4:.*]] = tensor.expand_shape %[[NOT]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 8, 12]
+// CHECK:         attn.sdpa {{.*}} attn_mask(%[[M4]] : tensor<1x1x8x12xi1>) {scale = 1.000000e+00 : f32}
+
+// The mask computation stays (it is not part of the chain) and feeds
+// attn_mask.
+// CHECK-LABEL: func.func @computed_additive_mask(
+// CHECK:         %[[BIAS:.*]] = linalg.generic
+// CHECK:           arith.subf
+// CHECK:           arith.mulf
+// CHECK:         %[[O:.*]] = attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} attn_mask(%[[BIAS]] : tensor<2x1x1x12xf32>) {scale = 2.500000e-01 : f32}
+// CHECK-NEXT:    return %[[O]]
+
+// CHECK-LABEL: func.func @normalized_pv(
+// CHECK-NEXT:    %[[O:.*]] = attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f32}
+// CHECK-NEXT:    return %[[O]]
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// A select that writes 0 instead of -inf is not a mask.
+// KEEP-LABEL: func.func @select_zero_is_not_a_mask(
+// KEEP-NOT:     attn.sdpa
+// KEEP:         linalg.softmax
+func.func @select_zero_is_not_a_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %m: tensor<4x8x8xi1>) -> tensor<4x8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%ekt : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %m : tensor<4x8x8xf32>, tensor<4x8x8xi1>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%in: f32, %keep: i1, %out: f32):
+    %r = arith.select %keep, %in, %c0 : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x16xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// A boolean mask that hides with a finite value: a row it hides entirely
+// would be uniform here but zeros in attn.sdpa, and nothing says no row is.
+// KEEP-LABEL: func.func @bool_mask_finite_fill(
+// KEEP-NOT:     attn.sdpa
+// KEEP:         linalg.softmax
+func.func @bool_mask_finite_fill(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>, %m: tensor<4x8x8xi1>) -> tensor<4x8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %ekt = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%ekt : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %m : tensor<4x8x8xf32>, tensor<4x8x8xi1>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%in: f32, %hide: i1, %out: f32):
+    %r = arith.select %hide, %lowest, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%sm : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x16xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// A SwiGLU-style MLP: an exponential between two products but no row
+// reduction. Not attention: no fusion and no remark.
+// KEEP-LABEL: func.func @silu_mlp(
+// KEEP-NOT:     attn.sdpa
+// KEEP:         math.exp
+func.func @silu_mlp(%x: tensor<8x16xf32>, %w1: tensor<16x32xf32>, %w2: tensor<32x16xf32>) -> tensor<8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %eh = tensor.empty() : tensor<8x32xf32>
+  %zh = linalg.fill ins(%c0 : f32) outs(%eh : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %h = linalg.matmul ins(%x, %w1 : tensor<8x16xf32>, tensor<16x32xf32>) outs(%zh : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %a = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%h : tensor<8x32xf32>) outs(%eh : tensor<8x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %r = arith.divf %in, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<8x32xf32>
+  %eo = tensor.empty() : tensor<8x16xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %o = linalg.matmul ins(%a, %w2 : tensor<8x32xf32>, tensor<32x16xf32>) outs(%zo : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %o : tensor<8x16xf32>
+}
+
+// -----
+
+// Probabilities transposed into P·V (Pᵀ as the lhs): not attention's
+// product.
+// KEEP-LABEL: func.func @probs_transposed(
+// KEEP-NOT:     attn.sdpa
+func.func @probs_transposed(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%ekt : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x16xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: P·V: the probabilities are transposed}}
+  %o = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Runs every attention spelling of test/Transforms/Inputs/fusion-spellings.mlir
+on the CPU (attn-runner) as written and after attn-fuse-attention, and checks
+both against a float64 numpy reference of the attention that the function
+spells (the reference is written here, from the function's description, not
+from either run).
+
+usage: run_spellings.py --attn-opt BIN --attn-runner BIN [--input FILE]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_INPUT = os.path.join(HERE, "..", "..", "Transforms", "Inputs",
+                             "fusion-spellings.mlir")
+
+
+def attention(q, k, v, scale, keep=None, bias=None):
+    """softmax(scale · q kᵀ + bias, hiding keys where keep is false) v, in
+    float64; every row must keep a key."""
+    s = scale * np.einsum("...qd,...kd->...qk", q, k)
+    if bias is not None:
+        s = s + bias
+    if keep is not None:
+        keep = np.broadcast_to(keep, s.shape)
+        assert keep.any(axis=-1).all(), "a row hides every key"
+        s = np.where(keep, s, -np.inf)
+    s = s - s.max(axis=-1, keepdims=True)
+    p = np.exp(s)
+    p /= p.sum(axis=-1, keepdims=True)
+    return np.einsum("...qk,...kd->...qd", p, v)
+
+
+def qkv(rng, lead):
+    return (rng.standard_normal(lead + (8, 16)),
+            rng.standard_normal(lead + (12, 16)),
+            rng.standard_normal(lead + (12, 8)))
+
+
+def case_plain(lead, scale):
+    def make(rng):
+        q, k, v = qkv(rng, lead)
+        return [q, k, v], attention(q, k, v, scale)
+    return make
+
+
+def bool_mask_keep(rng):
+    q, k, v = qkv(rng, (2, 2))
+    keep = rng.random((2, 1, 8, 12)) < 0.6
+    keep[..., 0] = True
+    return [q, k, v, keep], attention(q, k, v, 1.0, keep=keep)
+
+
+def bool_mask_hide(rng):
+    q, k, v = qkv(rng, (4,))
+    hide = rng.random((8, 12)) < 0.4
+    hide[:, 3] = False
+    return [q, k, v, hide], attention(q, k, v, 1.0, keep=~hide)
+
+
+def computed_additive_mask(rng):
+    q, k, v = qkv(rng, (2, 2))
+    m = (rng.random((2, 1, 1, 12)) < 0.7).astype(np.float64)
+    m[..., 0] = 1.0
+    # Keys with m = 0 get -1e9: as good as hidden in float32 and float64.
+    return [q, k, v, m], attention(q, k, v, 0.25, keep=m.astype(bool))
+
+
+CASES = {
+    "rank2_matmul": case_plain((), 0.25),
+    "matmul_transpose_b": case_plain((), 0.25),
+    "batch_matmul_transpose_b": case_plain((4,), 0.25),
+    "einsum_generic": case_plain((2, 2), 0.25),
+    "contract": case_plain((4,), 0.25),
+    "bool_mask_keep": bool_mask_keep,
+    "bool_mask_hide": bool_mask_hide,
+    "computed_additive_mask": computed_additive_mask,
+    "normalized_pv": case_plain((2, 2), 0.25),
+}
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n"
+                           f"{r.stdout}{r.stderr}")
+    return r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--attn-opt", required=True)
+    ap.add_argument("--attn-runner", required=True)
+    ap.add_argument("--input", default=DEFAULT_INPUT)
+    args = ap.parse_args()
+
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        fused = os.path.join(tmp, "fused.mlir")
+        with open(fused, "w") as f:
+            f.write(run([args.attn_opt, args.input, "--attn-fuse-attention"]))
+        for i, (name, make) in enumerate(CASES.items()):
+            rng = np.random.default_rng(1000 + i)
+            inputs, ref = make(rng)
+            files = []
+            for j, x in enumerate(inputs):
+                path = os.path.join(tmp, f"{name}_in{j}.npy")
+                np.save(path, x if x.dtype == bool else x.astype(np.float32))
+                files.append(path)
+            for form, src in (("unfused", args.input), ("fused", fused)):
+                out = os.path.join(tmp, f"{name}_{form}")
+                cmd = [args.attn_runner, src, f"--entry={name}",
+                       f"--out-dir={out}"] + [f"--input={p}" for p in files]
+                try:
+                    run(cmd)
+                except RuntimeError as e:
+                    print(f"FAIL {name} {form}: {e}")
+                    failures += 1
+                    continue
+                got = np.load(os.path.join(out, "out0.npy")).astype(np.float64)
+                err = float(np.max(np.abs(got - ref))) if got.shape == ref.shape \
+                    else float("inf")
+                ok = err <= 1e-5
+                failures += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {name:26s} {form:8s} "
+                      f"max |err| vs float64 {err:.2e}")
+    print(f"{len(CASES)} spellings, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
