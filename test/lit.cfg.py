@@ -16,6 +16,7 @@ config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "lit.site.cfg.p
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%attn_lib_dir", config.attn_lib_dir))
+config.substitutions.append(("%attn_version", config.attn_version))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -4,7 +4,9 @@
 //
 // Runs attn-lower-to-gpu and writes, per kernel, <kernel>.ptx and (when
 // ptxas is found) <kernel>.cubin, plus <module>.h (the launch ABI) and
-// <module>.json (the manifest the runtime's kernel loader reads).
+// <module>.json (the manifest the runtime's kernel loader reads). Takes the
+// --mlir-* options of attn-opt (--mlir-timing, --mlir-print-ir-after-all,
+// --mlir-pass-pipeline-crash-reproducer, ...).
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,12 +14,14 @@
 #include "attn/Conversion/Pipelines.h"
 #include "attn/InitAll.h"
 #include "attn/Target/KernelArtifacts.h"
+#include "attn/Tools/CommandLine.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -35,9 +39,9 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("attn-compile options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
                                       cl::Required, cl::cat(category));
-static cl::opt<std::string> chip("chip",
-                                 cl::desc("Target GPU: sm_80 or sm_90a"),
-                                 cl::init("sm_80"), cl::cat(category));
+static cl::opt<std::string>
+    chip("chip", cl::desc("Target GPU: sm_80 or sm_90a (default: sm_80)"),
+         cl::init("sm_80"), cl::cat(category));
 static cl::opt<std::string> outDir("out-dir",
                                    cl::desc("Directory for the artifacts"),
                                    cl::Required, cl::cat(category));
@@ -46,16 +50,17 @@ static cl::opt<std::string>
                cl::desc("Name of the header and manifest (default: the input "
                         "file's stem)"),
                cl::cat(category));
-static cl::opt<int64_t> tileKV("tile-kv",
-                               cl::desc("Keys per online-softmax step"),
-                               cl::init(64), cl::cat(category));
-static cl::opt<int64_t> blockSize("block-size", cl::desc("Threads per block"),
+static cl::opt<int64_t>
+    tileKV("tile-kv", cl::desc("Keys per online-softmax step (default: 64)"),
+           cl::init(64), cl::cat(category));
+static cl::opt<int64_t> blockSize("block-size",
+                                  cl::desc("Threads per block (default: 128)"),
                                   cl::init(128), cl::cat(category));
 static cl::opt<std::string>
     kernelKind("kernel",
                cl::desc("Kernel kind: auto (tensor cores where supported, "
                         "SIMT otherwise; wgmma on sm_90a, mma.sync on "
-                        "sm_80), mma, wgmma (sm_90a) or simt"),
+                        "sm_80), mma, wgmma (sm_90a) or simt (default: auto)"),
                cl::init("auto"), cl::cat(category));
 static cl::opt<bool>
     useTma("tma",
@@ -69,7 +74,10 @@ static cl::opt<std::string>
                        "toolkit's, then PATH)"),
               cl::cat(category));
 static cl::opt<std::string>
-    toolkit("toolkit", cl::desc("CUDA toolkit directory"), cl::cat(category));
+    toolkit("toolkit",
+            cl::desc("CUDA toolkit directory (default: CUDA_ROOT, CUDA_HOME, "
+                     "CUDA_PATH or /usr/local/cuda)"),
+            cl::cat(category));
 static cl::opt<bool> noCubin("no-cubin",
                              cl::desc("Write PTX only (do not run ptxas)"),
                              cl::init(false), cl::cat(category));
@@ -137,7 +145,11 @@ static FailureOr<std::string> runPtxas(StringRef ptxas, StringRef ptx,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  // Passes by name: --mlir-print-ir-after=<pass> and the like.
+  attn::registerAllPasses();
+  attn::registerMLIRCLOptions();
+  attn::registerVersionPrinter();
+  attn::hideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "attn-compile: compile attn.sdpa to GPU kernels (PTX, cubin, a C "
@@ -155,7 +167,13 @@ int main(int argc, char **argv) {
     return fail("expected tile-kv > 0 and block-size in [1, 1024], got " +
                 llvm::Twine(tileKV) + " and " + llvm::Twine(blockSize));
 
+  // --mlir-timing reports each stage; the pass pipelines nest under theirs.
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope rootTiming = timing.getRootScope();
+
   std::string errorMessage;
+  TimingScope parseTiming = rootTiming.nest("Parse");
   std::unique_ptr<llvm::MemoryBuffer> input =
       openInputFile(inputFile, &errorMessage);
   if (!input)
@@ -171,6 +189,7 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail("cannot parse " + inputFile);
+  parseTiming.stop();
 
   attn::GPUPipelineOptions options;
   options.chip = chip;
@@ -184,6 +203,10 @@ int main(int argc, char **argv) {
   // Stage 1: kernels, whose attributes give the launch ABI.
   PassManager kernelsPM(&context);
   attn::buildAttnToGPUKernelsPipeline(kernelsPM, options);
+  if (failed(applyPassManagerCLOptions(kernelsPM)))
+    return fail("cannot apply the --mlir-* pass manager options");
+  TimingScope kernelsTiming = rootTiming.nest("Lower to GPU kernels");
+  kernelsPM.enableTiming(kernelsTiming);
   if (failed(kernelsPM.run(*module)))
     return fail("lowering " + inputFile + " to GPU kernels failed");
   FailureOr<std::vector<attn::KernelInfo>> kernels =
@@ -192,16 +215,23 @@ int main(int argc, char **argv) {
     return 1;
   if (kernels->empty())
     return fail("no attn.sdpa in " + inputFile + ": nothing to compile");
+  kernelsTiming.stop();
 
   // Stage 2: PTX.
   PassManager binaryPM(&context);
   attn::buildGPUKernelsToBinaryPipeline(binaryPM, options);
+  if (failed(applyPassManagerCLOptions(binaryPM)))
+    return fail("cannot apply the --mlir-* pass manager options");
+  TimingScope binaryTiming = rootTiming.nest("Lower to PTX");
+  binaryPM.enableTiming(binaryTiming);
   if (failed(binaryPM.run(*module)))
     return fail("lowering the kernels of " + inputFile + " to PTX failed");
+  binaryTiming.stop();
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
     return fail("cannot create " + outDir + ": " + ec.message());
 
+  TimingScope writeTiming = rootTiming.nest("Write PTX and run ptxas");
   std::string ptxas = noCubin ? "" : findPtxas();
   if (ptxas.empty() && !noCubin)
     llvm::errs() << "attn-compile: ptxas not found (set --ptxas, --toolkit "
@@ -233,6 +263,8 @@ int main(int argc, char **argv) {
                   k.ptxas->wgmmaSerialization.front());
   }
 
+  writeTiming.stop();
+
   attn::ManifestInfo info;
   info.moduleName = moduleName.empty()
                         ? attn::toCIdentifier(llvm::sys::path::stem(inputFile))
@@ -243,11 +275,12 @@ int main(int argc, char **argv) {
   info.features = options.features;
   info.tileKV = tileKV;
   info.blockSize = blockSize;
-  std::string key;
-  llvm::raw_string_ostream keyOS(key);
-  keyOS << source << "\n// chip=" << chip << " features=" << info.features
-        << " tile-kv=" << tileKV << " block-size=" << blockSize;
-  info.cacheKey = attn::sha256Hex(key);
+  info.kernel = kernelKind;
+  info.tma = useTma;
+  info.compilerVersion = attn::getVersionString();
+  info.compilerRevision = attn::getGitDescribe();
+  info.llvmVersion = attn::getLLVMVersionString();
+  info.cacheKey = attn::computeCacheKey(source, info);
 
   llvm::SmallString<256> headerPath(outDir), manifestPath(outDir);
   llvm::sys::path::append(headerPath, info.moduleName + ".h");

@@ -13,7 +13,9 @@
 // that calls the entry and materializes each result in the caller's buffer,
 // lowers the module (default pipeline `attn-lower-to-cpu`), JIT-compiles it
 // with MLIR's ExecutionEngine and calls the wrapper's C interface with one
-// memref descriptor per argument. See docs/tools/attn-runner.md.
+// memref descriptor per argument. Takes the --mlir-* options of attn-opt
+// (--mlir-timing, --mlir-print-ir-after-all, ...). See
+// docs/tools/attn-runner.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/InitAll.h"
+#include "attn/Tools/CommandLine.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,6 +41,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/APFloat.h"
@@ -82,7 +86,8 @@ static cl::opt<std::string> entryName("entry", cl::Required,
 static cl::opt<std::string>
     pipeline("pipeline",
              cl::desc("Pass pipeline lowering the module to the LLVM dialect "
-                      "(textual, optionally wrapped in builtin.module(...))"),
+                      "(textual, optionally wrapped in builtin.module(...); "
+                      "default: attn-lower-to-cpu)"),
              cl::init("attn-lower-to-cpu"), cl::cat(runnerCategory));
 static cl::list<std::string>
     inputFiles("input",
@@ -90,7 +95,8 @@ static cl::list<std::string>
                cl::value_desc("file.npy"), cl::cat(runnerCategory));
 static cl::opt<uint64_t>
     randomSeed("random-seed",
-               cl::desc("Seed of the random inputs used without --input"),
+               cl::desc("Seed of the random inputs used without --input "
+                        "(default: 0)"),
                cl::init(0), cl::cat(runnerCategory));
 static cl::opt<std::string>
     outDir("out-dir",
@@ -103,7 +109,8 @@ static cl::opt<bool>
                  cl::init(false), cl::cat(runnerCategory));
 static cl::opt<unsigned>
     repeat("repeat",
-           cl::desc("Call the function N times and print each call's time"),
+           cl::desc("Call the function N times and print each call's time "
+                    "(default: 1)"),
            cl::init(1), cl::cat(runnerCategory));
 static cl::opt<bool>
     dumpLLVM("dump-llvm",
@@ -694,6 +701,12 @@ static int runMain() {
   if (repeat == 0)
     return fail("expected --repeat >= 1, got 0");
 
+  // --mlir-timing reports each stage; the pass pipeline nests under its own.
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope rootTiming = timing.getRootScope();
+  TimingScope parseTiming = rootTiming.nest("Parse");
+
   DialectRegistry registry;
   mlir::attn::registerAllDialects(registry);
   registerAllToLLVMIRTranslations(registry);
@@ -711,6 +724,7 @@ static int runMain() {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
   if (!module)
     return fail("cannot parse '" + inputFilename + "'");
+  parseTiming.stop();
 
   // The entry's signature: from the function, or for a module that is
   // already in the LLVM dialect, from the attribute a previous
@@ -759,6 +773,10 @@ static int runMain() {
                                  pipelineErrorStream)))
       return fail("invalid --pipeline '" + pipeline +
                   "': " + StringRef(pipelineError).trim());
+    if (failed(applyPassManagerCLOptions(pm)))
+      return fail("cannot apply the --mlir-* pass manager options");
+    TimingScope lowerTiming = rootTiming.nest("Lower");
+    pm.enableTiming(lowerTiming);
     if (failed(pm.run(*module)))
       return fail("lowering '" + inputFilename + "' with '" + pipeline +
                   "' failed");
@@ -836,6 +854,7 @@ static int runMain() {
   }
 
   // JIT.
+  TimingScope jitTiming = rootTiming.nest("JIT compile");
   llvm::Expected<llvm::orc::JITTargetMachineBuilder> tmBuilder =
       llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!tmBuilder)
@@ -874,7 +893,10 @@ static int runMain() {
     return fail("cannot find the compiled entry: " +
                 llvm::toString(fn.takeError()));
 
+  jitTiming.stop();
+
   // The C interface takes a pointer to each memref descriptor.
+  TimingScope runTiming = rootTiming.nest("Run");
   SmallVector<void *> args;
   for (Buffer &buffer : buffers)
     args.push_back(&buffer.descriptorPtr);
@@ -891,6 +913,7 @@ static int runMain() {
     if (repeat > 1)
       llvm::outs() << llvm::format("call %u: %.6f ms\n", r, times.back());
   }
+  runTiming.stop();
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
   double median =
@@ -919,7 +942,9 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::attn::registerAllPasses();
-  cl::HideUnrelatedOptions(runnerCategory);
+  mlir::attn::registerMLIRCLOptions();
+  mlir::attn::registerVersionPrinter();
+  mlir::attn::hideUnrelatedOptions(runnerCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "attn-runner: JIT-run a function of an attn module on the CPU\n");

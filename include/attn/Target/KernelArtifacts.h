@@ -68,11 +68,23 @@ struct KernelInfo {
 struct ManifestInfo {
   std::string moduleName;
   std::string sourceFile;
-  /// SHA-256 of the source text, and of source text + options.
+  /// SHA-256 of the source text, and computeCacheKey().
   std::string sourceHash, cacheKey;
   std::string chip, features;
   int64_t tileKV = 0, blockSize = 0;
+  /// --kernel (auto, mma, wgmma, simt) and --tma.
+  std::string kernel;
+  bool tma = true;
+  /// The compiler that wrote the kernels: the attn version ("0.4.0"), its
+  /// `git describe` (the version again outside a git checkout) and the
+  /// LLVM/MLIR release it is built against.
+  std::string compilerVersion, compilerRevision, llvmVersion;
 };
+
+/// SHA-256 of everything the kernels depend on: the source text, the chip,
+/// features and options, and the compiler (version, revision, LLVM), so that
+/// a new compiler or option never reuses a cached kernel.
+std::string computeCacheKey(StringRef source, const ManifestInfo &info);
 
 /// Reads the kernels outlined by attn-lower-to-gpu-kernels (gpu.func with
 /// `attn.launch` and `attn.params`); reports a kernel it cannot describe.
