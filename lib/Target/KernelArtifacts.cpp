@@ -334,6 +334,9 @@ std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
       {"compiler_version", info.compilerVersion},
       {"compiler_revision", info.compilerRevision},
       {"llvm_version", info.llvmVersion},
+      {"ptxas_version", info.ptxasVersion
+                            ? llvm::json::Value(*info.ptxasVersion)
+                            : llvm::json::Value(nullptr)},
       {"chip", info.chip},
       {"features", info.features},
       {"options", llvm::json::Object{{"tile_kv", info.tileKV},
@@ -355,6 +358,7 @@ std::string mlir::attn::computeCacheKey(StringRef source,
      << " tile-kv=" << info.tileKV << " block-size=" << info.blockSize
      << " kernel=" << info.kernel << " tma=" << (info.tma ? "true" : "false")
      << "\n// attn " << info.compilerVersion << " (" << info.compilerRevision
-     << ") llvm " << info.llvmVersion;
+     << ") llvm " << info.llvmVersion << " ptxas "
+     << info.ptxasVersion.value_or("none");
   return sha256Hex(key);
 }

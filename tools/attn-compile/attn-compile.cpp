@@ -118,22 +118,55 @@ static std::string findPtxas() {
   return "";
 }
 
+/// Runs `args` (args[0] is the program) with stdout and stderr into `log`;
+/// returns its exit code, -1 when it could not run (`error` says why).
+static int runAndCapture(ArrayRef<StringRef> args, std::string &log,
+                         std::string &error) {
+  llvm::SmallString<128> logPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "attn-compile-ptxas", "log", logPath)) {
+    error = ec.message();
+    return -1;
+  }
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                          StringRef(logPath)};
+  int rc = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, redirects, 0,
+                                     0, &error);
+  auto buffer = llvm::MemoryBuffer::getFile(logPath);
+  log = buffer ? (*buffer)->getBuffer().str() : "";
+  llvm::sys::fs::remove(logPath);
+  return rc;
+}
+
+/// The release line of `ptxas --version` ("Cuda compilation tools, release
+/// 13.0, V13.0.88"), else its last line; failure when it does not run.
+static FailureOr<std::string> getPtxasVersion(StringRef ptxas) {
+  std::string log, error;
+  if (runAndCapture({ptxas, "--version"}, log, error) != 0) {
+    llvm::errs() << "attn-compile: error: '" << ptxas << " --version' failed"
+                 << (error.empty() ? "" : ": " + error) << "\n"
+                 << log;
+    return failure();
+  }
+  SmallVector<StringRef> lines;
+  StringRef(log).split(lines, '\n', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  std::string version;
+  for (StringRef line : lines)
+    if (!line.trim().empty())
+      version = line.trim().str();
+  for (StringRef line : lines)
+    if (line.contains("compilation tools"))
+      version = line.trim().str();
+  return version;
+}
+
 /// Runs `ptxas -v` on `ptx` to write `cubin`; returns its log, or failure.
 static FailureOr<std::string> runPtxas(StringRef ptxas, StringRef ptx,
                                        StringRef cubin) {
-  llvm::SmallString<128> logPath;
-  if (llvm::sys::fs::createTemporaryFile("attn-compile-ptxas", "log", logPath))
-    return failure();
   std::string arch = "-arch=" + chip;
-  SmallVector<StringRef> args = {ptxas, arch, "-O3", "-v", ptx, "-o", cubin};
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
-                                          StringRef(logPath)};
-  std::string error;
-  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects, 0, 0,
-                                     &error);
-  auto buffer = llvm::MemoryBuffer::getFile(logPath);
-  std::string log = buffer ? (*buffer)->getBuffer().str() : "";
-  llvm::sys::fs::remove(logPath);
+  std::string log, error;
+  int rc =
+      runAndCapture({ptxas, arch, "-O3", "-v", ptx, "-o", cubin}, log, error);
   if (rc != 0) {
     llvm::errs() << "attn-compile: error: ptxas failed on " << ptx
                  << (error.empty() ? "" : ": " + error) << "\n"
@@ -236,6 +269,14 @@ int main(int argc, char **argv) {
   if (ptxas.empty() && !noCubin)
     llvm::errs() << "attn-compile: ptxas not found (set --ptxas, --toolkit "
                     "or CUDA_HOME): writing PTX only, cubins skipped\n";
+  // The cubins depend on ptxas: its version goes into the cache key.
+  std::optional<std::string> ptxasVersion;
+  if (!ptxas.empty()) {
+    FailureOr<std::string> version = getPtxasVersion(ptxas);
+    if (failed(version))
+      return 1;
+    ptxasVersion = *version;
+  }
   for (attn::KernelInfo &k : *kernels) {
     FailureOr<std::string> ptx = attn::getKernelPTX(*module, k.name);
     if (failed(ptx))
@@ -280,6 +321,7 @@ int main(int argc, char **argv) {
   info.compilerVersion = attn::getVersionString();
   info.compilerRevision = attn::getGitDescribe();
   info.llvmVersion = attn::getLLVMVersionString();
+  info.ptxasVersion = ptxasVersion;
   info.cacheKey = attn::computeCacheKey(source, info);
 
   llvm::SmallString<256> headerPath(outDir), manifestPath(outDir);

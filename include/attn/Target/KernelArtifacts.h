@@ -79,11 +79,14 @@ struct ManifestInfo {
   /// `git describe` (the version again outside a git checkout) and the
   /// LLVM/MLIR release it is built against.
   std::string compilerVersion, compilerRevision, llvmVersion;
+  /// `ptxas --version` (its release line) when cubins were built.
+  std::optional<std::string> ptxasVersion;
 };
 
 /// SHA-256 of everything the kernels depend on: the source text, the chip,
-/// features and options, and the compiler (version, revision, LLVM), so that
-/// a new compiler or option never reuses a cached kernel.
+/// features and options, and the compilers (attn version and revision, LLVM,
+/// ptxas when it built cubins), so that a new compiler or option never
+/// reuses a cached kernel.
 std::string computeCacheKey(StringRef source, const ManifestInfo &info);
 
 /// Reads the kernels outlined by attn-lower-to-gpu-kernels (gpu.func with

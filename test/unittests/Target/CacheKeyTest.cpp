@@ -2,8 +2,8 @@
 //
 // The cache key of attn-compile's manifest changes with everything the
 // kernels depend on: the source, the target, the options and the compiler
-// (attn version, its revision, the LLVM release), so that a cached kernel is
-// never reused by another compiler or another configuration.
+// (attn version, its revision, the LLVM release, ptxas), so that a cached
+// kernel is never reused by another compiler or another configuration.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,6 +64,10 @@ TEST(CacheKey, ChangesWithEverythingTheKernelsDependOn) {
           {"compiler revision",
            [](ManifestInfo &i) { i.compilerRevision = "v0.4.0-3-gabcdef0"; }},
           {"llvm version", [](ManifestInfo &i) { i.llvmVersion = "23.1.0"; }},
+          {"ptxas version",
+           [](ManifestInfo &i) {
+             i.ptxasVersion = "Cuda compilation tools, release 13.0, V13.0.88";
+           }},
       };
   for (auto &[what, change] : changes) {
     ManifestInfo info = baseInfo();
@@ -79,6 +83,7 @@ TEST(Manifest, RecordsTheCompiler) {
   EXPECT_NE(manifest.find("\"compiler_revision\": \"0.4.0\""),
             std::string::npos);
   EXPECT_NE(manifest.find("\"llvm_version\": \"22.1.8\""), std::string::npos);
+  EXPECT_NE(manifest.find("\"ptxas_version\": null"), std::string::npos);
 }
 
 } // namespace
