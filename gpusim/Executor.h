@@ -230,6 +230,8 @@ private:
   std::string where(const ThreadState &t, const Instr &in) const;
   bool checkGlobal(ThreadState &t, const Instr &in, uint64_t addr,
                    unsigned bytes, bool write, Device::Allocation *&a);
+  /// Adds `bytes` of allocation `a` to the global traffic of the stats.
+  void countGlobal(const Device::Allocation *a, unsigned bytes, bool write);
   void recordShared(ThreadState &t, const Instr &in, uint64_t off,
                     unsigned bytes);
   struct SharedRequest {

@@ -422,6 +422,16 @@ bool Cta::checkGlobal(ThreadState &t, const Instr &in, uint64_t addr,
   return false;
 }
 
+void Cta::countGlobal(const Device::Allocation *a, unsigned bytes, bool write) {
+  size_t i = static_cast<size_t>(a - device.allocations().data());
+  std::vector<uint64_t> &per =
+      write ? stats.allocBytesWritten : stats.allocBytesRead;
+  if (per.size() <= i)
+    per.resize(i + 1, 0);
+  per[i] += bytes;
+  (write ? stats.globalBytesWritten : stats.globalBytesRead) += bytes;
+}
+
 static bool resolveGeneric(uint64_t &addr, Space &space) {
   if (addr >= kSharedWindow && addr < kSharedWindow + kWindowSize) {
     space = Space::Shared;
@@ -458,7 +468,7 @@ bool Cta::load(ThreadState &t, const Instr &in, Space space, uint64_t addr,
       return false;
     std::memcpy(dst, a->data.data() + (addr - a->base), bytes);
     if (options.stats)
-      stats.globalBytesRead += bytes;
+      countGlobal(a, bytes, false);
     return true;
   }
   case Space::Shared:
@@ -531,7 +541,7 @@ bool Cta::store(ThreadState &t, const Instr &in, Space space, uint64_t addr,
     }
     std::memcpy(a->data.data() + (addr - a->base), src, bytes);
     if (options.stats)
-      stats.globalBytesWritten += bytes;
+      countGlobal(a, bytes, true);
     return true;
   }
   case Space::Shared:
@@ -606,7 +616,7 @@ bool Cta::globalRead(ThreadState &t, const Instr &in, uint64_t addr,
     return false;
   std::memcpy(dst, a->data.data() + (addr - a->base), bytes);
   if (options.stats)
-    stats.globalBytesRead += bytes;
+    countGlobal(a, bytes, false);
   return true;
 }
 
@@ -617,7 +627,7 @@ bool Cta::globalWrite(ThreadState &t, const Instr &in, uint64_t addr,
     return false;
   std::memcpy(a->data.data() + (addr - a->base), src, bytes);
   if (options.stats)
-    stats.globalBytesWritten += bytes;
+    countGlobal(a, bytes, true);
   return true;
 }
 
@@ -2043,6 +2053,16 @@ std::string Simulator::formatStats() const {
   os << "thread-instructions: " << stats_.threadInstructions << "\n";
   os << "global bytes read: " << stats_.globalBytesRead
      << ", written: " << stats_.globalBytesWritten << "\n";
+  const std::vector<Device::Allocation> &allocs = device.allocations();
+  for (size_t i = 0; i < allocs.size(); ++i) {
+    uint64_t r =
+        i < stats_.allocBytesRead.size() ? stats_.allocBytesRead[i] : 0;
+    uint64_t w =
+        i < stats_.allocBytesWritten.size() ? stats_.allocBytesWritten[i] : 0;
+    if (r || w)
+      os << "  buffer " << allocs[i].name << ": read " << r << ", written " << w
+         << "\n";
+  }
   std::vector<std::pair<uint64_t, std::string>> ops;
   for (auto &kv : stats_.perOpcode)
     ops.push_back({kv.second, kv.first});

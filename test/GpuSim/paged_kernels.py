@@ -14,7 +14,11 @@ scales, asymmetric INT8, FP8 e5m2) get pools of random codes, scales and
 zero points built here by the layout document. The reference dequantizes
 the codes and gathers the keys and values a sequence owns from the pools
 (independently of the compiler), hides absent keys, and computes attention
-in fp64 (test/python/numerics/reference.py). Racecheck is on.
+in fp64 (test/python/numerics/reference.py). Racecheck is on. The bytes
+each kernel reads from each buffer (attn-gpu-sim --stats) must equal a model
+of the kernel's structure exactly (attention_reads: each present key's K and
+V rows once per CTA that visits its tile, and the documented re-reads); each
+case prints them with the minimum its grid needs.
 
 usage: paged_kernels.py --attn-compile BIN --sim BIN --runtime-lib LIB
                         [--chip sm_80] [--grid ci|large] [--filter S]
@@ -24,6 +28,7 @@ Prints one line per case and "N passed, M failed"; exits 1 on any failure,
 77 (skipped) without the runtime library.
 """
 import argparse
+import json
 import math
 import os
 import shutil
@@ -62,6 +67,10 @@ def configs(grid):
              dtype="f16", d=64, mask="causal"),
         dict(b=2, heads="gqa4:2", sq=3, ctx=[150, 90], bs=16, layout="nhd",
              dtype="f16", d=64, bad_ids=True),
+        # A chunk of more queries than a CTA's tile over a shorter context:
+        # the first query tile sees no key (bottom-right causal).
+        dict(b=1, heads="mha", sq=200, ctx=[60], bs=16, layout="hnd",
+             dtype="f16", d=64, mask="causal"),
         dict(b=1, heads="mqa", sq=1, ctx=[255], bs=16, layout="hnd",
              dtype="bf16", d=128, softcap=30.0),
         # Quantized pools: (scheme, granularity), filled by the runtime
@@ -408,6 +417,208 @@ def mlir_of(c, nb, width):
             f"  return %o : {q}\n}}\n")
 
 
+def sim_reads(stdout):
+    """Bytes read per kernel and buffer, from attn-gpu-sim --stats (its
+    per-allocation counts: every global load, cp.async and TMA copy, per
+    thread; a cp.async's zero-filled bytes are not read)."""
+    reads, kernel = {}, None
+    for line in stdout.splitlines():
+        if line.startswith("kernel ") and line.endswith(":"):
+            kernel = line[len("kernel "):-1]
+            reads[kernel] = {}
+        elif line.startswith("  buffer ") and kernel is not None:
+            name, rest = line[len("  buffer "):].rsplit(": read ", 1)
+            n = int(rest.split(",")[0])
+            if n:
+                reads[kernel][name] = n
+    return reads
+
+
+def decode_splits(c, width):
+    """(splits, keys per split) of the decode form: attn-sdpa-to-mma's
+    choice for its default sm-count 132 (about two CTAs per SM, whole key
+    tiles of 64)."""
+    tiles = -(-width * c["bs"] // 64)
+    hkv = HEADS[c["heads"]][1]
+    want = -(-(2 * 132) // (c["b"] * hkv))
+    chunk_tiles = -(-tiles // min(max(want, 1), tiles))
+    return -(-tiles // chunk_tiles), chunk_tiles * 64
+
+
+def attention_reads(c, cache, kernel, splits):
+    """Bytes the paged-attention kernel reads from each buffer, exactly,
+    from its structure (docs/gpu/codegen.md, "Paged attention"), and the
+    minimum a kernel of that grid needs. Each CTA has a KV head and a key
+    range [k0, k1): the decode form (grid splits x Hkv x B) one split
+    chunk of whole tiles, the prefill form (query tiles x Hq x B) keys 0
+    to the context or, causal, to the last visible key of its last query.
+    It visits the tiles of 64 keys from k0 below k1:
+      K, V pools: the pool row of each present key (within the context
+        and the table, valid block id) of each visited tile, once. The
+        minimum stops at k1; the last tile's keys past a causal diagonal
+        are read as well (masked), and a CTA that visits no tile still
+        copies K of the tile at k0 (its present keys).
+      block table: one 4-byte entry per key slot of the first tile and of
+        each following visited tile, by threads 0-63 (64 slots a tile,
+        slots past the context included; so an entry is loaded once per
+        key of its block in the tile). Minimum: each entry of the range
+        once.
+      context lens: every thread loads its sequence's length. Minimum:
+        once per CTA.
+      Q: the decode form reads each of its rows once; the prefill form
+        has each thread load its two rows (Dqk/2 bytes each), rows past
+        the queries clamped to the last query (read again; one load when
+        Sq is 1, the two clamped rows being the same address).
+      scales, zero points: per tensor or head, each thread loads them once
+        per visited tile, for K and for V; per token once per 16-code
+        chunk of each visited tile (64 * D / 16), the slot's pool row (row
+        0 for absent slots). Minimum: once per CTA, or once per present
+        key of the range.
+      RoPE on Q: each thread loads its rows' position (one load: both rows
+        of a sequence) and R/8 entries of the kernel's inv_freq table."""
+    hq, hkv = HEADS[c["heads"]]
+    grp, bs, d, sq = hq // hkv, c["bs"], c["d"], c["sq"]
+    table, lens = cache["table"], cache["lens"]
+    nb, width = cache["k_pool"].shape[0], table.shape[1]
+    threads = kernel["block"][0]
+    pool_elt = 1 if "quant" in c else 2
+    quant = c.get("quant")
+    exact, need = {}, {}
+
+    def add(buf, n, m):
+        exact[buf] = exact.get(buf, 0) + n
+        need[buf] = need.get(buf, 0) + m
+
+    def present(b, key):
+        blk = key // bs
+        return (key < min(max(int(lens[b]), 0), width * bs) and blk < width
+                and 0 <= table[b, blk] < nb)
+
+    def cta(b, k0, k1, q_rows, q_bytes):
+        keys = min(max(int(lens[b]), 0), width * bs)
+        k1 = min(k1, keys)
+        iters = max(0, -(-(k1 - k0) // 64))
+        tiles = [k0 + 64 * i for i in range(iters)]
+        in_range = [k for k in range(k0, k1) if present(b, k)]
+        add("context_lens", 4 * threads, 4)
+        add("block_table", 4 * 64 * max(1, iters),
+            4 * len({k // bs for k in range(k0, k1) if k // bs < width}))
+        add("query", q_bytes, 2 * q_rows * d)
+        for kv, ts in (("k_cache", tiles or [k0]), ("v_cache", tiles)):
+            n = sum(present(b, k) for t in ts for k in range(t, t + 64))
+            add(kv, n * d * pool_elt, len(in_range) * d * pool_elt)
+        if quant:
+            per_token = quant[1] == "per_token"
+            loads = iters * (64 * d // 16 if per_token else threads)
+            least = len(in_range) if per_token else int(iters > 0)
+            for kv in ("k", "v"):
+                add(kv + "_scale", 4 * loads, 4 * least)
+                if quant[0] == "int8_asym":
+                    add(kv + "_zero_point", loads, least)
+        if "rope" in c:
+            rdim = c["rope"][2] or d
+            add("k_offsets" if "rope_base" in c else "cache_lens",
+                4 * threads, 4)
+            add("rope_inv_freq", 4 * threads * rdim // 8, 4 * rdim // 2)
+
+    if splits:
+        _, chunk = decode_splits(c, width)
+        for b in range(c["b"]):
+            for _ in range(hkv):
+                for s in range(splits):
+                    cta(b, s * chunk, (s + 1) * chunk, grp * sq,
+                        2 * grp * sq * d)
+    else:
+        tile_q = threads // 32 * 16
+        for b in range(c["b"]):
+            keys = min(max(int(lens[b]), 0), width * bs)
+            for _ in range(hq):
+                for q0 in range(0, sq, tile_q):
+                    last = min(q0 + tile_q, sq) - 1
+                    k1 = (min(keys, last + keys - sq + 1)
+                          if c.get("mask") == "causal" else keys)
+                    cta(b, 0, k1, last + 1 - q0,
+                        threads * d // 2 * (1 if sq == 1 else 2))
+    return exact, need
+
+
+def has_back_edge(ptx):
+    """Whether a PTX kernel has a loop (a branch to a label above it)."""
+    labels, lines = {}, ptx.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().endswith(":") and not line.startswith("."):
+            labels[line.strip()[:-1]] = i
+    return any(labels.get(line.split()[-1].rstrip(";"), len(lines)) < i
+               for i, line in enumerate(lines) if "bra" in line.split())
+
+
+def expected_reads(c, cache, man, d):
+    """{kernel: (exact, minimum)} bytes read per buffer, for the attention
+    kernel, the combine kernel of the decode form (the partial outputs
+    once; each output element's thread loads the lse of every split in a
+    max pass and in a sum pass: twice, once when both loops were unrolled
+    and their loads merged, i.e. when its PTX has no loop) and
+    the append kernel's new K and V (each new token's rows once, K twice
+    with NeoX RoPE: each chunk reads its partner chunk R/2 away; its index
+    loads are not modeled)."""
+    hq, hkv = HEADS[c["heads"]]
+    dh, sq = c["d"], c["sq"]
+    kernels = {k["name"]: k for k in man["kernels"]}
+    attn = kernels["paged_kernel"]
+    combine = kernels.get("paged_kernel_combine")
+    splits = attn["grid"][0] if combine else 0
+    if combine:
+        assert decode_splits(c, cache["table"].shape[1])[0] == splits
+    exact, need = attention_reads(c, cache, attn, splits)
+    out = {"paged_kernel": (exact, need)}
+    if combine:
+        part = c["b"] * hq * sq * splits * dh * 4
+        with open(os.path.join(d, combine["ptx"])) as f:
+            passes = 2 if has_back_edge(f.read()) else 1
+        out["paged_kernel_combine"] = (
+            {"o_partial": part, "lse_partial": passes * part},
+            {"o_partial": part, "lse_partial": part // dh})
+    if "append" in c:
+        out["paged_kernel"] = tuple(
+            {{"query": "query_1", "context_lens": "context_lens_1",
+              "k_cache": "k_cache_0", "v_cache": "v_cache_0",
+              "block_table": "block_table_0", "cache_lens": "cache_lens_0",
+              "k_offsets": "k_offsets_0"}.get(k, k): v for k, v in x.items()}
+            for x in (exact, need))
+        new = c.get("new_lens", [c["append"]] * c["b"])
+        row = sum(min(n, c["append"]) for n in new) * hkv * dh * 2
+        neox = "rope" in c and c["rope"][0] == "neox"
+        out["paged_append"] = ({"k_new_0": row * (2 if neox else 1),
+                                "v_new_0": row},
+                               {"k_new_0": row, "v_new_0": row})
+    return out
+
+
+def check_reads(c, cache, man, d, stdout):
+    """Compares the simulator's bytes read per kernel and buffer with the
+    exact model; returns (error or None, summary)."""
+    got = sim_reads(stdout)
+    total = {"got": 0, "need": 0}
+    want = expected_reads(c, cache, man, d)
+    for kname, (exact, need) in want.items():
+        g = got.get(kname, {})
+        if kname == "paged_append":
+            g = {k: v for k, v in g.items() if k in exact}
+        exact = {k: v for k, v in exact.items() if v}
+        if g != exact:
+            diff = ", ".join(
+                f"{k} read {g.get(k, 0)}, analytical {exact.get(k, 0)}"
+                for k in sorted(set(g) | set(exact))
+                if g.get(k, 0) != exact.get(k, 0))
+            return f"{kname}: bytes read differ: {diff}", ""
+        total["got"] += sum(g.values())
+        total["need"] += sum(need.values())
+    kv = [sum(v for k, v in x.items() if "_cache" in k)
+          for x in want["paged_kernel"]]
+    return None, (f"reads as analytical: {total['got']} bytes, minimum "
+                  f"{total['need']} (K+V {kv[0]}, minimum {kv[1]})")
+
+
 def run_case(c, args, lib, seed):
     name = name_of(c)
     d = tempfile.mkdtemp(prefix="paged_", dir=args.keep)
@@ -460,7 +671,7 @@ def run_case(c, args, lib, seed):
                 inputs.update(k_zero_point=cache["k_zero"],
                               v_zero_point=cache["v_zero"])
         cmd = [args.sim, "--manifest=" + os.path.join(d, "case.json"),
-               "--racecheck", "--out-dir=" + os.path.join(d, "out")]
+               "--racecheck", "--stats", "--out-dir=" + os.path.join(d, "out")]
         for pname, arr in inputs.items():
             path = os.path.join(d, pname + ".npy")
             np.save(path, arr)
@@ -470,8 +681,14 @@ def run_case(c, args, lib, seed):
         if r.returncode != 0:
             return False, name, "simulator exit %d:\n%s" % (
                 r.returncode, r.stderr.strip()[-3000:])
+        # Written parameters are listed as "PATH: NAME" (after the stats).
         written = dict(reversed(line.rsplit(": ", 1))
-                       for line in r.stdout.splitlines() if ": " in line)
+                       for line in r.stdout.splitlines()
+                       if line.split(": ")[0].endswith(".npy"))
+        man = json.load(open(os.path.join(d, "case.json")))
+        reads_err, reads_msg = check_reads(c, cache, man, d, r.stdout)
+        if reads_err:
+            return False, name, reads_err
         if "append" in c:
             # The appended pools, byte for byte the runtime's (with RoPE,
             # K within rounding: the kernel's and numpy's f32 cos/sin
@@ -513,7 +730,7 @@ def run_case(c, args, lib, seed):
                 f"{int(bad.sum())}/{bad.size} elements differ, worst at "
                 f"{tuple(int(x) for x in i)}: got {got[i]:.6g}, "
                 f"want {ref[i]:.6g}")
-        return True, name, f"max err {err.max():.2e}"
+        return True, name, f"max err {err.max():.2e}; {reads_msg}"
     except subprocess.TimeoutExpired:
         return False, name, f"simulator timed out after {args.timeout}s"
     finally:

@@ -104,6 +104,10 @@ struct Stats {
   std::vector<SharedAccess> shared;
   /// Bytes read and written in global memory.
   uint64_t globalBytesRead = 0, globalBytesWritten = 0;
+  /// The same per allocation, indexed as Device::allocations() (entries
+  /// past the end are zero). Every global access is counted, TMA and
+  /// cp.async copies included; a zero-filled cp.async tail is not.
+  std::vector<uint64_t> allocBytesRead, allocBytesWritten;
 };
 
 /// A 128-byte TMA tensor map (see attn/runtime/attn_tensor_map.h).
