@@ -385,11 +385,10 @@ FailureOr<Operation *> fuse::traceScoresToMatmul(
       s = in;
       continue;
     }
-    if (reason.empty())
-      reason = ("scores: '" + def->getName().getStringRef() +
-                "' is not a matmul, a constant scale, a reshape or a mask "
-                "the matcher recognises")
-                   .str();
+    reason = ("scores: '" + def->getName().getStringRef() +
+              "' is not a matmul, a constant scale, a reshape or a mask "
+              "the matcher recognises")
+                 .str();
     return failure();
   }
 }

@@ -229,8 +229,52 @@ namespace {
 struct Contraction {
   Value lhs, rhs;
   bool lhsTransposed = false, rhsTransposed = false;
+  /// Constant factors on the operands inside the body (elementwise fusion
+  /// moves scales there): the product is `scale · Σ_k A · B`.
+  double scale = 1.0;
 };
 } // namespace
+
+/// A generic body `acc + f(a) · g(b)` with `f`, `g` the identity or a
+/// multiplication or division by a constant: sets the product of the
+/// constants.
+static bool matchScaledProductBody(linalg::GenericOp generic, double &scale) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1)
+    return false;
+  Block &body = generic.getRegion().front();
+  Value acc = body.getArgument(2);
+  auto add = getYielded(generic).getDefiningOp<arith::AddFOp>();
+  if (!add || (add.getLhs() != acc && add.getRhs() != acc))
+    return false;
+  auto mul = (add.getLhs() == acc ? add.getRhs() : add.getLhs())
+                 .getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  scale = 1.0;
+  // The block argument under `x`, folding a constant factor into `scale`.
+  auto peel = [&](Value x) -> Value {
+    if (auto m = x.getDefiningOp<arith::MulFOp>()) {
+      for (int side = 0; side < 2; ++side)
+        if (std::optional<double> c =
+                getBodyConstant(generic, m->getOperand(1 - side))) {
+          scale *= *c;
+          return m->getOperand(side);
+        }
+      return {};
+    }
+    if (auto d = x.getDefiningOp<arith::DivFOp>()) {
+      std::optional<double> c = getBodyConstant(generic, d.getRhs());
+      if (!c || *c == 0.0)
+        return {};
+      scale /= *c;
+      return d.getLhs();
+    }
+    return x;
+  };
+  Value a = peel(mul.getLhs()), b = peel(mul.getRhs());
+  return (a == body.getArgument(0) && b == body.getArgument(1)) ||
+         (a == body.getArgument(1) && b == body.getArgument(0));
+}
 
 static FailureOr<Contraction> matchContraction(Operation *op,
                                                std::string &why) {
@@ -239,8 +283,14 @@ static FailureOr<Contraction> matchContraction(Operation *op,
     return failure();
   };
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-  if (!linalgOp || !linalg::isaContractionOpInterface(linalgOp))
+  double scale = 1.0;
+  if (!linalgOp)
     return fail("is not a contraction");
+  if (!linalg::isaContractionOpInterface(linalgOp)) {
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!generic || !matchScaledProductBody(generic, scale))
+      return fail("is not a contraction");
+  }
   if (linalgOp.getNumDpsInputs() != 2 || linalgOp.getNumDpsInits() != 1 ||
       op->getNumResults() != 1)
     return fail("does not have two inputs and one tensor result");
@@ -272,6 +322,7 @@ static FailureOr<Contraction> matchContraction(Operation *op,
     if (a[i] != c[i] || b[i] != c[i])
       return fail("has batch dimensions that are not leading and in order");
   Contraction result;
+  result.scale = scale;
   if (a[nb] == k && a[nb + 1] == m)
     result.lhsTransposed = true;
   else if (a[nb] != m || a[nb + 1] != k)
@@ -294,18 +345,22 @@ namespace {
 struct NormalizedContraction {
   Value e, rowSum, v;
   bool vTransposed = false;
+  /// torch's fully-masked-row guard moved in as well: `select(g, 0, e / R)`
+  /// with `g = all(s == -inf)` per row, or null.
+  Value allHidden;
 };
 } // namespace
 
 static std::optional<NormalizedContraction>
 matchNormalizedContraction(Operation *op) {
   auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || generic.getNumDpsInputs() != 3 ||
+  if (!generic ||
+      (generic.getNumDpsInputs() != 3 && generic.getNumDpsInputs() != 4) ||
       generic.getNumDpsInits() != 1 || generic->getNumResults() != 1 ||
       generic.getNumReductionLoops() != 1)
     return std::nullopt;
   Block &body = generic.getRegion().front();
-  Value acc = body.getArgument(3);
+  Value acc = body.getArgument(generic.getNumDpsInputs());
   auto add = getYielded(generic).getDefiningOp<arith::AddFOp>();
   if (!add)
     return std::nullopt;
@@ -316,14 +371,26 @@ matchNormalizedContraction(Operation *op) {
   if (!mul)
     return std::nullopt;
   arith::DivFOp div;
+  arith::SelectOp guard;
   Value vArg;
-  for (int side = 0; side < 2 && !div; ++side)
-    if ((div = mul->getOperand(side).getDefiningOp<arith::DivFOp>()))
+  for (int side = 0; side < 2 && !div; ++side) {
+    Value x = mul->getOperand(side);
+    if (auto sel = x.getDefiningOp<arith::SelectOp>()) {
+      std::optional<double> zero = getBodyConstant(generic, sel.getTrueValue());
+      if (!zero || *zero != 0.0)
+        continue;
+      guard = sel;
+      x = sel.getFalseValue();
+    }
+    if ((div = x.getDefiningOp<arith::DivFOp>()))
       vArg = mul->getOperand(1 - side);
+  }
   OpOperand *e = div ? getInputOf(generic, div.getLhs()) : nullptr;
   OpOperand *r = div ? getInputOf(generic, div.getRhs()) : nullptr;
   OpOperand *v = vArg ? getInputOf(generic, vArg) : nullptr;
-  if (!e || !r || !v || e == r || e == v || r == v)
+  OpOperand *g = guard ? getInputOf(generic, guard.getCondition()) : nullptr;
+  if (!e || !r || !v || e == r || e == v || r == v || (guard && !g) ||
+      generic.getNumDpsInputs() != (guard ? 4u : 3u))
     return std::nullopt;
   unsigned rank = generic.getNumLoops();
   unsigned k = rank;
@@ -353,18 +420,19 @@ matchNormalizedContraction(Operation *op) {
   };
   if (dims(generic.getMatchingIndexingMap(e)) != with({m, k}))
     return std::nullopt;
-  // R: (b..., m) or (b..., m, 0).
-  AffineMap rMap = generic.getMatchingIndexingMap(r);
-  SmallVector<unsigned> rDims =
-      dims(rMap.getNumResults() == out.size() ? rMap.dropResult(out.size() - 1)
-                                              : rMap);
-  if (rDims != with({m}))
+  // Row values: (b..., m) or (b..., m, 0).
+  auto isRow = [&](OpOperand *operand) {
+    AffineMap map = generic.getMatchingIndexingMap(operand);
+    bool keepDim = map.getNumResults() == out.size();
+    if (keepDim) {
+      auto c = dyn_cast<AffineConstantExpr>(map.getResults().back());
+      if (!c || c.getValue() != 0)
+        return false;
+    }
+    return dims(keepDim ? map.dropResult(out.size() - 1) : map) == with({m});
+  };
+  if (!isRow(r) || (g && !isRow(g)))
     return std::nullopt;
-  if (rMap.getNumResults() == out.size()) {
-    auto c = dyn_cast<AffineConstantExpr>(rMap.getResults().back());
-    if (!c || c.getValue() != 0)
-      return std::nullopt;
-  }
   NormalizedContraction result;
   SmallVector<unsigned> vDims = dims(generic.getMatchingIndexingMap(v));
   if (vDims == with({n, k}))
@@ -378,6 +446,8 @@ matchNormalizedContraction(Operation *op) {
   result.e = e->get();
   result.rowSum = r->get();
   result.v = v->get();
+  if (g)
+    result.allHidden = g->get();
   return result;
 }
 
@@ -525,8 +595,73 @@ static Value matchExpOverSum(Value e, Value sum, Operation *div,
   return s;
 }
 
+/// Whether `cmpf` in `generic`'s body is `x == -inf` for the block argument
+/// `x` (possibly extended to f64 first).
+static bool isNegInfTest(arith::CmpFOp cmpf, Value x) {
+  if (!cmpf || cmpf.getPredicate() != arith::CmpFPredicate::OEQ)
+    return false;
+  Value lhs = cmpf.getLhs();
+  if (auto ext = lhs.getDefiningOp<arith::ExtFOp>())
+    lhs = ext.getIn();
+  std::optional<double> inf = getConstantScalar(cmpf.getRhs());
+  return lhs == x && inf && std::isinf(*inf) && *inf < 0;
+}
+
+/// `all` is `all(s == -inf)` over the last dimension of the scores `s`,
+/// init true, possibly through an
+/// expand_shape appending a unit dim: the comparison in its own elementwise
+/// generic or in the reduction's body. Appends the ops to `ops`; returns the
+/// op that reads `s` (null on failure) and sets `s`.
+static Operation *matchAllHiddenRows(Value all, Value &s,
+                                     SmallVectorImpl<Operation *> &ops) {
+  if (!all.hasOneUse())
+    return nullptr;
+  if (auto expand = all.getDefiningOp<tensor::ExpandShapeOp>()) {
+    if (!expand.getSrc().hasOneUse())
+      return nullptr;
+    ops.push_back(expand);
+    all = expand.getSrc();
+  }
+  auto reduce = all.getDefiningOp<linalg::GenericOp>();
+  if (!reduce || reduce.getNumDpsInputs() != 1 ||
+      reduce->getNumResults() != 1 || reduce.getNumReductionLoops() != 1 ||
+      reduce.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return nullptr;
+  auto andOp = getYielded(reduce).getDefiningOp<arith::AndIOp>();
+  std::optional<double> init = getFillValue(reduce.getDpsInitOperand(0)->get());
+  if (!andOp || !init || *init == 0.0 ||
+      !isRowMap(reduce.getMatchingIndexingMap(reduce.getDpsInitOperand(0)),
+                reduce.getNumLoops()) ||
+      !reduce.getMatchingIndexingMap(reduce.getDpsInputOperand(0)).isIdentity())
+    return nullptr;
+  ops.push_back(reduce);
+  Block &body = reduce.getRegion().front();
+  // The comparison in the reduction's body: and(s == -inf, acc).
+  for (int side = 0; side < 2; ++side) {
+    if (andOp->getOperand(1 - side) != body.getArgument(1))
+      continue;
+    if (isNegInfTest(andOp->getOperand(side).getDefiningOp<arith::CmpFOp>(),
+                     body.getArgument(0))) {
+      s = reduce.getDpsInputOperand(0)->get();
+      return reduce;
+    }
+  }
+  // cmp = (s == -inf), elementwise.
+  Value cmpValue = reduce.getDpsInputOperand(0)->get();
+  auto cmp = cmpValue.getDefiningOp<linalg::GenericOp>();
+  if (!cmpValue.hasOneUse() || !isElementwise(cmp) ||
+      cmp.getNumDpsInputs() != 1 ||
+      !cmp.getMatchingIndexingMap(cmp.getDpsInputOperand(0)).isIdentity() ||
+      !isNegInfTest(getYielded(cmp).getDefiningOp<arith::CmpFOp>(),
+                    cmp.getRegion().front().getArgument(0)))
+    return nullptr;
+  ops.push_back(cmp);
+  s = cmp.getDpsInputOperand(0)->get();
+  return cmp;
+}
+
 /// Matches torch's guard `select(all(s == -inf, row), 0, p)` around a
-/// softmax: returns `p` and the comparison op (a user of `s`), or null.
+/// softmax: returns `p` and the op reading `s` for the test, or null.
 static std::pair<Value, Operation *>
 matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
   auto select = guarded.getDefiningOp<linalg::GenericOp>();
@@ -541,51 +676,15 @@ matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
   unsigned rank = select.getNumLoops();
   if (!rows || !p || !zero || *zero != 0.0 ||
       !select.getMatchingIndexingMap(p).isIdentity() ||
-      !isRowMap(select.getMatchingIndexingMap(rows), rank) ||
-      !rows->get().hasOneUse())
+      !isRowMap(select.getMatchingIndexingMap(rows), rank))
     return {};
-  // rows = all(cmp) over the last dim, init true.
-  Value all = rows->get();
   SmallVector<Operation *> ops = {select};
-  if (auto expand = all.getDefiningOp<tensor::ExpandShapeOp>()) {
-    if (!expand.getSrc().hasOneUse())
-      return {};
-    ops.push_back(expand);
-    all = expand.getSrc();
-  }
-  auto reduce = all.getDefiningOp<linalg::GenericOp>();
-  if (!reduce || reduce.getNumDpsInputs() != 1 ||
-      reduce->getNumResults() != 1 || reduce.getNumReductionLoops() != 1 ||
-      reduce.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+  Value s;
+  Operation *reader = matchAllHiddenRows(rows->get(), s, ops);
+  if (!reader)
     return {};
-  auto andOp = getYielded(reduce).getDefiningOp<arith::AndIOp>();
-  std::optional<double> init = getFillValue(reduce.getDpsInitOperand(0)->get());
-  if (!andOp || !init || *init == 0.0 ||
-      !isRowMap(reduce.getMatchingIndexingMap(reduce.getDpsInitOperand(0)),
-                rank) ||
-      !reduce.getMatchingIndexingMap(reduce.getDpsInputOperand(0)).isIdentity())
-    return {};
-  ops.push_back(reduce);
-  // cmp = (s == -inf), elementwise.
-  Value cmpValue = reduce.getDpsInputOperand(0)->get();
-  auto cmp = cmpValue.getDefiningOp<linalg::GenericOp>();
-  if (!cmpValue.hasOneUse() || !isElementwise(cmp) ||
-      cmp.getNumDpsInputs() != 1 ||
-      !cmp.getMatchingIndexingMap(cmp.getDpsInputOperand(0)).isIdentity())
-    return {};
-  auto cmpf = getYielded(cmp).getDefiningOp<arith::CmpFOp>();
-  if (!cmpf || cmpf.getPredicate() != arith::CmpFPredicate::OEQ)
-    return {};
-  Value lhs = cmpf.getLhs();
-  if (auto ext = lhs.getDefiningOp<arith::ExtFOp>())
-    lhs = ext.getIn();
-  std::optional<double> inf = getConstantScalar(cmpf.getRhs());
-  if (lhs != cmp.getRegion().front().getArgument(0) || !inf ||
-      !std::isinf(*inf) || *inf > 0)
-    return {};
-  ops.push_back(cmp);
   chain.append(ops);
-  return {p->get(), cmp};
+  return {p->get(), reader};
 }
 
 //===----------------------------------------------------------------------===//
@@ -758,6 +857,8 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
   if (succeeded(pvC)) {
     if (pvC->lhsTransposed)
       return fail("P·V: the probabilities are transposed");
+    if (pvC->scale != 1.0)
+      return fail("P·V: the product is scaled");
     // The result, through reshapes back to the frontend's shape.
     traceAttentionRoot(pv, m);
 
@@ -774,9 +875,20 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
     vTransposed = pvC->rhsTransposed;
   } else if (std::optional<NormalizedContraction> norm =
                  matchNormalizedContraction(pv)) {
-    // The softmax's division inside P·V.
+    // The softmax's division (and torch's guard) inside P·V.
     traceAttentionRoot(pv, m);
-    s = matchExpOverSum(norm->e, norm->rowSum, pv, m.chain, {}, reason);
+    SmallVector<Operation *> extraUsers;
+    Value tested;
+    if (norm->allHidden) {
+      Operation *reader = matchAllHiddenRows(norm->allHidden, tested, m.chain);
+      if (!reader)
+        return fail("softmax: the row guard in P·V is not all(s == -inf)");
+      extraUsers.push_back(reader);
+    }
+    s = matchExpOverSum(norm->e, norm->rowSum, pv, m.chain, extraUsers, reason);
+    if (s && tested && tested != s)
+      return fail("softmax: the row guard tests other values than the "
+                  "softmax's scores");
     vOperand = norm->v;
     vTransposed = norm->vTransposed;
   } else {
@@ -796,6 +908,7 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
   if (failed(qkOp))
     return failure();
   Contraction qkC = *matchContraction(*qkOp, reason);
+  m.scale *= qkC.scale;
   m.chain.push_back(*qkOp);
 
   PeeledOperand q = peelOperand(qkC.lhs, m.chain);

@@ -8,6 +8,13 @@
 // RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s
 // RUN: attn-opt %s --attn-fuse-attention | FileCheck %s --check-prefix=FUSED
+// The same after upstream elementwise fusion, which moves the scale, the
+// softmax's division and the row guard into the contractions.
+// RUN: mlir-opt %s --linalg-fuse-elementwise-ops | attn-opt --attn-fuse-attention | FileCheck %s --check-prefix=FUSED
+// RUN: mlir-opt %s --linalg-fuse-elementwise-ops | attn-opt --attn-fuse-attention | attn-opt --attn-lower-to-cpu \
+// RUN: | mlir-runner-22 -e main -entry-point-result=void \
+// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
+// RUN: | FileCheck %s
 // RUN: attn-opt %s --attn-fuse-attention | attn-opt --attn-lower-to-cpu \
 // RUN: | mlir-runner-22 -e main -entry-point-result=void \
 // RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
