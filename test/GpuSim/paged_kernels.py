@@ -456,8 +456,7 @@ def attention_reads(c, cache, kernel, splits):
       K, V pools: the pool row of each present key (within the context
         and the table, valid block id) of each visited tile, once. The
         minimum stops at k1; the last tile's keys past a causal diagonal
-        are read as well (masked), and a CTA that visits no tile still
-        copies K of the tile at k0 (its present keys).
+        are read as well (masked); a CTA that visits no tile reads none.
       block table: one 4-byte entry per key slot of the first tile and of
         each following visited tile, by threads 0-63 (64 slots a tile,
         slots past the context included; so an entry is loaded once per
@@ -504,7 +503,7 @@ def attention_reads(c, cache, kernel, splits):
         add("block_table", 4 * 64 * max(1, iters),
             4 * len({k // bs for k in range(k0, k1) if k // bs < width}))
         add("query", q_bytes, 2 * q_rows * d)
-        for kv, ts in (("k_cache", tiles or [k0]), ("v_cache", tiles)):
+        for kv, ts in (("k_cache", tiles), ("v_cache", tiles)):
             n = sum(present(b, k) for t in ts for k in range(t, t + 64))
             add(kv, n * d * pool_elt, len(in_range) * d * pool_elt)
         if quant:

@@ -1740,8 +1740,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     writeTileRows(tid, batch, kvHead, kStart, idx(0));
     gpu::BarrierOp::create(b, loc);
   }
-  if (!c.tma)
+  if (!c.tma) {
+    // Only when the CTA visits a key tile (a query tile above the first
+    // visible key of a bottom-right mask visits none).
+    auto any = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, kStart, kEnd),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(any.thenBlock());
     copyTile(/*isK=*/true, kStart, c.paged ? idx(0) : Value());
+  }
 
   // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
   int64_t oTiles = c.dv / 8;
