@@ -8,6 +8,8 @@
 #include "attn/runtime/Quant.h"
 #include "attn/runtime/attn_runtime.h"
 
+#include "CudaMemory.h"
+
 #include <cstring>
 #include <new>
 #include <string>
@@ -90,6 +92,19 @@ RopeParams toRope(const attn_rope_params_t &r) {
   return p;
 }
 
+void checkAppendDims(const CacheConfig &cfg, int32_t numLayers,
+                     int32_t numKVHeads, int32_t headDim) {
+  if (numLayers != cfg.numLayers || numKVHeads != cfg.numKVHeads ||
+      headDim != cfg.headDim)
+    throw Error(ATTN_ERR_DIM_MISMATCH,
+                "append dims (layers " + std::to_string(numLayers) +
+                    ", kv heads " + std::to_string(numKVHeads) + ", head dim " +
+                    std::to_string(headDim) + ") do not match the cache (" +
+                    std::to_string(cfg.numLayers) + ", " +
+                    std::to_string(cfg.numKVHeads) + ", " +
+                    std::to_string(cfg.headDim) + ")");
+}
+
 bool validFP8(attn_dtype_t dt) {
   return dt == ATTN_DTYPE_FP8_E4M3FN || dt == ATTN_DTYPE_FP8_E5M2;
 }
@@ -104,13 +119,7 @@ extern "C" {
 
 const char *attn_runtime_version(void) { return ATTN_RUNTIME_VERSION_STRING; }
 
-int attn_runtime_has_cuda(void) {
-#ifdef ATTN_RUNTIME_HAS_CUDA
-  return 1;
-#else
-  return 0;
-#endif
-}
+int attn_runtime_has_cuda(void) { return cuda::available() ? 1 : 0; }
 
 const char *attn_last_error_message(void) { return lastError.c_str(); }
 
@@ -270,18 +279,25 @@ attn_status_t attn_kv_append(attn_kv_cache_t *cache, int64_t seq,
                              const float *k, const float *v) {
   return guard([&] {
     KVCache &c = impl(cache);
-    const CacheConfig &cfg = c.config();
-    if (num_layers != cfg.numLayers || num_kv_heads != cfg.numKVHeads ||
-        head_dim != cfg.headDim)
-      throw Error(ATTN_ERR_DIM_MISMATCH,
-                  "append dims (layers " + std::to_string(num_layers) +
-                      ", kv heads " + std::to_string(num_kv_heads) +
-                      ", head dim " + std::to_string(head_dim) +
-                      ") do not match the cache (" +
-                      std::to_string(cfg.numLayers) + ", " +
-                      std::to_string(cfg.numKVHeads) + ", " +
-                      std::to_string(cfg.headDim) + ")");
+    checkAppendDims(c.config(), num_layers, num_kv_heads, head_dim);
     c.append(seq, n_tokens, k, v);
+  });
+}
+
+attn_status_t attn_kv_append_v2(attn_kv_cache_t *cache, int64_t seq,
+                                int64_t n_tokens, int32_t num_layers,
+                                int32_t num_kv_heads, int32_t head_dim,
+                                const void *k, const void *v,
+                                attn_dtype_t src_dtype,
+                                attn_memory_kind_t src_memory) {
+  return guard([&] {
+    KVCache &c = impl(cache);
+    const attn_dtype_t type =
+        checkedEnum(src_dtype, ATTN_DTYPE_FP8_E5M2, "source dtype");
+    const attn_memory_kind_t memory =
+        checkedEnum(src_memory, ATTN_MEMORY_CUDA, "source memory kind");
+    checkAppendDims(c.config(), num_layers, num_kv_heads, head_dim);
+    c.append(seq, n_tokens, k, v, type, memory);
   });
 }
 

@@ -12,8 +12,11 @@
 #include "attn/runtime/KVCache.h"
 #include "attn/runtime/Quant.h"
 
+#include "CudaMemory.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -694,17 +697,33 @@ void KVCache::appendMany(const std::vector<AppendRequest> &reqs,
 }
 
 namespace {
-struct PlainCtx {
-  const float *k, *v;
+/// K/V arrays of an append, [numLayers][n][numKVHeads][headDim] of f32, f16
+/// or bf16, in host memory.
+struct TypedCtx {
+  const uint8_t *k, *v;
+  attn_dtype_t type;
   int64_t n;
-  size_t tokFloats;
+  size_t tokElems;
 };
-void plainSource(void *c, size_t, int64_t t, int32_t layer, float *k,
+void widenRow(const uint8_t *src, attn_dtype_t type, size_t n, float *dst) {
+  if (type == ATTN_DTYPE_F32) {
+    std::memcpy(dst, src, n * 4);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, src + i * 2, 2); // no alignment required of the caller
+    dst[i] = type == ATTN_DTYPE_F16 ? f16ToF32(h) : bf16ToF32(h);
+  }
+}
+void typedSource(void *c, size_t, int64_t t, int32_t layer, float *k,
                  float *v) {
-  auto *p = static_cast<PlainCtx *>(c);
-  const size_t off = (size_t(layer) * size_t(p->n) + size_t(t)) * p->tokFloats;
-  std::memcpy(k, p->k + off, p->tokFloats * 4);
-  std::memcpy(v, p->v + off, p->tokFloats * 4);
+  auto *p = static_cast<TypedCtx *>(c);
+  const size_t elem = p->type == ATTN_DTYPE_F32 ? 4 : 2;
+  const size_t off =
+      (size_t(layer) * size_t(p->n) + size_t(t)) * p->tokElems * elem;
+  widenRow(p->k + off, p->type, p->tokElems, k);
+  widenRow(p->v + off, p->type, p->tokElems, v);
 }
 
 struct QKVCtx {
@@ -737,14 +756,44 @@ void qkvSource(void *c, size_t r, int64_t t, int32_t layer, float *k,
 } // namespace
 
 void KVCache::append(int64_t seq, int64_t n, const float *k, const float *v) {
+  append(seq, n, k, v, ATTN_DTYPE_F32, ATTN_MEMORY_CPU);
+}
+
+void KVCache::append(int64_t seq, int64_t n, const void *k, const void *v,
+                     attn_dtype_t srcType, attn_memory_kind_t srcMemory) {
+  if (srcType != ATTN_DTYPE_F32 && srcType != ATTN_DTYPE_F16 &&
+      srcType != ATTN_DTYPE_BF16)
+    fail(ATTN_ERR_INVALID_ARGUMENT,
+         "append: expected a source dtype f32, f16 or bf16, got dtype " +
+             std::to_string(int(srcType)));
+  if (srcMemory != ATTN_MEMORY_CPU && srcMemory != ATTN_MEMORY_CUDA)
+    fail(ATTN_ERR_INVALID_ARGUMENT,
+         "append: expected source memory CPU or CUDA, got " +
+             std::to_string(int(srcMemory)));
   std::lock_guard<std::mutex> lock(mu);
   getSeq(seq);
   if (n < 0)
     fail(ATTN_ERR_INVALID_ARGUMENT, "negative token count");
   if (n > 0 && (!k || !v))
     fail(ATTN_ERR_INVALID_ARGUMENT, "append: null K or V");
-  PlainCtx ctx{k, v, n, size_t(cfg.numKVHeads) * size_t(cfg.headDim)};
-  appendMany({AppendRequest{seq, n}}, plainSource, &ctx);
+  const size_t tokElems = size_t(cfg.numKVHeads) * size_t(cfg.headDim);
+  std::vector<uint8_t> kHost, vHost;
+  if (srcMemory == ATTN_MEMORY_CUDA && n > 0) {
+    // Device sources are staged in host memory, then converted as host
+    // sources are; the cache is untouched if a copy fails.
+    const size_t bytes = checkedMul(
+        checkedMul(checkedMul(size_t(cfg.numLayers), size_t(n)), tokElems),
+        srcType == ATTN_DTYPE_F32 ? 4 : 2);
+    kHost.resize(bytes);
+    vHost.resize(bytes);
+    cuda::copyToHost(kHost.data(), k, bytes, "append: K");
+    cuda::copyToHost(vHost.data(), v, bytes, "append: V");
+    k = kHost.data();
+    v = vHost.data();
+  }
+  TypedCtx ctx{static_cast<const uint8_t *>(k), static_cast<const uint8_t *>(v),
+               srcType, n, tokElems};
+  appendMany({AppendRequest{seq, n}}, typedSource, &ctx);
 }
 
 void KVCache::reserve(int64_t seq, int64_t n) {

@@ -24,8 +24,8 @@ ml_dtypes = pytest.importorskip("ml_dtypes")
 from attn_runtime_abi import (  # noqa: E402
     BF16, ERR_BAD_BLOCK_SIZE, ERR_BAD_SCALE, ERR_DIM_MISMATCH,
     ERR_INVALID_ARGUMENT, ERR_OUT_OF_BLOCKS, ERR_UNKNOWN_SEQUENCE, F16, F32,
-    FP8_E4M3FN, FP8_E5M2, HND, INT8, NHD, OK, QUANT_NONE, QUANT_PER_HEAD,
-    QUANT_PER_TENSOR, QUANT_PER_TOKEN, Config, LayerView)
+    FP8_E4M3FN, FP8_E5M2, HND, INT8, MEMORY_CPU, NHD, OK, QUANT_NONE,
+    QUANT_PER_HEAD, QUANT_PER_TENSOR, QUANT_PER_TOKEN, Config, LayerView)
 
 FP8 = {
     FP8_E4M3FN: (ml_dtypes.float8_e4m3fn, 448.0),
@@ -56,6 +56,11 @@ def lib():
     L.attn_kv_append.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                  ctypes.c_int64, ctypes.c_int32,
                                  ctypes.c_int32, ctypes.c_int32, fp, fp]
+    L.attn_kv_append_v2.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                    ctypes.c_int64, ctypes.c_int32,
+                                    ctypes.c_int32, ctypes.c_int32,
+                                    ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_int, ctypes.c_int]
     L.attn_kv_read.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
                                fp, fp]
@@ -166,6 +171,46 @@ def test_f16_and_bf16_encode_bit_exact(lib):
                                         ptr(out, ctypes.c_uint16), x.size) == OK
     want = x.astype(ml_dtypes.bfloat16).view(np.uint16)
     assert np.array_equal(out, want), np.nonzero(out != want)[0][:8]
+
+
+@pytest.mark.parametrize("src", [F16, BF16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("store", [F32, F16, BF16], ids=["f32", "f16", "bf16"])
+def test_append_v2_half_sources_match_numpy(lib, src, store):
+    """attn_kv_append_v2 from f16 / bf16 host arrays: every 16-bit pattern
+    reads back as numpy / ml_dtypes widen it, and is stored as numpy /
+    ml_dtypes narrow that f32 to the cache dtype (NaN: any NaN)."""
+    np_src = np.float16 if src == F16 else ml_dtypes.bfloat16
+    np_store = {F32: np.float32, F16: np.float16,
+                BF16: ml_dtypes.bfloat16}[store]
+    H, D, BS = 1, 16, 256
+    n = 65536 // D
+    codes = np.arange(65536, dtype=np.uint16).reshape(1, n, H, D)
+    cfg = Config(num_layers=1, num_kv_heads=H, head_dim=D, block_size=BS,
+                 num_blocks=n // BS, layout=NHD, dtype=store,
+                 granularity=QUANT_NONE, asymmetric=0, memory=MEMORY_CPU,
+                 device_id=0)
+    cache = ctypes.c_void_p()
+    assert lib.attn_kv_cache_create(ctypes.byref(cfg), ctypes.byref(cache)) == OK
+    try:
+        seq = ctypes.c_int64()
+        assert lib.attn_kv_seq_create(cache, ctypes.byref(seq)) == OK
+        assert lib.attn_kv_append_v2(cache, seq, n, 1, H, D,
+                                     codes.ctypes.data, codes.ctypes.data,
+                                     src, MEMORY_CPU) == OK, \
+            lib.attn_last_error_message()
+        out = np.empty((n, H, D), dtype=np.float32)
+        assert lib.attn_kv_read(cache, seq, 0, 0, n, ptr(out, ctypes.c_float),
+                                None) == OK
+        with np.errstate(all="ignore"):
+            want = codes[0].view(np_src).astype(np.float32)
+            want = want.astype(np_store).astype(np.float32)
+        nan = np.isnan(want)
+        assert np.array_equal(np.isnan(out), nan)
+        bad = np.nonzero(out[~nan].view(np.uint32) !=
+                         want[~nan].view(np.uint32))[0]
+        assert bad.size == 0, bad[:8]
+    finally:
+        lib.attn_kv_cache_destroy(cache)
 
 
 @pytest.mark.parametrize("fmt", [FP8_E4M3FN, FP8_E5M2], ids=["e4m3fn", "e5m2"])

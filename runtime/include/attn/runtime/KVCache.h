@@ -115,8 +115,13 @@ public:
   void truncate(int64_t seq, int64_t newLength);
   std::vector<int32_t> blockTable(int64_t seq) const;
 
-  /// k, v: f32 [numLayers][n][numKVHeads][headDim].
+  /// k, v: f32 [numLayers][n][numKVHeads][headDim] in host memory.
   void append(int64_t seq, int64_t n, const float *k, const float *v);
+  /// Same with k, v of element type srcType (F32, F16 or BF16) in host
+  /// memory (srcMemory CPU) or CUDA device memory (CUDA: staged through host
+  /// memory with the driver API).
+  void append(int64_t seq, int64_t n, const void *k, const void *v,
+              attn_dtype_t srcType, attn_memory_kind_t srcMemory);
   /// Makes room for n more tokens of seq (blocks, copy-on-write of a shared
   /// last block) without writing them: a kernel writes them.
   void reserve(int64_t seq, int64_t n);

@@ -45,8 +45,8 @@ typedef enum attn_status {
   ATTN_ERR_BAD_SCALE = 5,        /* scale zero/negative/NaN/inf, bad zp */
   ATTN_ERR_BAD_BLOCK_SIZE = 6,   /* block size not a power of two in 1..256 */
   ATTN_ERR_INVALID_STATE = 7,    /* operation not allowed in current state */
-  ATTN_ERR_UNSUPPORTED = 8,      /* e.g. CUDA memory without CUDA support */
-  ATTN_ERR_DEVICE = 9,           /* CUDA runtime call failed */
+  ATTN_ERR_UNSUPPORTED = 8,      /* e.g. CUDA memory without a CUDA driver */
+  ATTN_ERR_DEVICE = 9,           /* CUDA driver call failed */
   ATTN_ERR_OUT_OF_MEMORY = 10,   /* host allocation failed / size overflow */
   ATTN_ERR_INTERNAL = 11         /* unexpected internal error */
 } attn_status_t;
@@ -145,7 +145,10 @@ typedef struct attn_kv_cache attn_kv_cache_t; /* opaque */
 /* Version of the runtime library linked in ("0.4.0"): compare it with
  * ATTN_RUNTIME_VERSION_STRING to catch a header/library mismatch. */
 ATTN_RUNTIME_API const char *attn_runtime_version(void);
-/* 1 when built with CUDA support, 0 otherwise. */
+/* 1 when CUDA device memory can be used here: the CUDA driver
+ * (libcuda.so.1, loaded at run time; nothing links against CUDA) loads,
+ * initialises and reports at least one device. 0 otherwise (a CPU-only host:
+ * ATTN_MEMORY_CPU caches work as always). */
 ATTN_RUNTIME_API int attn_runtime_has_cuda(void);
 /* Message of the last failure on this thread ("" if none). */
 ATTN_RUNTIME_API const char *attn_last_error_message(void);
@@ -180,12 +183,31 @@ ATTN_RUNTIME_API attn_status_t attn_kv_seq_truncate(attn_kv_cache_t *cache,
                                                     int64_t seq,
                                                     int64_t new_length);
 
-/* Append n_tokens tokens to seq for all layers. k and v are f32
+/* Append n_tokens tokens to seq for all layers. k and v are f32 host arrays
  * [num_layers][n_tokens][num_kv_heads][head_dim]; the dims are passed so they
- * can be checked against the cache (ATTN_ERR_DIM_MISMATCH). */
+ * can be checked against the cache (ATTN_ERR_DIM_MISMATCH). Same as
+ * attn_kv_append_v2 with ATTN_DTYPE_F32 and ATTN_MEMORY_CPU. */
 ATTN_RUNTIME_API attn_status_t attn_kv_append(
     attn_kv_cache_t *cache, int64_t seq, int64_t n_tokens, int32_t num_layers,
     int32_t num_kv_heads, int32_t head_dim, const float *k, const float *v);
+
+/* attn_kv_append for other sources: k and v hold src_dtype elements
+ * (ATTN_DTYPE_F32, ATTN_DTYPE_F16 or ATTN_DTYPE_BF16; anything else is
+ * ATTN_ERR_INVALID_ARGUMENT), same shape, in host memory (src_memory =
+ * ATTN_MEMORY_CPU; no alignment required) or CUDA device memory
+ * (ATTN_MEMORY_CUDA: device, managed or registered pointers, from any cache
+ * memory kind). f16/bf16 values are widened exactly to f32 and then stored
+ * as the cache dtype stores f32 (an f16 source into an f16 cache, or a bf16
+ * source into a bf16 cache, keeps every bit pattern, except that a bf16 NaN
+ * becomes the canonical NaN of its sign). Device sources are copied to host
+ * memory first with the CUDA driver API (libcuda.so.1, loaded at run time):
+ * ATTN_ERR_UNSUPPORTED when there is no driver, ATTN_ERR_INVALID_ARGUMENT
+ * when a pointer is not device memory, ATTN_ERR_DEVICE when a copy fails;
+ * the cache is unchanged in every case. */
+ATTN_RUNTIME_API attn_status_t attn_kv_append_v2(
+    attn_kv_cache_t *cache, int64_t seq, int64_t n_tokens, int32_t num_layers,
+    int32_t num_kv_heads, int32_t head_dim, const void *k, const void *v,
+    attn_dtype_t src_dtype, attn_memory_kind_t src_memory);
 
 /* Make room for n_tokens more tokens of seq in every layer without writing
  * them: blocks are allocated (and a partially filled last block shared with
