@@ -138,7 +138,8 @@ int main(int argc, char **argv) {
   attn_kernel_module *module = NULL;
   CHECK_KERNELS(attn_kernel_manifest_load(argv[1], &manifest));
   CHECK_KERNELS(attn_kernel_module_load(argv[1], &module));
-  const size_t qBytes = (size_t)B * HQ * D * 2, kvBytes = (size_t)B * HKV * D * 2;
+  const size_t qBytes = (size_t)B * HQ * D * 2,
+               kvBytes = (size_t)B * HKV * D * 2;
   void *dq, *dk, *dv, *dtable, *dcache, *dctx, *dout;
   CHECK_CUDA(cudaMalloc(&dq, qBytes));
   CHECK_CUDA(cudaMalloc(&dk, kvBytes));
@@ -147,12 +148,15 @@ int main(int argc, char **argv) {
   CHECK_CUDA(cudaMalloc(&dcache, B * 4));
   CHECK_CUDA(cudaMalloc(&dctx, B * 4));
   CHECK_CUDA(cudaMalloc(&dout, qBytes));
-  Binding bind[16] = {
-      {"query_1", dq},          {"k_cache_0", view.k_pool},
-      {"v_cache_0", view.v_pool}, {"k_new_0", dk},
-      {"v_new_0", dv},          {"block_table_0", dtable},
-      {"cache_lens_0", dcache}, {"context_lens_1", dctx},
-      {"out_1", dout}};
+  Binding bind[16] = {{"query_1", dq},
+                      {"k_cache_0", view.k_pool},
+                      {"v_cache_0", view.v_pool},
+                      {"k_new_0", dk},
+                      {"v_new_0", dv},
+                      {"block_table_0", dtable},
+                      {"cache_lens_0", dcache},
+                      {"context_lens_1", dctx},
+                      {"out_1", dout}};
   int nbind = 9;
   /* Workspaces (split-KV partials): allocated from the manifest. */
   int nk = attn_kernel_manifest_num_kernels(manifest);
@@ -176,6 +180,7 @@ int main(int argc, char **argv) {
            *vnew = malloc(kvBytes), *out = malloc(qBytes);
   int32_t table[B * W], cacheLens[B], ctx[B];
   double seconds = 0;
+  uint32_t lastSplits = 0; /* the split count of the last step's launch */
   for (int step = 0; step < steps; ++step) {
     randomF16(q, qBytes / 2, &rng);
     randomF16(knew, kvBytes / 2, &rng);
@@ -217,14 +222,31 @@ int main(int argc, char **argv) {
         if (p.kind == ATTN_KERNEL_PARAM_POINTER && !params[pi])
           return fail(p.name, "no buffer for this parameter");
       }
-      CHECK_KERNELS(attn_kernel_launch(kernel, NULL, NULL, NULL, params, NULL,
+      /* The split-KV attention kernel takes its split count as grid x: keep
+       * the default's keys per split (balanced for a full table) and launch
+       * only as many splits as this step's longest context needs. */
+      uint32_t grid[3] = {info.grid[0], info.grid[1], info.grid[2]};
+      if (info.max_splits) {
+        int32_t longest = 0;
+        for (int b = 0; b < B; ++b)
+          longest = ctx[b] > longest ? ctx[b] : longest;
+        uint32_t tilesMax = (uint32_t)((W * BS + 63) / 64);
+        uint32_t perSplit = (tilesMax + info.grid[0] - 1) / info.grid[0];
+        uint32_t tiles = (uint32_t)((longest + 63) / 64);
+        uint32_t splits = (tiles + perSplit - 1) / perSplit;
+        grid[0] = splits < 1                 ? 1
+                  : splits > info.max_splits ? info.max_splits
+                                             : splits;
+        lastSplits = grid[0];
+      }
+      CHECK_KERNELS(attn_kernel_launch(kernel, grid, NULL, NULL, params, NULL,
                                        info.num_params));
     }
     CHECK_CUDA(cudaDeviceSynchronize());
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (step > 0) /* the first step includes loading and warm-up */
-      seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec -
-                                                                 t0.tv_nsec);
+      seconds += (double)(t1.tv_sec - t0.tv_sec) +
+                 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   }
   CHECK_CUDA(cudaMemcpy(out, dout, qBytes, cudaMemcpyDeviceToHost));
 
@@ -270,9 +292,9 @@ int main(int argc, char **argv) {
     free(k);
     free(v);
   }
-  printf("decode_loop: %d steps of batch %d (contexts %d %d %d %d), "
-         "%.1f us per step, max |error| %.3g\n",
-         steps, B, ctx[0], ctx[1], ctx[2], ctx[3],
+  printf("decode_loop: %d steps of batch %d (contexts %d %d %d %d, %u "
+         "splits), %.1f us per step, max |error| %.3g\n",
+         steps, B, ctx[0], ctx[1], ctx[2], ctx[3], lastSplits,
          steps > 1 ? 1e6 * seconds / (steps - 1) : 0.0, maxErr);
 
   for (int i = 0; i < nbind; ++i)

@@ -81,6 +81,17 @@ FailureOr<std::vector<KernelInfo>> mlir::attn::collectKernels(ModuleOp module) {
       return WalkResult::interrupt();
     }
     llvm::copy(grid.asArrayRef(), info.grid.begin());
+    if (auto gridMax =
+            dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("grid_max"))) {
+      if (gridMax.size() != 3 || gridMax[0] < 1 || gridMax[1] != grid[1] ||
+          gridMax[2] != grid[2]) {
+        func.emitOpError() << "expected '" << kLaunchAttr
+                           << "' grid_max to differ from grid in x only";
+        return WalkResult::interrupt();
+      }
+      info.gridMax.emplace();
+      llvm::copy(gridMax.asArrayRef(), info.gridMax->begin());
+    }
     llvm::copy(block.asArrayRef(), info.block.begin());
     info.sharedMemoryBytes = smem.getInt();
     for (auto [type, attr] :
@@ -238,6 +249,11 @@ std::string mlir::attn::emitKernelHeader(const ManifestInfo &info,
     for (int i = 0; i < 3; ++i)
       os << "#define " << macro << "_GRID_" << axes[i] << " " << k.grid[i]
          << "u\n";
+    if (k.gridMax)
+      os << "/* Split-KV: grid x is the split count, any value from 1 to "
+            "the maximum\n * (the default above balances the longest key "
+            "range). */\n#define "
+         << macro << "_MAX_SPLITS " << (*k.gridMax)[0] << "u\n";
     for (int i = 0; i < 3; ++i)
       os << "#define " << macro << "_BLOCK_" << axes[i] << " " << k.block[i]
          << "u\n";
@@ -312,6 +328,8 @@ std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
                               {"shared_memory_bytes", k.sharedMemoryBytes},
                               {"calling_convention", "bare_pointers"},
                               {"params", std::move(params)}};
+    if (k.gridMax)
+      kernel["grid_max"] = llvm::json::Array(*k.gridMax);
     if (k.ptxas) {
       kernel["ptxas"] = llvm::json::Object{
           {"registers", k.ptxas->registers},

@@ -274,6 +274,9 @@ struct Kernel {
   std::string name, cubin, ptx;
   bool hasCubin = false;
   uint32_t grid[3], block[3], smem = 0;
+  /// A split-KV kernel (manifest "grid_max"): grid x, its split count, may
+  /// be 1 to maxSplits at launch. 0 otherwise.
+  uint32_t maxSplits = 0;
   std::vector<Param> params;
 };
 
@@ -503,6 +506,17 @@ attn_kernel_status parseManifest(const char *json, size_t size,
       return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
     k.smem = static_cast<uint32_t>(smem);
     where = "manifest: kernel '" + k.name + "'";
+    if (kj.get("grid_max")) {
+      uint32_t gridMax[3];
+      if (!getDims(kj, "grid_max", gridMax, error, where))
+        return fail(ATTN_KERNEL_ERROR_MANIFEST, error);
+      if (gridMax[0] < k.grid[0] || gridMax[1] != k.grid[1] ||
+          gridMax[2] != k.grid[2])
+        return fail(ATTN_KERNEL_ERROR_MANIFEST,
+                    where + ": expected \"grid_max\" to extend \"grid\" in "
+                            "x only");
+      k.maxSplits = gridMax[0];
+    }
     if (m->find(k.name.c_str()))
       return fail(ATTN_KERNEL_ERROR_MANIFEST, where + " appears twice");
     const Json *cubin = kj.get("cubin");
@@ -598,6 +612,7 @@ void fillInfo(const Kernel &k, attn_kernel_info *out) {
     out->grid[i] = k.grid[i];
     out->block[i] = k.block[i];
   }
+  out->max_splits = k.maxSplits;
   out->shared_memory_bytes = k.smem;
   out->num_params = static_cast<int>(k.params.size());
 }
@@ -644,7 +659,13 @@ attn_kernel_status checkLaunch(const Kernel &k, const uint32_t *grid,
   }
   const char *axes = "xyz";
   for (int i = 0; i < 3; ++i) {
-    if (grid && grid[i] != k.grid[i])
+    bool splitAxis = i == 0 && k.maxSplits;
+    if (grid && splitAxis && (grid[i] < 1 || grid[i] > k.maxSplits))
+      return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
+                  where + ": expected grid.x (the split count) from 1 to " +
+                      std::to_string(k.maxSplits) + ", got " +
+                      std::to_string(grid[i]));
+    if (grid && !splitAxis && grid[i] != k.grid[i])
       return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
                   where + ": expected grid." + axes[i] + " = " +
                       std::to_string(k.grid[i]) +
@@ -1116,9 +1137,10 @@ attn_kernel_status attn_kernel_launch(attn_kernel *kernel, const uint32_t *grid,
       return st;
     args[i] = &maps[i];
   }
+  const uint32_t *g = grid ? grid : k.grid;
   CUresult rc = driver().launchKernel(
-      reinterpret_cast<CUfunction>(kernel->function), k.grid[0], k.grid[1],
-      k.grid[2], k.block[0], k.block[1], k.block[2], k.smem,
+      reinterpret_cast<CUfunction>(kernel->function), g[0], g[1], g[2],
+      k.block[0], k.block[1], k.block[2], k.smem,
       reinterpret_cast<CUstream>(stream), args.data(), nullptr);
   if (rc != CUDA_SUCCESS)
     return cudaFail(rc, "cuLaunchKernel('" + k.name + "')");

@@ -113,6 +113,9 @@ def configs(grid):
                     dtype="bf16"))
     out.append(dict(base, b=3, hq=16, hkv=2, sq=1, sk=500, mask="none",
                     kv_lens=(500, 130, 0), lse=True))
+    # A split count chosen at launch (grid x) instead of the default.
+    out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=700, mask="causal_br",
+                    d=128, lse=True, kv_bytes=True, splits=3))
     out.append(dict(base, b=1, hq=4, hkv=2, sq=5, sk=300, mask="causal",
                     alibi=True, softcap=20.0, bias=(1, 4, 5, 300), d=128,
                     dv=64))
@@ -166,6 +169,8 @@ def name_of(c):
         n += "_bias" + "x".join(map(str, c["bias"]))
     if "kv_lens" in c:
         n += "_kvlens" + "-".join(map(str, c["kv_lens"]))
+    if "splits" in c:
+        n += f"_splits{c['splits']}"
     return n
 
 
@@ -291,6 +296,8 @@ def run_case(c, args, seed):
         cmd += ["--input=" + f for f in files]
         if c.get("kv_bytes"):
             cmd.append("--stats")
+        if "splits" in c:
+            cmd.append(f"--splits={c['splits']}")
         r = subprocess.run(cmd, capture_output=True, text=True,
                            timeout=args.timeout)
         if r.returncode != 0:
@@ -298,11 +305,11 @@ def run_case(c, args, seed):
                 r.returncode, r.stderr.strip()[-3000:]), 0
         if c.get("kv_bytes"):
             # The decode form reads K and V exactly once, and Q once per
-            # split (the first kernel's grid.x).
+            # split (the first kernel's grid.x, or the launch's).
             man = json.load(open(os.path.join(d, manifest)))
             if len(man["kernels"]) != 2:
                 return False, name, "expected the split-KV decode form", 0
-            splits = man["kernels"][0]["grid"][0]
+            splits = c.get("splits", man["kernels"][0]["grid"][0])
             dv = c.get("dv", c["d"])
             want = 2 * (c["b"] * c["hkv"] * c["sk"] * (c["d"] + dv) +
                         splits * c["b"] * c["hq"] * c["sq"] * c["d"])

@@ -73,6 +73,13 @@ def configs(grid):
              dtype="f16", d=64, mask="causal"),
         dict(b=1, heads="mqa", sq=1, ctx=[255], bs=16, layout="hnd",
              dtype="bf16", d=128, softcap=30.0),
+        # The split count chosen at launch (grid x of the split-KV kernel)
+        # instead of the default: one split, and a count that leaves the
+        # workspace's last splits unlaunched and splits a sequence unevenly.
+        dict(b=2, heads="gqa32:8", sq=5, ctx=[17, 255], bs=16, layout="hnd",
+             dtype="bf16", d=128, mask="causal", splits=1),
+        dict(b=7, heads="mqa", sq=1, ctx=[1, 17, 255, 0, 100, 64, 3], bs=1,
+             layout="hnd", dtype="bf16", d=64, splits=3),
         # Quantized pools: (scheme, granularity), filled by the runtime
         # where it stores that form.
         dict(b=3, heads="gqa4:2", sq=1, ctx=[200, 17, 64], bs=16,
@@ -129,6 +136,8 @@ def name_of(c):
             n += "_" + str(c[k])
     if c.get("bad_ids"):
         n += "_badids"
+    if "splits" in c:
+        n += f"_splits{c['splits']}"
     if "quant" in c:
         n += "_" + "_".join(c["quant"])
     if "append" in c:
@@ -435,14 +444,22 @@ def sim_reads(stdout):
 
 
 def decode_splits(c, width):
-    """(splits, keys per split) of the decode form: attn-sdpa-to-mma's
+    """(default, most) split counts of the decode form: attn-sdpa-to-mma's
     choice for its default sm-count 132 (about two CTAs per SM, whole key
-    tiles of 64)."""
+    tiles of 64 of the table's capacity), and the workspace's splits (twice
+    that, at most one per tile)."""
     tiles = -(-width * c["bs"] // 64)
     hkv = HEADS[c["heads"]][1]
     want = -(-(2 * 132) // (c["b"] * hkv))
     chunk_tiles = -(-tiles // min(max(want, 1), tiles))
-    return -(-tiles // chunk_tiles), chunk_tiles * 64
+    default = -(-tiles // chunk_tiles)
+    return default, min(tiles, 2 * default)
+
+
+def split_chunk(keys, splits):
+    """Keys per split of a sequence with `keys` keys: its tiles of 64 spread
+    over the launch's split count."""
+    return -(-(-(-keys // 64)) // splits) * 64
 
 
 def attention_reads(c, cache, kernel, splits):
@@ -521,8 +538,8 @@ def attention_reads(c, cache, kernel, splits):
             add("rope_inv_freq", 4 * threads * rdim // 8, 4 * rdim // 2)
 
     if splits:
-        _, chunk = decode_splits(c, width)
         for b in range(c["b"]):
+            chunk = split_chunk(min(max(int(lens[b]), 0), width * bs), splits)
             for _ in range(hkv):
                 for s in range(splits):
                     cta(b, s * chunk, (s + 1) * chunk, grp * sq,
@@ -539,6 +556,19 @@ def attention_reads(c, cache, kernel, splits):
                     cta(b, 0, k1, last + 1 - q0,
                         threads * d // 2 * (1 if sq == 1 else 2))
     return exact, need
+
+
+def split_live(c, cache, b, q, s, splits):
+    """Whether query q of sequence b sees a key in split s."""
+    table, lens, bs = cache["table"], cache["lens"], c["bs"]
+    nb, width = cache["k_pool"].shape[0], table.shape[1]
+    keys = min(max(int(lens[b]), 0), width * bs)
+    chunk = split_chunk(keys, splits)
+    last = keys - 1
+    if c.get("mask") == "causal":
+        last = q + keys - c["sq"]
+    return any(k // bs < width and 0 <= table[b, k // bs] < nb
+               for k in range(s * chunk, min((s + 1) * chunk, keys, last + 1)))
 
 
 def has_back_edge(ptx):
@@ -565,18 +595,26 @@ def expected_reads(c, cache, man, d):
     kernels = {k["name"]: k for k in man["kernels"]}
     attn = kernels["paged_kernel"]
     combine = kernels.get("paged_kernel_combine")
-    splits = attn["grid"][0] if combine else 0
+    splits = c.get("splits", attn["grid"][0]) if combine else 0
     if combine:
-        assert decode_splits(c, cache["table"].shape[1])[0] == splits
+        width = cache["table"].shape[1]
+        assert decode_splits(c, width) == (attn["grid"][0],
+                                           attn["grid_max"][0])
     exact, need = attention_reads(c, cache, attn, splits)
     out = {"paged_kernel": (exact, need)}
     if combine:
-        part = c["b"] * hq * sq * splits * dh * 4
+        # The combine reads every workspace split's lse, and the partial
+        # output of the splits that saw a key (lse above -inf).
+        most = attn["grid_max"][0]
+        lse = c["b"] * hq * sq * most * 4  # each output element's thread
+        live = sum(split_live(c, cache, b, q, s, splits)
+                   for b in range(c["b"]) for q in range(sq)
+                   for s in range(splits)) * hq
         with open(os.path.join(d, combine["ptx"])) as f:
             passes = 2 if has_back_edge(f.read()) else 1
         out["paged_kernel_combine"] = (
-            {"o_partial": part, "lse_partial": passes * part},
-            {"o_partial": part, "lse_partial": part // dh})
+            {"o_partial": live * dh * 4, "lse_partial": passes * dh * lse},
+            {"o_partial": live * dh * 4, "lse_partial": lse})
     if "append" in c:
         out["paged_kernel"] = tuple(
             {{"query": "query_1", "context_lens": "context_lens_1",
@@ -671,6 +709,8 @@ def run_case(c, args, lib, seed):
                               v_zero_point=cache["v_zero"])
         cmd = [args.sim, "--manifest=" + os.path.join(d, "case.json"),
                "--racecheck", "--stats", "--out-dir=" + os.path.join(d, "out")]
+        if "splits" in c:
+            cmd.append(f"--splits={c['splits']}")
         for pname, arr in inputs.items():
             path = os.path.join(d, pname + ".npy")
             np.save(path, arr)

@@ -332,7 +332,10 @@ int main(int argc, char **argv) {
     return 1;
   for (const attn::KernelInfo &k : *kernels) {
     llvm::outs() << k.name << ": grid " << k.grid[0] << "x" << k.grid[1] << "x"
-                 << k.grid[2] << ", block " << k.block[0] << ", " << k.ptxFile;
+                 << k.grid[2];
+    if (k.gridMax)
+      llvm::outs() << " (x: 1 to " << (*k.gridMax)[0] << " splits)";
+    llvm::outs() << ", block " << k.block[0] << ", " << k.ptxFile;
     if (k.ptxas)
       llvm::outs() << ", " << k.cubinFile << " (" << k.ptxas->registers
                    << " registers, " << k.ptxas->stackFrameBytes

@@ -21,12 +21,14 @@
 //                          declares the parameter)
 //
 //   attn-gpu-sim --manifest=M.json --input=FILE.npy|PARAM=FILE.npy ...
-//       --out-dir=DIR [--racecheck] [--stats]
+//       --out-dir=DIR [--racecheck] [--stats] [--splits=N]
 //
 //   runs every kernel of an attn-compile artifact in order, parameters
 //   bound by name; inputs in the order of the parameters the kernels read,
 //   or by name; written parameters go to DIR/out0.npy, DIR/out1.npy, ... in
-//   order of first appearance (and are listed on stdout).
+//   order of first appearance (and are listed on stdout). --splits launches
+//   the split-KV kernels (grid x chosen at launch, up to the manifest's
+//   grid_max) with N splits instead of the default.
 //
 // Exit status: 0 on success, 1 on a fault (the report names the PTX line,
 // block and thread), 2 on bad usage or input.
@@ -65,7 +67,7 @@ namespace {
                "--block=X[,Y[,Z]] [--shared-bytes=N] --arg=... --out-dir=DIR "
                "[--racecheck] [--stats] [--no-initcheck]\n"
                "       attn-gpu-sim --manifest=M.json --input=[PARAM=]FILE.npy "
-               "... --out-dir=DIR [--racecheck] [--stats]\n",
+               "... --out-dir=DIR [--racecheck] [--stats] [--splits=N]\n",
                msg.c_str());
   std::exit(2);
 }
@@ -476,6 +478,7 @@ std::string descrOf(const std::string &dtype) {
 int runManifest(int argc, char **argv) {
   std::string manifestPath, outDir;
   std::vector<std::string> inputs;
+  uint32_t splits = 0;
   Options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -489,7 +492,13 @@ int runManifest(int argc, char **argv) {
       inputs.push_back(a.substr(8));
     else if (a.rfind("--out-dir=", 0) == 0)
       outDir = a.substr(10);
-    else
+    else if (a.rfind("--splits=", 0) == 0) {
+      char *end = nullptr;
+      unsigned long n = std::strtoul(a.c_str() + 9, &end, 10);
+      if (*end || n < 1 || n > 0x7fffffff)
+        usage("--splits expects a positive count, got '" + a.substr(9) + "'");
+      splits = static_cast<uint32_t>(n);
+    } else
       usage("unknown argument '" + a + "' in manifest mode");
   }
   if (outDir.empty())
@@ -649,6 +658,13 @@ int runManifest(int argc, char **argv) {
     }
     Simulator sim(*mod, device, opt);
     Dim3 grid{info.grid[0], info.grid[1], info.grid[2]};
+    if (splits && info.max_splits) {
+      if (splits > info.max_splits)
+        die("--splits=" + std::to_string(splits) + ": kernel " +
+            std::string(info.name) + " takes 1 to " +
+            std::to_string(info.max_splits) + " splits");
+      grid.x = splits;
+    }
     Dim3 block{info.block[0], info.block[1], info.block[2]};
     // The manifest's shared memory is the dynamic shared memory of the
     // launch (what cuLaunchKernel takes).

@@ -56,6 +56,9 @@ struct KernelInfo {
   /// Kernel entry name (also the gpu.module name and the file stem).
   std::string name;
   std::array<int64_t, 3> grid = {1, 1, 1};
+  /// When set, a launch may choose grid x from 1 to gridMax[0] (a split-KV
+  /// kernel's split count; `grid` holds the default).
+  std::optional<std::array<int64_t, 3>> gridMax;
   std::array<int64_t, 3> block = {1, 1, 1};
   int64_t sharedMemoryBytes = 0;
   std::vector<KernelParam> params;

@@ -341,17 +341,23 @@ struct ForallToGPUPass : attn::impl::ForallToGPUPassBase<ForallToGPUPass> {
 } // namespace
 
 void mlir::attn::setKernelLaunch(gpu::GPUFuncOp kernel, ArrayRef<int64_t> grid,
-                                 int64_t blockSize,
-                                 ArrayRef<Attribute> params) {
+                                 int64_t blockSize, ArrayRef<Attribute> params,
+                                 int64_t gridXMax) {
   Builder b(kernel.getContext());
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({static_cast<int32_t>(blockSize), 1, 1}));
-  kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
-       static_cast<int32_t>(grid[2])}));
+  bool variableX = gridXMax > 0;
+  // A grid x chosen at launch must not fold to the default.
+  if (!variableX)
+    kernel.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
+         static_cast<int32_t>(grid[2])}));
   NamedAttrList launch;
   launch.append("grid", b.getDenseI64ArrayAttr(grid));
+  if (variableX)
+    launch.append("grid_max",
+                  b.getDenseI64ArrayAttr({gridXMax, grid[1], grid[2]}));
   launch.append("block", b.getDenseI64ArrayAttr({blockSize, 1, 1}));
   launch.append("shared_memory_bytes", b.getI64IntegerAttr(0));
   kernel->setAttr(kLaunchAttr, launch.getDictionary(kernel.getContext()));

@@ -105,9 +105,11 @@ struct MmaConfig {
   bool wgmma = false;
   /// Decode form (split-KV with GQA packing) when > 0: a CTA owns all
   /// (query head of one KV head, query) pairs as its rows and one chunk of
-  /// `chunk` keys; it writes a normalized f32 partial output and its lse per
-  /// split, and a second kernel combines the `splits` partials.
-  int64_t splits = 0, chunk = 0;
+  /// keys; it writes a normalized f32 partial output and its lse per split,
+  /// and a second kernel combines the partials. The split count is grid x,
+  /// chosen at launch from 1 to `splits` (the workspace's split dimension);
+  /// `defaultSplits` is the manifest's default.
+  int64_t splits = 0, defaultSplits = 0;
   bool packed() const { return splits > 0; }
   /// sm_90a, warp specialized: a producer warpgroup (one thread) loads the
   /// Q tile once and K and V tiles by TMA into a ring of `stages` slots
@@ -1033,6 +1035,9 @@ private:
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
+  /// Split-KV: the launch's split count (grid x) and whether this CTA's
+  /// split has a place in the workspace.
+  Value numSplits, splitStored;
   /// Quantized pools: scales and zero points (as the op gives them), and
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
@@ -1300,10 +1305,19 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     kEnd = select(active, kEnd, idx(0));
   }
   if (c.packed()) {
-    // This CTA's chunk of keys (a multiple of the key tile).
-    Value chunkStart = mul(split, idx(c.chunk));
-    kStart = maxIdx(kStart, chunkStart);
-    kEnd = minIdx(kEnd, addi(chunkStart, c.chunk));
+    // This CTA's chunk of its key range: whole key tiles, the range's
+    // tiles spread over the launch's split count (grid x; a split past
+    // the workspace's splits visits nothing and stores nothing).
+    numSplits = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    Value span = maxIdx(arith::SubIOp::create(b, loc, kEnd, kStart), idx(0));
+    Value tiles = arith::CeilDivUIOp::create(b, loc, span, idx(kTileKV));
+    Value chunk =
+        mul(arith::CeilDivUIOp::create(b, loc, tiles, numSplits), idx(kTileKV));
+    Value chunkStart = add(kStart, mul(split, chunk));
+    kStart = chunkStart;
+    kEnd = minIdx(kEnd, add(chunkStart, chunk));
+    splitStored = cmp(arith::CmpIPredicate::ult, split, idx(c.splits));
+    kEnd = select(splitStored, kEnd, kStart);
   }
 
   // Shared-memory tiles: K and V, kTileKV rows of d elements each, stored
@@ -1911,7 +1925,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lRow, zero);
     Value inv =
         select(any, arith::DivFOp::create(b, loc, f32c(1.0), lRow), zero);
-    auto ifOp = scf::IfOp::create(b, loc, valid[r], /*withElse=*/false);
+    Value store = valid[r];
+    if (c.packed())
+      store = arith::AndIOp::create(b, loc, store, splitStored);
+    auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     for (int64_t jd = 0; jd < oTiles; ++jd) {
@@ -1952,6 +1969,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.varlen)
         at = {qToken(rows[r]), headR[r]}; // lse [Tq, Hq]
       memref::StoreOp::create(b, loc, lse, lseMem, at);
+      if (c.packed()) {
+        // The workspace's splits past the launch's count weigh nothing in
+        // the combine: -inf, written by the CTA of split s for s + G,
+        // s + 2G, ... (G the split count).
+        auto fill = scf::ForOp::create(b, loc, add(split, numSplits),
+                                       idx(c.splits), numSplits);
+        OpBuilder::InsertionGuard fillGuard(b);
+        b.setInsertionPointToStart(fill.getBody());
+        at.back() = fill.getInductionVar();
+        memref::StoreOp::create(b, loc, f32c(-INFINITY), lseMem, at);
+      }
     }
   }
 }
@@ -2021,14 +2049,15 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc, StringRef name,
                               SymbolTable &symbols, ArrayRef<Type> paramTypes,
                               ArrayRef<Attribute> paramInfos,
-                              ArrayRef<int64_t> grid, int64_t threads) {
+                              ArrayRef<int64_t> grid, int64_t threads,
+                              int64_t gridXMax = 0) {
     b.setInsertionPointToEnd(module().getBody());
     auto gpuModule = gpu::GPUModuleOp::create(b, loc, name);
     symbols.insert(gpuModule);
     b.setInsertionPointToStart(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(b, loc, gpuModule.getName(),
                                          b.getFunctionType(paramTypes, {}));
-    setKernelLaunch(kernel, grid, threads, paramInfos);
+    setKernelLaunch(kernel, grid, threads, paramInfos, gridXMax);
     Block &entry = kernel.getBody().front();
     b.setInsertionPointToStart(&entry);
     gpu::ReturnOp::create(b, loc);
@@ -2039,7 +2068,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   /// one CTA of 4 warps (so K and V are read once per KV head, not once per
   /// query head, and warps are not mostly empty rows) and there are at
   /// least 4 key tiles, splits the keys so that B · Hkv · splits is about
-  /// two CTAs per SM.
+  /// two CTAs per SM (the default grid x; a launch may choose another
+  /// split count, for the actual lengths, up to `splits`).
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
     int64_t rows = c.group() * c.sq;
@@ -2051,8 +2081,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);
     int64_t chunkTiles = (tiles + splits - 1) / splits;
-    c.splits = (tiles + chunkTiles - 1) / chunkTiles;
-    c.chunk = chunkTiles * kTileKV;
+    c.defaultSplits = (tiles + chunkTiles - 1) / chunkTiles;
+    // Launches may choose up to twice the default (a GPU with more SMs than
+    // sm-count), never more than one split per key tile.
+    c.splits = std::min(tiles, 2 * c.defaultSplits);
     c.warps = 4;
   }
 
@@ -2118,18 +2150,33 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(sumLoop.getBody());
       Value sIdx = sumLoop.getInductionVar();
-      Value w = math::Exp2Op::create(
-          b, loc,
-          arith::MulFOp::create(
-              b, loc, arith::SubFOp::create(b, loc, lseAt(sIdx), mUse),
-              f32c(M_LOG2E)));
-      Value o = memref::LoadOp::create(
-          b, loc, oPart, ValueRange{at[0], at[1], at[2], sIdx, at[3]});
+      Value lseS = lseAt(sIdx);
       ValueRange acc = sumLoop.getRegionIterArgs();
-      scf::YieldOp::create(
-          b, loc,
-          ValueRange{arith::AddFOp::create(b, loc, acc[0], w),
-                     math::FmaOp::create(b, loc, w, o, acc[1])});
+      // A split with lse -inf (no visible key, or not launched: its partial
+      // output was not written) is skipped.
+      auto live = scf::IfOp::create(
+          b, loc, TypeRange{b.getF32Type(), b.getF32Type()},
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lseS,
+                                f32c(-INFINITY)),
+          /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(live.thenBlock());
+        Value w = math::Exp2Op::create(
+            b, loc,
+            arith::MulFOp::create(b, loc,
+                                  arith::SubFOp::create(b, loc, lseS, mUse),
+                                  f32c(M_LOG2E)));
+        Value o = memref::LoadOp::create(
+            b, loc, oPart, ValueRange{at[0], at[1], at[2], sIdx, at[3]});
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::AddFOp::create(b, loc, acc[0], w),
+                       math::FmaOp::create(b, loc, w, o, acc[1])});
+        b.setInsertionPointToStart(live.elseBlock());
+        scf::YieldOp::create(b, loc, ValueRange{acc[0], acc[1]});
+      }
+      scf::YieldOp::create(b, loc, live.getResults());
     }
     Value sumW = sumLoop.getResult(0), acc = sumLoop.getResult(1);
     Value any =
@@ -2274,7 +2321,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     SmallVector<int64_t, 3> grid = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq,
                                     c.batch};
     if (c.packed())
-      grid = {c.splits, c.hkv, c.batch};
+      grid = {c.defaultSplits, c.hkv, c.batch};
     if (grid[0] > 0x7fffffff || grid[1] > 65535 || grid[2] > 65535)
       return op->emitOpError()
              << "needs a grid of " << grid[0] << " x " << grid[1] << " x "
@@ -2282,7 +2329,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
 
     int64_t threads = c.threads();
     auto kernel = createKernel(b, loc, name, symbols, paramTypes, paramInfos,
-                               grid, threads);
+                               grid, threads, c.packed() ? c.splits : 0);
     if (rope) {
       // inv_freq[i] = theta^(-2i/R), computed in f64, rounded to f32.
       OpBuilder::InsertionGuard guard(b);

@@ -4,8 +4,10 @@
 // Decode (one query, GQA 4:1, 1000 keys = 16 key tiles): the 4 query heads
 // of a KV head are the rows of one CTA of 4 warps, the keys are split so
 // that B·Hkv·splits is about two CTAs per SM (132 SMs: 16 splits of one
-// tile each), every split writes a normalized f32 partial output and its
-// lse into a workspace, and a combine kernel writes out and lse.
+// tile each, also the most there can be), every split writes a normalized
+// f32 partial output and its lse into a workspace, and a combine kernel
+// writes out and lse. The split count is grid x, read by the kernel: a
+// launch may choose it (up to grid_max).
 
 // CHECK-LABEL: func.func @decode(
 // CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<2x8x1x128xf16>
@@ -17,30 +19,38 @@
 // CHECK-DAG:     memref.dealloc %[[OP]]
 // CHECK-DAG:     memref.dealloc %[[LP]]
 // CHECK:       gpu.func @decode_kernel(
+// CHECK-SAME:    grid = array<i64: 16, 2, 2>, grid_max = array<i64: 16, 2, 2>
 // CHECK-SAME:    attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "o_partial"}, {access = "readwrite", name = "lse_partial"}]
 // The CTA's key chunk: [split · 64, split · 64 + 64) within the mask's range.
+// CHECK-NOT:     known_grid_size
 // CHECK:         %[[SPLIT:.*]] = gpu.block_id x
-// CHECK:         arith.muli %[[SPLIT]], %c64
+// CHECK:         %[[G:.*]] = gpu.grid_dim x
+// CHECK:         arith.ceildivui %c16, %[[G]]
 // CHECK:         scf.for
 // CHECK:           nvvm.mma.sync
 // CHECK:         vector.store {{.*}} : memref<2x8x1x16x128xf32>, vector<2xf32>
 // CHECK:         memref.store {{.*}} : memref<2x8x1x16xf32>
+// The workspace's splits past the launch's count get lse -inf.
+// CHECK:         scf.for %[[S:.*]] = %{{.*}} to %c16 step %[[G]]
+// CHECK-NEXT:      memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[S]]] : memref<2x8x1x16xf32>
 // CHECK:       gpu.func @decode_kernel_combine(
 // CHECK-SAME:    attn.params = [{access = "read", name = "o_partial"}, {access = "read", name = "lse_partial"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
 // CHECK:         scf.for {{.*}} iter_args
 // CHECK:           arith.maximumf
 // CHECK:         scf.for {{.*}} iter_args
-// CHECK:           math.exp2
-// CHECK:           math.fma
+// CHECK:           scf.if
+// CHECK:             math.exp2
+// CHECK:             math.fma
 // CHECK:         arith.divf
 // CHECK:         arith.truncf {{.*}} : f32 to f16
 
-// With 8 SMs: 2·8 / (B·Hkv = 4) = 4 splits of 4 key tiles (256 keys).
+// With 8 SMs: 2·8 / (B·Hkv = 4) = 4 splits of 4 key tiles (256 keys) by
+// default, a workspace for up to 8.
 // SMALL-LABEL: func.func @decode(
 // SMALL:         gpu.launch_func @decode_kernel::@decode_kernel blocks in (%c4, %c2, %c2)
-// SMALL:         memref<2x8x1x4x128xf32>
+// SMALL-SAME:      memref<2x8x1x8x128xf32>
 // SMALL:       gpu.func @decode_kernel(
-// SMALL:         arith.muli %{{.*}}, %c256
+// SMALL-SAME:    grid = array<i64: 4, 2, 2>, grid_max = array<i64: 8, 2, 2>
 func.func @decode(%q: tensor<2x8x1x128xf16>, %k: tensor<2x2x1000x128xf16>, %v: tensor<2x2x1000x128xf16>) -> (tensor<2x8x1x128xf16>, tensor<2x8x1xf32>) {
   %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x1x128xf16>, tensor<2x2x1000x128xf16>, tensor<2x2x1000x128xf16> -> tensor<2x8x1x128xf16>, tensor<2x8x1xf32>
   return %o#0, %o#1 : tensor<2x8x1x128xf16>, tensor<2x8x1xf32>

@@ -228,6 +228,60 @@ TEST(KernelManifest, CheckLaunch) {
             ATTN_KERNEL_ERROR_NOT_FOUND);
 }
 
+// A split-KV attention kernel: grid x is the split count, 1 to max_splits.
+TEST(KernelManifest, SplitCountChosenAtLaunch) {
+  ManifestPtr m =
+      parse(edit("\"grid\": [1, 8, 2],", "\"grid\": [4, 8, 2], "
+                                         "\"grid_max\": [8, 8, 2],"));
+  ASSERT_NE(m, nullptr);
+  attn_kernel_info info;
+  ASSERT_EQ(attn_kernel_manifest_find(m.get(), "gqa_kernel", &info),
+            ATTN_KERNEL_OK);
+  EXPECT_EQ(info.grid[0], 4u);
+  EXPECT_EQ(info.max_splits, 8u);
+  ASSERT_EQ(attn_kernel_manifest_find(m.get(), "ptx_only", &info),
+            ATTN_KERNEL_OK);
+  EXPECT_EQ(info.max_splits, 0u);
+
+  alignas(16) char dummy[5][16];
+  void *ptrs[5] = {dummy[0], dummy[1], dummy[2], dummy[3], dummy[4]};
+  for (uint32_t splits : {1u, 3u, 4u, 8u}) {
+    uint32_t grid[3] = {splits, 8, 2};
+    EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", grid,
+                                                nullptr, ptrs, nullptr, 5),
+              ATTN_KERNEL_OK)
+        << splits;
+  }
+  for (uint32_t splits : {0u, 9u}) {
+    uint32_t grid[3] = {splits, 8, 2};
+    EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", grid,
+                                                nullptr, ptrs, nullptr, 5),
+              ATTN_KERNEL_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(std::string(attn_kernel_last_error()),
+              "kernel 'gqa_kernel': expected grid.x (the split count) from 1 "
+              "to 8, got " +
+                  std::to_string(splits));
+  }
+  uint32_t grid[3] = {2, 4, 2};
+  EXPECT_EQ(attn_kernel_manifest_check_launch(m.get(), "gqa_kernel", grid,
+                                              nullptr, ptrs, nullptr, 5),
+            ATTN_KERNEL_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(attn_kernel_last_error(),
+               "kernel 'gqa_kernel': expected grid.y = 8 (the shapes it was "
+               "compiled for), got 4");
+
+  expectManifestError(edit("\"grid\": [1, 8, 2],",
+                           "\"grid\": [4, 8, 2], \"grid_max\": [8, 4, 2],"),
+                      "kernel 'gqa_kernel': expected \"grid_max\" to extend "
+                      "\"grid\" in x only");
+  expectManifestError(edit("\"grid\": [1, 8, 2],",
+                           "\"grid\": [4, 8, 2], \"grid_max\": [2, 8, 2],"),
+                      "expected \"grid_max\" to extend \"grid\" in x only");
+  expectManifestError(
+      edit("\"grid\": [1, 8, 2],", "\"grid\": [4, 8, 2], \"grid_max\": 8,"),
+      "expected \"grid_max\" to be 3 sizes");
+}
+
 TEST(KernelManifest, MalformedJson) {
   expectManifestError("", "unexpected end of JSON");
   expectManifestError("{", "expected a JSON string");

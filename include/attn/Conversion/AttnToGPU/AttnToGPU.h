@@ -52,7 +52,8 @@ std::string pagedTensorCoreUnsupportedReason(PagedAttentionOp op);
 
 /// Argument/result attribute naming a kernel parameter (`attn.param`).
 inline constexpr llvm::StringLiteral kParamNameAttr = "attn.param";
-/// Kernel attribute: dictionary {grid, block, shared_memory_bytes}.
+/// Kernel attribute: dictionary {grid, block, shared_memory_bytes} and,
+/// for a kernel whose grid x may be chosen at launch, grid_max.
 inline constexpr llvm::StringLiteral kLaunchAttr = "attn.launch";
 /// Kernel attribute: array of {name, access = "read" | "readwrite"}
 /// dictionaries, one per parameter in ABI order.
@@ -61,8 +62,12 @@ inline constexpr llvm::StringLiteral kParamsAttr = "attn.params";
 /// Marks `kernel` as a kernel with a fixed launch: known block (x threads)
 /// and grid sizes, `attn.launch` (no dynamic shared memory) and
 /// `attn.params` (`params`: one {name, access} dictionary per parameter).
+/// With `gridXMax` > 0, grid x is the default of a size the launch may
+/// choose from 1 to `gridXMax` (not known to the kernel; `grid_max` in
+/// `attn.launch`).
 void setKernelLaunch(gpu::GPUFuncOp kernel, ArrayRef<int64_t> grid,
-                     int64_t blockSize, ArrayRef<Attribute> params);
+                     int64_t blockSize, ArrayRef<Attribute> params,
+                     int64_t gridXMax = 0);
 
 /// One `attn.params` entry: {name, access = "readwrite" | "read"}.
 DictionaryAttr kernelParamInfo(MLIRContext *ctx, StringRef name, bool written);

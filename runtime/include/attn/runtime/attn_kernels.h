@@ -77,6 +77,11 @@ typedef struct attn_kernel_info {
   uint32_t grid[3], block[3];
   uint32_t shared_memory_bytes;
   int num_params;
+  /* 0, except for a split-KV attention kernel: its grid x is the split
+   * count, any value from 1 to max_splits (grid[0] holds the default,
+   * balanced for the longest key range; fewer splits suit shorter
+   * contexts). */
+  uint32_t max_splits;
 } attn_kernel_info;
 
 /* A parameter is a device pointer to a dense row-major buffer, or a TMA
@@ -120,7 +125,8 @@ attn_kernel_manifest_param(const attn_kernel_manifest *m, const char *kernel,
 /* Checks a launch of `kernel` against the manifest: `num_params` pointers,
  * none NULL, each 16-byte aligned (cudaMalloc gives 256), and (when non-NULL)
  * buffer sizes `bytes[i]` at least the parameter's size; grid/block (NULL: the
- * manifest's) equal to the ones the kernel was compiled for. The entry of a
+ * manifest's) equal to the ones the kernel was compiled for, except grid x of
+ * a split-KV kernel, which may be 1 to max_splits. The entry of a
  * tensor-map parameter is NULL (the launch encodes the map) or points at a
  * caller-encoded 128-byte CUtensorMap in host memory, 64-byte aligned. */
 ATTN_KERNELS_API attn_kernel_status attn_kernel_manifest_check_launch(
