@@ -166,10 +166,12 @@ DeviceMemory::DeviceMemory(int device, size_t bytes) : device(device) {
     CUdeviceptr p = 0;
     check(d.memAlloc(&p, bytes ? bytes : 1), "cuMemAlloc");
     ptr = p;
-    check(d.memsetD8(p, 0, bytes), "cuMemsetD8");
-    // The memset may run asynchronously; finish it before a kernel on
-    // another stream can see the pool.
-    check(d.ctxSynchronize(), "cuCtxSynchronize");
+    if (bytes) {
+      check(d.memsetD8(p, 0, bytes), "cuMemsetD8");
+      // The memset may run asynchronously; finish it before a kernel on
+      // another stream can see the pool.
+      check(d.ctxSynchronize(), "cuCtxSynchronize");
+    }
   } catch (...) {
     if (ptr) {
       ScopedContext scope(ctx);

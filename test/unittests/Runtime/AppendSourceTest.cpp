@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -359,6 +360,8 @@ TEST(AppendSource, RejectsBadArgumentsAndLeavesCacheUnchanged) {
 TEST(AppendSource, DeviceSource) {
   const std::vector<uint16_t> k = allPatterns(false), v = allPatterns(true);
   if (!attn_runtime_has_cuda()) {
+    ASSERT_EQ(std::getenv("ATTN_RUNTIME_EXPECT_CUDA"), nullptr)
+        << "ATTN_RUNTIME_EXPECT_CUDA is set but there is no CUDA device";
     Cache c(ATTN_DTYPE_F16);
     const attn_status_t st = c.append(k.data(), v.data(), kHeadDim,
                                       ATTN_DTYPE_F16, ATTN_MEMORY_CUDA);

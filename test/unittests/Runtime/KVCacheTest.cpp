@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -713,6 +714,8 @@ TEST(KVCache, CudaMemory) {
   CacheConfig c = smallConfig();
   c.memory = ATTN_MEMORY_CUDA;
   if (!attn_runtime_has_cuda()) {
+    ASSERT_EQ(std::getenv("ATTN_RUNTIME_EXPECT_CUDA"), nullptr)
+        << "ATTN_RUNTIME_EXPECT_CUDA is set but there is no CUDA device";
     // No driver (libcuda.so.1 absent): unsupported; a driver without a
     // usable device: the driver's error. Never a crash.
     const attn_status_t st = codeOf([&] { KVCache k(c); });
