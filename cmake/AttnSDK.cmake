@@ -9,7 +9,9 @@
 #                                          AttnTargets.cmake (Attn::...)
 # Included by the top-level CMakeLists.txt once the libraries exist. The
 # libraries are declared with DISABLE_INSTALL so that they are installed here
-# alone, into the AttnTargets export set.
+# alone, into the AttnTargets export set. Every rule is in the AttnSDK
+# component, so the SDK alone installs with
+#   cmake --install <build> --component AttnSDK --prefix <dir>
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -44,26 +46,26 @@ endforeach()
 
 install(TARGETS ${_attn_sdk_targets}
   EXPORT AttnTargets
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT AttnSDK
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT AttnSDK
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # Headers and ODS from the source tree (the simulator's headers stay out:
 # its library is not part of the SDK).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/attn
                   ${PROJECT_SOURCE_DIR}/include/attn-c
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT AttnSDK
   FILES_MATCHING PATTERN "*.h" PATTERN "*.td"
   PATTERN "GpuSim" EXCLUDE)
 # TableGen output and attn/Version.h from the build tree.
 install(DIRECTORY ${PROJECT_BINARY_DIR}/include/attn
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT AttnSDK
   FILES_MATCHING PATTERN "*.inc" PATTERN "*.h"
   PATTERN "CMakeFiles" EXCLUDE)
 
 install(EXPORT AttnTargets
   NAMESPACE Attn::
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Attn)
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Attn COMPONENT AttnSDK)
 
 set(ATTN_SDK_LLVM_VERSION "${LLVM_VERSION_MAJOR}.${LLVM_VERSION_MINOR}")
 configure_package_config_file(
@@ -85,4 +87,4 @@ write_basic_package_version_file(
 install(FILES
   ${PROJECT_BINARY_DIR}/sdk/AttnConfig.cmake
   ${PROJECT_BINARY_DIR}/sdk/AttnConfigVersion.cmake
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Attn)
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Attn COMPONENT AttnSDK)
