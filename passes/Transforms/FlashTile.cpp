@@ -81,8 +81,9 @@ StringRef getUnsupportedReason(SdpaOp op) {
 /// Emits the tiled form of one `attn.sdpa`.
 class FlashTiler {
 public:
-  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV)
-      : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV) {}
+  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel)
+      : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
+        peelTiles(peel) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -196,7 +197,10 @@ private:
   }
 
   /// One key/value tile step of the online softmax; returns {m, l, O}.
-  SmallVector<Value> emitKVStep(Value kvTile, ValueRange state, bool masked);
+  /// `staticCols`: the tile's key count when known (a full tile, or the
+  /// peeled last tile of a static key length).
+  SmallVector<Value> emitKVStep(Value kvTile, ValueRange state, bool masked,
+                                std::optional<int64_t> staticCols = {});
   /// The loop over key tiles `[begin, end)`.
   SmallVector<Value> emitKVLoop(Value begin, Value end, ValueRange state,
                                 bool masked);
@@ -205,6 +209,8 @@ private:
   OpBuilder &b;
   Location loc;
   int64_t tileQ, tileKV;
+  /// Peel the partial last tiles of static lengths (static tile sizes).
+  bool peelTiles;
   bool bshd = false;
   MaskShape maskShape;
   double scale = 1.0;
@@ -221,14 +227,16 @@ private:
 };
 
 SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
-                                          bool masked) {
+                                          bool masked,
+                                          std::optional<int64_t> staticCols) {
   MLIRContext *ctx = b.getContext();
   Type f32Type = b.getF32Type();
   Value m = state[0], l = state[1], acc = state[2];
   bool skDivisible = !op.getKvLens() && !ShapedType::isDynamic(skStatic) &&
                      skStatic % tileKV == 0;
   Value k0 = arith::MulIOp::create(b, loc, kvTile, idx(tileKV));
-  OpFoldResult cols = tileSize(k0, tileKV, skEff, skDivisible);
+  OpFoldResult cols = staticCols ? b.getIndexAttr(*staticCols)
+                                 : tileSize(k0, tileKV, skEff, skDivisible);
   Value kTile = extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk);
   Value vTile = extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv);
 
@@ -445,14 +453,43 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
 
 SmallVector<Value> FlashTiler::emitKVLoop(Value begin, Value end,
                                           ValueRange state, bool masked) {
+  // A static key length that is not a multiple of the tile: full tiles in
+  // the loop and the last one peeled, both with static sizes (dynamic tile
+  // sizes would keep the whole loop from vectorizing).
+  bool peel = peelTiles && !op.getKvLens() &&
+              !ShapedType::isDynamic(skStatic) && skStatic % tileKV != 0;
+  int64_t full = peel ? skStatic / tileKV : 0;
+  Value loopEnd =
+      peel ? arith::MinSIOp::create(b, loc, end, idx(full)).getResult() : end;
   auto loop = scf::ForOp::create(
-      b, loc, begin, end, idx(1), state,
+      b, loc, begin, loopEnd, idx(1), state,
       [&](OpBuilder &, Location l, Value iv, ValueRange args) {
         // The body builder is `b` itself, positioned in the loop body.
-        SmallVector<Value> next = emitKVStep(iv, args, masked);
+        SmallVector<Value> next =
+            emitKVStep(iv, args, masked,
+                       peel ? std::optional<int64_t>(tileKV) : std::nullopt);
         scf::YieldOp::create(b, l, next);
       });
-  return SmallVector<Value>(loop.getResults());
+  SmallVector<Value> result(loop.getResults());
+  if (!peel)
+    return result;
+  // The partial tile (index `full`) when it is in [begin, end).
+  Value last = idx(full);
+  Value inRange = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin, last),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, last, end));
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(result)), inRange,
+                                /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, loc,
+                         emitKVStep(last, result, masked, skStatic % tileKV));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, result);
+  }
+  return SmallVector<Value>(ifOp.getResults());
 }
 
 SmallVector<Value> FlashTiler::emit() {
@@ -570,123 +607,141 @@ SmallVector<Value> FlashTiler::emit() {
                     tensor::ExtractOp::create(b, loc, slopes, ValueRange{hIv});
                 slope2 = arith::MulFOp::create(b, loc, s, f32(kLog2E));
               }
+              // One query tile: `tileRows` its row count (static when
+              // known). Returns the updated out (and lse).
+              auto qTileBody =
+                  [&](Value qtIv, ValueRange qArgs,
+                      std::optional<int64_t> tileRows) -> SmallVector<Value> {
+                q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
+                rows = tileRows ? b.getIndexAttr(*tileRows)
+                                : tileSize(q0, tileQ, sq, sqDivisible);
+                qTile = extractHeadsTile(query, batchIv, headIv, q0, rows, dqk);
+                SmallVector<Value> state = {
+                    filled({rows}, -std::numeric_limits<double>::infinity()),
+                    filled({rows}, 0.0), filled({rows, dv}, 0.0)};
+                if (maskShape.isFull()) {
+                  Value numKVTiles =
+                      arith::CeilDivSIOp::create(b, loc, skEff, idx(tileKV));
+                  state = emitKVLoop(idx(0), numKVTiles, state,
+                                     /*masked=*/false);
+                } else {
+                  KVTileRanges<Value> r;
+                  if (table) {
+                    auto at = [&](int64_t col) -> Value {
+                      Value v = tensor::ExtractOp::create(
+                          b, loc, table, ValueRange{qtIv, idx(col)});
+                      return arith::IndexCastOp::create(b, loc,
+                                                        b.getIndexType(), v);
+                    };
+                    r = {at(0), at(1), at(2), at(3)};
+                  } else {
+                    IndexDomain dom{b, loc};
+                    Value q1 = arith::AddIOp::create(
+                        b, loc, q0,
+                        getValueOrCreateConstantIndexOp(b, loc, rows));
+                    r = classifyKVTiles(dom, maskShape, tileKV, q0, q1, skEff,
+                                        diagOffset);
+                  }
+                  // Partial tiles before the fully visible ones, the
+                  // fully visible ones (no mask code), partial after.
+                  state = emitKVLoop(r.visBegin, r.fullBegin, state,
+                                     /*masked=*/true);
+                  state = emitKVLoop(r.fullBegin, r.fullEnd, state,
+                                     /*masked=*/false);
+                  state = emitKVLoop(r.fullEnd, r.visEnd, state,
+                                     /*masked=*/true);
+                }
+                Value m = state[0], l = state[1], acc = state[2];
+                MLIRContext *ctx = b.getContext();
+                AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+                AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+                AffineMap rowOf2 =
+                    AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+                auto par = utils::IteratorType::parallel;
+                Type outElt = oType.getElementType();
+                // O / l, rows that saw no key give 0.
+                Value outInit = empty({rows, dv}, outElt);
+                Value out =
+                    linalg::GenericOp::create(
+                        b, loc, TypeRange{outInit.getType()},
+                        ValueRange{l, acc}, ValueRange{outInit},
+                        ArrayRef<AffineMap>{rowOf2, id2, id2},
+                        ArrayRef<utils::IteratorType>{par, par},
+                        [&](OpBuilder &nb, Location lc, ValueRange args) {
+                          Value zero = arith::ConstantOp::create(
+                              nb, lc, nb.getF32FloatAttr(0.0));
+                          Value empty = arith::CmpFOp::create(
+                              nb, lc, arith::CmpFPredicate::OEQ, args[0], zero);
+                          Value q =
+                              arith::DivFOp::create(nb, lc, args[1], args[0]);
+                          q = arith::SelectOp::create(nb, lc, empty, zero, q);
+                          if (!outElt.isF32())
+                            q = arith::TruncFOp::create(nb, lc, outElt, q);
+                          linalg::YieldOp::create(nb, lc, q);
+                        })
+                        .getResult(0);
+                SmallVector<OpFoldResult> offsets, sizes;
+                headsSlice(batchIv, headIv, q0, rows, dv, offsets, sizes);
+                SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+                SmallVector<Value> results = {tensor::InsertSliceOp::create(
+                    b, loc, out, qArgs[0], offsets, sizes, strides)};
+                if (wantLse) {
+                  // lse = (m + log2(l)) * ln(2); -inf for empty rows.
+                  Value lseTile =
+                      linalg::GenericOp::create(
+                          b, loc, TypeRange{m.getType()}, ValueRange{m, l},
+                          ValueRange{empty({rows}, b.getF32Type())},
+                          ArrayRef<AffineMap>{id1, id1, id1},
+                          ArrayRef<utils::IteratorType>{par},
+                          [&](OpBuilder &nb, Location lc, ValueRange args) {
+                            auto cst = [&](double v) -> Value {
+                              return arith::ConstantOp::create(
+                                  nb, lc, nb.getF32FloatAttr(v));
+                            };
+                            Value emptyRow = arith::CmpFOp::create(
+                                nb, lc, arith::CmpFPredicate::OEQ, args[1],
+                                cst(0.0));
+                            Value v = arith::AddFOp::create(
+                                nb, lc, args[0],
+                                math::Log2Op::create(nb, lc, args[1]));
+                            v = arith::MulFOp::create(nb, lc, v, cst(kLn2));
+                            v = arith::SelectOp::create(
+                                nb, lc, emptyRow,
+                                cst(-std::numeric_limits<double>::infinity()),
+                                v);
+                            linalg::YieldOp::create(nb, lc, v);
+                          })
+                          .getResult(0);
+                  OpFoldResult one = b.getIndexAttr(1);
+                  results.push_back(tensor::InsertSliceOp::create(
+                      b, loc, lseTile, qArgs[1],
+                      ArrayRef<OpFoldResult>{batchIv, headIv, q0},
+                      ArrayRef<OpFoldResult>{one, one, rows},
+                      ArrayRef<OpFoldResult>{one, one, one}));
+                }
+                return results;
+              };
+              // A static query length that is not a multiple of the tile:
+              // full tiles in the loop, the last one peeled (static sizes
+              // throughout, so every tile vectorizes).
+              bool peelQ = peelTiles && !ShapedType::isDynamic(sqStatic) &&
+                           sqStatic > 0 && !sqDivisible;
+              int64_t fullQ = peelQ ? sqStatic / tileQ : 0;
               auto qLoop = scf::ForOp::create(
-                  b, loc, idx(0), numQTiles, idx(1), hArgs,
+                  b, loc, idx(0), peelQ ? idx(fullQ) : numQTiles, idx(1), hArgs,
                   [&](OpBuilder &, Location, Value qtIv, ValueRange qArgs) {
-                    q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
-                    rows = tileSize(q0, tileQ, sq, sqDivisible);
-                    qTile =
-                        extractHeadsTile(query, batchIv, headIv, q0, rows, dqk);
-                    SmallVector<Value> state = {
-                        filled({rows},
-                               -std::numeric_limits<double>::infinity()),
-                        filled({rows}, 0.0), filled({rows, dv}, 0.0)};
-                    if (maskShape.isFull()) {
-                      Value numKVTiles = arith::CeilDivSIOp::create(
-                          b, loc, skEff, idx(tileKV));
-                      state = emitKVLoop(idx(0), numKVTiles, state,
-                                         /*masked=*/false);
-                    } else {
-                      KVTileRanges<Value> r;
-                      if (table) {
-                        auto at = [&](int64_t col) -> Value {
-                          Value v = tensor::ExtractOp::create(
-                              b, loc, table, ValueRange{qtIv, idx(col)});
-                          return arith::IndexCastOp::create(
-                              b, loc, b.getIndexType(), v);
-                        };
-                        r = {at(0), at(1), at(2), at(3)};
-                      } else {
-                        IndexDomain dom{b, loc};
-                        Value q1 = arith::AddIOp::create(
-                            b, loc, q0,
-                            getValueOrCreateConstantIndexOp(b, loc, rows));
-                        r = classifyKVTiles(dom, maskShape, tileKV, q0, q1,
-                                            skEff, diagOffset);
-                      }
-                      // Partial tiles before the fully visible ones, the
-                      // fully visible ones (no mask code), partial after.
-                      state = emitKVLoop(r.visBegin, r.fullBegin, state,
-                                         /*masked=*/true);
-                      state = emitKVLoop(r.fullBegin, r.fullEnd, state,
-                                         /*masked=*/false);
-                      state = emitKVLoop(r.fullEnd, r.visEnd, state,
-                                         /*masked=*/true);
-                    }
-                    Value m = state[0], l = state[1], acc = state[2];
-                    MLIRContext *ctx = b.getContext();
-                    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
-                    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
-                    AffineMap rowOf2 =
-                        AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
-                    auto par = utils::IteratorType::parallel;
-                    Type outElt = oType.getElementType();
-                    // O / l, rows that saw no key give 0.
-                    Value outInit = empty({rows, dv}, outElt);
-                    Value out =
-                        linalg::GenericOp::create(
-                            b, loc, TypeRange{outInit.getType()},
-                            ValueRange{l, acc}, ValueRange{outInit},
-                            ArrayRef<AffineMap>{rowOf2, id2, id2},
-                            ArrayRef<utils::IteratorType>{par, par},
-                            [&](OpBuilder &nb, Location lc, ValueRange args) {
-                              Value zero = arith::ConstantOp::create(
-                                  nb, lc, nb.getF32FloatAttr(0.0));
-                              Value empty = arith::CmpFOp::create(
-                                  nb, lc, arith::CmpFPredicate::OEQ, args[0],
-                                  zero);
-                              Value q = arith::DivFOp::create(nb, lc, args[1],
-                                                              args[0]);
-                              q = arith::SelectOp::create(nb, lc, empty, zero,
-                                                          q);
-                              if (!outElt.isF32())
-                                q = arith::TruncFOp::create(nb, lc, outElt, q);
-                              linalg::YieldOp::create(nb, lc, q);
-                            })
-                            .getResult(0);
-                    SmallVector<OpFoldResult> offsets, sizes;
-                    headsSlice(batchIv, headIv, q0, rows, dv, offsets, sizes);
-                    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-                    SmallVector<Value> results = {tensor::InsertSliceOp::create(
-                        b, loc, out, qArgs[0], offsets, sizes, strides)};
-                    if (wantLse) {
-                      // lse = (m + log2(l)) * ln(2); -inf for empty rows.
-                      Value lseTile =
-                          linalg::GenericOp::create(
-                              b, loc, TypeRange{m.getType()}, ValueRange{m, l},
-                              ValueRange{empty({rows}, b.getF32Type())},
-                              ArrayRef<AffineMap>{id1, id1, id1},
-                              ArrayRef<utils::IteratorType>{par},
-                              [&](OpBuilder &nb, Location lc, ValueRange args) {
-                                auto cst = [&](double v) -> Value {
-                                  return arith::ConstantOp::create(
-                                      nb, lc, nb.getF32FloatAttr(v));
-                                };
-                                Value emptyRow = arith::CmpFOp::create(
-                                    nb, lc, arith::CmpFPredicate::OEQ, args[1],
-                                    cst(0.0));
-                                Value v = arith::AddFOp::create(
-                                    nb, lc, args[0],
-                                    math::Log2Op::create(nb, lc, args[1]));
-                                v = arith::MulFOp::create(nb, lc, v, cst(kLn2));
-                                v = arith::SelectOp::create(
-                                    nb, lc, emptyRow,
-                                    cst(-std::numeric_limits<
-                                        double>::infinity()),
-                                    v);
-                                linalg::YieldOp::create(nb, lc, v);
-                              })
-                              .getResult(0);
-                      OpFoldResult one = b.getIndexAttr(1);
-                      results.push_back(tensor::InsertSliceOp::create(
-                          b, loc, lseTile, qArgs[1],
-                          ArrayRef<OpFoldResult>{batchIv, headIv, q0},
-                          ArrayRef<OpFoldResult>{one, one, rows},
-                          ArrayRef<OpFoldResult>{one, one, one}));
-                    }
-                    scf::YieldOp::create(b, loc, results);
+                    scf::YieldOp::create(
+                        b, loc,
+                        qTileBody(qtIv, qArgs,
+                                  peelQ || sqDivisible
+                                      ? std::optional<int64_t>(tileQ)
+                                      : std::nullopt));
                   });
-              scf::YieldOp::create(b, loc, qLoop.getResults());
+              SmallVector<Value> headResults(qLoop.getResults());
+              if (peelQ)
+                headResults =
+                    qTileBody(idx(fullQ), headResults, sqStatic % tileQ);
+              scf::YieldOp::create(b, loc, headResults);
             });
         scf::YieldOp::create(b, loc, headLoop.getResults());
       });
@@ -695,8 +750,8 @@ SmallVector<Value> FlashTiler::emit() {
 
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
-  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV)
-      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV) {}
+  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel)
+      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), peel(peel) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -705,12 +760,13 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
   int64_t tileQ, tileKV;
+  bool peel;
 };
 
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
@@ -742,7 +798,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateFlashTilePatterns(patterns, tileQ, tileKV);
+    populateFlashTilePatterns(patterns, tileQ, tileKV, peel);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -750,6 +806,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 } // namespace
 
 void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
-                                           int64_t tileQ, int64_t tileKV) {
-  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV);
+                                           int64_t tileQ, int64_t tileKV,
+                                           bool peel) {
+  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel);
 }

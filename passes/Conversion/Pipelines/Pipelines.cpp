@@ -84,6 +84,9 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     FlashTilePassOptions flashOptions;
     flashOptions.tileQ = options.tileQ;
     flashOptions.tileKV = options.tileKV;
+    // Static tile sizes everywhere (the partial last tiles peeled): the
+    // vectorizer needs them.
+    flashOptions.peel = true;
     pm.addPass(createFlashTilePass(flashOptions));
   }
   pm.addPass(createConvertAttnToLinalgPass());

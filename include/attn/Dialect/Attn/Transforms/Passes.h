@@ -22,9 +22,10 @@ namespace attn {
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 
 /// Pattern of `attn-flash-tile`: rewrites a supported `attn.sdpa` into
-/// loops over query and key/value tiles with online softmax.
+/// loops over query and key/value tiles with online softmax; `peel`: the
+/// partial last tiles of static lengths get their own static-size step.
 void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
-                               int64_t tileKV);
+                               int64_t tileKV, bool peel = false);
 
 } // namespace attn
 } // namespace mlir

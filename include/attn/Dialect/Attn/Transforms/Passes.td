@@ -98,7 +98,12 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
     Option<"tileQ", "tile-q", "int64_t", /*default=*/"64",
            "Number of query rows per tile">,
     Option<"tileKV", "tile-kv", "int64_t", /*default=*/"64",
-           "Number of keys per tile">
+           "Number of keys per tile">,
+    Option<"peel", "peel", "bool", /*default=*/"false",
+           "Static lengths that are not a multiple of the tile: full tiles "
+           "in the loops and the last tile peeled, every tile with static "
+           "sizes (what the CPU pipeline vectorizes; otherwise every tile "
+           "has the dynamic size min(tile, rest))">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

@@ -1,0 +1,63 @@
+// RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8 peel=1" --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8" --split-input-file | FileCheck %s --check-prefix=DYN
+
+// Sq = 20, Sk = 13 in tiles of 8, peeled: the query loop runs over the two
+// full tiles and the last tile (4 rows) follows it; in each, the key loop
+// runs over the one full tile and the last key tile (5 keys) follows it
+// under an scf.if. Every tile has a static size (what the CPU pipeline
+// vectorizes); without peel every tile is min(8, rest), dynamic.
+// CHECK-LABEL: func.func @peeled
+// CHECK:       scf.for
+// CHECK:         scf.for
+// CHECK:           %[[QL:.*]] = scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step
+// CHECK:             tensor.extract_slice %arg0{{.*}} [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
+// CHECK:             %[[KL:.*]]:3 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step {{.*}} -> (tensor<8xf32>, tensor<8xf32>, tensor<8x16xf32>)
+// CHECK:               tensor.extract_slice %arg1{{.*}} [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
+// CHECK:               linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>)
+// CHECK:             scf.if
+// CHECK:               tensor.extract_slice %arg1{{.*}} [1, 1, 5, 16] {{.*}} to tensor<5x16xf32>
+// CHECK:               linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x5xf32>, tensor<5x16xf32>)
+// CHECK:             } else {
+// CHECK-NEXT:          scf.yield %[[KL]]#0, %[[KL]]#1, %[[KL]]#2
+// CHECK:             tensor.insert_slice {{.*}} [1, 1, 8, 16]
+// The last query tile, 4 rows, after the loop.
+// CHECK:           tensor.extract_slice %arg0{{.*}} [1, 1, 4, 16] {{.*}} to tensor<4x16xf32>
+// CHECK:           scf.for {{.*}} -> (tensor<4xf32>, tensor<4xf32>, tensor<4x16xf32>)
+// CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x16xf32>)
+// CHECK:           scf.if
+// CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x5xf32>, tensor<5x16xf32>)
+// CHECK:           tensor.insert_slice {{.*}} into %[[QL]][{{.*}}] [1, 1, 4, 16]
+// CHECK-NOT:   tensor<?x
+// DYN-LABEL: func.func @peeled
+// DYN:         tensor<?x16xf32>
+// DYN:         tensor<?x?xf32>
+func.func @peeled(%q: tensor<1x2x20x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>) -> tensor<1x2x20x16xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x20x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x20x16xf32>
+  return %o : tensor<1x2x20x16xf32>
+}
+
+// -----
+
+// Decode (one query, 13 keys): the query tile is the peeled one (1 row);
+// causal bottom-right ranges from the tile table, each with its own peeled
+// partial key tile.
+// CHECK-LABEL: func.func @decode_causal
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c0{{.*}} step
+// CHECK:           tensor.extract_slice %arg0{{.*}} [1, 1, 1, 16] {{.*}} to tensor<1x16xf32>
+// CHECK:           linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x16xf32>)
+// CHECK:           linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x5xf32>, tensor<5x16xf32>)
+// CHECK-NOT:   tensor<?x
+func.func @decode_causal(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>) -> tensor<1x2x1x16xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x2x1x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x1x16xf32>
+  return %o : tensor<1x2x1x16xf32>
+}
+
+// -----
+
+// kv_lens makes the key length dynamic: the key tiles keep min(8, rest).
+// CHECK-LABEL: func.func @kv_lens_dynamic
+// CHECK:         tensor<?x16xf32>
+func.func @kv_lens_dynamic(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>, %lens: tensor<1xi32>) -> tensor<1x2x8x16xf32> {
+  %o = attn.sdpa %q, %k, %v kv_lens(%lens : tensor<1xi32>) : tensor<1x2x8x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
+}
