@@ -81,9 +81,10 @@ StringRef getUnsupportedReason(SdpaOp op) {
 /// Emits the tiled form of one `attn.sdpa`.
 class FlashTiler {
 public:
-  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel)
+  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel,
+             bool widen)
       : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
-        peelTiles(peel) {}
+        peelTiles(peel), widenTiles(widen) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -142,6 +143,32 @@ private:
         {rows, dim}, cast<RankedTensorType>(src.getType()).getElementType());
     return tensor::ExtractSliceOp::create(b, loc, type, src, offsets, sizes,
                                           strides);
+  }
+  /// `tile` converted to f32 elementwise (f16/bf16 tiles on the CPU: the
+  /// contractions then run on f32 vectors; one conversion per element of a
+  /// tile that each contraction reads many times).
+  Value widenTile(Value tile) {
+    auto type = cast<RankedTensorType>(tile.getType());
+    if (!widenTiles || type.getElementType().isF32())
+      return tile;
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      sizes.push_back(tensor::getMixedSize(b, loc, tile, d));
+    Value init = empty(sizes, b.getF32Type());
+    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<utils::IteratorType> par(type.getRank(),
+                                         utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, ValueRange{tile},
+               ValueRange{init}, ArrayRef<AffineMap>{id, id}, par,
+               [](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, l,
+                     ValueRange{
+                         arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0])
+                             .getResult()});
+               })
+        .getResult(0);
   }
   /// The `[rows or 1, cols or 1]` tile of a score-shaped operand (bias,
   /// attn_mask), keeping its size-1 (broadcast) dimensions.
@@ -209,8 +236,9 @@ private:
   OpBuilder &b;
   Location loc;
   int64_t tileQ, tileKV;
-  /// Peel the partial last tiles of static lengths (static tile sizes).
-  bool peelTiles;
+  /// Peel the partial last tiles of static lengths (static tile sizes);
+  /// widen f16/bf16 tiles to f32.
+  bool peelTiles, widenTiles;
   bool bshd = false;
   MaskShape maskShape;
   double scale = 1.0;
@@ -237,8 +265,10 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   Value k0 = arith::MulIOp::create(b, loc, kvTile, idx(tileKV));
   OpFoldResult cols = staticCols ? b.getIndexAttr(*staticCols)
                                  : tileSize(k0, tileKV, skEff, skDivisible);
-  Value kTile = extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk);
-  Value vTile = extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv);
+  Value kTile =
+      widenTile(extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk));
+  Value vTile =
+      widenTile(extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv));
 
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
              d2 = getAffineDimExpr(2, ctx);
@@ -615,7 +645,8 @@ SmallVector<Value> FlashTiler::emit() {
                 q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
                 rows = tileRows ? b.getIndexAttr(*tileRows)
                                 : tileSize(q0, tileQ, sq, sqDivisible);
-                qTile = extractHeadsTile(query, batchIv, headIv, q0, rows, dqk);
+                qTile = widenTile(
+                    extractHeadsTile(query, batchIv, headIv, q0, rows, dqk));
                 SmallVector<Value> state = {
                     filled({rows}, -std::numeric_limits<double>::infinity()),
                     filled({rows}, 0.0), filled({rows, dv}, 0.0)};
@@ -750,8 +781,10 @@ SmallVector<Value> FlashTiler::emit() {
 
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
-  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel)
-      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), peel(peel) {}
+  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel,
+                bool widen)
+      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), peel(peel),
+        widen(widen) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -760,13 +793,13 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
   int64_t tileQ, tileKV;
-  bool peel;
+  bool peel, widen;
 };
 
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
@@ -798,7 +831,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateFlashTilePatterns(patterns, tileQ, tileKV, peel);
+    populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -807,6 +840,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 
 void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
                                            int64_t tileQ, int64_t tileKV,
-                                           bool peel) {
-  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel);
+                                           bool peel, bool widen) {
+  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel,
+                              widen);
 }

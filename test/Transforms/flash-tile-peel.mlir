@@ -61,3 +61,27 @@ func.func @kv_lens_dynamic(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf32>, 
   %o = attn.sdpa %q, %k, %v kv_lens(%lens : tensor<1xi32>) : tensor<1x2x8x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x8x16xf32>
   return %o : tensor<1x2x8x16xf32>
 }
+
+// -----
+
+// widen=1: f16 tiles become f32 once per tile (Q per query tile, K and V
+// per key tile) and both contractions read f32; without it the Q·Kᵀ body
+// extends each f16 product's operands.
+// RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8 peel=1 widen=1" --split-input-file | FileCheck %s --check-prefix=WIDE
+// WIDE-LABEL: func.func @widened
+// WIDE:         %[[Q:.*]] = tensor.extract_slice %arg0{{.*}} to tensor<8x16xf16>
+// WIDE:         %[[QW:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<8x16xf16>) outs(%{{.*}} : tensor<8x16xf32>)
+// WIDE:           arith.extf
+// WIDE:         %[[K:.*]] = tensor.extract_slice %arg1{{.*}} to tensor<8x16xf16>
+// WIDE:         %[[KW:.*]] = linalg.generic {{.*}} ins(%[[K]] : tensor<8x16xf16>)
+// WIDE:         %[[V:.*]] = tensor.extract_slice %arg2{{.*}} to tensor<8x16xf16>
+// WIDE:         %[[VW:.*]] = linalg.generic {{.*}} ins(%[[V]] : tensor<8x16xf16>)
+// WIDE:         linalg.generic {{.*}} ins(%[[QW]], %[[KW]] : tensor<8x16xf32>, tensor<8x16xf32>)
+// WIDE-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32):
+// WIDE-NEXT:      arith.mulf
+// WIDE:         linalg.matmul ins(%{{.*}}, %[[VW]] : tensor<8x8xf32>, tensor<8x16xf32>)
+// WIDE:         arith.truncf {{.*}} : f32 to f16
+func.func @widened(%q: tensor<1x1x16x16xf16>, %k: tensor<1x1x16x16xf16>, %v: tensor<1x1x16x16xf16>) -> tensor<1x1x16x16xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x1x16x16xf16>, tensor<1x1x16x16xf16>, tensor<1x1x16x16xf16> -> tensor<1x1x16x16xf16>
+  return %o : tensor<1x1x16x16xf16>
+}

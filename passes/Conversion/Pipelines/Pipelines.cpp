@@ -85,8 +85,10 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.tileQ = options.tileQ;
     flashOptions.tileKV = options.tileKV;
     // Static tile sizes everywhere (the partial last tiles peeled): the
-    // vectorizer needs them.
+    // vectorizer needs them; f16/bf16 tiles widened to f32 once per tile,
+    // so the contractions are f32 vector code.
     flashOptions.peel = true;
+    flashOptions.widen = true;
     pm.addPass(createFlashTilePass(flashOptions));
   }
   pm.addPass(createConvertAttnToLinalgPass());

@@ -103,7 +103,11 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
            "Static lengths that are not a multiple of the tile: full tiles "
            "in the loops and the last tile peeled, every tile with static "
            "sizes (what the CPU pipeline vectorizes; otherwise every tile "
-           "has the dynamic size min(tile, rest))">
+           "has the dynamic size min(tile, rest))">,
+    Option<"widen", "widen", "bool", /*default=*/"false",
+           "Convert f16/bf16 Q, K and V tiles to f32 once per tile, so that "
+           "the contractions run on f32 (what the CPU pipeline vectorizes "
+           "best)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
