@@ -36,8 +36,8 @@ import configs as cfgs  # noqa: E402
 # attn-lower-to-cpu runs flash tiling by default (tiles 64 x 64);
 # flash=false keeps the reference lowering (scores materialized).
 REFERENCE = "builtin.module(attn-lower-to-cpu{flash=false})"
-FLASH = ("builtin.module(attn-flash-tile{{tile-q={tq} tile-kv={tk}}},"
-         "attn-lower-to-cpu{{flash=false}})")
+FLASH = ("builtin.module(attn-flash-tile{{tile-q={tq} tile-kv={tk} peel=1 "
+         "widen=1}},attn-lower-to-cpu{{flash=false}})")
 COMPILE_PIPELINES = [
     ("default (flash)", "builtin.module(attn-lower-to-cpu)"),
     ("reference", REFERENCE),
