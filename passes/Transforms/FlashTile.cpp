@@ -82,9 +82,9 @@ StringRef getUnsupportedReason(SdpaOp op) {
 class FlashTiler {
 public:
   FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel,
-             bool widen)
+             bool widen, bool parallel)
       : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
-        peelTiles(peel), widenTiles(widen) {}
+        peelTiles(peel), widenTiles(widen), parallelHeads(parallel) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -237,8 +237,8 @@ private:
   Location loc;
   int64_t tileQ, tileKV;
   /// Peel the partial last tiles of static lengths (static tile sizes);
-  /// widen f16/bf16 tiles to f32.
-  bool peelTiles, widenTiles;
+  /// widen f16/bf16 tiles to f32; one scf.forall over (batch, head).
+  bool peelTiles, widenTiles, parallelHeads;
   bool bshd = false;
   MaskShape maskShape;
   double scale = 1.0;
@@ -251,6 +251,9 @@ private:
   int64_t sqStatic = ShapedType::kDynamic, skStatic = ShapedType::kDynamic;
   // Values in scope of the current query tile.
   Value sq, sk, skEff, diagOffset, batchIv, headIv, kvHead, q0, qTile, slope2;
+  /// Where out and lse tiles go: (batchIv, headIv) in the whole outputs, or
+  /// (0, 0) in a head's slices (parallelHeads).
+  Value outBatch, outHead;
   OpFoldResult rows, dqk, dv;
 };
 
@@ -611,168 +614,208 @@ SmallVector<Value> FlashTiler::emit() {
   Value numQTiles = arith::CeilDivSIOp::create(b, loc, sq, idx(tileQ));
   bool sqDivisible = !ShapedType::isDynamic(sqStatic) && sqStatic % tileQ == 0;
 
+  // Per batch entry: its key length and mask diagonal.
+  auto setBatch = [&](Value bIv) {
+    batchIv = bIv;
+    // Per-sequence key length and mask diagonal.
+    skEff = sk;
+    if (Value lens = op.getKvLens()) {
+      Value len = tensor::ExtractOp::create(b, loc, lens, ValueRange{bIv});
+      len = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
+      len = arith::MaxSIOp::create(b, loc, len, idx(0));
+      skEff = arith::MinSIOp::create(b, loc, len, sk);
+    }
+    diagOffset = maskShape.bottomRight
+                     ? arith::SubIOp::create(b, loc, skEff, sq).getResult()
+                     : idx(0);
+  };
+  // Per (batch entry, query head): every query tile, into `hArgs` (out and
+  // lse, whole or this head's slices, see outBatch/outHead).
+  auto headBody = [&](Value hIv, ValueRange hArgs) -> SmallVector<Value> {
+    headIv = hIv;
+    kvHead = arith::DivSIOp::create(b, loc, hIv, group);
+    slope2 = nullptr;
+    if (Value slopes = op.getAlibiSlopes()) {
+      Value s = tensor::ExtractOp::create(b, loc, slopes, ValueRange{hIv});
+      slope2 = arith::MulFOp::create(b, loc, s, f32(kLog2E));
+    }
+    // One query tile: `tileRows` its row count (static when
+    // known). Returns the updated out (and lse).
+    auto qTileBody =
+        [&](Value qtIv, ValueRange qArgs,
+            std::optional<int64_t> tileRows) -> SmallVector<Value> {
+      q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
+      rows = tileRows ? b.getIndexAttr(*tileRows)
+                      : tileSize(q0, tileQ, sq, sqDivisible);
+      qTile =
+          widenTile(extractHeadsTile(query, batchIv, headIv, q0, rows, dqk));
+      SmallVector<Value> state = {
+          filled({rows}, -std::numeric_limits<double>::infinity()),
+          filled({rows}, 0.0), filled({rows, dv}, 0.0)};
+      if (maskShape.isFull()) {
+        Value numKVTiles =
+            arith::CeilDivSIOp::create(b, loc, skEff, idx(tileKV));
+        state = emitKVLoop(idx(0), numKVTiles, state,
+                           /*masked=*/false);
+      } else {
+        KVTileRanges<Value> r;
+        if (table) {
+          auto at = [&](int64_t col) -> Value {
+            Value v = tensor::ExtractOp::create(b, loc, table,
+                                                ValueRange{qtIv, idx(col)});
+            return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+          };
+          r = {at(0), at(1), at(2), at(3)};
+        } else {
+          IndexDomain dom{b, loc};
+          Value q1 = arith::AddIOp::create(
+              b, loc, q0, getValueOrCreateConstantIndexOp(b, loc, rows));
+          r = classifyKVTiles(dom, maskShape, tileKV, q0, q1, skEff,
+                              diagOffset);
+        }
+        // Partial tiles before the fully visible ones, the
+        // fully visible ones (no mask code), partial after.
+        state = emitKVLoop(r.visBegin, r.fullBegin, state,
+                           /*masked=*/true);
+        state = emitKVLoop(r.fullBegin, r.fullEnd, state,
+                           /*masked=*/false);
+        state = emitKVLoop(r.fullEnd, r.visEnd, state,
+                           /*masked=*/true);
+      }
+      Value m = state[0], l = state[1], acc = state[2];
+      MLIRContext *ctx = b.getContext();
+      AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+      AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+      AffineMap rowOf2 = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+      auto par = utils::IteratorType::parallel;
+      Type outElt = oType.getElementType();
+      // O / l, rows that saw no key give 0.
+      Value outInit = empty({rows, dv}, outElt);
+      Value out =
+          linalg::GenericOp::create(
+              b, loc, TypeRange{outInit.getType()}, ValueRange{l, acc},
+              ValueRange{outInit}, ArrayRef<AffineMap>{rowOf2, id2, id2},
+              ArrayRef<utils::IteratorType>{par, par},
+              [&](OpBuilder &nb, Location lc, ValueRange args) {
+                Value zero =
+                    arith::ConstantOp::create(nb, lc, nb.getF32FloatAttr(0.0));
+                Value empty = arith::CmpFOp::create(
+                    nb, lc, arith::CmpFPredicate::OEQ, args[0], zero);
+                Value q = arith::DivFOp::create(nb, lc, args[1], args[0]);
+                q = arith::SelectOp::create(nb, lc, empty, zero, q);
+                if (!outElt.isF32())
+                  q = arith::TruncFOp::create(nb, lc, outElt, q);
+                linalg::YieldOp::create(nb, lc, q);
+              })
+              .getResult(0);
+      SmallVector<OpFoldResult> offsets, sizes;
+      headsSlice(outBatch, outHead, q0, rows, dv, offsets, sizes);
+      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+      SmallVector<Value> results = {tensor::InsertSliceOp::create(
+          b, loc, out, qArgs[0], offsets, sizes, strides)};
+      if (wantLse) {
+        // lse = (m + log2(l)) * ln(2); -inf for empty rows.
+        Value lseTile =
+            linalg::GenericOp::create(
+                b, loc, TypeRange{m.getType()}, ValueRange{m, l},
+                ValueRange{empty({rows}, b.getF32Type())},
+                ArrayRef<AffineMap>{id1, id1, id1},
+                ArrayRef<utils::IteratorType>{par},
+                [&](OpBuilder &nb, Location lc, ValueRange args) {
+                  auto cst = [&](double v) -> Value {
+                    return arith::ConstantOp::create(nb, lc,
+                                                     nb.getF32FloatAttr(v));
+                  };
+                  Value emptyRow = arith::CmpFOp::create(
+                      nb, lc, arith::CmpFPredicate::OEQ, args[1], cst(0.0));
+                  Value v = arith::AddFOp::create(
+                      nb, lc, args[0], math::Log2Op::create(nb, lc, args[1]));
+                  v = arith::MulFOp::create(nb, lc, v, cst(kLn2));
+                  v = arith::SelectOp::create(
+                      nb, lc, emptyRow,
+                      cst(-std::numeric_limits<double>::infinity()), v);
+                  linalg::YieldOp::create(nb, lc, v);
+                })
+                .getResult(0);
+        OpFoldResult one = b.getIndexAttr(1);
+        results.push_back(tensor::InsertSliceOp::create(
+            b, loc, lseTile, qArgs[1],
+            ArrayRef<OpFoldResult>{outBatch, outHead, q0},
+            ArrayRef<OpFoldResult>{one, one, rows},
+            ArrayRef<OpFoldResult>{one, one, one}));
+      }
+      return results;
+    };
+    // A static query length that is not a multiple of the tile:
+    // full tiles in the loop, the last one peeled (static sizes
+    // throughout, so every tile vectorizes).
+    bool peelQ = peelTiles && !ShapedType::isDynamic(sqStatic) &&
+                 sqStatic > 0 && !sqDivisible;
+    int64_t fullQ = peelQ ? sqStatic / tileQ : 0;
+    auto qLoop = scf::ForOp::create(
+        b, loc, idx(0), peelQ ? idx(fullQ) : numQTiles, idx(1), hArgs,
+        [&](OpBuilder &, Location, Value qtIv, ValueRange qArgs) {
+          scf::YieldOp::create(b, loc,
+                               qTileBody(qtIv, qArgs,
+                                         peelQ || sqDivisible
+                                             ? std::optional<int64_t>(tileQ)
+                                             : std::nullopt));
+        });
+    SmallVector<Value> headResults(qLoop.getResults());
+    if (peelQ)
+      headResults = qTileBody(idx(fullQ), headResults, sqStatic % tileQ);
+    return headResults;
+  };
+
+  if (parallelHeads) {
+    // One scf.forall over (batch, query head): each iteration fills its
+    // head's slices of out and lse, extracted from the shared outputs and
+    // inserted back in parallel.
+    OpFoldResult sqFold =
+        foldSize(tensor::getMixedSize(b, loc, query, dims.seq));
+    auto forall = scf::ForallOp::create(
+        b, loc,
+        ArrayRef<OpFoldResult>{getAsOpFoldResult(batches),
+                               getAsOpFoldResult(qHeads)},
+        inits, std::nullopt, [&](OpBuilder &, Location, ValueRange args) {
+          Value bIv = args[0], hIv = args[1];
+          ValueRange shared = args.drop_front(2);
+          setBatch(bIv);
+          OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+          SmallVector<OpFoldResult> oOffsets, oSizes;
+          headsSlice(bIv, hIv, idx(0), sqFold, dv, oOffsets, oSizes);
+          SmallVector<OpFoldResult> oStrides(4, one), lStrides(3, one);
+          SmallVector<OpFoldResult> lOffsets = {bIv, hIv, zero};
+          SmallVector<OpFoldResult> lSizes = {one, one, sqFold};
+          SmallVector<Value> slices = {tensor::ExtractSliceOp::create(
+              b, loc, shared[0], oOffsets, oSizes, oStrides)};
+          if (wantLse)
+            slices.push_back(tensor::ExtractSliceOp::create(
+                b, loc, shared[1], lOffsets, lSizes, lStrides));
+          outBatch = outHead = idx(0);
+          SmallVector<Value> results = headBody(hIv, slices);
+          auto inParallel = scf::InParallelOp::create(b, loc);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(inParallel.getBody());
+          tensor::ParallelInsertSliceOp::create(b, loc, results[0], shared[0],
+                                                oOffsets, oSizes, oStrides);
+          if (wantLse)
+            tensor::ParallelInsertSliceOp::create(b, loc, results[1], shared[1],
+                                                  lOffsets, lSizes, lStrides);
+        });
+    return SmallVector<Value>(forall.getResults());
+  }
+
   auto batchLoop = scf::ForOp::create(
       b, loc, idx(0), batches, idx(1), inits,
       [&](OpBuilder &, Location, Value bIv, ValueRange bArgs) {
-        batchIv = bIv;
-        // Per-sequence key length and mask diagonal.
-        skEff = sk;
-        if (Value lens = op.getKvLens()) {
-          Value len = tensor::ExtractOp::create(b, loc, lens, ValueRange{bIv});
-          len = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
-          len = arith::MaxSIOp::create(b, loc, len, idx(0));
-          skEff = arith::MinSIOp::create(b, loc, len, sk);
-        }
-        diagOffset = maskShape.bottomRight
-                         ? arith::SubIOp::create(b, loc, skEff, sq).getResult()
-                         : idx(0);
+        setBatch(bIv);
         auto headLoop = scf::ForOp::create(
             b, loc, idx(0), qHeads, idx(1), bArgs,
             [&](OpBuilder &, Location, Value hIv, ValueRange hArgs) {
-              headIv = hIv;
-              kvHead = arith::DivSIOp::create(b, loc, hIv, group);
-              slope2 = nullptr;
-              if (Value slopes = op.getAlibiSlopes()) {
-                Value s =
-                    tensor::ExtractOp::create(b, loc, slopes, ValueRange{hIv});
-                slope2 = arith::MulFOp::create(b, loc, s, f32(kLog2E));
-              }
-              // One query tile: `tileRows` its row count (static when
-              // known). Returns the updated out (and lse).
-              auto qTileBody =
-                  [&](Value qtIv, ValueRange qArgs,
-                      std::optional<int64_t> tileRows) -> SmallVector<Value> {
-                q0 = arith::MulIOp::create(b, loc, qtIv, idx(tileQ));
-                rows = tileRows ? b.getIndexAttr(*tileRows)
-                                : tileSize(q0, tileQ, sq, sqDivisible);
-                qTile = widenTile(
-                    extractHeadsTile(query, batchIv, headIv, q0, rows, dqk));
-                SmallVector<Value> state = {
-                    filled({rows}, -std::numeric_limits<double>::infinity()),
-                    filled({rows}, 0.0), filled({rows, dv}, 0.0)};
-                if (maskShape.isFull()) {
-                  Value numKVTiles =
-                      arith::CeilDivSIOp::create(b, loc, skEff, idx(tileKV));
-                  state = emitKVLoop(idx(0), numKVTiles, state,
-                                     /*masked=*/false);
-                } else {
-                  KVTileRanges<Value> r;
-                  if (table) {
-                    auto at = [&](int64_t col) -> Value {
-                      Value v = tensor::ExtractOp::create(
-                          b, loc, table, ValueRange{qtIv, idx(col)});
-                      return arith::IndexCastOp::create(b, loc,
-                                                        b.getIndexType(), v);
-                    };
-                    r = {at(0), at(1), at(2), at(3)};
-                  } else {
-                    IndexDomain dom{b, loc};
-                    Value q1 = arith::AddIOp::create(
-                        b, loc, q0,
-                        getValueOrCreateConstantIndexOp(b, loc, rows));
-                    r = classifyKVTiles(dom, maskShape, tileKV, q0, q1, skEff,
-                                        diagOffset);
-                  }
-                  // Partial tiles before the fully visible ones, the
-                  // fully visible ones (no mask code), partial after.
-                  state = emitKVLoop(r.visBegin, r.fullBegin, state,
-                                     /*masked=*/true);
-                  state = emitKVLoop(r.fullBegin, r.fullEnd, state,
-                                     /*masked=*/false);
-                  state = emitKVLoop(r.fullEnd, r.visEnd, state,
-                                     /*masked=*/true);
-                }
-                Value m = state[0], l = state[1], acc = state[2];
-                MLIRContext *ctx = b.getContext();
-                AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
-                AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
-                AffineMap rowOf2 =
-                    AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
-                auto par = utils::IteratorType::parallel;
-                Type outElt = oType.getElementType();
-                // O / l, rows that saw no key give 0.
-                Value outInit = empty({rows, dv}, outElt);
-                Value out =
-                    linalg::GenericOp::create(
-                        b, loc, TypeRange{outInit.getType()},
-                        ValueRange{l, acc}, ValueRange{outInit},
-                        ArrayRef<AffineMap>{rowOf2, id2, id2},
-                        ArrayRef<utils::IteratorType>{par, par},
-                        [&](OpBuilder &nb, Location lc, ValueRange args) {
-                          Value zero = arith::ConstantOp::create(
-                              nb, lc, nb.getF32FloatAttr(0.0));
-                          Value empty = arith::CmpFOp::create(
-                              nb, lc, arith::CmpFPredicate::OEQ, args[0], zero);
-                          Value q =
-                              arith::DivFOp::create(nb, lc, args[1], args[0]);
-                          q = arith::SelectOp::create(nb, lc, empty, zero, q);
-                          if (!outElt.isF32())
-                            q = arith::TruncFOp::create(nb, lc, outElt, q);
-                          linalg::YieldOp::create(nb, lc, q);
-                        })
-                        .getResult(0);
-                SmallVector<OpFoldResult> offsets, sizes;
-                headsSlice(batchIv, headIv, q0, rows, dv, offsets, sizes);
-                SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-                SmallVector<Value> results = {tensor::InsertSliceOp::create(
-                    b, loc, out, qArgs[0], offsets, sizes, strides)};
-                if (wantLse) {
-                  // lse = (m + log2(l)) * ln(2); -inf for empty rows.
-                  Value lseTile =
-                      linalg::GenericOp::create(
-                          b, loc, TypeRange{m.getType()}, ValueRange{m, l},
-                          ValueRange{empty({rows}, b.getF32Type())},
-                          ArrayRef<AffineMap>{id1, id1, id1},
-                          ArrayRef<utils::IteratorType>{par},
-                          [&](OpBuilder &nb, Location lc, ValueRange args) {
-                            auto cst = [&](double v) -> Value {
-                              return arith::ConstantOp::create(
-                                  nb, lc, nb.getF32FloatAttr(v));
-                            };
-                            Value emptyRow = arith::CmpFOp::create(
-                                nb, lc, arith::CmpFPredicate::OEQ, args[1],
-                                cst(0.0));
-                            Value v = arith::AddFOp::create(
-                                nb, lc, args[0],
-                                math::Log2Op::create(nb, lc, args[1]));
-                            v = arith::MulFOp::create(nb, lc, v, cst(kLn2));
-                            v = arith::SelectOp::create(
-                                nb, lc, emptyRow,
-                                cst(-std::numeric_limits<double>::infinity()),
-                                v);
-                            linalg::YieldOp::create(nb, lc, v);
-                          })
-                          .getResult(0);
-                  OpFoldResult one = b.getIndexAttr(1);
-                  results.push_back(tensor::InsertSliceOp::create(
-                      b, loc, lseTile, qArgs[1],
-                      ArrayRef<OpFoldResult>{batchIv, headIv, q0},
-                      ArrayRef<OpFoldResult>{one, one, rows},
-                      ArrayRef<OpFoldResult>{one, one, one}));
-                }
-                return results;
-              };
-              // A static query length that is not a multiple of the tile:
-              // full tiles in the loop, the last one peeled (static sizes
-              // throughout, so every tile vectorizes).
-              bool peelQ = peelTiles && !ShapedType::isDynamic(sqStatic) &&
-                           sqStatic > 0 && !sqDivisible;
-              int64_t fullQ = peelQ ? sqStatic / tileQ : 0;
-              auto qLoop = scf::ForOp::create(
-                  b, loc, idx(0), peelQ ? idx(fullQ) : numQTiles, idx(1), hArgs,
-                  [&](OpBuilder &, Location, Value qtIv, ValueRange qArgs) {
-                    scf::YieldOp::create(
-                        b, loc,
-                        qTileBody(qtIv, qArgs,
-                                  peelQ || sqDivisible
-                                      ? std::optional<int64_t>(tileQ)
-                                      : std::nullopt));
-                  });
-              SmallVector<Value> headResults(qLoop.getResults());
-              if (peelQ)
-                headResults =
-                    qTileBody(idx(fullQ), headResults, sqStatic % tileQ);
-              scf::YieldOp::create(b, loc, headResults);
+              outBatch = batchIv;
+              outHead = hIv;
+              scf::YieldOp::create(b, loc, headBody(hIv, hArgs));
             });
         scf::YieldOp::create(b, loc, headLoop.getResults());
       });
@@ -782,9 +825,9 @@ SmallVector<Value> FlashTiler::emit() {
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
   FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel,
-                bool widen)
+                bool widen, bool parallel)
       : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), peel(peel),
-        widen(widen) {}
+        widen(widen), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -793,13 +836,13 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
   int64_t tileQ, tileKV;
-  bool peel, widen;
+  bool peel, widen, parallel;
 };
 
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
@@ -831,7 +874,8 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen);
+    populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen,
+                              parallelHeads);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -840,7 +884,8 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 
 void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
                                            int64_t tileQ, int64_t tileKV,
-                                           bool peel, bool widen) {
-  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel,
-                              widen);
+                                           bool peel, bool widen,
+                                           bool parallelHeads) {
+  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel, widen,
+                              parallelHeads);
 }

@@ -29,6 +29,21 @@
 // RUN:   --input=%S/Inputs/sdpa-v.npy --print-summary \
 // RUN: | FileCheck %s --check-prefix=SUMMARY
 
+// The same on one thread and on three (the (batch, head) iterations as tasks
+// of MLIR's async runtime), and with ATTN_NUM_THREADS: the same numbers.
+// RUN: attn-runner %s --entry=causal --num-threads=1 \
+// RUN:   --input=%S/Inputs/sdpa-q.npy --input=%S/Inputs/sdpa-k.npy \
+// RUN:   --input=%S/Inputs/sdpa-v.npy --print-summary \
+// RUN: | FileCheck %s --check-prefix=SUMMARY
+// RUN: attn-runner %s --entry=causal --num-threads=3 \
+// RUN:   --input=%S/Inputs/sdpa-q.npy --input=%S/Inputs/sdpa-k.npy \
+// RUN:   --input=%S/Inputs/sdpa-v.npy --print-summary \
+// RUN: | FileCheck %s --check-prefix=SUMMARY
+// RUN: env ATTN_NUM_THREADS=2 attn-runner %s --entry=causal \
+// RUN:   --input=%S/Inputs/sdpa-q.npy --input=%S/Inputs/sdpa-k.npy \
+// RUN:   --input=%S/Inputs/sdpa-v.npy --print-summary \
+// RUN: | FileCheck %s --check-prefix=SUMMARY
+
 // The outputs of a run feed a later one.
 // RUN: attn-runner %s --entry=identity --input=%t/out/out0.npy --print-summary \
 // RUN: | FileCheck %s --check-prefix=IDENTITY

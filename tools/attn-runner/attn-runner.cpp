@@ -65,6 +65,7 @@
 #include <limits>
 #include <memory>
 #include <random>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::attn::runner;
@@ -89,6 +90,13 @@ static cl::opt<std::string>
                       "(textual, optionally wrapped in builtin.module(...); "
                       "default: attn-lower-to-cpu)"),
              cl::init("attn-lower-to-cpu"), cl::cat(runnerCategory));
+static cl::opt<unsigned> threads(
+    "num-threads",
+    cl::desc("Threads for attention's (batch, head) iterations with the "
+             "default pipeline (default: 0, every hardware thread, or "
+             "ATTN_NUM_THREADS when set; 1: the calling thread only). "
+             "Results do not depend on it"),
+    cl::init(0), cl::cat(runnerCategory));
 static cl::list<std::string>
     inputFiles("input",
                cl::desc(".npy file for the next argument, in argument order"),
@@ -400,6 +408,22 @@ Operation *findNonLLVMOp(ModuleOp module) {
 }
 
 /// Strips a `builtin.module(...)` anchor from a textual pipeline.
+/// --num-threads, else the ATTN_NUM_THREADS environment variable; 0 (the
+/// default) means every hardware thread.
+unsigned threadCount() {
+  unsigned n = threads;
+  if (threads.getNumOccurrences() == 0)
+    if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
+      char *end = nullptr;
+      unsigned long v = std::strtoul(env, &end, 10);
+      if (*env && !*end && v < 4096)
+        n = static_cast<unsigned>(v);
+    }
+  if (n > 0)
+    return n;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 StringRef stripModuleAnchor(StringRef text) {
   StringRef trimmed = text.trim();
   if (trimmed.consume_front("builtin.module(") && trimmed.consume_back(")"))
@@ -769,8 +793,21 @@ static int runMain() {
     PassManager pm(&ctx, ModuleOp::getOperationName());
     std::string pipelineError;
     llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-    if (failed(parsePassPipeline(stripModuleAnchor(pipeline), pm,
-                                 pipelineErrorStream)))
+    // The default pipeline with the thread count (which also needs the
+    // async runtime library loaded; see the JIT below).
+    std::string pipelineText = stripModuleAnchor(pipeline).str();
+    if (pipelineText == "attn-lower-to-cpu") {
+      unsigned n = threadCount();
+      llvm::SmallString<256> asyncLib(ATTN_MLIR_RUNTIME_LIB_DIR);
+      llvm::sys::path::append(asyncLib, "libmlir_async_runtime.so");
+      if (n > 1 && !llvm::sys::fs::exists(asyncLib)) {
+        llvm::errs() << "attn-runner: " << asyncLib
+                     << " not found: running on one thread\n";
+        n = 1;
+      }
+      pipelineText += "{threads=" + std::to_string(n) + "}";
+    }
+    if (failed(parsePassPipeline(pipelineText, pm, pipelineErrorStream)))
       return fail("invalid --pipeline '" + pipeline +
                   "': " + StringRef(pipelineError).trim());
     if (failed(applyPassManagerCLOptions(pm)))
@@ -869,8 +906,8 @@ static int runMain() {
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
   SmallVector<std::string> libs;
-  for (StringRef name :
-       {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so"}) {
+  for (StringRef name : {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so",
+                         "libmlir_async_runtime.so"}) {
     llvm::SmallString<256> path(ATTN_MLIR_RUNTIME_LIB_DIR);
     llvm::sys::path::append(path, name);
     if (llvm::sys::fs::exists(path))

@@ -21,6 +21,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> tileQ{
       *this, "tile-q", llvm::cl::desc("Query tile size of flash tiling"),
       llvm::cl::init(64)};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads for the (batch, query head) iterations of "
+                     "flash-tiled attention: 1 runs them in the caller's "
+                     "thread; more dispatches them to MLIR's async runtime "
+                     "(libmlir_async_runtime.so must be loaded with the "
+                     "module). Results do not depend on it"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Key/value tile size of flash tiling"),
       llvm::cl::init(64)};

@@ -5,6 +5,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/AsyncToLLVM/AsyncToLLVM.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
@@ -12,11 +13,13 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -48,6 +51,19 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The deallocation pipeline leaves bufferization.clone (e.g. for a
   // function that returns its argument).
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.threads > 1) {
+    // The (batch, head) scf.forall of flash tiling, as tasks of the async
+    // runtime: one per iteration, dispatched by recursive splitting.
+    pm.addPass(createForallToParallelLoopPass());
+    AsyncParallelForPassOptions asyncOptions;
+    asyncOptions.asyncDispatch = true;
+    asyncOptions.numWorkerThreads = static_cast<int32_t>(options.threads);
+    asyncOptions.minTaskSize = 1;
+    pm.addPass(createAsyncParallelForPass(asyncOptions));
+    pm.addPass(createAsyncToAsyncRuntimePass());
+    pm.addPass(createAsyncRuntimeRefCountingPass());
+    pm.addPass(createAsyncRuntimeRefCountingOptPass());
+  }
   if (options.vectorize) {
     // n-D vectors to 1-D vectors and FMAs; n-D transfers to unrolled 1-D
     // transfers (convert-vector-to-llvm lowers those).
@@ -67,6 +83,8 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions toLLVMOptions;
   toLLVMOptions.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(toLLVMOptions));
+  if (options.threads > 1)
+    pm.addPass(createConvertAsyncToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
@@ -86,9 +104,11 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.tileKV = options.tileKV;
     // Static tile sizes everywhere (the partial last tiles peeled): the
     // vectorizer needs them; f16/bf16 tiles widened to f32 once per tile,
-    // so the contractions are f32 vector code.
+    // so the contractions are f32 vector code; (batch, head) as one forall
+    // (threads > 1 runs it on the async runtime).
     flashOptions.peel = true;
     flashOptions.widen = true;
+    flashOptions.parallelHeads = true;
     pm.addPass(createFlashTilePass(flashOptions));
   }
   pm.addPass(createConvertAttnToLinalgPass());

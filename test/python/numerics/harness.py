@@ -45,6 +45,10 @@ LSE_TOL = {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-2}
 REFERENCE_PIPELINE = "builtin.module(attn-lower-to-cpu{flash=false})"
 FLASH_PIPELINE = ("builtin.module(attn-flash-tile{{tile-q={tq} tile-kv={tk}}},"
                   "attn-lower-to-cpu{{flash=false}})")
+# What attn-runner runs by default (flash tiling with static tile shapes,
+# f16/bf16 tiles widened, (batch, head) iterations on `threads` threads of
+# the async runtime).
+DEFAULT_PIPELINE = "builtin.module(attn-lower-to-cpu{{threads={threads}}})"
 # Split-KV chunks then go through the default (flash-tiled) CPU pipeline.
 SPLITKV_PIPELINE = ("builtin.module(attn-split-kv{{num-splits={n}}},"
                     "attn-lower-to-cpu)")
@@ -114,6 +118,9 @@ def pipelines_for(c, unavailable=()):
     res = [("reference", REFERENCE_PIPELINE)]
     if "flash" not in unavailable:
         res.append((f"flash{tq}x{tk}", flash.format(tq=tq, tk=tk)))
+        threads = int(rng.choice([1, 2, 3]))
+        res.append((f"default{threads}t",
+                    DEFAULT_PIPELINE.format(threads=threads)))
     if "split-kv" not in unavailable and (
             c.is_decode() or (not c.varlen and c.Sq <= 4 and c.Sk >= 64)):
         n = int(rng.choice([2, 4, 7]))

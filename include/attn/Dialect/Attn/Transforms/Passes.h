@@ -24,10 +24,11 @@ void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 /// Pattern of `attn-flash-tile`: rewrites a supported `attn.sdpa` into
 /// loops over query and key/value tiles with online softmax; `peel`: the
 /// partial last tiles of static lengths get their own static-size step;
-/// `widen`: f16/bf16 tiles are converted to f32 once per tile.
+/// `widen`: f16/bf16 tiles are converted to f32 once per tile;
+/// `parallelHeads`: one scf.forall over (batch, query head).
 void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
                                int64_t tileKV, bool peel = false,
-                               bool widen = false);
+                               bool widen = false, bool parallelHeads = false);
 
 } // namespace attn
 } // namespace mlir

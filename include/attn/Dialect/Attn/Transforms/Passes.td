@@ -107,7 +107,11 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
     Option<"widen", "widen", "bool", /*default=*/"false",
            "Convert f16/bf16 Q, K and V tiles to f32 once per tile, so that "
            "the contractions run on f32 (what the CPU pipeline vectorizes "
-           "best)">
+           "best)">,
+    Option<"parallelHeads", "parallel-heads", "bool", /*default=*/"false",
+           "One scf.forall over (batch, query head), each iteration writing "
+           "its head's slices of the results (what the CPU pipeline runs on "
+           "several threads); otherwise two scf.for loops">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
