@@ -12,6 +12,7 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -257,7 +258,15 @@ LogicalResult SplitQkvOp::verify() {
           {{"query", getQuery()}, {"key", getKey()}, {"value", getValue()}})))
     return failure();
 
-  int64_t features = (numQ + 2 * numKV) * dim;
+  // Heads and dims are positive; a product past 64 bits is a size no tensor
+  // has.
+  int64_t twoKV, heads, features;
+  if (llvm::MulOverflow(numKV, int64_t(2), twoKV) ||
+      llvm::AddOverflow(numQ, twoKV, heads) ||
+      llvm::MulOverflow(heads, dim, features))
+    return emitOpError() << "expected (num_q_heads + 2 * num_kv_heads) * "
+                            "head_dim to fit in 64 bits, got ("
+                         << numQ << " + 2 * " << numKV << ") * " << dim;
   if (!pType.isDynamicDim(2) && pType.getDimSize(2) != features)
     return emitOpError() << "expected the last dim of packed to be "
                             "(num_q_heads + 2 * num_kv_heads) * head_dim = "

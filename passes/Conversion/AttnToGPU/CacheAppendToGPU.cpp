@@ -32,6 +32,7 @@
 namespace mlir::attn {
 #define GEN_PASS_DEF_CACHEAPPENDTOGPUPASS
 #include "attn/Conversion/Passes.h.inc"
+#include "llvm/Support/MathExtras.h"
 } // namespace mlir::attn
 
 using namespace mlir;
@@ -63,9 +64,12 @@ std::string mlir::attn::cacheAppendUnsupportedReason(KVCacheAppendOp op) {
   auto vc = cast<RankedTensorType>(op.getVCache().getType());
   auto kn = cast<RankedTensorType>(op.getKNew().getType());
   auto table = cast<RankedTensorType>(op.getBlockTable().getType());
-  for (auto t : {kc, vc, kn, table})
+  for (auto t : {kc, vc, kn, table}) {
+    if (!t.hasStaticShape())
+      return "dynamic shapes";
     if (llvm::is_contained(t.getShape(), 0))
       return "a zero-sized dimension";
+  }
   Type elt = kc.getElementType();
   unsigned bits = elt.getIntOrFloatBitWidth();
   if (bits != 8 && bits != 16 && bits != 32)
@@ -74,13 +78,22 @@ std::string mlir::attn::cacheAppendUnsupportedReason(KVCacheAppendOp op) {
   if (kc.getDimSize(3) % perChunk || vc.getDimSize(3) % perChunk)
     return "head dimensions are not a multiple of 16 bytes";
   // One thread per chunk of every new row: 32-bit thread ids.
-  int64_t rows = kn.getDimSize(0) * kn.getDimSize(1) * kn.getDimSize(2);
-  int64_t chunks = rows * (kc.getDimSize(3) + vc.getDimSize(3)) / perChunk;
-  if (chunks >= (int64_t(1) << 31))
+  // (Sizes are positive and static here; products past 64 bits count as
+  // too many.)
+  int64_t rows, chunks, rowChunks;
+  if (llvm::AddOverflow(kc.getDimSize(3), vc.getDimSize(3), rowChunks))
+    return "more than 2^31 chunks to write";
+  rowChunks /= perChunk;
+  if (llvm::MulOverflow(kn.getDimSize(0), kn.getDimSize(1), rows) ||
+      llvm::MulOverflow(rows, kn.getDimSize(2), rows) ||
+      llvm::MulOverflow(rows, rowChunks, chunks) ||
+      chunks >= (int64_t(1) << 31))
     return "more than 2^31 chunks to write";
   int64_t blockSize =
       kc.getDimSize(op.getCacheLayout() == CacheLayout::HND ? 2 : 1);
-  if (table.getDimSize(1) * blockSize >= (int64_t(1) << 31))
+  int64_t positions;
+  if (llvm::MulOverflow(table.getDimSize(1), blockSize, positions) ||
+      positions >= (int64_t(1) << 31))
     return "positions beyond 32 bits";
   return "";
 }

@@ -56,8 +56,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_SDPATOMMAPASS
@@ -236,6 +238,9 @@ std::string mlir::attn::pagedTensorCoreUnsupportedReason(PagedAttentionOp op) {
   auto vc = cast<RankedTensorType>(op.getVCache().getType());
   auto o = cast<RankedTensorType>(op.getResult().getType());
   auto table = cast<RankedTensorType>(op.getBlockTable().getType());
+  for (auto t : {q, kc, vc, o, table})
+    if (!t.hasStaticShape())
+      return "dynamic shapes";
   Type elt = q.getElementType();
   if (!elt.isF16() && !elt.isBF16())
     return "element type is not f16 or bf16";
@@ -248,8 +253,12 @@ std::string mlir::attn::pagedTensorCoreUnsupportedReason(PagedAttentionOp op) {
     for (Value scale : {op.getKScale(), op.getVScale()})
       if (llvm::is_contained(cast<ShapedType>(scale.getType()).getShape(), 0))
         return "a zero-sized dimension";
+    int64_t poolRows = 1;
+    for (int64_t size : kc.getShape().drop_back())
+      if (size > 0 && llvm::MulOverflow(poolRows, size, poolRows))
+        poolRows = std::numeric_limits<int64_t>::max();
     if (quant.getGranularity() == QuantGranularity::PerToken &&
-        kc.getNumElements() / kc.getDimSize(3) >= (int64_t(1) << 31))
+        poolRows >= (int64_t(1) << 31))
       return "more pool rows than 32-bit indices";
   }
   for (auto t : {q, kc, vc, o, table})
@@ -260,8 +269,10 @@ std::string mlir::attn::pagedTensorCoreUnsupportedReason(PagedAttentionOp op) {
     return "head dimensions are not 64 or 128";
   int64_t blockSize =
       kc.getDimSize(op.getCacheLayout() == CacheLayout::HND ? 2 : 1);
+  int64_t positions;
   if (q.getDimSize(2) >= (int64_t(1) << 31) - 256 ||
-      table.getDimSize(1) * blockSize >= (int64_t(1) << 31) - 256)
+      llvm::MulOverflow(table.getDimSize(1), blockSize, positions) ||
+      positions >= (int64_t(1) << 31) - 256)
     return "sequence lengths beyond 32-bit positions";
   return "";
 }

@@ -75,6 +75,16 @@ func.func @d4(%kc: tensor<4x16x2x4xf16>, %vc: tensor<4x16x2x4xf16>, %k: tensor<1
 
 // -----
 
+// Dynamic pool and batch sizes: not for the GPU (and no size arithmetic on
+// them; the fuzzer found an overflow there).
+func.func @dynamic(%kc: tensor<?x16x2x64xf16>, %k: tensor<?x1x2x64xf16>, %t: tensor<?x4xi32>, %l: tensor<?xi32>) -> (tensor<?x16x2x64xf16>, tensor<?x16x2x64xf16>) {
+  // expected-error @+1 {{'attn.kv_cache_append' op is not supported by the GPU pipeline: dynamic shapes}}
+  %kc2, %vc2 = attn.kv_cache_append %kc, %kc, %k, %k, %t, %l : tensor<?x16x2x64xf16>, tensor<?x16x2x64xf16>, tensor<?x1x2x64xf16>, tensor<?x1x2x64xf16>, tensor<?x4xi32>, tensor<?xi32>
+  return %kc2, %vc2 : tensor<?x16x2x64xf16>, tensor<?x16x2x64xf16>
+}
+
+// -----
+
 // attn.rope on the new keys is fused: the kernel reads the rope's input as
 // k_new, takes its offsets (here the cache lengths, the same argument),
 // and rotates the K chunks inside the rotary dims (NeoX: each feature with

@@ -231,6 +231,16 @@ func.func @split_head_dim(%p: tensor<2x5x96xf32>) {
 
 // -----
 
+// Head counts whose packed width overflows 64 bits (found by the fuzzer).
+func.func @split_huge_heads(%p: tensor<2x5x96xf32>) {
+  // expected-error @+1 {{'attn.split_qkv' op expected (num_q_heads + 2 * num_kv_heads) * head_dim to fit in 64 bits, got (9223372036854775806 + 2 * 9223372036854775806) * 2}}
+  %q, %k, %v = attn.split_qkv %p {num_q_heads = 9223372036854775806 : i64, num_kv_heads = 9223372036854775806 : i64, head_dim = 2 : i64}
+      : tensor<2x5x96xf32> -> tensor<2x4x5x8xf32>, tensor<2x4x5x8xf32>, tensor<2x4x5x8xf32>
+  return
+}
+
+// -----
+
 func.func @split_gqa(%p: tensor<2x5x96xf32>) {
   // expected-error @+1 {{expected the 2 heads of query to be a positive multiple of the 4 heads of key}}
   %q, %k, %v = attn.split_qkv %p {num_q_heads = 2 : i64, num_kv_heads = 4 : i64, head_dim = 8 : i64}
