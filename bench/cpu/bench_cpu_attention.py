@@ -10,9 +10,10 @@ Not a test: prints figures.
   2. Run time of the compiled attention: `attn-runner --repeat=N` (median
      call time, JIT compilation excluded) with the reference lowering and
      with flash tiling, against ONNX Runtime's CPU `Attention` (opset 23,
-     fp32) on the same shapes, as a table with the ratio ours / ORT.
+     fp32) on the same shapes, as a table with the ratio ours / ORT; ours
+     (flash) and ORT on the same number of threads (--threads).
 
-usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--ort-threads=T]
+usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--threads=T]
                               [--quick] [--shapes=B,H,Sq,Sk,D;...]
 """
 
@@ -37,7 +38,8 @@ import configs as cfgs  # noqa: E402
 # flash=false keeps the reference lowering (scores materialized).
 REFERENCE = "builtin.module(attn-lower-to-cpu{flash=false})"
 FLASH = ("builtin.module(attn-flash-tile{{tile-q={tq} tile-kv={tk} peel=1 "
-         "widen=1}},attn-lower-to-cpu{{flash=false}})")
+         "widen=1 parallel-heads=1}},attn-lower-to-cpu{{flash=false "
+         "threads={th}}})")
 COMPILE_PIPELINES = [
     ("default (flash)", "builtin.module(attn-lower-to-cpu)"),
     ("reference", REFERENCE),
@@ -170,8 +172,8 @@ def ort_ms(b, h, sq, sk, d, causal, repeat, threads):
 
 def bench_run(runner, shapes, repeat, threads, tmp):
     print(f"\n== Run time (f32, median ms per call; ours: attn-runner "
-          f"--repeat={repeat}, single-threaded JIT; ORT: opset-23 Attention, "
-          f"{threads} thread(s))")
+          f"--repeat={repeat}, flash on {threads} thread(s), the reference "
+          f"lowering on one; ORT: opset-23 Attention, {threads} thread(s))")
     hdr = (f"  {'B':>2} {'H':>3} {'Sq':>5} {'Sk':>5} {'D':>4} {'causal':>6} "
            f"{'ref ms':>10} {'flash ms':>10} {'ORT ms':>9} "
            f"{'ref/ORT':>8} {'flash/ORT':>9}")
@@ -183,7 +185,8 @@ def bench_run(runner, shapes, repeat, threads, tmp):
             f.write(text)
         ref, _, err1 = ours_ms(runner, path, REFERENCE, repeat)
         flash, _, err2 = ours_ms(runner, path,
-                                 FLASH.format(tq=min(64, sq), tk=64), repeat)
+                                 FLASH.format(tq=min(64, sq), tk=64,
+                                              th=threads), repeat)
         o = ort_ms(b, h, sq, sk, d, causal, repeat, threads)
 
         def cell(x):
@@ -205,7 +208,8 @@ def main():
                    help="build directory with bin/attn-opt, bin/attn-runner")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--compile-repeat", type=int, default=3)
-    p.add_argument("--ort-threads", type=int, default=1)
+    p.add_argument("--threads", "--ort-threads", type=int, default=1,
+                   help="threads of ours (flash) and of ORT alike")
     p.add_argument("--quick", action="store_true",
                    help="only the first and the decode shape")
     p.add_argument("--shapes", default=None,
@@ -228,7 +232,7 @@ def main():
     print(f"CPU: {os.cpu_count()} logical cores; build: {a.build}")
     with tempfile.TemporaryDirectory(prefix="attn-bench-") as tmp:
         bench_compile(opt, a.compile_repeat, tmp)
-        bench_run(runner, shapes, a.repeat, a.ort_threads, tmp)
+        bench_run(runner, shapes, a.repeat, a.threads, tmp)
 
 
 if __name__ == "__main__":
