@@ -270,6 +270,10 @@ def gqa_model(dt, bsz, sq, hq, hkv, dd, past, scale=None, softcap=None,
 def gqa_supported(c):
     if c.dtype not in ELT or c.Dqk != c.Dv or not c.causal:
         return False
+    # ORT's CPU kernel refuses head sizes that are not a multiple of 8
+    # ("head_size must be a multiple of 8", seen with D = 84 and softcap).
+    if c.Dqk % 8:
+        return False
     if _has_additive(c) or c.mask_kind is not None:
         return False
     if c.varlen:
