@@ -27,6 +27,20 @@ namespace mlir::attn::fuse {
 // AttentionMatch
 //===----------------------------------------------------------------------===//
 
+/// What a recognised mask amounts to: the visible keys of row i are a band
+/// `i + lower <= j <= i + upper` (either side may be absent).
+struct MaskClass {
+  /// No key hidden.
+  bool full = true;
+  std::optional<int64_t> upper, lower;
+  /// Hidden with a finite value (rows with no visible key would differ).
+  bool finite = false;
+  /// The score lengths it was classified over.
+  int64_t sq = 0, sk = 0;
+  /// The mask of `attn.sdpa` it amounts to, when not full.
+  MaskAttr mask;
+};
+
 /// One matched attention chain. `query`, `key` and `value` are tensors whose
 /// last two dimensions are `[S, D]` and whose leading dimensions, in row-major
 /// order, enumerate (batch, head) pairs; the builder reshapes them to `bhsd`.
@@ -37,8 +51,9 @@ struct AttentionMatch {
   int64_t keyGroup = 1, valueGroup = 1;
   /// Multiplier of `Q Kᵀ`, the product of every constant scale on the way.
   double scale = 1.0;
-  /// Structured mask, or null for none.
+  /// Structured mask, or null for none, and the band it stands for.
   MaskAttr mask;
+  MaskClass band;
   /// Explicit mask operand, or null: a float mask is added, an i1 mask hides
   /// keys where false. Its dimensions align with the scores' from the right
   /// (`[..., Sq, Sk]`) and broadcast where they have size 1.
@@ -158,13 +173,16 @@ std::optional<double> getConstantScalar(Value v);
 /// finite bias).
 enum class MaskEffect { Visible, Hidden, HiddenFinite, Other };
 
-/// What a recognised mask amounts to.
-struct MaskClass {
-  /// No key hidden.
-  bool full = true;
-  /// Causal mask when not full.
-  MaskAttr mask;
-};
+/// The `#attn.mask` of the band `i + lower <= j <= i + upper` over `sq`
+/// queries and `sk` keys (top-left or bottom-right aligned, causal when the
+/// upper side is the diagonal), or null when no mask says it.
+MaskAttr bandMask(MLIRContext *ctx, std::optional<int64_t> upper,
+                  std::optional<int64_t> lower, int64_t sq, int64_t sk);
+
+/// Records a structured mask in `m`: the first one, or the other side of
+/// the band of the one already there (a causal mask then a left window);
+/// refuses anything else.
+bool addMask(AttentionMatch &m, const MaskClass &cls);
 
 /// Classifies a mask value given as a function of the score coordinates.
 /// `scoreRank` is the rank of the score iteration space (row `i` is dimension

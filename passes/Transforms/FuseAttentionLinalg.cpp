@@ -716,16 +716,6 @@ static bool isRightAlignedBroadcast(linalg::GenericOp generic,
   return true;
 }
 
-/// Records a structured mask in `m`, refusing a second, different one.
-static bool addMask(AttentionMatch &m, const MaskClass &cls) {
-  if (cls.full)
-    return true;
-  if (m.mask && m.mask != cls.mask)
-    return false;
-  m.mask = cls.mask;
-  return true;
-}
-
 /// A generic applying a mask to the scores `select(c, -inf, s)`,
 /// `select(c, s, -inf)` or `s + bias`: returns the scores input and records
 /// the mask in `m`. A mask that is not recognised as causal becomes the

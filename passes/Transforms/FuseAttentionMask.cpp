@@ -865,30 +865,97 @@ fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
     return std::nullopt;
   Affine visible =
       onTrue == MaskEffect::Visible ? pw->pred : negatePred(pw->pred);
-  // visible: j - i + k <= 0, i.e. j <= i + offset with offset = -k.
+  // visible: c_i i + c_j j + k <= 0 with (c_i, c_j) = (-1, 1), j <= i - k
+  // (the upper side of a band), or (1, -1), j >= i + k (the lower side).
   for (int64_t v = 0; v < scoreRank - 2; ++v)
     if (visible.c[v] != 0)
       return std::nullopt;
-  if (visible.c[scoreRank - 2] != -1 || visible.c[scoreRank - 1] != 1)
-    return std::nullopt;
-  int64_t offset = -visible.k;
-  bool finite =
-      onTrue == MaskEffect::HiddenFinite || onFalse == MaskEffect::HiddenFinite;
-  // With a finite fill, rows without a visible key (offset < 0) would come
-  // out uniform instead of zero.
-  if (finite && offset < 0)
-    return std::nullopt;
-  MLIRContext *ctx = (tensor ? tensor : scalar).getContext();
-  MaskAlign align;
-  if (offset == 0)
-    align = MaskAlign::TopLeft;
-  else if (offset == sk - sq)
-    align = MaskAlign::BottomRight;
-  else
-    return std::nullopt;
+  int64_t ci = visible.c[scoreRank - 2], cj = visible.c[scoreRank - 1];
   MaskClass result;
   result.full = false;
-  result.mask = MaskAttr::get(ctx, /*causal=*/true, align, /*window_left=*/-1,
-                              /*window_right=*/-1);
+  result.sq = sq;
+  result.sk = sk;
+  result.finite =
+      onTrue == MaskEffect::HiddenFinite || onFalse == MaskEffect::HiddenFinite;
+  if (ci == -1 && cj == 1)
+    result.upper = -visible.k;
+  else if (ci == 1 && cj == -1)
+    result.lower = visible.k;
+  else
+    return std::nullopt;
+  MLIRContext *ctx = (tensor ? tensor : scalar).getContext();
+  // With a finite fill, a row without a visible key would come out uniform
+  // instead of zero.
+  if (result.finite) {
+    int64_t firstRowLast = result.upper.value_or(sk - 1);
+    int64_t lastRowFirst = result.lower ? sq - 1 + *result.lower : 0;
+    if (firstRowLast < 0 || lastRowFirst > sk - 1)
+      return std::nullopt;
+  }
+  result.mask = bandMask(ctx, result.upper, result.lower, sq, sk);
+  if (!result.mask)
+    return std::nullopt;
   return result;
+}
+
+MaskAttr fuse::bandMask(MLIRContext *ctx, std::optional<int64_t> upper,
+                        std::optional<int64_t> lower, int64_t sq, int64_t sk) {
+  // Window sizes from the diagonal of each alignment (top-left: d(i) = i,
+  // bottom-right: d(i) = i + sk - sq); an upper side on the diagonal is
+  // causal.
+  // An upper side on one alignment's diagonal picks that alignment (a
+  // causal mask); otherwise the first alignment that can say the band.
+  SmallVector<MaskAlign, 2> aligns = {MaskAlign::TopLeft,
+                                      MaskAlign::BottomRight};
+  if (upper && *upper == sk - sq && sk != sq)
+    std::swap(aligns[0], aligns[1]);
+  for (MaskAlign align : aligns) {
+    int64_t diag = align == MaskAlign::TopLeft ? 0 : sk - sq;
+    if (align == MaskAlign::BottomRight && diag == 0)
+      continue; // the same diagonal as top-left
+    bool causal = false;
+    int64_t right = -1, left = -1;
+    if (upper) {
+      if (*upper < diag)
+        continue;
+      causal = *upper == diag;
+      right = causal ? -1 : *upper - diag;
+    }
+    if (lower) {
+      if (*lower > diag)
+        continue;
+      left = diag - *lower;
+    }
+    // A band with only a right window (no causal, no left side) has no
+    // meaning in attn.sdpa other than a shifted causal mask; keep it.
+    return MaskAttr::get(ctx, causal, align, left, right);
+  }
+  return {};
+}
+
+bool fuse::addMask(AttentionMatch &m, const MaskClass &cls) {
+  if (cls.full)
+    return true;
+  if (!m.mask) {
+    m.mask = cls.mask;
+    m.band = cls;
+    return true;
+  }
+  if (m.mask == cls.mask)
+    return true;
+  // The other side of the band: a causal (upper) mask and a left window
+  // (lower), applied one after the other. Not with finite fills (a row
+  // the two hide together would be uniform instead of zero).
+  if (m.band.finite || cls.finite || (m.band.upper && cls.upper) ||
+      (m.band.lower && cls.lower))
+    return false;
+  std::optional<int64_t> upper = m.band.upper ? m.band.upper : cls.upper;
+  std::optional<int64_t> lower = m.band.lower ? m.band.lower : cls.lower;
+  MaskAttr merged = bandMask(m.mask.getContext(), upper, lower, cls.sq, cls.sk);
+  if (!merged)
+    return false;
+  m.mask = merged;
+  m.band.upper = upper;
+  m.band.lower = lower;
+  return true;
 }

@@ -150,16 +150,6 @@ matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
 // Masks on the scores
 //===----------------------------------------------------------------------===//
 
-/// Records a structured mask in `m`, refusing a second, different one.
-static bool addMask(AttentionMatch &m, const MaskClass &cls) {
-  if (cls.full)
-    return true;
-  if (m.mask && m.mask != cls.mask)
-    return false;
-  m.mask = cls.mask;
-  return true;
-}
-
 /// `tosa.select(c, -inf, s)`, `tosa.select(c, s, -inf)` or `tosa.add(s, b)`:
 /// returns the scores input and records the mask in `m`.
 static Value matchMaskOp(Operation *op, AttentionMatch &m) {

@@ -56,6 +56,10 @@
 // CHECK-NEXT:    %[[O:.*]] = attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f32}
 // CHECK-NEXT:    return %[[O]]
 
+// Causal then a left edge, two masked_fill steps: one sliding-window mask.
+// CHECK-LABEL: func.func @sliding_window(
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
+
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // A select that writes 0 instead of -inf is not a mask.

@@ -72,6 +72,15 @@ def computed_additive_mask(rng):
     return [q, k, v, m], attention(q, k, v, 0.25, keep=m.astype(bool))
 
 
+def sliding_window(rng):
+    q, k, v = (rng.standard_normal((4, 12, 16)),
+               rng.standard_normal((4, 12, 16)),
+               rng.standard_normal((4, 12, 8)))
+    i = np.arange(12)[:, None]
+    j = np.arange(12)[None, :]
+    return [q, k, v], attention(q, k, v, 1.0, keep=(j <= i) & (j >= i - 4))
+
+
 CASES = {
     "rank2_matmul": case_plain((), 0.25),
     "matmul_transpose_b": case_plain((), 0.25),
@@ -82,6 +91,7 @@ CASES = {
     "bool_mask_hide": bool_mask_hide,
     "computed_additive_mask": computed_additive_mask,
     "normalized_pv": case_plain((2, 2), 0.25),
+    "sliding_window": sliding_window,
 }
 
 
