@@ -556,6 +556,18 @@ matchHeadBroadcast(Operation *op) {
   return std::make_pair(input, resType.getDimSize(dim));
 }
 
+LogicalResult fuse::finishMatch(AttentionMatch &m, const PeeledOperand &q,
+                                const PeeledOperand &k, const PeeledOperand &v,
+                                std::string &reason) {
+  m.query = q.base;
+  m.key = k.base;
+  m.value = v.base;
+  m.keyGroup = k.group;
+  m.valueGroup = v.group;
+  m.scale *= q.scale * k.scale;
+  return checkFusedAttention(m, reason);
+}
+
 PeeledOperand fuse::peelOperand(Value v, SmallVectorImpl<Operation *> &chain) {
   PeeledOperand peeled;
   while (Operation *def = v.getDefiningOp()) {

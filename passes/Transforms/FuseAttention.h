@@ -126,6 +126,12 @@ struct PeeledOperand {
 /// use; the ops are appended to `chain`.
 PeeledOperand peelOperand(Value v, SmallVectorImpl<Operation *> &chain);
 
+/// Completes `match` with the peeled Q, K (`[..., Sk, D]`) and V: operands,
+/// GQA groups and the scales met on Q and K; then checkFusedAttention.
+LogicalResult finishMatch(AttentionMatch &match, const PeeledOperand &q,
+                          const PeeledOperand &k, const PeeledOperand &v,
+                          std::string &reason);
+
 /// Walks back through reshapes that keep the last two dimensions and whose
 /// result has a single use. Returns the first value that is not such a
 /// reshape's result.

@@ -913,13 +913,7 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
   if (v.scale != 1.0)
     return fail("operands: V is scaled");
   // peelOperand stops at K's transpose source: K is [.., Sk, D].
-  m.query = q.base;
-  m.key = k.base;
-  m.value = v.base;
-  m.keyGroup = k.group;
-  m.valueGroup = v.group;
-  m.scale *= q.scale * k.scale;
-  return checkFusedAttention(m, reason);
+  return finishMatch(m, q, k, v, reason);
 }
 
 namespace {

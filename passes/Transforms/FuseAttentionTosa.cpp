@@ -261,13 +261,7 @@ LogicalResult fuse::matchTosaAttention(Operation *op, AttentionMatch &m,
   if (q.swapped || q.group != 1 || !k.swapped || v.swapped || v.scale != 1.0)
     return fail("operands: Q, K and V are not [..., S, D] under the matmuls "
                 "(K transposed once, Q and V not)");
-  m.query = q.base;
-  m.key = k.base;
-  m.value = v.base;
-  m.keyGroup = k.group;
-  m.valueGroup = v.group;
-  m.scale *= q.scale * k.scale;
-  return checkFusedAttention(m, reason);
+  return finishMatch(m, q, k, v, reason);
 }
 
 namespace {
