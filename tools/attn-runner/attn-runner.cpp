@@ -51,6 +51,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -99,7 +100,9 @@ static cl::opt<unsigned> threads(
     cl::init(0), cl::cat(runnerCategory));
 static cl::list<std::string>
     inputFiles("input",
-               cl::desc(".npy file for the next argument, in argument order"),
+               cl::desc(".npy file for the next argument, in argument order, "
+                        "or its values inline: SHAPExTYPE=v0,v1,... "
+                        "(2x3xf32=1,2,3,4,5,6; one value fills it)"),
                cl::value_desc("file.npy"), cl::cat(runnerCategory));
 static cl::opt<uint64_t>
     randomSeed("random-seed",
@@ -625,7 +628,87 @@ void fillRandom(Buffer &buffer, std::mt19937_64 &rng, const IntRange &range) {
   }
 }
 
-/// Fills `buffer` from a .npy file, checking dtype and shape.
+/// Stores `v` as element `i` of `buffer` (rounded to nearest even for
+/// f16/bf16, truncated toward zero for integers; i1 is v != 0).
+void storeFromDouble(Buffer &buffer, int64_t i, double v) {
+  char *data = buffer.data();
+  auto put = [&](auto x) { std::memcpy(data + i * sizeof(x), &x, sizeof(x)); };
+  switch (buffer.elt) {
+  case Elt::F16:
+    put(toHalfBits(v, llvm::APFloat::IEEEhalf()));
+    break;
+  case Elt::BF16:
+    put(toHalfBits(v, llvm::APFloat::BFloat()));
+    break;
+  case Elt::F32:
+    put(static_cast<float>(v));
+    break;
+  case Elt::F64:
+    put(v);
+    break;
+  case Elt::I1:
+    put(static_cast<uint8_t>(v != 0));
+    break;
+  case Elt::I8:
+    put(static_cast<int8_t>(v));
+    break;
+  case Elt::I32:
+    put(static_cast<int32_t>(v));
+    break;
+  case Elt::I64:
+    put(static_cast<int64_t>(v));
+    break;
+  }
+}
+
+/// An inline input, `SHAPExTYPE=v0,v1,...` (`2x3xf32=1,2,3,4,5,6`; one
+/// value fills the tensor; a rank-0 tensor is `f32=1.5`): the type must be
+/// the argument's. Returns std::nullopt when `text` is not of that form.
+std::optional<bool> loadInlineInput(Buffer &buffer, StringRef text,
+                                    const std::string &what) {
+  static const llvm::Regex form(
+      "^(([0-9]+x)*(f16|bf16|f32|f64|i1|i8|i32|i64))=(.*)$");
+  SmallVector<StringRef, 5> groups;
+  if (!form.match(text, &groups))
+    return std::nullopt;
+  std::string expected;
+  for (int64_t d : buffer.type.getShape())
+    expected += std::to_string(d) + "x";
+  expected += typeToString(buffer.type.getElementType());
+  if (groups[1] != expected) {
+    fail("inline input '" + groups[1] + "' for " + what + ": expected '" +
+         expected + "=...'");
+    return false;
+  }
+  SmallVector<StringRef> values;
+  groups[4].split(values, ',');
+  if (values.size() != 1 &&
+      static_cast<int64_t>(values.size()) != buffer.numElements) {
+    fail("inline input for " + what + ": expected 1 or " +
+         llvm::Twine(buffer.numElements) + " values, got " +
+         llvm::Twine(values.size()));
+    return false;
+  }
+  for (size_t k = 0; k < values.size(); ++k) {
+    StringRef v = values[k].trim();
+    double x;
+    if (v.getAsDouble(x)) {
+      fail("inline input for " + what + ": value #" + llvm::Twine(k) + " '" +
+           v + "' is not a number");
+      return false;
+    }
+    if (values.size() == 1) {
+      for (int64_t i = 0; i < buffer.numElements; ++i)
+        storeFromDouble(buffer, i, x);
+    } else {
+      storeFromDouble(buffer, static_cast<int64_t>(k), x);
+    }
+  }
+  return true;
+}
+
+/// Fills `buffer` from a .npy file (or an inline input), checking dtype and
+/// shape.
 bool loadInput(Buffer &buffer, StringRef path, unsigned index,
                StringRef entry) {
   NpyArray array;
@@ -633,6 +716,8 @@ bool loadInput(Buffer &buffer, StringRef path, unsigned index,
   std::string what = ("argument #" + llvm::Twine(index) + " of @" + entry +
                       " (" + typeToString(buffer.type) + ")")
                          .str();
+  if (std::optional<bool> inlined = loadInlineInput(buffer, path, what))
+    return *inlined;
   if (!readNpy(path, array, error)) {
     fail("input for " + what + ": " + error);
     return false;
