@@ -481,10 +481,8 @@ def attention_reads(c, cache, kernel, splits):
         once.
       context lens: every thread loads its sequence's length. Minimum:
         once per CTA.
-      Q: the decode form reads each of its rows once; the prefill form
-        has each thread load its two rows (Dqk/2 bytes each), rows past
-        the queries clamped to the last query (read again; one load when
-        Sq is 1, the two clamped rows being the same address).
+      Q: each of the CTA's rows once (rows past the queries load
+        nothing).
       scales, zero points: per tensor or head, each thread loads them once
         per visited tile, for K and for V; per token once per 16-code
         chunk of each visited tile (64 * D / 16), the slot's pool row (row
@@ -554,7 +552,7 @@ def attention_reads(c, cache, kernel, splits):
                     k1 = (min(keys, last + keys - sq + 1)
                           if c.get("mask") == "causal" else keys)
                     cta(b, 0, k1, last + 1 - q0,
-                        threads * d // 2 * (1 if sq == 1 else 2))
+                        2 * (last + 1 - q0) * d)
     return exact, need
 
 

@@ -1013,7 +1013,9 @@ private:
               /*nontemporal=*/false, llvm::Align(4)));
         return pairs;
       };
-      if (!c.packed()) {
+      // Rows past the queries (the last query tile of a length the tile
+      // does not divide, varlen, the decode form's padding) load nothing.
+      if (!c.packed() && !c.varlen && c.sq % c.tileQ() == 0) {
         qPairs[r] = loadRow();
         continue;
       }
