@@ -770,19 +770,36 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
         continue;
       bool finite = !std::isinf(*f);
       bool hiddenWhenTrue = !scoresOnTrue;
-      std::optional<MaskClass> cls =
-          classifyMask(Value(), AffineMap(), sel.getCondition(), generic, rank,
-                       sq, sk, [&](double v) {
-                         MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
-                         return e == MaskEffect::Hidden && finite
-                                    ? MaskEffect::HiddenFinite
-                                    : e;
-                       });
-      if (cls) {
+      auto classify = [&](Value cond) {
+        return classifyMask(
+            Value(), AffineMap(), cond, generic, rank, sq, sk, [&](double v) {
+              MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
+              return e == MaskEffect::Hidden && finite
+                         ? MaskEffect::HiddenFinite
+                         : e;
+            });
+      };
+      if (std::optional<MaskClass> cls = classify(sel.getCondition())) {
         if (!addMask(m, *cls))
           return {};
         m.scale *= bodyScale;
         return scores->get();
+      }
+      // Both sides of a band in one select: keys shown where a and b both
+      // hold (`and` of the conditions that show) or hidden where either
+      // does (`or` of the conditions that hide), each side a mask of its
+      // own.
+      Operation *condDef = sel.getCondition().getDefiningOp();
+      if (condDef && condDef->getBlock() == &generic.getRegion().front() &&
+          (hiddenWhenTrue ? isa<arith::OrIOp>(condDef)
+                          : isa<arith::AndIOp>(condDef))) {
+        std::optional<MaskClass> a = classify(condDef->getOperand(0));
+        std::optional<MaskClass> b = classify(condDef->getOperand(1));
+        if (a && b && addMask(m, *a) && addMask(m, *b)) {
+          m.scale *= bodyScale;
+          return scores->get();
+        }
+        return {};
       }
       // A boolean tensor: attn_mask shows keys where it is true.
       OpOperand *cond = getInputOf(generic, sel.getCondition());

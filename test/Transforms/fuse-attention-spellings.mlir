@@ -60,6 +60,10 @@
 // CHECK-LABEL: func.func @sliding_window(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
 
+// The same band in one select (`and` of the two sides).
+// CHECK-LABEL: func.func @sliding_window_one_select(
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
+
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // A select that writes 0 instead of -inf is not a mask.

@@ -340,3 +340,31 @@ func.func @sliding_window(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: 
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
   return %o : tensor<4x12x8xf32>
 }
+
+// A sliding window in one select: keys shown where j <= i and j >= i - 4.
+func.func @sliding_window_one_select(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c4 = arith.constant 4 : index
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %band = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %edge = arith.subi %i, %c4 : index
+    %upper = arith.cmpi sle, %j, %i : index
+    %lower = arith.cmpi sge, %j, %edge : index
+    %keep = arith.andi %upper, %lower : i1
+    %r = arith.select %keep, %in, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%band : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}

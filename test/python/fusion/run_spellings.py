@@ -92,6 +92,7 @@ CASES = {
     "computed_additive_mask": computed_additive_mask,
     "normalized_pv": case_plain((2, 2), 0.25),
     "sliding_window": sliding_window,
+    "sliding_window_one_select": sliding_window,
 }
 
 
