@@ -723,7 +723,9 @@ static bool isRightAlignedBroadcast(linalg::GenericOp generic,
 /// float bias as an additive mask, an i1 condition (with -inf as the hiding
 /// value) as a boolean mask.
 static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
-  if (!isElementwise(generic))
+  // A mask under a softcap (applied before it) would not hide: -inf
+  // becomes -cap.
+  if (!isElementwise(generic) || m.softcap)
     return {};
   auto type = dyn_cast<RankedTensorType>(generic->getResult(0).getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)
@@ -848,6 +850,50 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
   return {};
 }
 
+/// A softcap generic, `a · tanh(b · s)` (b as a multiplication or a division
+/// by a constant, or 1): records softcap `a` and folds `a · b` into the scale
+/// (attn.sdpa computes `cap · tanh(scale · QKᵀ / cap)`). Only with nothing
+/// but masks between it and the softmax; returns the scores input.
+static Value matchSoftcapGeneric(linalg::GenericOp generic, AttentionMatch &m) {
+  if (!isElementwise(generic) || generic.getNumDpsInputs() != 1 || m.softcap ||
+      m.scale != 1.0)
+    return {};
+  auto mul = getYielded(generic).getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return {};
+  for (int side = 0; side < 2; ++side) {
+    auto tanh = mul->getOperand(side).getDefiningOp<math::TanhOp>();
+    std::optional<double> cap =
+        getBodyConstant(generic, mul->getOperand(1 - side));
+    if (!tanh || !cap || !(*cap > 0))
+      continue;
+    Value x = tanh.getOperand();
+    double inner = 1.0;
+    if (auto m2 = x.getDefiningOp<arith::MulFOp>()) {
+      for (int k = 0; k < 2; ++k)
+        if (std::optional<double> c =
+                getBodyConstant(generic, m2->getOperand(1 - k))) {
+          inner = *c;
+          x = m2->getOperand(k);
+          break;
+        }
+    } else if (auto d = x.getDefiningOp<arith::DivFOp>()) {
+      std::optional<double> c = getBodyConstant(generic, d.getRhs());
+      if (!c || *c == 0.0)
+        return {};
+      inner = 1.0 / *c;
+      x = d.getLhs();
+    }
+    OpOperand *in = getInputOf(generic, x);
+    if (!in || !generic.getMatchingIndexingMap(in).isIdentity())
+      return {};
+    m.softcap = *cap;
+    m.scale *= *cap * inner;
+    return in->get();
+  }
+  return {};
+}
+
 //===----------------------------------------------------------------------===//
 // Pattern
 //===----------------------------------------------------------------------===//
@@ -909,7 +955,11 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
       s, m, isContraction,
       [](Operation *op, AttentionMatch &match) {
         auto generic = dyn_cast<linalg::GenericOp>(op);
-        return generic ? matchMaskGeneric(generic, match) : Value();
+        if (!generic)
+          return Value();
+        if (Value in = matchMaskGeneric(generic, match))
+          return in;
+        return matchSoftcapGeneric(generic, match);
       },
       reason);
   if (failed(qkOp))

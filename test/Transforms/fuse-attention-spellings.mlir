@@ -64,6 +64,10 @@
 // CHECK-LABEL: func.func @sliding_window_one_select(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
 
+// Softcap 5 · tanh(s / 5) over 0.25 · QKᵀ, then a causal mask.
+// CHECK-LABEL: func.func @softcap(
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true>, scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}
+
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // A select that writes 0 instead of -inf is not a mask.
@@ -167,5 +171,45 @@ func.func @probs_transposed(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: 
   %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   // expected-remark @below {{attention-like chain not fused: P·V: the probabilities are transposed}}
   %o = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// A causal mask applied before the softcap does not hide (tanh(-inf) is -1,
+// so masked keys get -cap): not attention's mask, nothing changes.
+// KEEP-LABEL: func.func @mask_under_softcap(
+// KEEP-NOT:     attn.sdpa
+func.func @mask_under_softcap(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %cap = arith.constant 5.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%ekt : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %masked = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %hide = arith.cmpi sgt, %j, %i : index
+    %r = arith.select %hide, %ninf, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %capped = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%masked : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.divf %in, %cap : f32
+    %t = math.tanh %d : f32
+    %r = arith.mulf %t, %cap : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%capped : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x16xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }

@@ -368,3 +368,42 @@ func.func @sliding_window_one_select(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
   return %o : tensor<4x12x8xf32>
 }
+
+// Gemma-style logit softcap written out: 5 · tanh(s / 5) on the scaled
+// scores, then a causal mask.
+func.func @softcap(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %scale = arith.constant 0.25 : f32
+  %cap = arith.constant 5.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %scale : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %capped = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ss : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.divf %in, %cap : f32
+    %t = math.tanh %d : f32
+    %r = arith.mulf %t, %cap : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %masked = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%capped : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %hide = arith.cmpi sgt, %j, %i : index
+    %r = arith.select %hide, %ninf, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}

@@ -21,10 +21,13 @@ DEFAULT_INPUT = os.path.join(HERE, "..", "..", "Transforms", "Inputs",
                              "fusion-spellings.mlir")
 
 
-def attention(q, k, v, scale, keep=None, bias=None):
-    """softmax(scale · q kᵀ + bias, hiding keys where keep is false) v, in
-    float64; every row must keep a key."""
+def attention(q, k, v, scale, keep=None, bias=None, softcap=None):
+    """softmax(softcap(scale · q kᵀ) + bias, hiding keys where keep is false)
+    v, in float64, with softcap(x) = c · tanh(x / c); every row must keep a
+    key."""
     s = scale * np.einsum("...qd,...kd->...qk", q, k)
+    if softcap is not None:
+        s = softcap * np.tanh(s / softcap)
     if bias is not None:
         s = s + bias
     if keep is not None:
@@ -81,6 +84,15 @@ def sliding_window(rng):
     return [q, k, v], attention(q, k, v, 1.0, keep=(j <= i) & (j >= i - 4))
 
 
+def softcap(rng):
+    q, k, v = (3 * rng.standard_normal((4, 12, 16)),
+               3 * rng.standard_normal((4, 12, 16)),
+               rng.standard_normal((4, 12, 8)))
+    i = np.arange(12)[:, None]
+    j = np.arange(12)[None, :]
+    return [q, k, v], attention(q, k, v, 0.25, keep=j <= i, softcap=5.0)
+
+
 CASES = {
     "rank2_matmul": case_plain((), 0.25),
     "matmul_transpose_b": case_plain((), 0.25),
@@ -93,6 +105,7 @@ CASES = {
     "normalized_pv": case_plain((2, 2), 0.25),
     "sliding_window": sliding_window,
     "sliding_window_one_select": sliding_window,
+    "softcap": softcap,
 }
 
 
