@@ -716,6 +716,54 @@ static bool isRightAlignedBroadcast(linalg::GenericOp generic,
   return true;
 }
 
+/// Whether `v` in `generic`'s body is the key index `j` (the last of
+/// `rank` loops) minus something that does not depend on it (the query index
+/// `i`, a constant) or `j` alone, through integer-to-float casts: under the
+/// softmax, `slope · (j - f(i))` is `slope · (j - i)`.
+static bool isKeyDistance(Value v, unsigned rank) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<arith::SIToFPOp, arith::UIToFPOp, arith::IndexCastOp,
+            arith::IndexCastUIOp, arith::ExtFOp, arith::TruncFOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    break;
+  }
+  auto isIndex = [](Value x, unsigned dim) {
+    auto index = x.getDefiningOp<linalg::IndexOp>();
+    return index && index.getDim() == dim;
+  };
+  if (isIndex(v, rank - 1))
+    return true;
+  auto sub = v.getDefiningOp<arith::SubIOp>();
+  if (!sub || !isIndex(sub.getLhs(), rank - 1))
+    return false;
+  Value rhs = sub.getRhs();
+  return isIndex(rhs, rank - 2) || getConstantScalar(rhs).has_value();
+}
+
+/// ALiBi in the body: `slope · (j - i)` with `slope` read from a 1-D float
+/// input indexed by the head dimension of `[B, H, Sq, Sk]` scores. Returns
+/// that input, or null.
+static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank) {
+  auto mul = v.getDefiningOp<arith::MulFOp>();
+  if (!mul || rank != 4)
+    return {};
+  for (int side = 0; side < 2; ++side) {
+    OpOperand *slopes = getInputOf(generic, mul->getOperand(side));
+    if (!slopes || !isKeyDistance(mul->getOperand(1 - side), rank))
+      continue;
+    AffineMap map = generic.getMatchingIndexingMap(slopes);
+    auto type = dyn_cast<RankedTensorType>(slopes->get().getType());
+    if (!type || type.getRank() != 1 ||
+        !isa<FloatType>(type.getElementType()) || map.getNumResults() != 1 ||
+        map.getResult(0) != getAffineDimExpr(rank - 3, generic.getContext()))
+      continue;
+    return slopes->get();
+  }
+  return {};
+}
+
 /// A generic applying a mask to the scores `select(c, -inf, s)`,
 /// `select(c, s, -inf)` or `s + bias`: returns the scores input and records
 /// the mask in `m`. A mask that is not recognised as causal becomes the
@@ -833,6 +881,15 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
       if (cls) {
         if (!addMask(m, *cls))
           return {};
+        m.scale *= bodyScale;
+        return scores->get();
+      }
+      // ALiBi, slope[h] · (j - i): attn.sdpa's alibi_slopes (added after
+      // the scale and the softcap, as here when neither was met yet).
+      if (Value slopes = matchAlibiBias(generic, other, rank)) {
+        if (m.alibiSlopes || m.softcap || m.scale != 1.0)
+          return {};
+        m.alibiSlopes = slopes;
         m.scale *= bodyScale;
         return scores->get();
       }

@@ -68,6 +68,11 @@
 // CHECK-LABEL: func.func @softcap(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true>, scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}
 
+// ALiBi, slope[h] · (j - i) from an argument, after the scale.
+// CHECK-LABEL: func.func @alibi(
+// CHECK-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
+// CHECK-NEXT:    attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32}
+
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // A select that writes 0 instead of -inf is not a mask.

@@ -407,3 +407,40 @@ func.func @softcap(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
   return %o : tensor<4x12x8xf32>
 }
+
+// ALiBi computed in the graph: s · 0.25 + slope[h] · (j - i), the slopes an
+// argument, on [B, H, Sq, Sk] scores.
+func.func @alibi(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>, %slopes: tensor<2xf32>) -> tensor<2x2x8x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %scale = arith.constant 0.25 : f32
+  %es = tensor.empty() : tensor<2x2x8x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<2x2x8x12xf32>) -> tensor<2x2x8x12xf32>
+  %s = linalg.generic {indexing_maps = [#qk_q, #qk_k, #qk_s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>) outs(%zs : tensor<2x2x8x12xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x8x12xf32>
+  %biased = linalg.generic {indexing_maps = [#id4, affine_map<(d0, d1, d2, d3) -> (d1)>, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %slopes : tensor<2x2x8x12xf32>, tensor<2xf32>) outs(%es : tensor<2x2x8x12xf32>) {
+  ^bb0(%in: f32, %slope: f32, %out: f32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 3 : index
+    %d = arith.subi %j, %i : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %b = arith.mulf %slope, %df : f32
+    %sc = arith.mulf %in, %scale : f32
+    %r = arith.addf %sc, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x8x12xf32>
+  %p = linalg.softmax dimension(3) ins(%biased : tensor<2x2x8x12xf32>) outs(%es : tensor<2x2x8x12xf32>) -> tensor<2x2x8x12xf32>
+  %eo = tensor.empty() : tensor<2x2x8x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %o = linalg.generic {indexing_maps = [#pv_p, #pv_v, #pv_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x8x12xf32>, tensor<2x2x12x8xf32>) outs(%zo : tensor<2x2x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x8x8xf32>
+  return %o : tensor<2x2x8x8xf32>
+}

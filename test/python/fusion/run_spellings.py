@@ -93,6 +93,15 @@ def softcap(rng):
     return [q, k, v], attention(q, k, v, 0.25, keep=j <= i, softcap=5.0)
 
 
+def alibi(rng):
+    q, k, v = qkv(rng, (2, 2))
+    slopes = np.array([0.5, 0.125])
+    i = np.arange(8)[:, None]
+    j = np.arange(12)[None, :]
+    bias = slopes[None, :, None, None] * (j - i)
+    return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
+
+
 CASES = {
     "rank2_matmul": case_plain((), 0.25),
     "matmul_transpose_b": case_plain((), 0.25),
@@ -106,6 +115,7 @@ CASES = {
     "sliding_window": sliding_window,
     "sliding_window_one_select": sliding_window,
     "softcap": softcap,
+    "alibi": alibi,
 }
 
 
