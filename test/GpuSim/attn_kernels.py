@@ -5,8 +5,9 @@ from the op's documentation; it shares no code with the compiler).
 
 For each configuration: writes an attn.sdpa function, compiles it with
 attn-compile, runs the whole artifact (manifest) in the simulator with
-racecheck and initcheck on, and compares the output with the reference
-computed from the same rounded inputs.
+racecheck and initcheck on, checks that no shared-memory access has a bank
+conflict (the simulator's wavefronts against the ideal), and compares the
+output with the reference computed from the same rounded inputs.
 
 usage: attn_kernels.py --attn-compile BIN --sim BIN [--chip sm_80]
                        [--grid ci|large] [--filter S] [--jobs N] [--keep DIR]
@@ -294,8 +295,7 @@ def run_case(c, args, seed):
         cmd = [args.sim, "--manifest=" + os.path.join(d, manifest),
                "--racecheck", "--out-dir=" + os.path.join(d, "out")]
         cmd += ["--input=" + f for f in files]
-        if c.get("kv_bytes"):
-            cmd.append("--stats")
+        cmd.append("--stats")
         if "splits" in c:
             cmd.append(f"--splits={c['splits']}")
         r = subprocess.run(cmd, capture_output=True, text=True,
@@ -317,6 +317,10 @@ def run_case(c, args, seed):
             if got_bytes != want:
                 return False, name, (f"first kernel read {got_bytes} bytes, "
                                      f"analytical {want}"), 0
+        conflicts = bank_conflicts(r.stdout)
+        if conflicts:
+            return False, name, ("shared-memory bank conflicts:\n" +
+                                 "\n".join(conflicts[:5])), 0
         rate = r.stderr.strip().splitlines()[-1]
         instrs = int(rate.split()[1])
         # The simulator lists each written parameter as "PATH: NAME" (the
@@ -364,6 +368,23 @@ def run_case(c, args, seed):
     finally:
         if not args.keep:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def bank_conflicts(stats):
+    """The shared-memory instructions of a --stats report whose accesses
+    took more wavefronts than the conflict-free ideal."""
+    out, section = [], False
+    for line in stats.splitlines():
+        if line.startswith("shared memory (warp requests, wavefronts"):
+            section = True
+            continue
+        if section and not line.startswith("  line "):
+            section = False
+        if section:
+            counts = line.split(":", 1)[1].split()
+            if int(counts[1]) > int(counts[2]):
+                out.append(line.strip())
+    return out
 
 
 def main():

@@ -45,6 +45,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "python", "numerics"))
 sys.path.insert(0, os.path.join(HERE, "..", "python", "e2e"))
 from reference import sdpa_reference  # noqa: E402
 import e2e_runtime as rt  # noqa: E402
+from attn_kernels import bank_conflicts  # noqa: E402
 
 HEADS = {"gqa32:8": (32, 8), "mqa": (8, 1), "gqa4:2": (4, 2), "mha": (4, 4)}
 
@@ -718,6 +719,10 @@ def run_case(c, args, lib, seed):
         if r.returncode != 0:
             return False, name, "simulator exit %d:\n%s" % (
                 r.returncode, r.stderr.strip()[-3000:])
+        conflicts = bank_conflicts(r.stdout)
+        if conflicts:
+            return False, name, ("shared-memory bank conflicts:\n" +
+                                 "\n".join(conflicts[:5]))
         # Written parameters are listed as "PATH: NAME" (after the stats).
         written = dict(reversed(line.rsplit(": ", 1))
                        for line in r.stdout.splitlines()

@@ -1048,6 +1048,104 @@ private:
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
+  /// The epilogue's staging area, shared memory that is free once the key
+  /// loop is done (the K tile, the Q tile, the wgmma buffer or the TMA
+  /// ring): `stageElems` elements from element `stageBase` of `stageMem`
+  /// (rank 1, or rank 2 addressed row-major).
+  Value stageMem, stageBase;
+  int64_t stageElems = 0;
+  /// The indices of element `e` of stageMem.
+  SmallVector<Value, 2> stageAt(Value e) {
+    auto type = cast<MemRefType>(stageMem.getType());
+    if (type.getRank() == 1)
+      return {e};
+    Value cols = idx(type.getDimSize(1));
+    return {arith::DivUIOp::create(b, loc, e, cols),
+            arith::RemUIOp::create(b, loc, e, cols)};
+  }
+  /// Columns of the output each warp stages at a time: 64 (128-byte rows)
+  /// or fewer where the head dimension or the staging area asks for it; 0
+  /// when the output cannot be staged.
+  int64_t stageWidth() const {
+    for (int64_t w = 64; w >= 8; w /= 2)
+      if (c.dv % w == 0 && c.tileQ() * w <= stageElems)
+        return w;
+    return 0;
+  }
+
+  /// Stores this warp's 16 output rows (`o`: the normalized O fragments,
+  /// f32, m16n8k16 accumulator order) through shared memory, so that each
+  /// lane writes 16-byte vectors and each group of lanes whole 128-byte
+  /// lines. The fragments go to the warp's own part of the staging area,
+  /// `width` columns at a time, rows of `width` elements whose 16-byte
+  /// chunks are XOR-swizzled by row (the fragment writes of a warp and the
+  /// 16-byte reads of each quarter-warp hit distinct banks), then each lane
+  /// reads 16-byte chunks back and stores those of existing rows.
+  void storeOutputStaged(ArrayRef<Value> o, Value warp, Value lane, Value g,
+                         Value t2, Value rowFirst, Value queries, Value batch,
+                         Value head, Value oMem) {
+    int64_t width = stageWidth();
+    int64_t chunks = width / 8;       // 16-byte chunks per staged row
+    int64_t rowsPerLine = 8 / chunks; // staged rows per 128 bytes
+    auto swizzle = [&](Value row) {
+      return arith::RemUIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, row, idx(rowsPerLine)),
+          idx(chunks));
+    };
+    // Every warp is done with the tiles the staging area held (the TMA
+    // kernel: every consumer warp; named barrier 3, the key loop uses 1
+    // and 2).
+    if (c.tma)
+      inlinePtx("bar.sync 3, " + std::to_string(c.warps * 32) + ";", "",
+                ValueRange{});
+    else
+      gpu::BarrierOp::create(b, loc);
+    Value warpBase = add(stageBase, mul(warp, idx(kRowsPerWarp * width)));
+    Value swG = swizzle(g);
+    auto vec8 = VectorType::get({8}, c.elt);
+    Value allLanes = i32c(-1);
+    int64_t reads = llvm::divideCeil(kRowsPerWarp * chunks, 32);
+    for (int64_t jc = 0; jc < c.dv / width; ++jc) {
+      if (jc) // the previous columns have been read back
+        NVVM::SyncWarpOp::create(b, loc, allLanes);
+      for (int r = 0; r < 2; ++r) {
+        Value rowOff = mul(addi(g, 8 * r), idx(width));
+        for (int64_t k = 0; k < chunks; ++k) {
+          int64_t jd = jc * chunks + k;
+          Value chunk = xori(idx(k), swG);
+          Value e = add(add(warpBase, rowOff), add(mul(chunk, idx(8)), t2));
+          vector::StoreOp::create(
+              b, loc, pack(o[4 * jd + 2 * r], o[4 * jd + 2 * r + 1]), stageMem,
+              stageAt(e),
+              /*nontemporal=*/false, llvm::Align(4));
+        }
+      }
+      NVVM::SyncWarpOp::create(b, loc, allLanes);
+      for (int64_t i = 0; i < reads; ++i) {
+        Value q = addi(lane, 32 * i);
+        Value row = arith::DivUIOp::create(b, loc, q, idx(chunks));
+        Value chunk = arith::RemUIOp::create(b, loc, q, idx(chunks));
+        Value qRow = add(rowFirst, row);
+        Value ok = cmp(arith::CmpIPredicate::ult, qRow, queries);
+        if (kRowsPerWarp * chunks < 32 * (i + 1))
+          ok = arith::AndIOp::create(
+              b, loc, ok,
+              cmp(arith::CmpIPredicate::ult, row, idx(kRowsPerWarp)));
+        auto ifOp = scf::IfOp::create(b, loc, ok, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        Value e = add(add(warpBase, mul(row, idx(width))),
+                      mul(xori(chunk, swizzle(row)), idx(8)));
+        Value v =
+            vector::LoadOp::create(b, loc, vec8, stageMem, stageAt(e),
+                                   /*nontemporal=*/false, llvm::Align(16));
+        vector::StoreOp::create(
+            b, loc, v, oMem,
+            qIndex(batch, head, qRow, add(idx(jc * width), mul(chunk, idx(8)))),
+            /*nontemporal=*/false, llvm::Align(16));
+      }
+    }
+  }
   /// Split-KV: the launch's split count (grid x) and whether this CTA's
   /// split has a place in the workspace.
   Value numSplits, splitStored;
@@ -1355,6 +1453,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value pad = arith::AndIOp::create(
         b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
     ringBase = add(base, pad);
+    // The Q tile and the slots stage the output at the end.
+    stageElems = (c.qTileBytes() + c.stages * c.stageBytes()) / 2;
+    stageMem = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({stageElems}, c.elt, MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)),
+        dyn, pad, ValueRange{});
+    stageBase = idx(0);
     buildTmaProducer(tid, batch, blockY, kvHead, qFirst, kStart, kEnd, qMap,
                      kMap, vMap);
   } else if (c.wgmma) {
@@ -1367,6 +1474,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vOffset = addi(kOffset, kTileKV * c.dqk);
     kAddr = add(base, pad);
     vAddr = addi(kAddr, kTileKV * c.dqk * 2);
+    stageMem = smem;
+    stageBase = kOffset;
+    stageElems = kTileKV * (c.dqk + c.dv);
   } else if (c.qInSmem) {
     // Dynamic shared memory: Q [tileQ][Dqk], K [64][Dqk], V [64][Dv].
     Type i8 = b.getI8Type();
@@ -1386,10 +1496,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     qSmem = view(0, c.tileQ(), c.dqk);
     kSmem = view(c.tileQ() * c.dqk * 2, kTileKV, c.dqk);
     vSmem = view((c.tileQ() + kTileKV) * c.dqk * 2, kTileKV, c.dv);
+    stageMem = qSmem;
+    stageElems = c.tileQ() * c.dqk;
   } else {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
+    stageMem = kSmem;
+    stageElems = kTileKV * c.dqk;
   }
+  if (!stageBase)
+    stageBase = idx(0);
   if (c.paged) {
     rowsSmem = func.getWorkgroupAttributions().back();
     kvHeadOfCta = kvHead;
@@ -1930,21 +2046,37 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     res.assign(loop.getResults().begin(), loop.getResults().end());
   }
 
-  // Epilogue: full row sums, normalize, store the rows that exist.
+  // Epilogue: full row sums, normalize, store the rows that exist (through
+  // shared memory in 16-byte vectors; the split-KV partials, f32, directly).
+  Value lRows[2], anyRow[2], invRow[2];
   for (int r = 0; r < 2; ++r) {
-    Value lRow = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
+    lRows[r] = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
+    anyRow[r] = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                      lRows[r], zero);
+    invRow[r] = select(
+        anyRow[r], arith::DivFOp::create(b, loc, f32c(1.0), lRows[r]), zero);
+  }
+  bool staged = !c.packed() && stageWidth() > 0;
+  if (staged) {
+    SmallVector<Value> o(res.begin(), res.begin() + 4 * oTiles);
+    for (int64_t i = 0; i < 4 * oTiles; ++i)
+      o[i] = arith::MulFOp::create(b, loc, o[i], invRow[(i % 4) / 2]);
+    storeOutputStaged(o, warp, lane, g, t2,
+                      add(qFirst, mul(warp, idx(kRowsPerWarp))), queries, batch,
+                      headR[0], oMem);
+  }
+  for (int r = 0; r < 2; ++r) {
+    Value lRow = lRows[r];
     Value mRow = res[oTiles * 4 + r];
-    Value any =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, lRow, zero);
-    Value inv =
-        select(any, arith::DivFOp::create(b, loc, f32c(1.0), lRow), zero);
+    Value any = anyRow[r];
+    Value inv = invRow[r];
     Value store = valid[r];
     if (c.packed())
       store = arith::AndIOp::create(b, loc, store, splitStored);
     auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    for (int64_t jd = 0; jd < oTiles; ++jd) {
+    for (int64_t jd = 0; !staged && jd < oTiles; ++jd) {
       Value x = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r], inv);
       Value y = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r + 1], inv);
       if (c.packed()) {

@@ -84,6 +84,12 @@
 // CHECK-NEXT:      nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK:           scf.if
 // CHECK-NEXT:        "bar.sync $0, 256;"
+// The output goes through the ring once every consumer is done with it
+// (named barrier 3, among the 256 consumer threads), in 16-byte vectors.
+// CHECK:           "bar.sync 3, 256;"
+// CHECK:           nvvm.bar.warp.sync
+// CHECK:           vector.load %{{.*}} : memref<{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK:           vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xf16>
 
 // No cp.async, no global loads of Q and no proxy fence: TMA writes through
 // the async proxy that wgmma reads. Q: 2 boxes; per key tile: 2 + 1 boxes,

@@ -52,8 +52,24 @@
 // CHECK:             nvgpu.ldmatrix %[[VS]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK:             scf.yield
 // CHECK:           nvvm.cp.async.wait.group 0
+// The output goes through shared memory (the K tile, free once every warp
+// passed the barrier): each warp writes its fragments 32 columns at a time
+// and stores 16-byte vectors of the rows that exist.
+// CHECK:           gpu.barrier
+// CHECK-COUNT-8:   vector.store %{{.*}}, %[[KS]][%{{.*}}, %{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xbf16>
+// CHECK:           nvvm.bar.warp.sync
+// CHECK:           vector.load %[[KS]][{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xbf16>
+// CHECK:           vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<2x8x100x64xbf16>, vector<8xbf16>
+// CHECK:           vector.load %[[KS]]
+// CHECK:           vector.store %{{.*}}, %arg3
+// CHECK:           nvvm.bar.warp.sync
+// CHECK-COUNT-8:   vector.store %{{.*}}, %[[KS]]
+// CHECK:           nvvm.bar.warp.sync
+// CHECK:           vector.load %[[KS]]
+// CHECK:           vector.store %{{.*}}, %arg3
+// CHECK:           vector.load %[[KS]]
+// CHECK:           vector.store %{{.*}}, %arg3
 // CHECK:           scf.if
-// CHECK:             vector.store
 // CHECK:             scf.if
 // CHECK:               math.log2
 // CHECK:               memref.store
