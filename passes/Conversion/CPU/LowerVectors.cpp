@@ -2,13 +2,15 @@
 //
 // Lowers the n-D vector ops that attn-cpu-vectorize produces (contractions,
 // multi-reductions, transposes, ...) to 1-D vector ops that
-// convert-vector-to-llvm turns into SIMD instructions.
+// convert-vector-to-llvm turns into SIMD instructions, and math.exp2 on f32
+// to a polynomial (LLVM would call libm's exp2f once per element).
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -37,12 +39,80 @@ static GreedyRewriteConfig boundedConfig() {
   return config;
 }
 
+/// math.exp2 on f32 (scalar or vector) as a polynomial, so that it stays
+/// in vector registers: 2^x = 2^f · 2^n with n = x rounded to the nearest
+/// integer, f = x - n in [-0.5, 0.5] and 2^f = 1 + f · P(f) (the degree-5
+/// minimax polynomial of Cephes' exp2f; at most 1.2 ulp from the exact
+/// value). 2^n is applied as two powers of two built in the exponent field,
+/// 2^(n/2) and 2^(n - n/2), so that results between 2^-149 and 2^128 round
+/// correctly through the subnormals. x is clamped to [-151, 128] first:
+/// -inf (a masked score) gives exactly 0, +inf gives +inf, NaN stays NaN.
+struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::Exp2Op op,
+                                PatternRewriter &rw) const override {
+    Type type = op.getType();
+    if (!getElementTypeOrSelf(type).isF32())
+      return failure();
+    Location loc = op.getLoc();
+    auto vecType = dyn_cast<VectorType>(type);
+    if (vecType && vecType.isScalable())
+      return failure();
+    Type intType = rw.getI32Type();
+    if (vecType)
+      intType = vecType.clone(intType);
+    auto splat = [&](Type t, Attribute scalar) -> Value {
+      auto typed = cast<TypedAttr>(scalar);
+      if (auto vt = dyn_cast<VectorType>(t))
+        typed = SplatElementsAttr::get(vt, scalar);
+      return arith::ConstantOp::create(rw, loc, t, typed);
+    };
+    auto f = [&](float v) { return splat(type, rw.getF32FloatAttr(v)); };
+    auto i = [&](int32_t v) { return splat(intType, rw.getI32IntegerAttr(v)); };
+
+    Value x = op.getOperand();
+    // NaN-propagating clamp for the fraction, NaN-dropping one for the
+    // exponent (no poison from converting NaN to an integer).
+    Value xc = arith::MinimumFOp::create(
+        rw, loc, arith::MaximumFOp::create(rw, loc, x, f(-151.0f)), f(128.0f));
+    Value xn = arith::MinNumFOp::create(
+        rw, loc, arith::MaxNumFOp::create(rw, loc, x, f(-151.0f)), f(128.0f));
+    Value n = math::RoundEvenOp::create(rw, loc, xn);
+    Value frac = arith::SubFOp::create(rw, loc, xc, n);
+    static constexpr float kP[] = {1.535336188319500e-4f, 1.339887440266574e-3f,
+                                   9.618437357674640e-3f, 5.550332471162809e-2f,
+                                   2.402264791363012e-1f, 6.931472028550421e-1f};
+    Value p = f(kP[0]);
+    for (float c : ArrayRef<float>(kP).drop_front())
+      p = math::FmaOp::create(rw, loc, p, frac, f(c));
+    Value y = math::FmaOp::create(rw, loc, frac, p, f(1.0f));
+    Value ni = arith::FPToSIOp::create(rw, loc, intType, n);
+    Value n1 = arith::ShRSIOp::create(rw, loc, ni, i(1));
+    Value n2 = arith::SubIOp::create(rw, loc, ni, n1);
+    auto pow2 = [&](Value e) -> Value {
+      Value bits = arith::ShLIOp::create(
+          rw, loc, arith::AddIOp::create(rw, loc, e, i(127)), i(23));
+      return arith::BitcastOp::create(rw, loc, type, bits);
+    };
+    Value r = arith::MulFOp::create(rw, loc, y, pow2(n1));
+    rw.replaceOpWithNewOp<arith::MulFOp>(op, r, pow2(n2));
+    return success();
+  }
+};
+
 struct CPULowerVectorsPass
     : attn::impl::CPULowerVectorsPassBase<CPULowerVectorsPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
 
+    // 0. exp2 as a polynomial (vector math stays in vector registers).
+    {
+      RewritePatternSet patterns(ctx);
+      patterns.add<Exp2Polynomial>(ctx);
+      (void)applyPatternsGreedily(root, std::move(patterns), boundedConfig());
+    }
     // 1. Contractions to outer products (then FMAs), with the transfers'
     // permutation maps made minor identities and unit dims dropped.
     {
