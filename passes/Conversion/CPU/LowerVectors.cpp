@@ -80,9 +80,9 @@ struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
         rw, loc, arith::MaxNumFOp::create(rw, loc, x, f(-151.0f)), f(128.0f));
     Value n = math::RoundEvenOp::create(rw, loc, xn);
     Value frac = arith::SubFOp::create(rw, loc, xc, n);
-    static constexpr float kP[] = {1.535336188319500e-4f, 1.339887440266574e-3f,
-                                   9.618437357674640e-3f, 5.550332471162809e-2f,
-                                   2.402264791363012e-1f, 6.931472028550421e-1f};
+    static constexpr float kP[] = {
+        1.535336188319500e-4f, 1.339887440266574e-3f, 9.618437357674640e-3f,
+        5.550332471162809e-2f, 2.402264791363012e-1f, 6.931472028550421e-1f};
     Value p = f(kP[0]);
     for (float c : ArrayRef<float>(kP).drop_front())
       p = math::FmaOp::create(rw, loc, p, frac, f(c));
