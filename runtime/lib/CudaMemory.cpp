@@ -1,15 +1,15 @@
 //===- CudaMemory.cpp - CUDA device memory through the driver API ---------===//
 //
-// libcuda.so.1 is opened with dlopen (once, on first use); nothing here links
-// against CUDA. The driver types below mirror cuda.h; only their ABI is used.
+// Through the driver that CudaDriver.h opens at run time; nothing here links
+// against CUDA.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CudaMemory.h"
 
-#include "attn/runtime/KVCache.h"
+#include "CudaDriver.h"
 
-#include <dlfcn.h>
+#include "attn/runtime/KVCache.h"
 
 namespace attn {
 namespace runtime {
@@ -17,85 +17,12 @@ namespace cuda {
 
 namespace {
 
-// From cuda.h (stable driver ABI).
-using CUresult = int;
-using CUdevice = int;
-using CUcontext = void *;
-using CUdeviceptr = unsigned long long;
-constexpr CUresult kSuccess = 0;
-constexpr int kPointerAttributeContext = 1; // CU_POINTER_ATTRIBUTE_CONTEXT
-constexpr int kPointerAttributeDeviceOrdinal = 9; // ..._DEVICE_ORDINAL
-
-struct Driver {
-  bool loaded = false;
-  std::string error;
-  CUresult (*init)(unsigned) = nullptr;
-  CUresult (*getErrorString)(CUresult, const char **) = nullptr;
-  CUresult (*deviceGetCount)(int *) = nullptr;
-  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
-  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice) = nullptr;
-  CUresult (*primaryCtxRelease)(CUdevice) = nullptr;
-  CUresult (*ctxPushCurrent)(CUcontext) = nullptr;
-  CUresult (*ctxPopCurrent)(CUcontext *) = nullptr;
-  CUresult (*ctxSynchronize)() = nullptr;
-  CUresult (*memAlloc)(CUdeviceptr *, size_t) = nullptr;
-  CUresult (*memFree)(CUdeviceptr) = nullptr;
-  CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t) = nullptr;
-  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
-  CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
-  CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t) = nullptr;
-  CUresult (*pointerGetAttribute)(void *, int, CUdeviceptr) = nullptr;
-};
-
-template <typename F> bool sym(void *lib, const char *name, F &out) {
-  out = reinterpret_cast<F>(dlsym(lib, name));
-  return out != nullptr;
-}
-
-const Driver &driver() {
-  static const Driver d = [] {
-    Driver d;
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      d.error = "CUDA memory needs the CUDA driver (libcuda.so.1), which "
-                "cannot be loaded: no NVIDIA driver on this machine";
-      return d;
-    }
-    // The _v2 names are what cuda.h maps the plain names to.
-    bool ok = sym(lib, "cuInit", d.init) &&
-              sym(lib, "cuGetErrorString", d.getErrorString) &&
-              sym(lib, "cuDeviceGetCount", d.deviceGetCount) &&
-              sym(lib, "cuDeviceGet", d.deviceGet) &&
-              sym(lib, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain) &&
-              (sym(lib, "cuDevicePrimaryCtxRelease_v2", d.primaryCtxRelease) ||
-               sym(lib, "cuDevicePrimaryCtxRelease", d.primaryCtxRelease)) &&
-              sym(lib, "cuCtxPushCurrent_v2", d.ctxPushCurrent) &&
-              sym(lib, "cuCtxPopCurrent_v2", d.ctxPopCurrent) &&
-              sym(lib, "cuCtxSynchronize", d.ctxSynchronize) &&
-              sym(lib, "cuMemAlloc_v2", d.memAlloc) &&
-              sym(lib, "cuMemFree_v2", d.memFree) &&
-              sym(lib, "cuMemsetD8_v2", d.memsetD8) &&
-              sym(lib, "cuMemcpyHtoD_v2", d.memcpyHtoD) &&
-              sym(lib, "cuMemcpyDtoH_v2", d.memcpyDtoH) &&
-              sym(lib, "cuMemcpyDtoD_v2", d.memcpyDtoD) &&
-              sym(lib, "cuPointerGetAttribute", d.pointerGetAttribute);
-    if (!ok) {
-      d.error = "the CUDA driver (libcuda.so.1) lacks an entry point CUDA "
-                "memory needs (driver too old)";
-      return d;
-    }
-    d.loaded = true;
-    return d;
-  }();
-  return d;
-}
-
-std::string describe(CUresult rc) {
-  const char *msg = nullptr;
-  if (driver().getErrorString)
-    driver().getErrorString(rc, &msg);
-  return std::string(msg ? msg : "unknown error") + " (CUresult " +
-         std::to_string(rc) + ")";
+/// Whether the driver has every entry point CUDA memory uses.
+bool hasMemoryEntryPoints(const Driver &d) {
+  return d.deviceGetCount && d.deviceGet && d.primaryCtxRetain &&
+         d.primaryCtxRelease && d.ctxPushCurrent && d.ctxPopCurrent &&
+         d.ctxSynchronize && d.memAlloc && d.memFree && d.memsetD8 &&
+         d.memcpyHtoD && d.memcpyDtoH && d.memcpyDtoD && d.pointerGetAttribute;
 }
 
 void check(CUresult rc, const char *what) {
@@ -108,7 +35,12 @@ void check(CUresult rc, const char *what) {
 const Driver &initDriver() {
   const Driver &d = driver();
   if (!d.loaded)
-    throw Error(ATTN_ERR_UNSUPPORTED, d.error);
+    throw Error(ATTN_ERR_UNSUPPORTED,
+                "CUDA memory needs the CUDA driver: " + d.error);
+  if (!hasMemoryEntryPoints(d))
+    throw Error(ATTN_ERR_UNSUPPORTED,
+                "the CUDA driver (libcuda.so.1) lacks an entry point CUDA "
+                "memory needs (driver too old)");
   check(d.init(0), "cuInit");
   return d;
 }
@@ -152,7 +84,7 @@ void releasePrimary(const Driver &d, int device) {
 
 bool available() {
   const Driver &d = driver();
-  if (!d.loaded || d.init(0) != kSuccess)
+  if (!d.loaded || !hasMemoryEntryPoints(d) || d.init(0) != kSuccess)
     return false;
   int count = 0;
   return d.deviceGetCount(&count) == kSuccess && count > 0;

@@ -20,8 +20,7 @@
 #include <vector>
 
 #ifdef ATTN_RUNTIME_HAS_CUDA
-#include <cuda.h>
-#include <dlfcn.h>
+#include "CudaDriver.h"
 #endif
 
 namespace {
@@ -701,65 +700,14 @@ struct attn_kernel_module {
 #ifdef ATTN_RUNTIME_HAS_CUDA
 namespace {
 
-struct Driver {
-  bool loaded = false;
-  std::string error;
-  CUresult (*init)(unsigned) = nullptr;
-  CUresult (*getErrorString)(CUresult, const char **) = nullptr;
-  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
-  CUresult (*ctxGetCurrent)(CUcontext *) = nullptr;
-  CUresult (*ctxSetCurrent)(CUcontext) = nullptr;
-  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice) = nullptr;
-  CUresult (*moduleLoadData)(CUmodule *, const void *) = nullptr;
-  CUresult (*moduleUnload)(CUmodule) = nullptr;
-  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *) = nullptr;
-  CUresult (*funcSetAttribute)(CUfunction, CUfunction_attribute, int) = nullptr;
-  /// Present from CUDA 12 on; kernels with tensor maps need it.
-  CUresult (*tensorMapEncodeTiled)(CUtensorMap *, CUtensorMapDataType,
-                                   cuuint32_t, void *, const cuuint64_t *,
-                                   const cuuint64_t *, const cuuint32_t *,
-                                   const cuuint32_t *, CUtensorMapInterleave,
-                                   CUtensorMapSwizzle, CUtensorMapL2promotion,
-                                   CUtensorMapFloatOOBfill) = nullptr;
-  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
-                           unsigned, unsigned, unsigned, CUstream, void **,
-                           void **) = nullptr;
-};
+using namespace attn::runtime::cuda;
 
-template <typename F> bool sym(void *lib, const char *name, F &out) {
-  out = reinterpret_cast<F>(dlsym(lib, name));
-  return out != nullptr;
-}
-
-Driver &driver() {
-  static Driver d = [] {
-    Driver d;
-    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      d.error = "the CUDA driver (libcuda.so.1) cannot be loaded: no NVIDIA "
-                "driver on this machine";
-      return d;
-    }
-    bool ok = sym(lib, "cuInit", d.init) &&
-              sym(lib, "cuGetErrorString", d.getErrorString) &&
-              sym(lib, "cuDeviceGet", d.deviceGet) &&
-              sym(lib, "cuCtxGetCurrent", d.ctxGetCurrent) &&
-              sym(lib, "cuCtxSetCurrent", d.ctxSetCurrent) &&
-              sym(lib, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain) &&
-              sym(lib, "cuModuleLoadData", d.moduleLoadData) &&
-              sym(lib, "cuModuleUnload", d.moduleUnload) &&
-              sym(lib, "cuModuleGetFunction", d.moduleGetFunction) &&
-              sym(lib, "cuFuncSetAttribute", d.funcSetAttribute) &&
-              sym(lib, "cuLaunchKernel", d.launchKernel);
-    if (!ok) {
-      d.error = "the CUDA driver (libcuda.so.1) lacks a needed entry point";
-      return d;
-    }
-    sym(lib, "cuTensorMapEncodeTiled", d.tensorMapEncodeTiled);
-    d.loaded = true;
-    return d;
-  }();
-  return d;
+/// Whether the driver has every entry point the loader uses (the tensor-map
+/// encoder is checked where a kernel needs it).
+bool hasLoaderEntryPoints(const Driver &d) {
+  return d.deviceGet && d.ctxGetCurrent && d.ctxSetCurrent &&
+         d.primaryCtxRetain && d.moduleLoadData && d.moduleUnload &&
+         d.moduleGetFunction && d.funcSetAttribute && d.launchKernel;
 }
 
 attn_kernel_status cudaFail(CUresult rc, const std::string &what);
@@ -767,32 +715,31 @@ attn_kernel_status cudaFail(CUresult rc, const std::string &what);
 /// Encodes tensor-map parameter `p` over the device buffer at `base`.
 attn_kernel_status encodeTensorMap(const Param &p, void *base, CUtensorMap &map,
                                    const std::string &kernel) {
-  Driver &d = driver();
+  const Driver &d = driver();
   if (!d.tensorMapEncodeTiled)
     return fail(ATTN_KERNEL_ERROR_NO_CUDA,
                 "kernel '" + kernel +
                     "' takes tensor maps, which need cuTensorMapEncodeTiled "
                     "(a CUDA 12 or newer driver)");
-  CUtensorMapDataType type;
+  int type;
   if (p.dtype == "f16")
-    type = CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+    type = kTensorMapDataTypeFloat16;
   else if (p.dtype == "bf16")
-    type = CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+    type = kTensorMapDataTypeBfloat16;
   else if (p.dtype == "f32")
-    type = CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+    type = kTensorMapDataTypeFloat32;
   else if (p.dtype == "i32")
-    type = CU_TENSOR_MAP_DATA_TYPE_INT32;
+    type = kTensorMapDataTypeInt32;
   else if (p.dtype == "i8" || p.dtype == "u8" || p.dtype == "e4m3" ||
            p.dtype == "e5m2")
-    type = CU_TENSOR_MAP_DATA_TYPE_UINT8;
+    type = kTensorMapDataTypeUint8;
   else
     return fail(ATTN_KERNEL_ERROR_INVALID_ARGUMENT,
                 "tensor map '" + p.name + "': unsupported dtype " + p.dtype);
-  CUtensorMapSwizzle swizzle =
-      p.swizzleBytes == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
-      : p.swizzleBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
-      : p.swizzleBytes == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
-                             : CU_TENSOR_MAP_SWIZZLE_NONE;
+  int swizzle = p.swizzleBytes == 128  ? kTensorMapSwizzle128B
+                : p.swizzleBytes == 64 ? kTensorMapSwizzle64B
+                : p.swizzleBytes == 32 ? kTensorMapSwizzle32B
+                                       : kTensorMapSwizzleNone;
   std::vector<cuuint64_t> dims(p.mapDims.begin(), p.mapDims.end());
   std::vector<cuuint64_t> strides(p.mapStrides.begin(), p.mapStrides.end());
   std::vector<cuuint32_t> box(p.mapBox.begin(), p.mapBox.end());
@@ -800,61 +747,60 @@ attn_kernel_status encodeTensorMap(const Param &p, void *base, CUtensorMap &map,
   CUresult rc = d.tensorMapEncodeTiled(
       &map, type, static_cast<cuuint32_t>(dims.size()), base, dims.data(),
       strides.data(), box.data(), elementStrides.data(),
-      CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
-      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (rc != CUDA_SUCCESS)
+      kTensorMapInterleaveNone, swizzle, kTensorMapL2Promotion128B,
+      kTensorMapFloatOobFillNone);
+  if (rc != kSuccess)
     return cudaFail(rc, "cuTensorMapEncodeTiled('" + p.name + "' of kernel '" +
                             kernel + "')");
   return ATTN_KERNEL_OK;
 }
 
 attn_kernel_status cudaFail(CUresult rc, const std::string &what) {
-  const char *msg = nullptr;
-  if (driver().getErrorString)
-    driver().getErrorString(rc, &msg);
-  return fail(ATTN_KERNEL_ERROR_CUDA,
-              what + " failed: " + (msg ? msg : "unknown error") +
-                  " (CUresult " + std::to_string(rc) + ")");
+  return fail(ATTN_KERNEL_ERROR_CUDA, what + " failed: " + describe(rc));
 }
 
 /// Makes sure a context is current (the primary context of device 0).
 attn_kernel_status ensureContext() {
-  Driver &d = driver();
+  const Driver &d = driver();
   if (!d.loaded)
     return fail(ATTN_KERNEL_ERROR_NO_CUDA, d.error);
-  if (CUresult rc = d.init(0); rc != CUDA_SUCCESS)
+  if (!hasLoaderEntryPoints(d))
+    return fail(ATTN_KERNEL_ERROR_NO_CUDA,
+                "the CUDA driver (libcuda.so.1) lacks an entry point the "
+                "kernel loader needs (driver too old)");
+  if (CUresult rc = d.init(0); rc != kSuccess)
     return cudaFail(rc, "cuInit");
   CUcontext ctx = nullptr;
-  if (CUresult rc = d.ctxGetCurrent(&ctx); rc != CUDA_SUCCESS)
+  if (CUresult rc = d.ctxGetCurrent(&ctx); rc != kSuccess)
     return cudaFail(rc, "cuCtxGetCurrent");
   if (ctx)
     return ATTN_KERNEL_OK;
   CUdevice dev;
-  if (CUresult rc = d.deviceGet(&dev, 0); rc != CUDA_SUCCESS)
+  if (CUresult rc = d.deviceGet(&dev, 0); rc != kSuccess)
     return cudaFail(rc, "cuDeviceGet");
-  if (CUresult rc = d.primaryCtxRetain(&ctx, dev); rc != CUDA_SUCCESS)
+  if (CUresult rc = d.primaryCtxRetain(&ctx, dev); rc != kSuccess)
     return cudaFail(rc, "cuDevicePrimaryCtxRetain");
-  if (CUresult rc = d.ctxSetCurrent(ctx); rc != CUDA_SUCCESS)
+  if (CUresult rc = d.ctxSetCurrent(ctx); rc != kSuccess)
     return cudaFail(rc, "cuCtxSetCurrent");
   return ATTN_KERNEL_OK;
 }
 
 attn_kernel_status loadKernel(attn_kernel_module *mod, const Kernel &k,
                               const void *image) {
-  Driver &d = driver();
+  const Driver &d = driver();
   CUmodule cuModule = nullptr;
-  if (CUresult rc = d.moduleLoadData(&cuModule, image); rc != CUDA_SUCCESS)
+  if (CUresult rc = d.moduleLoadData(&cuModule, image); rc != kSuccess)
     return cudaFail(rc, "cuModuleLoadData of kernel '" + k.name + "'");
   mod->modules.push_back(cuModule);
   CUfunction fn = nullptr;
   if (CUresult rc = d.moduleGetFunction(&fn, cuModule, k.name.c_str());
-      rc != CUDA_SUCCESS)
+      rc != kSuccess)
     return cudaFail(rc, "cuModuleGetFunction('" + k.name + "')");
   if (k.smem > 48 * 1024) {
-    if (CUresult rc = d.funcSetAttribute(
-            fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-            static_cast<int>(k.smem));
-        rc != CUDA_SUCCESS)
+    if (CUresult rc =
+            d.funcSetAttribute(fn, kFuncAttributeMaxDynamicSharedSizeBytes,
+                               static_cast<int>(k.smem));
+        rc != kSuccess)
       return cudaFail(rc, "cuFuncSetAttribute(max dynamic shared memory)");
   }
   auto kernel = std::make_unique<attn_kernel>();
@@ -870,8 +816,8 @@ attn_kernel_status loadKernel(attn_kernel_module *mod, const Kernel &k,
 
 namespace {
 constexpr const char *kNoCuda =
-    "the attn runtime was built without CUDA (ATTN_RUNTIME_ENABLE_CUDA=OFF "
-    "or no CUDA toolkit found): GPU kernels cannot be loaded or launched";
+    "the attn runtime was built without CUDA (ATTN_RUNTIME_ENABLE_CUDA=OFF): "
+    "GPU kernels cannot be loaded or launched";
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -1081,7 +1027,7 @@ void attn_kernel_module_free(attn_kernel_module *module) {
   if (!module)
     return;
 #ifdef ATTN_RUNTIME_HAS_CUDA
-  if (driver().loaded)
+  if (driver().moduleUnload)
     for (void *m : module->modules)
       driver().moduleUnload(reinterpret_cast<CUmodule>(m));
 #endif
@@ -1142,7 +1088,7 @@ attn_kernel_status attn_kernel_launch(attn_kernel *kernel, const uint32_t *grid,
       reinterpret_cast<CUfunction>(kernel->function), g[0], g[1], g[2],
       k.block[0], k.block[1], k.block[2], k.smem,
       reinterpret_cast<CUstream>(stream), args.data(), nullptr);
-  if (rc != CUDA_SUCCESS)
+  if (rc != kSuccess)
     return cudaFail(rc, "cuLaunchKernel('" + k.name + "')");
   return ATTN_KERNEL_OK;
 #endif

@@ -8,7 +8,7 @@
  * Every function returns an attn_kernel_status; on failure a message is
  * available from attn_kernel_last_error() (thread-local, valid until the next
  * failing call on the same thread). Nothing here aborts or throws. A runtime
- * built without CUDA (ATTN_RUNTIME_ENABLE_CUDA=OFF or no toolkit) parses and
+ * built without CUDA (ATTN_RUNTIME_ENABLE_CUDA=OFF) parses and
  * validates manifests but returns ATTN_KERNEL_ERROR_NO_CUDA from every call
  * that needs a GPU.
  *
