@@ -151,8 +151,24 @@ matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
 //===----------------------------------------------------------------------===//
 
 /// `tosa.select(c, -inf, s)`, `tosa.select(c, s, -inf)` or `tosa.add(s, b)`:
-/// returns the scores input and records the mask in `m`.
+/// returns the scores input and records the mask in `m`. Also the softcap's
+/// `tosa.tanh`: `a · tanh(b · s)` reaches it with its constant factors met
+/// as scales on either side (a before the tanh, b after it, walking from the
+/// softmax), so `a` is the scale met so far; a · tanh(b · s) is attn.sdpa's
+/// softcap `a` with scale `a · b`. Masks may follow the softcap only.
 static Value matchMaskOp(Operation *op, AttentionMatch &m) {
+  if (auto tanh = dyn_cast<tosa::TanhOp>(op)) {
+    // (Not under an additive mask: a scale met before it would have scaled
+    // the mask too.)
+    if (m.softcap || m.attnMask || !(m.scale > 0) || !std::isfinite(m.scale))
+      return {};
+    m.softcap = m.scale;
+    return tanh.getInput();
+  }
+  // A mask under a softcap (applied before it) would not hide: -inf
+  // becomes -cap.
+  if (m.softcap)
+    return {};
   Value result = op->getResult(0);
   auto type = dyn_cast<RankedTensorType>(result.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)

@@ -151,3 +151,61 @@ func.func @gqa_tile_repeat(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %
   %o4 = tosa.reshape %o, %s4 : (tensor<4x8x16xf32>, !tosa.shape<4>) -> tensor<1x4x8x16xf32>
   return %o4 : tensor<1x4x8x16xf32>
 }
+
+// -----
+
+// Softcap as TOSA writes it, c · tanh(s · (scale / c)), then a constant
+// causal mask: attn.sdpa's softcap c (its scale: the product of the two
+// constants' scale / c and c).
+// CHECK-LABEL: func.func @softcap(
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true>, scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}
+// CHECK-NOT:     tosa.
+func.func @softcap(%q: tensor<4x4x16xf32>, %k: tensor<4x4x16xf32>, %v: tensor<4x4x16xf32>) -> tensor<4x4x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inner = "tosa.const"() <{values = dense<0.05> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %cap = "tosa.const"() <{values = dense<5.0> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %mask = "tosa.const"() <{values = dense<[[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]]> : tensor<1x4x4xf32>}> : () -> tensor<1x4x4xf32>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x4x16xf32>) -> tensor<4x16x4xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x4x16xf32>, tensor<4x16x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x4xf32>
+  %s1 = tosa.mul %s, %inner, %shift : (tensor<4x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %t = tosa.tanh %s1 : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %s2 = tosa.mul %t, %cap, %shift : (tensor<4x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %sm = tosa.add %s2, %mask : (tensor<4x4x4xf32>, tensor<1x4x4xf32>) -> tensor<4x4x4xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %sub = tosa.sub %sm, %max : (tensor<4x4x4xf32>, tensor<4x4x1xf32>) -> tensor<4x4x4xf32>
+  %e = tosa.exp %sub : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<4x4x1xf32>) -> tensor<4x4x1xf32>
+  %p = tosa.mul %e, %r, %shift : (tensor<4x4x4xf32>, tensor<4x4x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x4x4xf32>, tensor<4x4x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x16xf32>
+  return %o : tensor<4x4x16xf32>
+}
+
+// -----
+
+// A mask applied before the softcap does not hide (tanh(-inf) = -1):
+// nothing changes.
+// CHECK-LABEL: func.func @mask_under_softcap(
+// CHECK-NOT:     attn.sdpa
+// CHECK:         tosa.tanh
+func.func @mask_under_softcap(%q: tensor<4x4x16xf32>, %k: tensor<4x4x16xf32>, %v: tensor<4x4x16xf32>) -> tensor<4x4x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %cap = "tosa.const"() <{values = dense<5.0> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %mask = "tosa.const"() <{values = dense<[[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]]> : tensor<1x4x4xf32>}> : () -> tensor<1x4x4xf32>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x4x16xf32>) -> tensor<4x16x4xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x4x16xf32>, tensor<4x16x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x4xf32>
+  %sm = tosa.add %s, %mask : (tensor<4x4x4xf32>, tensor<1x4x4xf32>) -> tensor<4x4x4xf32>
+  %t = tosa.tanh %sm : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %s2 = tosa.mul %t, %cap, %shift : (tensor<4x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %max = tosa.reduce_max %s2 {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %sub = tosa.sub %s2, %max : (tensor<4x4x4xf32>, tensor<4x4x1xf32>) -> tensor<4x4x4xf32>
+  %e = tosa.exp %sub : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<4x4x1xf32>) -> tensor<4x4x1xf32>
+  %p = tosa.mul %e, %r, %shift : (tensor<4x4x4xf32>, tensor<4x4x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'tosa.add' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x4x4xf32>, tensor<4x4x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x16xf32>
+  return %o : tensor<4x4x16xf32>
+}
