@@ -35,8 +35,7 @@ void check(CUresult rc, const char *what) {
 const Driver &initDriver() {
   const Driver &d = driver();
   if (!d.loaded)
-    throw Error(ATTN_ERR_UNSUPPORTED,
-                "CUDA memory needs the CUDA driver: " + d.error);
+    throw Error(ATTN_ERR_UNSUPPORTED, "CUDA memory: " + d.error);
   if (!hasMemoryEntryPoints(d))
     throw Error(ATTN_ERR_UNSUPPORTED,
                 "the CUDA driver (libcuda.so.1) lacks an entry point CUDA "

@@ -2065,7 +2065,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                       add(qFirst, mul(warp, idx(kRowsPerWarp))), queries, batch,
                       headR[0], oMem);
   }
-  for (int r = 0; r < 2; ++r) {
+  // What is left per row: the direct stores and the lse.
+  for (int r = 0; r < 2 && (!staged || c.lse); ++r) {
     Value lRow = lRows[r];
     Value mRow = res[oTiles * 4 + r];
     Value any = anyRow[r];
