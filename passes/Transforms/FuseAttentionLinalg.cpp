@@ -893,8 +893,11 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
         m.scale *= bodyScale;
         return scores->get();
       }
+      // A float mask tensor: attn.sdpa adds it after its scale, so no
+      // scale may have been met yet (one applied after the mask would
+      // scale the mask too).
       OpOperand *bias = getInputOf(generic, other);
-      if (!bias || m.attnMask || bias == scores ||
+      if (!bias || m.attnMask || m.scale != 1.0 || bias == scores ||
           !isa<FloatType>(getElementTypeOrSelf(bias->get().getType())) ||
           !isRightAlignedBroadcast(generic, bias, rank))
         continue;

@@ -215,9 +215,11 @@ static Value matchMaskOp(Operation *op, AttentionMatch &m) {
           return {};
         return x;
       }
+      // A mask tensor is added after attn.sdpa's scale: none may have been
+      // met yet (a scale applied after the mask would scale it too).
       auto biasType = dyn_cast<RankedTensorType>(bias.getType());
-      if (m.attnMask || !biasType || !biasType.hasStaticShape() ||
-          biasType.getRank() != rank ||
+      if (m.attnMask || m.scale != 1.0 || !biasType ||
+          !biasType.hasStaticShape() || biasType.getRank() != rank ||
           (!isa<BlockArgument>(bias) && !bias.getDefiningOp<tosa::ConstOp>()))
         continue;
       if (biasType.getDimSize(rank - 2) != sq ||
