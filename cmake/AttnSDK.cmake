@@ -24,6 +24,7 @@ set(ATTN_SDK_LIBRARIES
   AttnRegistration MLIRAttnRegistration
   AttnTarget MLIRAttnTarget
   AttnToolSupport MLIRAttnToolSupport
+  AttnCpuJit MLIRAttnCpuJit
   AttnCAPI MLIRAttnCAPI)
 
 set(_attn_sdk_targets)

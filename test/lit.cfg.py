@@ -23,7 +23,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
-tools = ["attn-opt", "attn-capi-test", ToolSubst("attn-runner", unresolved="ignore"),
+tools = ["attn-opt", "attn-capi-test", "attn-capi-run-test", ToolSubst("attn-runner", unresolved="ignore"),
          ToolSubst("attn-translate", unresolved="ignore"),
          ToolSubst("attn-gpu-sim", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

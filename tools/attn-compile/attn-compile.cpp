@@ -10,10 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
-#include "attn/Conversion/Pipelines.h"
 #include "attn/InitAll.h"
-#include "attn/Target/KernelArtifacts.h"
+#include "attn/Target/CompileKernels.h"
 #include "attn/Tools/CommandLine.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -24,13 +22,10 @@
 #include "mlir/Support/Timing.h"
 
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -87,95 +82,6 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-static LogicalResult writeFile(StringRef path, StringRef text) {
-  std::string error;
-  auto file = openOutputFile(path, &error);
-  if (!file) {
-    llvm::errs() << "attn-compile: error: " << error << "\n";
-    return failure();
-  }
-  file->os() << text;
-  file->keep();
-  return success();
-}
-
-/// Finds ptxas: --ptxas, else <toolkit>/bin/ptxas (only there when --toolkit
-/// is given), else PATH; empty if none.
-static std::string findPtxas() {
-  if (!ptxasPath.empty())
-    return ptxasPath;
-  std::string dir = attn::findCUDAToolkit(toolkit);
-  if (!dir.empty()) {
-    llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, "bin", "ptxas");
-    if (llvm::sys::fs::can_execute(path))
-      return std::string(path);
-  }
-  if (!toolkit.empty())
-    return "";
-  if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("ptxas"))
-    return *found;
-  return "";
-}
-
-/// Runs `args` (args[0] is the program) with stdout and stderr into `log`;
-/// returns its exit code, -1 when it could not run (`error` says why).
-static int runAndCapture(ArrayRef<StringRef> args, std::string &log,
-                         std::string &error) {
-  llvm::SmallString<128> logPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "attn-compile-ptxas", "log", logPath)) {
-    error = ec.message();
-    return -1;
-  }
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
-                                          StringRef(logPath)};
-  int rc = llvm::sys::ExecuteAndWait(args[0], args, std::nullopt, redirects, 0,
-                                     0, &error);
-  auto buffer = llvm::MemoryBuffer::getFile(logPath);
-  log = buffer ? (*buffer)->getBuffer().str() : "";
-  llvm::sys::fs::remove(logPath);
-  return rc;
-}
-
-/// The release line of `ptxas --version` ("Cuda compilation tools, release
-/// 13.0, V13.0.88"), else its last line; failure when it does not run.
-static FailureOr<std::string> getPtxasVersion(StringRef ptxas) {
-  std::string log, error;
-  if (runAndCapture({ptxas, "--version"}, log, error) != 0) {
-    llvm::errs() << "attn-compile: error: '" << ptxas << " --version' failed"
-                 << (error.empty() ? "" : ": " + error) << "\n"
-                 << log;
-    return failure();
-  }
-  SmallVector<StringRef> lines;
-  StringRef(log).split(lines, '\n', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
-  std::string version;
-  for (StringRef line : lines)
-    if (!line.trim().empty())
-      version = line.trim().str();
-  for (StringRef line : lines)
-    if (line.contains("compilation tools"))
-      version = line.trim().str();
-  return version;
-}
-
-/// Runs `ptxas -v` on `ptx` to write `cubin`; returns its log, or failure.
-static FailureOr<std::string> runPtxas(StringRef ptxas, StringRef ptx,
-                                       StringRef cubin) {
-  std::string arch = "-arch=" + chip;
-  std::string log, error;
-  int rc =
-      runAndCapture({ptxas, arch, "-O3", "-v", ptx, "-o", cubin}, log, error);
-  if (rc != 0) {
-    llvm::errs() << "attn-compile: error: ptxas failed on " << ptx
-                 << (error.empty() ? "" : ": " + error) << "\n"
-                 << log;
-    return failure();
-  }
-  return log;
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Passes by name: --mlir-print-ir-after=<pass> and the like.
@@ -188,17 +94,25 @@ int main(int argc, char **argv) {
       "attn-compile: compile attn.sdpa to GPU kernels (PTX, cubin, a C "
       "header with the launch ABI and a JSON manifest)\n");
 
-  if (!attn::isSupportedGPUChip(chip))
-    return fail("unsupported chip '" + chip + "', expected sm_80 or sm_90a");
-  if (kernelKind != "auto" && kernelKind != "mma" && kernelKind != "wgmma" &&
-      kernelKind != "simt")
-    return fail("expected --kernel=auto, mma, wgmma or simt, got '" +
-                kernelKind + "'");
-  if (kernelKind == "wgmma" && chip != "sm_90a")
-    return fail("--kernel=wgmma needs --chip=sm_90a, got " + chip);
-  if (tileKV <= 0 || blockSize <= 0 || blockSize > 1024)
-    return fail("expected tile-kv > 0 and block-size in [1, 1024], got " +
-                llvm::Twine(tileKV) + " and " + llvm::Twine(blockSize));
+  attn::KernelCompileOptions options;
+  options.chip = chip;
+  options.tileKV = tileKV;
+  options.blockSize = blockSize;
+  options.kernel = kernelKind;
+  options.tma = useTma;
+  options.ptxas = ptxasPath;
+  options.toolkit = toolkit;
+  options.cubin = !noCubin;
+  options.moduleName = moduleName.empty()
+                           ? llvm::sys::path::stem(inputFile).str()
+                           : moduleName.getValue();
+  options.sourceFile = llvm::sys::path::filename(inputFile).str();
+  auto log = [](bool isError, const llvm::Twine &message) {
+    llvm::errs() << "attn-compile: " << (isError ? "error: " : "") << message
+                 << "\n";
+  };
+  if (failed(attn::verifyKernelCompileOptions(options, log)))
+    return 1;
 
   // --mlir-timing reports each stage; the pass pipelines nest under theirs.
   DefaultTimingManager timing;
@@ -224,113 +138,19 @@ int main(int argc, char **argv) {
     return fail("cannot parse " + inputFile);
   parseTiming.stop();
 
-  attn::GPUPipelineOptions options;
-  options.chip = chip;
-  options.tileKV = tileKV;
-  options.blockSize = blockSize;
-  options.kernel = kernelKind;
-  options.tma = useTma;
-  options.format = "isa";
-  options.toolkit = toolkit;
-
-  // Stage 1: kernels, whose attributes give the launch ABI.
-  PassManager kernelsPM(&context);
-  attn::buildAttnToGPUKernelsPipeline(kernelsPM, options);
-  if (failed(applyPassManagerCLOptions(kernelsPM)))
-    return fail("cannot apply the --mlir-* pass manager options");
-  TimingScope kernelsTiming = rootTiming.nest("Lower to GPU kernels");
-  kernelsPM.enableTiming(kernelsTiming);
-  if (failed(kernelsPM.run(*module)))
-    return fail("lowering " + inputFile + " to GPU kernels failed");
-  FailureOr<std::vector<attn::KernelInfo>> kernels =
-      attn::collectKernels(*module);
-  if (failed(kernels))
+  // The --mlir-* pass manager options apply to both stages.
+  auto configure = [](PassManager &pm) -> LogicalResult {
+    if (failed(applyPassManagerCLOptions(pm))) {
+      fail("cannot apply the --mlir-* pass manager options");
+      return failure();
+    }
+    return success();
+  };
+  FailureOr<attn::KernelCompileResult> result = attn::compileKernels(
+      *module, source, options, outDir, log, configure, &rootTiming);
+  if (failed(result))
     return 1;
-  if (kernels->empty())
-    return fail("no attn.sdpa in " + inputFile + ": nothing to compile");
-  kernelsTiming.stop();
-
-  // Stage 2: PTX.
-  PassManager binaryPM(&context);
-  attn::buildGPUKernelsToBinaryPipeline(binaryPM, options);
-  if (failed(applyPassManagerCLOptions(binaryPM)))
-    return fail("cannot apply the --mlir-* pass manager options");
-  TimingScope binaryTiming = rootTiming.nest("Lower to PTX");
-  binaryPM.enableTiming(binaryTiming);
-  if (failed(binaryPM.run(*module)))
-    return fail("lowering the kernels of " + inputFile + " to PTX failed");
-  binaryTiming.stop();
-
-  if (std::error_code ec = llvm::sys::fs::create_directories(outDir))
-    return fail("cannot create " + outDir + ": " + ec.message());
-
-  TimingScope writeTiming = rootTiming.nest("Write PTX and run ptxas");
-  std::string ptxas = noCubin ? "" : findPtxas();
-  if (ptxas.empty() && !noCubin)
-    llvm::errs() << "attn-compile: ptxas not found (set --ptxas, --toolkit "
-                    "or CUDA_HOME): writing PTX only, cubins skipped\n";
-  // The cubins depend on ptxas: its version goes into the cache key.
-  std::optional<std::string> ptxasVersion;
-  if (!ptxas.empty()) {
-    FailureOr<std::string> version = getPtxasVersion(ptxas);
-    if (failed(version))
-      return 1;
-    ptxasVersion = *version;
-  }
-  for (attn::KernelInfo &k : *kernels) {
-    FailureOr<std::string> ptx = attn::getKernelPTX(*module, k.name);
-    if (failed(ptx))
-      return 1;
-    k.ptxFile = k.name + ".ptx";
-    llvm::SmallString<256> ptxPath(outDir);
-    llvm::sys::path::append(ptxPath, k.ptxFile);
-    if (failed(writeFile(ptxPath, *ptx)))
-      return 1;
-    if (ptxas.empty())
-      continue;
-    std::string cubinFile = k.name + ".cubin";
-    llvm::SmallString<256> cubinPath(outDir);
-    llvm::sys::path::append(cubinPath, cubinFile);
-    FailureOr<std::string> log = runPtxas(ptxas, ptxPath, cubinPath);
-    if (failed(log))
-      return 1;
-    k.cubinFile = cubinFile;
-    k.ptxas = attn::parsePtxasReport(*log, k.name);
-    for (const std::string &w : k.ptxas->warnings)
-      llvm::errs() << "attn-compile: " << k.name << ": " << w << "\n";
-    if (!k.ptxas->wgmmaSerialization.empty())
-      return fail("ptxas serialized the wgmma of kernel '" + k.name +
-                  "' (it would run at a fraction of its speed): " +
-                  k.ptxas->wgmmaSerialization.front());
-  }
-
-  writeTiming.stop();
-
-  attn::ManifestInfo info;
-  info.moduleName = moduleName.empty()
-                        ? attn::toCIdentifier(llvm::sys::path::stem(inputFile))
-                        : attn::toCIdentifier(moduleName);
-  info.sourceFile = llvm::sys::path::filename(inputFile).str();
-  info.sourceHash = attn::sha256Hex(source);
-  info.chip = chip;
-  info.features = options.features;
-  info.tileKV = tileKV;
-  info.blockSize = blockSize;
-  info.kernel = kernelKind;
-  info.tma = useTma;
-  info.compilerVersion = attn::getVersionString();
-  info.compilerRevision = attn::getGitDescribe();
-  info.llvmVersion = attn::getLLVMVersionString();
-  info.ptxasVersion = ptxasVersion;
-  info.cacheKey = attn::computeCacheKey(source, info);
-
-  llvm::SmallString<256> headerPath(outDir), manifestPath(outDir);
-  llvm::sys::path::append(headerPath, info.moduleName + ".h");
-  llvm::sys::path::append(manifestPath, info.moduleName + ".json");
-  if (failed(writeFile(headerPath, attn::emitKernelHeader(info, *kernels))) ||
-      failed(writeFile(manifestPath, attn::emitKernelManifest(info, *kernels))))
-    return 1;
-  for (const attn::KernelInfo &k : *kernels) {
+  for (const attn::KernelInfo &k : result->kernels) {
     llvm::outs() << k.name << ": grid " << k.grid[0] << "x" << k.grid[1] << "x"
                  << k.grid[2];
     if (k.gridMax)
@@ -344,6 +164,7 @@ int main(int argc, char **argv) {
                    << k.ptxas->sharedMemoryBytes << " bytes smem)";
     llvm::outs() << "\n";
   }
-  llvm::outs() << "wrote " << headerPath << " and " << manifestPath << "\n";
+  llvm::outs() << "wrote " << result->headerPath << " and "
+               << result->manifestPath << "\n";
   return 0;
 }

@@ -22,15 +22,13 @@
 #include "Npy.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/ExecutionEngine/CpuJit.h"
 #include "attn/InitAll.h"
 #include "attn/Tools/CommandLine.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -39,13 +37,11 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/APFloat.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -66,7 +62,6 @@
 #include <limits>
 #include <memory>
 #include <random>
-#include <thread>
 
 using namespace mlir;
 using namespace mlir::attn::runner;
@@ -128,14 +123,16 @@ static cl::opt<bool>
              cl::desc("Print the lowered LLVM-dialect module to stdout"),
              cl::init(false), cl::cat(runnerCategory));
 
-static constexpr llvm::StringLiteral kWrapperName = "__attn_runner_entry";
-static constexpr llvm::StringLiteral kEntryAttr = "attn_runner.entry";
-static constexpr llvm::StringLiteral kSignatureAttr = "attn_runner.signature";
+using mlir::attn::kCpuEntryAttr;
+using mlir::attn::kCpuSignatureAttr;
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "attn-runner: error: " << message << "\n";
   return 1;
 }
+
+/// The library's errors, printed as the tool's.
+static void report(const llvm::Twine &message) { fail(message); }
 
 //===----------------------------------------------------------------------===//
 // Element types
@@ -281,7 +278,6 @@ struct Buffer {
   std::unique_ptr<char, decltype(&std::free)> storage{nullptr, &std::free};
   /// The memref descriptor { allocated, aligned, offset, sizes[], strides[] }.
   std::vector<int64_t> descriptor;
-  void *descriptorPtr = nullptr;
 
   char *data() const { return storage.get(); }
   int64_t sizeInBytes() const { return numElements * byteSize(elt); }
@@ -296,19 +292,8 @@ struct Buffer {
     if (!storage)
       return false;
     std::memset(storage.get(), 0, bytes);
-    int64_t rank = t.getRank();
-    descriptor.assign(3 + 2 * rank, 0);
-    auto ptr = reinterpret_cast<int64_t>(storage.get());
-    descriptor[0] = ptr;
-    descriptor[1] = ptr;
-    descriptor[2] = 0;
-    int64_t stride = 1;
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      descriptor[3 + d] = t.getDimSize(d);
-      descriptor[3 + rank + d] = stride;
-      stride *= t.getDimSize(d);
-    }
-    descriptorPtr = descriptor.data();
+    descriptor =
+        mlir::attn::makeDenseMemRefDescriptor(storage.get(), t.getShape());
     return true;
   }
 };
@@ -325,113 +310,6 @@ std::string shapeToString(ArrayRef<int64_t> shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-//===----------------------------------------------------------------------===//
-// Signature checks and the wrapper
-//===----------------------------------------------------------------------===//
-
-/// Checks that every argument and result is a static ranked tensor of a
-/// supported element type.
-LogicalResult checkSignature(FunctionType type, StringRef name) {
-  auto check = [&](Type t, StringRef what, unsigned i) -> LogicalResult {
-    auto tensor = dyn_cast<RankedTensorType>(t);
-    if (!tensor) {
-      fail("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
-           " to be a ranked tensor, got " + typeToString(t));
-      return failure();
-    }
-    if (!tensor.hasStaticShape()) {
-      fail("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
-           " to have a static shape, got " + typeToString(t));
-      return failure();
-    }
-    if (!getElt(tensor.getElementType())) {
-      fail("@" + name + ": unsupported element type of " + what + " #" +
-           llvm::Twine(i) + ": " + typeToString(t) +
-           " (supported: f16, bf16, f32, f64, i1, i8, i32, i64)");
-      return failure();
-    }
-    return success();
-  };
-  for (auto [i, t] : llvm::enumerate(type.getInputs()))
-    if (failed(check(t, "argument", i)))
-      return failure();
-  for (auto [i, t] : llvm::enumerate(type.getResults()))
-    if (failed(check(t, "result", i)))
-      return failure();
-  return success();
-}
-
-/// Adds @__attn_runner_entry, which calls `entry` and writes its results into
-/// memref arguments, and records the entry's signature on the module.
-void addWrapper(ModuleOp module, func::FuncOp entry) {
-  MLIRContext *ctx = module.getContext();
-  FunctionType type = entry.getFunctionType();
-  SmallVector<Type> argTypes(type.getInputs());
-  for (Type t : type.getResults()) {
-    auto tensor = cast<RankedTensorType>(t);
-    argTypes.push_back(
-        MemRefType::get(tensor.getShape(), tensor.getElementType()));
-  }
-  OpBuilder b(ctx);
-  b.setInsertionPointToEnd(module.getBody());
-  Location loc = entry.getLoc();
-  auto wrapper = func::FuncOp::create(b, loc, kWrapperName,
-                                      FunctionType::get(ctx, argTypes, {}));
-  wrapper->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                   UnitAttr::get(ctx));
-  Block *body = wrapper.addEntryBlock();
-  b.setInsertionPointToStart(body);
-  unsigned numInputs = type.getNumInputs();
-  auto call = func::CallOp::create(b, loc, entry,
-                                   body->getArguments().take_front(numInputs));
-  for (auto [result, out] : llvm::zip_equal(
-           call.getResults(), body->getArguments().drop_front(numInputs))) {
-    auto op =
-        bufferization::MaterializeInDestinationOp::create(b, loc, result, out);
-    op.setRestrict(true);
-    op.setWritable(true);
-  }
-  func::ReturnOp::create(b, loc);
-  module->setAttr(kEntryAttr, StringAttr::get(ctx, entry.getSymName()));
-  module->setAttr(kSignatureAttr, TypeAttr::get(type));
-}
-
-/// Whether every op below the module is in the LLVM dialect.
-Operation *findNonLLVMOp(ModuleOp module) {
-  Operation *found = nullptr;
-  module.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() == "llvm")
-      return WalkResult::advance();
-    found = op;
-    return WalkResult::interrupt();
-  });
-  return found;
-}
-
-/// Strips a `builtin.module(...)` anchor from a textual pipeline.
-/// --num-threads, else the ATTN_NUM_THREADS environment variable; 0 (the
-/// default) means every hardware thread.
-unsigned threadCount() {
-  unsigned n = threads;
-  if (threads.getNumOccurrences() == 0)
-    if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
-      char *end = nullptr;
-      unsigned long v = std::strtoul(env, &end, 10);
-      if (*env && !*end && v < 4096)
-        n = static_cast<unsigned>(v);
-    }
-  if (n > 0)
-    return n;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-StringRef stripModuleAnchor(StringRef text) {
-  StringRef trimmed = text.trim();
-  if (trimmed.consume_front("builtin.module(") && trimmed.consume_back(")"))
-    return trimmed;
-  return text;
 }
 
 //===----------------------------------------------------------------------===//
@@ -840,21 +718,21 @@ static int runMain() {
   // `attn-runner --dump-llvm` left on it.
   FunctionType signature;
   std::vector<IntRange> intRanges;
-  bool lowered = findNonLLVMOp(*module) == nullptr;
+  bool lowered = attn::findNonLLVMOp(*module) == nullptr;
   if (lowered) {
-    auto entryAttr = (*module)->getAttrOfType<StringAttr>(kEntryAttr);
-    auto typeAttr = (*module)->getAttrOfType<TypeAttr>(kSignatureAttr);
+    auto entryAttr = (*module)->getAttrOfType<StringAttr>(kCpuEntryAttr);
+    auto typeAttr = (*module)->getAttrOfType<TypeAttr>(kCpuSignatureAttr);
     if (!entryAttr || !typeAttr || !isa<FunctionType>(typeAttr.getValue()))
       return fail("'" + inputFilename +
-                  "' is already in the LLVM dialect but has no " + kEntryAttr +
-                  "/" + kSignatureAttr +
+                  "' is already in the LLVM dialect but has no " +
+                  kCpuEntryAttr + "/" + kCpuSignatureAttr +
                   " attributes (only modules printed by attn-runner "
                   "--dump-llvm can be run after lowering)");
     if (entryAttr.getValue() != entryName)
       return fail("unknown entry @" + entryName +
                   ": this lowered module runs @" + entryAttr.getValue());
     signature = cast<FunctionType>(typeAttr.getValue());
-    if (failed(checkSignature(signature, entryName)))
+    if (failed(attn::checkCpuEntrySignature(signature, entryName, report)))
       return 1;
   } else {
     auto entry = dyn_cast_or_null<func::FuncOp>(
@@ -864,52 +742,37 @@ static int runMain() {
                   "name in '" + inputFilename + "'");
     if (entry.isExternal())
       return fail("entry @" + entryName + " is a declaration without a body");
-    if (SymbolTable::lookupSymbolIn(*module, kWrapperName))
-      return fail("the module already defines @" + kWrapperName +
-                  ", a name attn-runner reserves");
     signature = entry.getFunctionType();
-    if (failed(checkSignature(signature, entryName)))
+    if (failed(attn::checkCpuEntrySignature(signature, entryName, report)))
       return 1;
     // Integer arguments of attn ops get random values that suit their role.
     for (BlockArgument arg : entry.getArguments())
       intRanges.push_back(classifyIntArg(arg));
-    addWrapper(*module, entry);
-
-    PassManager pm(&ctx, ModuleOp::getOperationName());
-    std::string pipelineError;
-    llvm::raw_string_ostream pipelineErrorStream(pipelineError);
-    // The default pipeline with the thread count (which also needs the
-    // async runtime library loaded; see the JIT below).
-    std::string pipelineText = stripModuleAnchor(pipeline).str();
-    if (pipelineText == "attn-lower-to-cpu") {
-      unsigned n = threadCount();
-      llvm::SmallString<256> asyncLib(ATTN_MLIR_RUNTIME_LIB_DIR);
-      llvm::sys::path::append(asyncLib, "libmlir_async_runtime.so");
-      if (n > 1 && !llvm::sys::fs::exists(asyncLib)) {
-        llvm::errs() << "attn-runner: " << asyncLib
-                     << " not found: running on one thread\n";
-        n = 1;
+    if (failed(attn::addCpuEntryWrapper(*module, entry, report)))
+      return 1;
+    unsigned n = attn::resolveCpuThreads(threads, threads.getNumOccurrences());
+    auto note = [](const llvm::Twine &message) {
+      llvm::errs() << "attn-runner: " << message << "\n";
+    };
+    auto configure = [](PassManager &pm) -> LogicalResult {
+      if (failed(applyPassManagerCLOptions(pm))) {
+        fail("cannot apply the --mlir-* pass manager options");
+        return failure();
       }
-      pipelineText += "{threads=" + std::to_string(n) + "}";
-    }
-    if (failed(parsePassPipeline(pipelineText, pm, pipelineErrorStream)))
-      return fail("invalid --pipeline '" + pipeline +
-                  "': " + StringRef(pipelineError).trim());
-    if (failed(applyPassManagerCLOptions(pm)))
-      return fail("cannot apply the --mlir-* pass manager options");
-    TimingScope lowerTiming = rootTiming.nest("Lower");
-    pm.enableTiming(lowerTiming);
-    if (failed(pm.run(*module)))
-      return fail("lowering '" + inputFilename + "' with '" + pipeline +
-                  "' failed");
-    if (Operation *op = findNonLLVMOp(*module)) {
-      std::string loc;
-      llvm::raw_string_ostream os(loc);
-      os << op->getLoc();
-      return fail("the pipeline '" + pipeline +
-                  "' did not lower the module to the LLVM dialect: '" +
-                  op->getName().getStringRef() + "' remains at " + loc);
-    }
+      return success();
+    };
+    auto lowerError = [&](const llvm::Twine &message) {
+      // Name the input file in the pipeline's failure.
+      std::string text = message.str();
+      StringRef prefix = "lowering with";
+      if (StringRef(text).starts_with(prefix))
+        text = "lowering '" + inputFilename + "' with" +
+               text.substr(prefix.size());
+      fail(text);
+    };
+    if (failed(attn::lowerModuleForCpu(*module, pipeline, n, lowerError, note,
+                                       configure, &rootTiming)))
+      return 1;
   }
   if (dumpLLVM) {
     module->print(llvm::outs());
@@ -977,58 +840,23 @@ static int runMain() {
 
   // JIT.
   TimingScope jitTiming = rootTiming.nest("JIT compile");
-  llvm::Expected<llvm::orc::JITTargetMachineBuilder> tmBuilder =
-      llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tmBuilder)
-    return fail("cannot detect the host target: " +
-                llvm::toString(tmBuilder.takeError()));
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> tm =
-      tmBuilder->createTargetMachine();
-  if (!tm)
-    return fail("cannot create the host target machine: " +
-                llvm::toString(tm.takeError()));
-  // The engine keeps a function_ref to the transformer: keep it named.
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
-  SmallVector<std::string> libs;
-  for (StringRef name : {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so",
-                         "libmlir_async_runtime.so"}) {
-    llvm::SmallString<256> path(ATTN_MLIR_RUNTIME_LIB_DIR);
-    llvm::sys::path::append(path, name);
-    if (llvm::sys::fs::exists(path))
-      libs.push_back(std::string(path));
-  }
-  SmallVector<StringRef> libRefs(libs.begin(), libs.end());
-  ExecutionEngineOptions options;
-  options.transformer = transformer;
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  options.sharedLibPaths = libRefs;
-  llvm::Expected<std::unique_ptr<ExecutionEngine>> engine =
-      ExecutionEngine::create(*module, options, std::move(*tm));
-  if (!engine)
-    return fail("cannot JIT-compile the module: " +
-                llvm::toString(engine.takeError()));
-  (*engine)->initialize();
-  std::string cface = ("_mlir_ciface_" + kWrapperName).str();
-  if (llvm::Expected<void (*)(void **)> fn = (*engine)->lookupPacked(cface);
-      !fn)
-    return fail("cannot find the compiled entry: " +
-                llvm::toString(fn.takeError()));
-
+  FailureOr<std::unique_ptr<ExecutionEngine>> engine =
+      attn::createCpuEngine(*module, report);
+  if (failed(engine))
+    return 1;
   jitTiming.stop();
 
-  // The C interface takes a pointer to each memref descriptor.
   TimingScope runTiming = rootTiming.nest("Run");
-  SmallVector<void *> args;
+  std::vector<std::vector<int64_t>> descriptors;
   for (Buffer &buffer : buffers)
-    args.push_back(&buffer.descriptorPtr);
+    descriptors.push_back(buffer.descriptor);
 
   std::vector<double> times;
   for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
-    if (llvm::Error error = (*engine)->invokePacked(cface, args))
-      return fail("calling @" + entryName +
-                  " failed: " + llvm::toString(std::move(error)));
+    if (failed(
+            attn::invokeCpuWrapper(**engine, descriptors, entryName, report)))
+      return 1;
     auto stop = std::chrono::steady_clock::now();
     times.push_back(
         std::chrono::duration<double, std::milli>(stop - start).count());

@@ -1,0 +1,353 @@
+//===- CpuJit.cpp - JIT-compile and call an attn function on the CPU ------===//
+
+#include "attn/ExecutionEngine/CpuJit.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+std::string typeToString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+/// Strips a `builtin.module(...)` anchor from a textual pipeline.
+StringRef stripModuleAnchor(StringRef text) {
+  StringRef trimmed = text.trim();
+  if (trimmed.consume_front("builtin.module(") && trimmed.consume_back(")"))
+    return trimmed;
+  return text;
+}
+
+std::string runtimeLibrary(StringRef name) {
+  llvm::SmallString<256> path(ATTN_MLIR_RUNTIME_LIB_DIR);
+  llvm::sys::path::append(path, name);
+  return std::string(path);
+}
+
+} // namespace
+
+bool mlir::attn::isSupportedCpuElementType(Type type) {
+  return type.isF16() || type.isBF16() || type.isF32() || type.isF64() ||
+         type.isInteger(1) || type.isInteger(8) || type.isInteger(32) ||
+         type.isInteger(64);
+}
+
+LogicalResult mlir::attn::checkCpuEntrySignature(FunctionType type,
+                                                 StringRef name,
+                                                 const CpuJitError &error) {
+  auto check = [&](Type t, StringRef what, unsigned i) -> LogicalResult {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    if (!tensor) {
+      error("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
+            " to be a ranked tensor, got " + typeToString(t));
+      return failure();
+    }
+    if (!tensor.hasStaticShape()) {
+      error("@" + name + ": expected " + what + " #" + llvm::Twine(i) +
+            " to have a static shape, got " + typeToString(t));
+      return failure();
+    }
+    if (!isSupportedCpuElementType(tensor.getElementType())) {
+      error("@" + name + ": unsupported element type of " + what + " #" +
+            llvm::Twine(i) + ": " + typeToString(t) +
+            " (supported: f16, bf16, f32, f64, i1, i8, i32, i64)");
+      return failure();
+    }
+    return success();
+  };
+  for (auto [i, t] : llvm::enumerate(type.getInputs()))
+    if (failed(check(t, "argument", i)))
+      return failure();
+  for (auto [i, t] : llvm::enumerate(type.getResults()))
+    if (failed(check(t, "result", i)))
+      return failure();
+  return success();
+}
+
+LogicalResult mlir::attn::addCpuEntryWrapper(ModuleOp module,
+                                             func::FuncOp entry,
+                                             const CpuJitError &error) {
+  if (SymbolTable::lookupSymbolIn(module, kCpuWrapperName)) {
+    error("the module already defines @" + kCpuWrapperName +
+          ", a name attn-runner reserves");
+    return failure();
+  }
+  MLIRContext *ctx = module.getContext();
+  FunctionType type = entry.getFunctionType();
+  SmallVector<Type> argTypes(type.getInputs());
+  for (Type t : type.getResults()) {
+    auto tensor = cast<RankedTensorType>(t);
+    argTypes.push_back(
+        MemRefType::get(tensor.getShape(), tensor.getElementType()));
+  }
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = entry.getLoc();
+  auto wrapper = func::FuncOp::create(b, loc, kCpuWrapperName,
+                                      FunctionType::get(ctx, argTypes, {}));
+  wrapper->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                   UnitAttr::get(ctx));
+  Block *body = wrapper.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  unsigned numInputs = type.getNumInputs();
+  auto call = func::CallOp::create(b, loc, entry,
+                                   body->getArguments().take_front(numInputs));
+  for (auto [result, out] : llvm::zip_equal(
+           call.getResults(), body->getArguments().drop_front(numInputs))) {
+    auto op =
+        bufferization::MaterializeInDestinationOp::create(b, loc, result, out);
+    op.setRestrict(true);
+    op.setWritable(true);
+  }
+  func::ReturnOp::create(b, loc);
+  module->setAttr(kCpuEntryAttr, StringAttr::get(ctx, entry.getSymName()));
+  module->setAttr(kCpuSignatureAttr, TypeAttr::get(type));
+  return success();
+}
+
+Operation *mlir::attn::findNonLLVMOp(ModuleOp module) {
+  Operation *found = nullptr;
+  module.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "llvm")
+      return WalkResult::advance();
+    found = op;
+    return WalkResult::interrupt();
+  });
+  return found;
+}
+
+unsigned mlir::attn::resolveCpuThreads(unsigned requested,
+                                       bool requestedExplicitly) {
+  unsigned n = requested;
+  if (!requestedExplicitly)
+    if (const char *env = std::getenv("ATTN_NUM_THREADS")) {
+      char *end = nullptr;
+      unsigned long v = std::strtoul(env, &end, 10);
+      if (*env && !*end && v < 4096)
+        n = static_cast<unsigned>(v);
+    }
+  if (n > 0)
+    return n;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+LogicalResult mlir::attn::lowerModuleForCpu(
+    ModuleOp module, StringRef pipeline, unsigned threads,
+    const CpuJitError &error, const CpuJitError &note,
+    const std::function<LogicalResult(PassManager &)> &configure,
+    TimingScope *timing) {
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  std::string pipelineError;
+  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+  // The default pipeline with the thread count (which also needs the async
+  // runtime library loaded; see createCpuEngine).
+  std::string pipelineText = stripModuleAnchor(pipeline).str();
+  if (pipelineText == "attn-lower-to-cpu") {
+    std::string asyncLib = runtimeLibrary("libmlir_async_runtime.so");
+    if (threads > 1 && !llvm::sys::fs::exists(asyncLib)) {
+      note(asyncLib + " not found: running on one thread");
+      threads = 1;
+    }
+    pipelineText += "{threads=" + std::to_string(threads) + "}";
+  }
+  if (failed(parsePassPipeline(pipelineText, pm, pipelineErrorStream))) {
+    error("invalid --pipeline '" + pipeline +
+          "': " + StringRef(pipelineError).trim());
+    return failure();
+  }
+  if (configure && failed(configure(pm)))
+    return failure();
+  std::optional<TimingScope> lowerTiming;
+  if (timing) {
+    lowerTiming.emplace(timing->nest("Lower"));
+    pm.enableTiming(*lowerTiming);
+  }
+  if (failed(pm.run(module))) {
+    error("lowering with '" + pipeline + "' failed");
+    return failure();
+  }
+  if (Operation *op = findNonLLVMOp(module)) {
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    os << op->getLoc();
+    error("the pipeline '" + pipeline +
+          "' did not lower the module to the LLVM dialect: '" +
+          op->getName().getStringRef() + "' remains at " + loc);
+    return failure();
+  }
+  return success();
+}
+
+FailureOr<std::unique_ptr<ExecutionEngine>>
+mlir::attn::createCpuEngine(ModuleOp module, const CpuJitError &error) {
+  static std::once_flag nativeTarget;
+  std::call_once(nativeTarget, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  DialectRegistry registry;
+  registerAllToLLVMIRTranslations(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  llvm::Expected<llvm::orc::JITTargetMachineBuilder> tmBuilder =
+      llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder) {
+    error("cannot detect the host target: " +
+          llvm::toString(tmBuilder.takeError()));
+    return failure();
+  }
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> tm =
+      tmBuilder->createTargetMachine();
+  if (!tm) {
+    error("cannot create the host target machine: " +
+          llvm::toString(tm.takeError()));
+    return failure();
+  }
+  // The engine keeps a function_ref to the transformer while it compiles,
+  // which ends in ExecutionEngine::create.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
+  SmallVector<std::string> libs;
+  for (StringRef name : {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so",
+                         "libmlir_async_runtime.so"}) {
+    std::string path = runtimeLibrary(name);
+    if (llvm::sys::fs::exists(path))
+      libs.push_back(path);
+  }
+  SmallVector<StringRef> libRefs(libs.begin(), libs.end());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.sharedLibPaths = libRefs;
+  llvm::Expected<std::unique_ptr<ExecutionEngine>> engine =
+      ExecutionEngine::create(module, options, std::move(*tm));
+  if (!engine) {
+    error("cannot JIT-compile the module: " +
+          llvm::toString(engine.takeError()));
+    return failure();
+  }
+  (*engine)->initialize();
+  std::string cface = ("_mlir_ciface_" + kCpuWrapperName).str();
+  if (llvm::Expected<void (*)(void **)> fn = (*engine)->lookupPacked(cface);
+      !fn) {
+    error("cannot find the compiled entry: " + llvm::toString(fn.takeError()));
+    return failure();
+  }
+  return std::move(*engine);
+}
+
+std::vector<int64_t>
+mlir::attn::makeDenseMemRefDescriptor(void *data, ArrayRef<int64_t> shape) {
+  int64_t rank = shape.size();
+  std::vector<int64_t> descriptor(3 + 2 * rank, 0);
+  auto ptr = reinterpret_cast<int64_t>(data);
+  descriptor[0] = ptr;
+  descriptor[1] = ptr;
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    descriptor[3 + d] = shape[d];
+    descriptor[3 + rank + d] = stride;
+    stride *= shape[d];
+  }
+  return descriptor;
+}
+
+LogicalResult
+mlir::attn::invokeCpuWrapper(ExecutionEngine &engine,
+                             MutableArrayRef<std::vector<int64_t>> descriptors,
+                             StringRef entryName, const CpuJitError &error) {
+  // The C interface takes a pointer to each memref descriptor.
+  SmallVector<void *> args;
+  SmallVector<void *> descriptorPtrs;
+  descriptorPtrs.reserve(descriptors.size());
+  for (std::vector<int64_t> &d : descriptors)
+    descriptorPtrs.push_back(d.data());
+  for (void *&p : descriptorPtrs)
+    args.push_back(&p);
+  std::string cface = ("_mlir_ciface_" + kCpuWrapperName).str();
+  if (llvm::Error err = engine.invokePacked(cface, args)) {
+    error("calling @" + entryName +
+          " failed: " + llvm::toString(std::move(err)));
+    return failure();
+  }
+  return success();
+}
+
+FailureOr<std::unique_ptr<CpuFunction>>
+CpuFunction::create(ModuleOp module, StringRef entryName,
+                    const Options &options, const CpuJitError &error,
+                    const CpuJitError &note) {
+  auto entry = dyn_cast_or_null<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(module, entryName));
+  if (!entry) {
+    error("unknown entry @" + entryName + ": no func.func of that name");
+    return failure();
+  }
+  if (entry.isExternal()) {
+    error("entry @" + entryName + " is a declaration without a body");
+    return failure();
+  }
+  std::unique_ptr<CpuFunction> fn(new CpuFunction());
+  fn->name = entryName.str();
+  fn->signature = entry.getFunctionType();
+  if (failed(checkCpuEntrySignature(fn->signature, entryName, error)) ||
+      failed(addCpuEntryWrapper(module, entry, error)))
+    return failure();
+  unsigned threads = resolveCpuThreads(options.threads, options.threads > 0);
+  if (failed(lowerModuleForCpu(module, options.pipeline, threads, error, note)))
+    return failure();
+  FailureOr<std::unique_ptr<ExecutionEngine>> engine =
+      createCpuEngine(module, error);
+  if (failed(engine))
+    return failure();
+  fn->engine = std::move(*engine);
+  return fn;
+}
+
+LogicalResult CpuFunction::call(ArrayRef<void *> buffers,
+                                const CpuJitError &error) {
+  size_t expected = signature.getNumInputs() + signature.getNumResults();
+  if (buffers.size() != expected) {
+    error("@" + name + " takes " + llvm::Twine(expected) +
+          " buffers (arguments, then results), got " +
+          llvm::Twine(buffers.size()));
+    return failure();
+  }
+  std::vector<std::vector<int64_t>> descriptors;
+  for (auto [i, buffer] : llvm::enumerate(buffers)) {
+    Type t = i < signature.getNumInputs()
+                 ? signature.getInput(i)
+                 : signature.getResult(i - signature.getNumInputs());
+    auto tensor = cast<RankedTensorType>(t);
+    if (!buffer && tensor.getNumElements() > 0) {
+      error("@" + name + ": buffer #" + llvm::Twine(i) + " is null");
+      return failure();
+    }
+    descriptors.push_back(makeDenseMemRefDescriptor(buffer, tensor.getShape()));
+  }
+  return invokeCpuWrapper(*engine, descriptors, name, error);
+}
