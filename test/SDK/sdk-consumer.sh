@@ -99,4 +99,6 @@ echo "$out" | grep -q -F "C API: attn.sdpa ops before: 1" ||
   fail "expected one attn.sdpa (C API)"
 echo "$out" | grep -q -F "C API: lowered: 1, attn.sdpa ops after: 0" ||
   fail "expected the C API pipeline to lower it"
+echo "$out" | grep -q -F "C API: built and ran: 1, out = 2 3 4 5" ||
+  fail "expected the C API to build and run attn.sdpa from its shapes"
 echo "PASS"
