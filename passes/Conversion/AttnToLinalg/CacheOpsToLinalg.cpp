@@ -189,6 +189,16 @@ struct KVCacheAppendOpLowering : OpRewritePattern<KVCacheAppendOp> {
 // PagedAttentionOp
 //===----------------------------------------------------------------------===//
 
+/// The zero of `elt`; FP8 zeros are made from their (all-zero) bit pattern.
+static Value zeroConstant(OpBuilder &b, Location loc, Type elt) {
+  if (auto intType = dyn_cast<IntegerType>(elt))
+    return arith::ConstantIntOp::create(b, loc, intType, 0);
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(elt))
+    return arith::BitcastOp::create(
+        b, loc, elt, arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0));
+  return arith::ConstantOp::create(b, loc, elt, b.getFloatAttr(elt, 0.0));
+}
+
 /// Gathers a pool-shaped tensor (a pool `[N, bs, Hkv, D]` / `[N, Hkv, bs,
 /// D]`, or a per-token scale or zero point, the same without `D`) into a
 /// dense `[B, Hkv, L(, D)]` tensor, `L = max_blocks * block_size`:
@@ -227,14 +237,8 @@ static Value gatherPool(OpBuilder &b, Location loc, PagedAttentionOp op,
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<IteratorType> iters(rank, IteratorType::parallel);
 
-  // The zero of `elt`; FP8 zeros are made from their (all-zero) bit pattern.
-  auto zeroOf = [&](OpBuilder &zb, Location zl) -> Value {
-    if (auto intType = dyn_cast<IntegerType>(elt))
-      return arith::ConstantIntOp::create(zb, zl, intType, 0);
-    if (isa<Float8E4M3FNType, Float8E5M2Type>(elt))
-      return arith::BitcastOp::create(
-          zb, zl, elt, arith::ConstantIntOp::create(zb, zl, zb.getI8Type(), 0));
-    return arith::ConstantOp::create(zb, zl, elt, zb.getFloatAttr(elt, 0.0));
+  auto zeroOf = [&](OpBuilder &zb, Location zl) {
+    return zeroConstant(zb, zl, elt);
   };
 
   auto body = [&](OpBuilder &gb, Location l, ValueRange) {
@@ -282,13 +286,141 @@ static Value gatherPool(OpBuilder &b, Location loc, PagedAttentionOp op,
       .getResult(0);
 }
 
+/// Unit strides of a rank-4 slice.
+static SmallVector<OpFoldResult> unitStridesOf(OpBuilder &b) {
+  return SmallVector<OpFoldResult>(4, b.getIndexAttr(1));
+}
+
+/// The same gather for a statically shaped pool `[N, bs, Hkv, D]` /
+/// `[N, Hkv, bs, D]`, made of row copies: for each sequence, each of its
+/// blocks that holds context (stopping at ctx[b]) and has a valid id, and
+/// each KV head, the cached rows (fewer in the last block) are copied with
+/// tensor.extract_slice / tensor.insert_slice of `[D]`. Once bufferized, each
+/// row is one contiguous memcpy (the element-wise gather reads the block
+/// table and the pool once per element).
+///
+/// Only the rows an attention over keys [0, ctx[b]) in tiles of `tileKV`
+/// reads are written: the copied rows, zeros for blocks with invalid ids,
+/// and zeros from ctx[b] to the end of its last tile (masked keys must not
+/// be NaN: their zero weight multiplies V). The rest of the dense tensor is
+/// never touched, so a short context costs only its own rows.
+static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
+                            Value pool, int64_t tileKV) {
+  PoolDims dims = getPoolDims(op.getCacheLayout());
+  auto poolType = cast<RankedTensorType>(pool.getType());
+  Type elt = poolType.getElementType();
+  int64_t blockSize = poolType.getDimSize(dims.slots);
+  int64_t heads = poolType.getDimSize(dims.heads);
+  int64_t dim = poolType.getDimSize(dims.dim);
+  int64_t numBlocks = poolType.getDimSize(dims.blocks);
+  auto tableType = cast<RankedTensorType>(op.getBlockTable().getType());
+  int64_t batch = tableType.getDimSize(0), maxBlocks = tableType.getDimSize(1);
+  Value table = op.getBlockTable(), ctxLens = op.getContextLens();
+
+  auto denseType =
+      RankedTensorType::get({batch, heads, maxBlocks * blockSize, dim}, elt);
+  Value dense = tensor::EmptyOp::create(b, loc, denseType.getShape(), elt);
+  Value zero = zeroConstant(b, loc, elt);
+  Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
+  int64_t capacity = maxBlocks * blockSize;
+  // dense[bi, :, start : start + count, :] = 0.
+  auto zeroRows = [&](OpBuilder &zb, Location zl, Value into, Value bi,
+                      Value start, Value count) -> Value {
+    SmallVector<OpFoldResult> offsets = {bi, zb.getIndexAttr(0), start,
+                                         zb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {zb.getIndexAttr(1),
+                                       zb.getIndexAttr(heads), count,
+                                       zb.getIndexAttr(dim)};
+    Value rows = tensor::ExtractSliceOp::create(zb, zl, into, offsets, sizes,
+                                                unitStridesOf(zb));
+    Value zeros = linalg::FillOp::create(zb, zl, zero, rows).getResult(0);
+    return tensor::InsertSliceOp::create(zb, zl, zeros, into, offsets, sizes,
+                                         unitStridesOf(zb));
+  };
+  Value bs = indexConst(b, loc, blockSize);
+  auto rowType = RankedTensorType::get({dim}, elt);
+  SmallVector<OpFoldResult> rowSizes(4, b.getIndexAttr(1));
+  rowSizes[3] = b.getIndexAttr(dim);
+  SmallVector<OpFoldResult> unitStrides = unitStridesOf(b);
+
+  auto batchLoop = scf::ForOp::create(
+      b, loc, c0, indexConst(b, loc, batch), c1, ValueRange{dense},
+      [&](OpBuilder &bb, Location bl, Value bi, ValueRange bIter) {
+        // Context tokens: ctx[b] clamped to [0, maxBlocks * bs]; the blocks
+        // that hold them.
+        Value len = arith::MaxSIOp::create(
+            bb, bl, extractIndex(bb, bl, ctxLens, bi), c0);
+        len = arith::MinSIOp::create(bb, bl, len, indexConst(bb, bl, capacity));
+        Value nEnd = arith::CeilDivUIOp::create(bb, bl, len, bs);
+        auto blockLoop = scf::ForOp::create(
+            bb, bl, c0, nEnd, c1, bIter,
+            [&](OpBuilder &nb, Location nl, Value n, ValueRange nIter) {
+              Value start = arith::MulIOp::create(nb, nl, n, bs);
+              Value count = arith::MinUIOp::create(
+                  nb, nl, bs, arith::SubIOp::create(nb, nl, len, start));
+              Value blk = extractIndex(nb, nl, table, ValueRange{bi, n});
+              Value valid =
+                  isValidBlock(nb, nl, blk, indexConst(nb, nl, numBlocks));
+              auto ifValid = scf::IfOp::create(
+                  nb, nl, valid,
+                  [&](OpBuilder &vb, Location vl) {
+                    auto headLoop = scf::ForOp::create(
+                        vb, vl, c0, indexConst(vb, vl, heads), c1, nIter,
+                        [&](OpBuilder &hb, Location hl, Value h,
+                            ValueRange hIter) {
+                          auto rowLoop = scf::ForOp::create(
+                              hb, hl, c0, count, c1, hIter,
+                              [&](OpBuilder &rb, Location rl, Value slot,
+                                  ValueRange rIter) {
+                                SmallVector<OpFoldResult> src(4);
+                                src[dims.blocks] = blk;
+                                src[dims.slots] = slot;
+                                src[dims.heads] = h;
+                                src[dims.dim] = rb.getIndexAttr(0);
+                                Value row = tensor::ExtractSliceOp::create(
+                                    rb, rl, rowType, pool, src, rowSizes,
+                                    unitStrides);
+                                Value j =
+                                    arith::AddIOp::create(rb, rl, start, slot);
+                                SmallVector<OpFoldResult> dst = {
+                                    bi, h, j, rb.getIndexAttr(0)};
+                                Value updated = tensor::InsertSliceOp::create(
+                                    rb, rl, row, rIter[0], dst, rowSizes,
+                                    unitStrides);
+                                scf::YieldOp::create(rb, rl, updated);
+                              });
+                          scf::YieldOp::create(hb, hl, rowLoop.getResults());
+                        });
+                    scf::YieldOp::create(vb, vl, headLoop.getResults());
+                  },
+                  [&](OpBuilder &eb, Location el) {
+                    scf::YieldOp::create(
+                        eb, el, zeroRows(eb, el, nIter[0], bi, start, count));
+                  });
+              scf::YieldOp::create(nb, nl, ifValid.getResults());
+            });
+        // Zeros from the context's end to the end of its last tile.
+        Value tile = indexConst(bb, bl, tileKV);
+        Value tileEnd = arith::MulIOp::create(
+            bb, bl, arith::CeilDivUIOp::create(bb, bl, len, tile), tile);
+        tileEnd = arith::MinUIOp::create(bb, bl, tileEnd,
+                                         indexConst(bb, bl, capacity));
+        Value tail = arith::SubIOp::create(bb, bl, tileEnd, len);
+        scf::YieldOp::create(
+            bb, bl, zeroRows(bb, bl, blockLoop.getResult(0), bi, len, tail));
+      });
+  return batchLoop.getResult(0);
+}
+
 /// The dense float keys or values of `pool`: gathered, then dequantized with
 /// attn.dequantize when the pools are quantized (per-token scales and zero
 /// points are gathered the same way; per-head ones apply to dense dim 1).
 static Value gatherDequantized(OpBuilder &b, Location loc, PagedAttentionOp op,
                                Value pool, Value scale, Value zeroPoint,
-                               Type elt) {
-  Value dense = gatherPool(b, loc, op, pool);
+                               Type elt, int64_t rowsTileKV = 0) {
+  // rowsTileKV > 0: gatherPoolRows for attention in tiles of that many keys.
+  Value dense = rowsTileKV > 0 ? gatherPoolRows(b, loc, op, pool, rowsTileKV)
+                               : gatherPool(b, loc, op, pool);
   QuantAttr quant = op.getKvQuantAttr();
   if (!quant)
     return dense;
@@ -392,7 +524,57 @@ struct PagedAttentionOpLowering : OpRewritePattern<PagedAttentionOp> {
   }
 };
 
+/// For the flash path (tiles of `tileKV` keys): gather K and V by rows (->
+/// attn.dequantize), then one
+/// attn.sdpa with kv_lens = context_lens, the mask aligned bottom-right, and
+/// the presence of each key (valid block ids) as its boolean attn_mask, so
+/// attn-flash-tile turns it into the tiled online softmax. Statically shaped
+/// ops only (the others keep the unfused lowering).
+struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
+  PagedAttentionToSdpa(MLIRContext *ctx, int64_t tileKV)
+      : OpRewritePattern(ctx), tileKV(tileKV) {}
+
+  LogicalResult matchAndRewrite(PagedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Value v : op->getOperands())
+      if (!cast<ShapedType>(v.getType()).hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    if (!cast<ShapedType>(op.getResult().getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
+    Value denseK =
+        gatherDequantized(rewriter, loc, op, op.getKCache(), op.getKScale(),
+                          op.getKZeroPoint(), elt, tileKV);
+    Value denseV =
+        gatherDequantized(rewriter, loc, op, op.getVCache(), op.getVScale(),
+                          op.getVZeroPoint(), elt, tileKV);
+    Value present = buildPresence(rewriter, loc, op, denseK);
+    MaskAttr mask = op.getMaskAttr();
+    MaskAttr bottomRight =
+        mask ? MaskAttr::get(ctx, mask.getCausal(), MaskAlign::BottomRight,
+                             mask.getWindowLeft(), mask.getWindowRight())
+             : MaskAttr::get(ctx, false, MaskAlign::BottomRight, -1, -1);
+    auto sdpa =
+        SdpaOp::create(rewriter, loc, op.getResult().getType(), Type(),
+                       op.getQuery(), denseK, denseV, Value(), present, Value(),
+                       op.getContextLens(), Value(), Value(), op.getScaleAttr(),
+                       op.getSoftcapAttr(), bottomRight, Layout::BHSD);
+    rewriter.replaceOp(op, sdpa.getResult());
+    return success();
+  }
+
+private:
+  int64_t tileKV;
+};
+
 } // namespace
+
+void mlir::attn::populatePagedAttentionToSdpaPatterns(
+    RewritePatternSet &patterns, int64_t tileKV) {
+  patterns.add<PagedAttentionToSdpa>(patterns.getContext(), tileKV);
+}
 
 void mlir::attn::populateCacheOpsToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<KVCacheAppendOpLowering, PagedAttentionOpLowering>(

@@ -9,9 +9,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNTOLINALGPASS
+#define GEN_PASS_DEF_PAGEDATTENTIONTOSDPAPASS
 #include "attn/Conversion/Passes.h.inc"
 } // namespace mlir::attn
 
@@ -39,6 +41,38 @@ struct ConvertAttnToLinalgPass
     populateAttnToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct PagedAttentionToSdpaPass
+    : attn::impl::PagedAttentionToSdpaPassBase<PagedAttentionToSdpaPass> {
+  using PagedAttentionToSdpaPassBase::PagedAttentionToSdpaPassBase;
+
+  /// A bad tile-kv is reported with the options (no location, no module
+  /// dump), like values that do not parse.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(Pass::initializeOptions(options, errorHandler)))
+      return failure();
+    if (tileKV <= 0)
+      return errorHandler("expected tile-kv > 0, got " +
+                          Twine(static_cast<int64_t>(tileKV)));
+    return success();
+  }
+
+  void runOnOperation() override {
+    if (tileKV <= 0) {
+      // A pipeline's options reach here unchecked: said at the operation's
+      // location, without printing the operation.
+      mlir::emitError(getOperation()->getLoc())
+          << "expected tile-kv > 0, got " << static_cast<int64_t>(tileKV);
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populatePagedAttentionToSdpaPatterns(patterns, tileKV);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -109,6 +109,11 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.peel = true;
     flashOptions.widen = true;
     flashOptions.parallelHeads = true;
+    // Paged attention as a gather and attn.sdpa, so that it is flash-tiled
+    // (vectorized, on every thread) like dense attention.
+    PagedAttentionToSdpaPassOptions pagedOptions;
+    pagedOptions.tileKV = options.tileKV;
+    pm.addPass(createPagedAttentionToSdpaPass(pagedOptions));
     pm.addPass(createFlashTilePass(flashOptions));
   }
   pm.addPass(createConvertAttnToLinalgPass());

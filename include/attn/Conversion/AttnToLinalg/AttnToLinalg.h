@@ -11,6 +11,8 @@
 #ifndef ATTN_CONVERSION_ATTNTOLINALG_ATTNTOLINALG_H
 #define ATTN_CONVERSION_ATTNTOLINALG_ATTNTOLINALG_H
 
+#include <cstdint>
+
 namespace mlir {
 class RewritePatternSet;
 namespace attn {
@@ -23,6 +25,11 @@ void populateProjectionOpsToLinalgPatterns(RewritePatternSet &patterns);
 void populateUnfusedOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// KV-cache append and paged attention.
 void populateCacheOpsToLinalgPatterns(RewritePatternSet &patterns);
+/// attn.paged_attention (static shapes) as a row gather of the cache into
+/// dense K and V and one attn.sdpa for flash tiling in tiles of `tileKV` keys
+/// (attn-paged-attention-to-sdpa).
+void populatePagedAttentionToSdpaPatterns(RewritePatternSet &patterns,
+                                          int64_t tileKV);
 /// quantize / dequantize.
 void populateQuantOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Linformer, AFT, top-k attention.
