@@ -225,12 +225,21 @@ private:
 
   /// One key/value tile step of the online softmax; returns {m, l, O}.
   /// `staticCols`: the tile's key count when known (a full tile, or the
-  /// peeled last tile of a static key length).
+  /// peeled last tile of a static key length). `colLimit`: keys at or past
+  /// it are hidden and their V rows read as zeros (a static-size last tile
+  /// that extends past the key lengths; the rows past them may hold
+  /// anything, NaN included, which a zero weight would not cancel).
   SmallVector<Value> emitKVStep(Value kvTile, ValueRange state, bool masked,
-                                std::optional<int64_t> staticCols = {});
+                                std::optional<int64_t> staticCols = {},
+                                Value colLimit = {});
   /// The loop over key tiles `[begin, end)`.
   SmallVector<Value> emitKVLoop(Value begin, Value end, ValueRange state,
                                 bool masked);
+  /// The same with key lengths (kv_lens) and a static key length: the tiles
+  /// inside the lengths have the static tile size and no length mask; the
+  /// partial one keeps a static size and hides the keys past the length.
+  SmallVector<Value> emitKVLoopWithLengths(Value begin, Value end,
+                                           ValueRange state, bool masked);
 
   SdpaOp op;
   OpBuilder &b;
@@ -259,7 +268,8 @@ private:
 
 SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                                           bool masked,
-                                          std::optional<int64_t> staticCols) {
+                                          std::optional<int64_t> staticCols,
+                                          Value colLimit) {
   MLIRContext *ctx = b.getContext();
   Type f32Type = b.getF32Type();
   Value m = state[0], l = state[1], acc = state[2];
@@ -272,6 +282,31 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
       widenTile(extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk));
   Value vTile =
       widenTile(extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv));
+  if (colLimit) {
+    // V rows of hidden keys: zeros.
+    auto vType = cast<RankedTensorType>(vTile.getType());
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    vTile = linalg::GenericOp::create(
+                b, loc, TypeRange{vType}, ValueRange{vTile},
+                ValueRange{empty({cols, dv}, vType.getElementType())},
+                ArrayRef<AffineMap>{id, id},
+                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location l, ValueRange args) {
+                  Value j = arith::AddIOp::create(
+                      nb, l, k0, linalg::IndexOp::create(nb, l, 0));
+                  Value inside = arith::CmpIOp::create(
+                      nb, l, arith::CmpIPredicate::slt, j, colLimit);
+                  Value zero = arith::ConstantOp::create(
+                      nb, l, nb.getZeroAttr(args[0].getType()));
+                  linalg::YieldOp::create(
+                      nb, l,
+                      ValueRange{
+                          arith::SelectOp::create(nb, l, inside, args[0], zero)
+                              .getResult()});
+                })
+                .getResult(0);
+  }
 
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
              d2 = getAffineDimExpr(2, ctx);
@@ -316,7 +351,7 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
     maps.push_back(scoreTileMap(attnMask));
   }
   maps.push_back(id2);
-  bool needPositions = masked || slope2;
+  bool needPositions = masked || slope2 || colLimit;
   scores =
       linalg::GenericOp::create(
           b, loc, TypeRange{scores.getType()}, ins, ValueRange{scores}, maps,
@@ -394,6 +429,12 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
               if (visible)
                 s = arith::SelectOp::create(nb, l, visible, s, ninf());
             }
+            if (colLimit)
+              s = arith::SelectOp::create(
+                  nb, l,
+                  arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j,
+                                        colLimit),
+                  s, ninf());
             linalg::YieldOp::create(nb, l, s);
           })
           .getResult(0);
@@ -489,6 +530,8 @@ SmallVector<Value> FlashTiler::emitKVLoop(Value begin, Value end,
   // A static key length that is not a multiple of the tile: full tiles in
   // the loop and the last one peeled, both with static sizes (dynamic tile
   // sizes would keep the whole loop from vectorizing).
+  if (peelTiles && op.getKvLens() && !ShapedType::isDynamic(skStatic))
+    return emitKVLoopWithLengths(begin, end, state, masked);
   bool peel = peelTiles && !op.getKvLens() &&
               !ShapedType::isDynamic(skStatic) && skStatic % tileKV != 0;
   int64_t full = peel ? skStatic / tileKV : 0;
@@ -522,6 +565,55 @@ SmallVector<Value> FlashTiler::emitKVLoop(Value begin, Value end,
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, loc, result);
   }
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+SmallVector<Value> FlashTiler::emitKVLoopWithLengths(Value begin, Value end,
+                                                     ValueRange state,
+                                                     bool masked) {
+  // Tiles [0, full) lie inside the key length skEff; tile `full` is the
+  // partial one when skEff is not a multiple of the tile.
+  Value full = arith::DivUIOp::create(b, loc, skEff, idx(tileKV));
+  Value loopEnd = arith::MinSIOp::create(b, loc, end, full);
+  auto loop = scf::ForOp::create(
+      b, loc, begin, loopEnd, idx(1), state,
+      [&](OpBuilder &, Location l, Value iv, ValueRange args) {
+        SmallVector<Value> next = emitKVStep(iv, args, masked, tileKV);
+        scf::YieldOp::create(b, l, next);
+      });
+  SmallVector<Value> result(loop.getResults());
+  Value inRange = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin, full),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, full, end));
+  auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(result)), inRange,
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, loc, result);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  int64_t lastCols = skStatic % tileKV;
+  if (lastCols == 0) {
+    // Every tile start leaves a whole tile before Sk.
+    scf::YieldOp::create(b, loc,
+                         emitKVStep(full, result, masked, tileKV, skEff));
+    return SmallVector<Value>(ifOp.getResults());
+  }
+  // A tile that starts in the last, shorter tile of Sk has its size.
+  Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, full,
+                                     idx(skStatic / tileKV));
+  auto sizeIf = scf::IfOp::create(b, loc, TypeRange(ValueRange(result)), fits,
+                                  /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(sizeIf.thenBlock());
+    scf::YieldOp::create(b, loc,
+                         emitKVStep(full, result, masked, tileKV, skEff));
+    b.setInsertionPointToStart(sizeIf.elseBlock());
+    scf::YieldOp::create(b, loc,
+                         emitKVStep(full, result, masked, lastCols, skEff));
+  }
+  scf::YieldOp::create(b, loc, sizeIf.getResults());
   return SmallVector<Value>(ifOp.getResults());
 }
 

@@ -54,10 +54,31 @@ func.func @decode_causal(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x13x16xf32>, %v
 
 // -----
 
-// kv_lens makes the key length dynamic: the key tiles keep min(8, rest).
-// CHECK-LABEL: func.func @kv_lens_dynamic
-// CHECK:         tensor<?x16xf32>
-func.func @kv_lens_dynamic(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>, %lens: tensor<1xi32>) -> tensor<1x2x8x16xf32> {
+// kv_lens makes the key length L dynamic, but the tiles keep static sizes:
+// the L / 8 tiles inside it are full and unmasked; the partial one (when L
+// is not a multiple of 8) is a whole tile of 8, or the 5 keys of the last
+// tile of the 13, that hides keys at or past L and zeroes their V rows
+// (they may hold anything).
+// CHECK-LABEL: func.func @kv_lens_static_tiles
+// CHECK-NOT:     tensor<?x16xf32>
+// CHECK:         %[[L:.*]] = arith.minsi
+// CHECK:         %[[FULL:.*]] = arith.divui %[[L]], %{{.*}} : index
+// CHECK:         %[[END:.*]] = arith.minsi %{{.*}}, %[[FULL]] : index
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[END]]
+// CHECK:           tensor.extract_slice %arg1{{.*}} [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
+// CHECK-NOT:       linalg.index
+// CHECK:           linalg.matmul
+// CHECK:         scf.if
+// CHECK:           %[[FITS:.*]] = arith.cmpi slt, %[[FULL]], %{{.*}} : index
+// CHECK:           scf.if %[[FITS]]
+// CHECK:             tensor.extract_slice %arg2{{.*}} [1, 1, 8, 16] {{.*}} to tensor<8x16xf32>
+// CHECK:             linalg.generic
+// CHECK:               %[[J:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK:               %[[IN:.*]] = arith.cmpi slt, %[[J]], %[[L]] : index
+// CHECK:               arith.select %[[IN]], %{{.*}}, %{{.*}} : f32
+// CHECK:           } else {
+// CHECK:             tensor.extract_slice %arg2{{.*}} [1, 1, 5, 16] {{.*}} to tensor<5x16xf32>
+func.func @kv_lens_static_tiles(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>, %lens: tensor<1xi32>) -> tensor<1x2x8x16xf32> {
   %o = attn.sdpa %q, %k, %v kv_lens(%lens : tensor<1xi32>) : tensor<1x2x8x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x8x16xf32>
   return %o : tensor<1x2x8x16xf32>
 }

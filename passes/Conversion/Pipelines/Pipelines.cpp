@@ -114,6 +114,8 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     PagedAttentionToSdpaPassOptions pagedOptions;
     pagedOptions.tileKV = options.tileKV;
     pm.addPass(createPagedAttentionToSdpaPass(pagedOptions));
+    // Decode with grouped heads: one KV head's query heads as its rows.
+    pm.addPass(createPackGqaDecodePass());
     pm.addPass(createFlashTilePass(flashOptions));
   }
   pm.addPass(createConvertAttnToLinalgPass());

@@ -153,4 +153,28 @@ def SplitKVPass : Pass<"attn-split-kv"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// PackGqaDecodePass
+//===----------------------------------------------------------------------===//
+
+def PackGqaDecodePass : Pass<"attn-pack-gqa-decode"> {
+  let summary = "pack the query heads of one KV head as the rows of a decode";
+  let description = [{
+    Rewrites a decode-shaped `attn.sdpa` (bhsd, one query, `Hq = g * Hkv`
+    query heads with g > 1) into one over the query reshaped to
+    `[B, Hkv, g, D]`: g queries per KV head, MHA over the same keys and
+    values, the result (and lse) reshaped back. Each key and value tile is
+    then read once per group instead of once per query head, and the g rows
+    share its contractions.
+
+    Only where every row sees the same keys: no ALiBi, a bias and attn_mask
+    broadcast over heads and queries (`[B or 1, 1, 1, Sk]`), and no mask or a
+    bottom-right causal mask without a left window (the last query's
+    diagonal is the last key: it hides nothing, so it is dropped). Key
+    lengths, scale and softcap carry over.
+  }];
+  let dependentDialects = ["::mlir::attn::AttnDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES
