@@ -72,7 +72,8 @@ using namespace mlir::attn;
 namespace {
 
 constexpr int64_t kRowsPerWarp = 16;
-constexpr int64_t kTileKV = 64;
+/// Keys per tile, except where MmaConfig::tileKV says otherwise.
+constexpr int64_t kDefaultTileKV = 64;
 constexpr int64_t kCombineThreads = 256;
 /// The mbarriers of a TMA ring slot: K and V landed ("full", completed by
 /// the producer's arrival and the TMA bytes), K and V read ("empty",
@@ -124,6 +125,11 @@ struct MmaConfig {
   /// by ldmatrix per 32-wide slice, each key tile), with K and V, in
   /// dynamic shared memory; CTAs of 4 warps.
   bool qInSmem = false;
+  /// Keys per tile (the K and V tiles' rows, the online softmax's step):
+  /// 64, or 32 with Q in shared memory (head dimension 256 on mma.sync,
+  /// whose 128 accumulator registers of O leave no room for 64 scores per
+  /// row: ptxas spilled).
+  int64_t tileKV = kDefaultTileKV;
   /// attn.paged_attention: K and V rows come from pools through the block
   /// table ([B][tableWidth] i32); key j of batch b is slot j % blockSize of
   /// block table[b][j / blockSize], present when that id is in
@@ -159,8 +165,8 @@ struct MmaConfig {
   /// memory (Q, the slots, 4 mbarriers per slot and one for Q, 1024 bytes
   /// to align the swizzle atoms).
   int64_t qTileBytes() const { return tileQ() * dqk * 2; }
-  int64_t kTileBytes() const { return kTileKV * dqk * 2; }
-  int64_t vTileBytes() const { return kTileKV * dv * 2; }
+  int64_t kTileBytes() const { return tileKV * dqk * 2; }
+  int64_t vTileBytes() const { return tileKV * dv * 2; }
   int64_t stageBytes() const { return kTileBytes() + vTileBytes(); }
   int64_t tmaSharedBytes() const {
     return 1024 + qTileBytes() + stages * stageBytes() + (stages * 4 + 1) * 8;
@@ -638,7 +644,7 @@ private:
   /// i = (kt - kStart) / 64 uses slot i % stages in round i / stages.
   std::pair<Value, Value> slotOf(Value kt, Value kStart) {
     Value i = arith::DivUIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, kt, kStart), idx(kTileKV));
+        b, loc, arith::SubIOp::create(b, loc, kt, kStart), idx(c.tileKV));
     Value slot = arith::RemUIOp::create(b, loc, i, idx(c.stages));
     Value round = arith::DivUIOp::create(b, loc, i, idx(c.stages));
     return {slot, toI32(andi(round, 1))};
@@ -707,7 +713,7 @@ private:
       tmaLoad(addi(qTile(), col * c.tileQ() * 2), qMap,
               {i32c(col), toI32(qFirst), toI32(head), toI32(batch)},
               qBarrier());
-    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV));
+    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV));
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
     auto [slot, parity] = slotOf(kt, kStart);
@@ -717,7 +723,7 @@ private:
       Value bar = barrier(slot, isK ? kFullK : kFullV);
       mbarrierWait(barrier(slot, isK ? kEmptyK : kEmptyV), freeParity);
       NVVM::MBarrierArriveExpectTxOp::create(
-          b, loc, Type(), sharedPtr(bar), i32c(kTileKV * d * 2),
+          b, loc, Type(), sharedPtr(bar), i32c(c.tileKV * d * 2),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
           b.getBoolAttr(false), Value());
       Value dst = isK ? kSlot(slot) : vSlot(slot);
@@ -814,8 +820,8 @@ private:
       SmallVector<Value> init(nO, zero);
       init.append({m1[0], m1[1], l1[0], l1[1]});
       init.append(flat(p));
-      auto loop = scf::ForOp::create(b, loc, addi(kStart, kTileKV), kEnd,
-                                     idx(kTileKV), init);
+      auto loop = scf::ForOp::create(b, loc, addi(kStart, c.tileKV), kEnd,
+                                     idx(c.tileKV), init);
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(loop.getBody());
@@ -827,7 +833,7 @@ private:
         Tiles pPrev = unflat(state.drop_front(nO + 4));
         auto [slot, parity] = slotOf(kt, kStart);
         auto [prevSlot, prevParity] =
-            slotOf(arith::SubIOp::create(b, loc, kt, idx(kTileKV)), kStart);
+            slotOf(arith::SubIOp::create(b, loc, kt, idx(c.tileKV)), kStart);
         mbarrierWait(barrier(slot, kFullK), parity);
         mbarrierWait(barrier(prevSlot, kFullV), prevParity);
         gemmsBegin();
@@ -866,8 +872,8 @@ private:
           kStart,
           mul(arith::DivUIOp::create(
                   b, loc, addi(arith::SubIOp::create(b, loc, kEnd, kStart), -1),
-                  idx(kTileKV)),
-              idx(kTileKV)));
+                  idx(c.tileKV)),
+              idx(c.tileKV)));
       auto [lastSlot, lastParity] = slotOf(last, kStart);
       mbarrierWait(barrier(lastSlot, kFullV), lastParity);
       gemmsBegin();
@@ -1227,7 +1233,7 @@ private:
   /// Which buffer of rowsSmem holds the rows of key tile `kt`.
   Value rowsBufOf(Value kt) {
     Value i = arith::DivUIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, kt, rowsStart), idx(kTileKV));
+        b, loc, arith::SubIOp::create(b, loc, kt, rowsStart), idx(c.tileKV));
     return andi(i, 1);
   }
   /// Paged: threads 0-63 write the pool rows of the keys of tile `kt` into
@@ -1237,7 +1243,7 @@ private:
   void writeTileRows(Value tid, Value batch, Value kvHead, Value kt,
                      Value buf) {
     auto mine = scf::IfOp::create(
-        b, loc, cmp(arith::CmpIPredicate::ult, tid, idx(kTileKV)), false);
+        b, loc, cmp(arith::CmpIPredicate::ult, tid, idx(c.tileKV)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(mine.thenBlock()->getTerminator());
     Value key = add(kt, tid);
@@ -1407,8 +1413,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value kStart = idx(0);
   if (c.windowLeft >= 0) {
     Value first = maxIdx(idx(0), addi(add(qFirst, diagOff), -c.windowLeft));
-    kStart =
-        mul(arith::DivUIOp::create(b, loc, first, idx(kTileKV)), idx(kTileKV));
+    kStart = mul(arith::DivUIOp::create(b, loc, first, idx(c.tileKV)),
+                 idx(c.tileKV));
   }
   if (c.varlen) {
     // CTAs past this sequence's queries visit no key tile.
@@ -1421,9 +1427,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // the workspace's splits visits nothing and stores nothing).
     numSplits = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
     Value span = maxIdx(arith::SubIOp::create(b, loc, kEnd, kStart), idx(0));
-    Value tiles = arith::CeilDivUIOp::create(b, loc, span, idx(kTileKV));
-    Value chunk =
-        mul(arith::CeilDivUIOp::create(b, loc, tiles, numSplits), idx(kTileKV));
+    Value tiles = arith::CeilDivUIOp::create(b, loc, span, idx(c.tileKV));
+    Value chunk = mul(arith::CeilDivUIOp::create(b, loc, tiles, numSplits),
+                      idx(c.tileKV));
     Value chunkStart = add(kStart, mul(split, chunk));
     kStart = chunkStart;
     kEnd = minIdx(kEnd, add(chunkStart, chunk));
@@ -1431,7 +1437,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     kEnd = select(splitStored, kEnd, kStart);
   }
 
-  // Shared-memory tiles: K and V, kTileKV rows of d elements each, stored
+  // Shared-memory tiles: K and V, c.tileKV rows of d elements each, stored
   // in 16-byte chunks with chunk index XOR (row % 8) so that the 8 rows an
   // ldmatrix phase reads (and the chunks a cp.async phase writes) fall in
   // distinct banks.
@@ -1471,12 +1477,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         b, loc, arith::SubIOp::create(b, loc, idx(0), base), idx(1023));
     kSmem = vSmem = smem;
     kOffset = arith::DivUIOp::create(b, loc, pad, idx(2));
-    vOffset = addi(kOffset, kTileKV * c.dqk);
+    vOffset = addi(kOffset, c.tileKV * c.dqk);
     kAddr = add(base, pad);
-    vAddr = addi(kAddr, kTileKV * c.dqk * 2);
+    vAddr = addi(kAddr, c.tileKV * c.dqk * 2);
     stageMem = smem;
     stageBase = kOffset;
-    stageElems = kTileKV * (c.dqk + c.dv);
+    stageElems = c.tileKV * (c.dqk + c.dv);
   } else if (c.qInSmem) {
     // Dynamic shared memory: Q [tileQ][Dqk], K [64][Dqk], V [64][Dv].
     Type i8 = b.getI8Type();
@@ -1494,15 +1500,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                     dyn, idx(offset), ValueRange{});
     };
     qSmem = view(0, c.tileQ(), c.dqk);
-    kSmem = view(c.tileQ() * c.dqk * 2, kTileKV, c.dqk);
-    vSmem = view((c.tileQ() + kTileKV) * c.dqk * 2, kTileKV, c.dv);
+    kSmem = view(c.tileQ() * c.dqk * 2, c.tileKV, c.dqk);
+    vSmem = view((c.tileQ() + c.tileKV) * c.dqk * 2, c.tileKV, c.dv);
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
   } else {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
     stageMem = kSmem;
-    stageElems = kTileKV * c.dqk;
+    stageElems = c.tileKV * c.dqk;
   }
   if (!stageBase)
     stageBase = idx(0);
@@ -1531,7 +1537,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
                                          visibleKeys(rows[1])};
 
-  bool partialTiles = c.sk % kTileKV != 0;
+  bool partialTiles = c.sk % c.tileKV != 0;
   auto copyTile = [&](bool isK, Value kt, Value rowsBuf = Value()) {
     Value smem = isK ? kSmem : vSmem, gmem = isK ? kPoolRows : vPoolRows;
     if (!c.paged)
@@ -1557,12 +1563,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       Value block = arith::DivUIOp::create(b, loc, copyChunk, idx(8));
       Value chunk = andi(copyChunk, 7);
       atomBase =
-          add(add(isK ? kOffset : vOffset, mul(block, idx(kTileKV * 64))),
+          add(add(isK ? kOffset : vOffset, mul(block, idx(c.tileKV * 64))),
               mul(xori(chunk, andi(copyRow, 7)), idx(8)));
     } else {
       copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
     }
-    for (int64_t k = 0; k < kTileKV / rowsPerPass; ++k) {
+    for (int64_t k = 0; k < c.tileKV / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
       Value srcElements;
@@ -1621,7 +1627,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     auto rawType = VectorType::get({16}, c.poolElt);
     auto codesType = VectorType::get({16}, b.getI8Type());
     auto halfType = VectorType::get({8}, c.elt);
-    for (int64_t it = 0; it < kTileKV * chunks16 / c.threads(); ++it) {
+    for (int64_t it = 0; it < c.tileKV * chunks16 / c.threads(); ++it) {
       Value lin = addi(tid, it * c.threads());
       Value row = arith::DivUIOp::create(b, loc, lin, idx(chunks16));
       Value c16 = arith::RemUIOp::create(b, loc, lin, idx(chunks16));
@@ -1654,7 +1660,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         Value chunk8 = addi(mul(c16, idx(2)), h);
         if (c.wgmma) {
           Value block = arith::DivUIOp::create(b, loc, chunk8, idx(8));
-          Value at = add(add(addi(mul(block, idx(kTileKV * 64)), 0),
+          Value at = add(add(addi(mul(block, idx(c.tileKV * 64)), 0),
                              add(isK ? kOffset : vOffset, mul(row, idx(64)))),
                          mul(xori(andi(chunk8, 7), andi(row, 7)), idx(8)));
           vector::StoreOp::create(b, loc, v, isK ? kSmem : vSmem,
@@ -1711,7 +1717,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // intervals grow monotonically with the row). Without a mask and with
   // whole tiles, no tile needs masking.
   bool mayMask = c.causal || c.windowLeft >= 0 || c.windowRight >= 0 ||
-                 c.kvLens || c.varlen || c.sk % kTileKV != 0;
+                 c.kvLens || c.varlen || c.sk % c.tileKV != 0;
   Value ctaLoMax, ctaHiMin;
   if (mayMask) {
     ctaLoMax = arith::IndexCastOp::create(b, loc, b.getIndexType(),
@@ -1736,7 +1742,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                         .getResult()
                   : arith::AndIOp::create(
                         b, loc, cmp(arith::CmpIPredicate::sge, kt, ctaLoMax),
-                        cmp(arith::CmpIPredicate::sle, addi(kt, kTileKV - 1),
+                        cmp(arith::CmpIPredicate::sle, addi(kt, c.tileKV - 1),
                             ctaHiMin))
                         .getResult();
       SmallVector<Type> types(s.size() * 4, f32);
@@ -1815,7 +1821,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // accumulators of n-tiles 2k and 2k+1 repacked; i32 registers for wgmma.
   auto packP = [&](SmallVector<SmallVector<Value, 4>> &s) {
     SmallVector<SmallVector<Value, 4>> pFrag;
-    for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
+    for (int64_t ks = 0; ks < c.tileKV / 16; ++ks) {
       pFrag.push_back({operand(pack(s[2 * ks][0], s[2 * ks][1])),
                        operand(pack(s[2 * ks][2], s[2 * ks][3])),
                        operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
@@ -1832,12 +1838,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // TMA this warpgroup's 64 rows of the Q tile by descriptor) and commits
   // the group; returns the accumulators, valid after the group's wait.
   auto issueS = [&](Value kTile) {
-    SmallVector<Value> acc(kTileKV / 2, zero);
+    SmallVector<Value> acc(c.tileKV / 2, zero);
     fenceOperands(acc);
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t ks = 0; ks < c.dqk / 16; ++ks) {
       Value desc =
-          descriptor(addi(kTile, (ks / 4) * kTileKV * 128 + (ks % 4) * 32),
+          descriptor(addi(kTile, (ks / 4) * c.tileKV * 128 + (ks % 4) * 32),
                      /*lbo=*/16, /*sbo=*/1024);
       Value descA;
       if (c.tma)
@@ -1845,7 +1851,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             add(addi(qTile(), (ks / 4) * c.tileQ() * 128 + (ks % 4) * 32),
                 mul(wgRow, idx(128))),
             /*lbo=*/16, /*sbo=*/1024);
-      acc = wgmma(kTileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
+      acc = wgmma(c.tileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
                   acc, /*transB=*/false);
     }
     NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
@@ -1861,9 +1867,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       fenceOperands(a);
     fenceOperands(o);
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    for (int64_t ks = 0; ks < kTileKV / 16; ++ks) {
+    for (int64_t ks = 0; ks < c.tileKV / 16; ++ks) {
       Value desc = descriptor(addi(vTile, ks * 16 * 128),
-                              /*lbo=*/kTileKV * 128, /*sbo=*/1024);
+                              /*lbo=*/c.tileKV * 128, /*sbo=*/1024);
       o = wgmma(c.dv, pFrag[ks], Value(), desc, o, /*transB=*/true);
     }
     NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
@@ -1871,7 +1877,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Splits the accumulators of S (wgmma order) into the 8 n-tiles of 8 keys.
   auto nTiles = [&](ArrayRef<Value> acc) {
     SmallVector<SmallVector<Value, 4>> s;
-    for (int64_t j = 0; j < kTileKV / 8; ++j)
+    for (int64_t j = 0; j < c.tileKV / 8; ++j)
       s.push_back(
           SmallVector<Value, 4>(acc.begin() + 4 * j, acc.begin() + 4 * j + 4));
     return s;
@@ -1905,7 +1911,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   } else {
     SmallVector<Value> init(oTiles * 4, zero);
     init.append({negInf, negInf, zero, zero});
-    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(kTileKV), init);
+    auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV), init);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
@@ -1925,7 +1931,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       // Paged: the next tile's pool rows, for its K copy after the next
       // barrier.
       if (c.paged) {
-        Value next = addi(kt, kTileKV);
+        Value next = addi(kt, c.tileKV);
         auto ifNext = scf::IfOp::create(
             b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
         OpBuilder::InsertionGuard g2(b);
@@ -1948,7 +1954,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         // fragments by ldmatrix.x4 (lane l gives row l % 8 + 8·((l / 8) % 2)
         // of the warp's 16, 8-column block l / 16), then the slice of every
         // n-tile.
-        SmallVector<SmallVector<Value, 4>> acc(kTileKV / 8,
+        SmallVector<SmallVector<Value, 4>> acc(c.tileKV / 8,
                                                SmallVector<Value, 4>(4, zero));
         Value qRow = add(mul(warp, idx(kRowsPerWarp)),
                          add(ldRow, mul(andi(ldMat, 1), idx(8))));
@@ -1963,7 +1969,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
             for (int64_t f = 0; f < 4; ++f)
               qA[h].push_back(fragment(x4, f));
           }
-          for (int64_t j = 0; j < kTileKV / 8; ++j) {
+          for (int64_t j = 0; j < c.tileKV / 8; ++j) {
             Value x4 = nvgpu::LdMatrixOp::create(
                 b, loc, x4Type, kSmem,
                 ValueRange{addi(ldRow, 8 * j), swizzled(addi(ldMat, 4 * p))},
@@ -1976,7 +1982,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         }
         s = acc;
       }
-      for (int64_t j = 0; !c.wgmma && !c.qInSmem && j < kTileKV / 8; ++j) {
+      for (int64_t j = 0; !c.wgmma && !c.qInSmem && j < c.tileKV / 8; ++j) {
         SmallVector<Value, 4> acc(4, zero);
         Value keyRow = addi(ldRow, 8 * j);
         for (int64_t p = 0; p < c.dqk / 32; ++p) {
@@ -1997,7 +2003,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       if (c.quantized())
         dequantTile(/*isK=*/false, kt);
       {
-        Value next = addi(kt, kTileKV);
+        Value next = addi(kt, c.tileKV);
         auto ifNext = scf::IfOp::create(
             b, loc, cmp(arith::CmpIPredicate::slt, next, kEnd), false);
         OpBuilder::InsertionGuard g2(b);
@@ -2017,7 +2023,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         fenceOperands(o);
       }
-      for (int64_t ks = 0; !c.wgmma && ks < kTileKV / 16; ++ks) {
+      for (int64_t ks = 0; !c.wgmma && ks < c.tileKV / 16; ++ks) {
         SmallVector<Value, 4> &a = pFrag[ks];
         // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
         // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
@@ -2217,7 +2223,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   /// two CTAs per SM (the default grid x; a launch may choose another
   /// split count, for the actual lengths, up to `splits`).
   void chooseSplits(MmaConfig &c) {
-    int64_t tiles = (c.sk + kTileKV - 1) / kTileKV;
+    int64_t tiles = (c.sk + c.tileKV - 1) / c.tileKV;
     int64_t rows = c.group() * c.sq;
     // Head dimension 256 runs only as the prefill kernel (the decode form
     // packs query heads into the rows, which the Q tile copy does not).
@@ -2362,6 +2368,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     };
     c.qInSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
     if (c.qInSmem)
+      c.tileKV = 32;
+    if (c.qInSmem)
       c.warps = 4;
     c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
@@ -2453,8 +2461,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         int64_t d, s, h, boxRows;
       };
       for (Map m : {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
-                    Map{1, c.dqk, c.sk, c.hkv, kTileKV},
-                    Map{2, c.dv, c.sk, c.hkv, kTileKV}}) {
+                    Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
+                    Map{2, c.dv, c.sk, c.hkv, c.tileKV}}) {
         int64_t row = m.d * 2;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
         paramInfos.push_back(tensorMapParamInfo(
@@ -2495,7 +2503,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     }
     auto tileType = [&](int64_t d) {
       return MemRefType::get(
-          {kTileKV, d}, c.elt, MemRefLayoutAttrInterface(),
+          {c.tileKV, d}, c.elt, MemRefLayoutAttrInterface(),
           gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
     };
     if (c.tma) {
@@ -2512,14 +2520,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                       b.getI32IntegerAttr(1));
     } else if (c.qInSmem) {
       // Q, K and V tiles: dynamic shared memory (96 KiB at d = 256).
-      setKernelSharedMemory(kernel, (c.tileQ() + kTileKV) * c.dqk * 2 +
-                                        kTileKV * c.dv * 2);
+      setKernelSharedMemory(kernel, (c.tileQ() + c.tileKV) * c.dqk * 2 +
+                                        c.tileKV * c.dv * 2);
     } else if (c.wgmma) {
       // K and V tiles in one buffer, 1024 bytes extra for the alignment
       // of the swizzle atoms.
       kernel.addWorkgroupAttribution(
           MemRefType::get(
-              {kTileKV * (c.dqk + c.dv) + 1024 / 2}, c.elt,
+              {c.tileKV * (c.dqk + c.dv) + 1024 / 2}, c.elt,
               MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);
@@ -2533,7 +2541,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // 48 KiB at d = 128.
       kernel.addWorkgroupAttribution(
           MemRefType::get(
-              {kTileKV, std::max(c.dqk, c.dv)}, c.poolElt,
+              {c.tileKV, std::max(c.dqk, c.dv)}, c.poolElt,
               MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);
@@ -2541,7 +2549,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.paged)
       kernel.addWorkgroupAttribution(
           MemRefType::get(
-              {2, kTileKV}, b.getI32Type(), MemRefLayoutAttrInterface(),
+              {2, c.tileKV}, b.getI32Type(), MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc); // the pool rows of the keys of a tile, two tiles
     {
@@ -2591,8 +2599,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.qInSmem)
       dynamicShared = arith::ConstantOp::create(
           b, loc,
-          b.getI32IntegerAttr((c.tileQ() + kTileKV) * c.dqk * 2 +
-                              kTileKV * c.dv * 2));
+          b.getI32IntegerAttr((c.tileQ() + c.tileKV) * c.dqk * 2 +
+                              c.tileKV * c.dv * 2));
     if (c.tma) {
       // The engine passes the tensor maps the manifest describes; the
       // host IR has no tensor-map value and passes null in their place.

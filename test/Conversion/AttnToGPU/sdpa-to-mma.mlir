@@ -96,7 +96,7 @@ func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: ten
 
 // CHECK-LABEL: func.func @fallbacks(
 // CHECK-COUNT-3: attn.sdpa
-// CHECK: gpu.launch_func @fallbacks_3_kernel::@fallbacks_3_kernel {{.*}} threads in (%c128, %c1, %{{.*}}) dynamic_shared_memory_size %c98304_i32
+// CHECK: gpu.launch_func @fallbacks_3_kernel::@fallbacks_3_kernel {{.*}} threads in (%c128, %c1, %{{.*}}) dynamic_shared_memory_size %c65536_i32
 func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>,
                      %q32: tensor<1x2x16x64xf32>, %k32: tensor<1x2x16x64xf32>, %v32: tensor<1x2x16x64xf32>,
                      %qs: tensor<1x2x16x32xf16>, %ks: tensor<1x2x16x32xf16>, %vs: tensor<1x2x16x32xf16>,
@@ -113,13 +113,16 @@ func.func @fallbacks(%q: tensor<1x2x16x64xf16>, %k: tensor<1x2x16x64xf16>, %v: t
   return %1, %2, %3, %4 : tensor<1x2x16x64xf32>, tensor<1x2x16x32xf16>, tensor<1x2x16x64xf16>, tensor<1x2x16x256xf16>
 }
 
-// Head dimension 256: 16 k-steps of 8 key tiles for S, 4 k-steps of 32 value
-// tiles for O; Q is read per 32-wide slice from shared memory with ldmatrix.
+// Head dimension 256: tiles of 32 keys (128 accumulator registers of O
+// leave no room for 64 scores per row), so 16 k-steps of 4 key tiles for S
+// and 2 k-steps of 32 value tiles for O; Q is read per 32-wide slice from
+// shared memory with ldmatrix (16), K by 8 keys and 32 dims (32), V by 16
+// keys and 16 dims (32). Shared memory: the 64-row Q tile, a 32-row K and V.
 // COUNT-LABEL: gpu.func @fallbacks_3_kernel
-// COUNT-COUNT-256: nvvm.mma.sync
+// COUNT-COUNT-128: nvvm.mma.sync
 // COUNT-NOT: nvvm.mma.sync
 // LDSM-LABEL: gpu.func @fallbacks_3_kernel
-// LDSM-COUNT-144: nvgpu.ldmatrix
+// LDSM-COUNT-80: nvgpu.ldmatrix
 // LDSM-NOT: nvgpu.ldmatrix
 
 // -----

@@ -13,6 +13,9 @@ checks what the design promises, without a GPU:
     = Dqk/4 + Dv/4 per key tile (V transposed);
   * shared memory = the K and V tiles (64 * (Dqk + Dv) * 2 bytes), and
     registers and shared memory allow a CTA of 8 warps per SM;
+  * head dimension 256 on sm_80 (Q in shared memory, 4 warps): tiles of 32
+    keys, so the counts above with 32 for 64, plus Q's copy (LDGSTS) and
+    its two ldmatrix per 32-wide slice each key tile;
   * no local memory (no LDL/STL), no spills, no stack frame;
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile (twice that
     statically with TMA, whose loop overlaps the softmax of tile j with
@@ -75,6 +78,7 @@ CONFIGS = [
     ("f16", 128, 128, "mask = #attn.mask<causal = true, window_left = 255>",
      "sm_90a", False, False),
     ("bf16", 256, 256, "mask = #attn.mask<causal = true>", "sm_90a", False, True),
+    ("bf16", 256, 256, "", "sm_80", False, False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
      "softcap = 30.0 : f32", "sm_80", True, False),
     ("bf16", 128, 64, "mask = #attn.mask<causal = true, align = bottom_right>, "
@@ -132,6 +136,11 @@ def main():
             ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)", sass.stdout)
             count = lambda name: sum(1 for o in ops if o == name)
             wg = chip == "sm_90a"
+            # mma.sync with head dimension 256: Q in shared memory, CTAs of 4
+            # warps, tiles of 32 keys.
+            qsm = not wg and (d == 256 or dv == 256)
+            tk = 32 if qsm else 64
+            threads = 128 if qsm else 384 if tma else 256
             problems = []
             if wg:
                 # Warpgroup MMA: one HGMMA.64x64x16 per 16 of Dqk for S, one
@@ -146,12 +155,17 @@ def main():
                     problems.append(f"{count('HMMA')} HMMA next to HGMMA")
             else:
                 mma_name = "HMMA"
-                hmma, want = count("HMMA"), (d // 16) * 8 + 4 * (dv // 8)
+                hmma = count("HMMA")
+                want = (d // 16) * (tk // 8) + (tk // 16) * (dv // 8)
             if hmma != want:
                 problems.append(f"{hmma} {mma_name}, expected {want} per key tile")
             ldgsts, ldsm = count("LDGSTS"), count("LDSM")
             utmaldg = sum(1 for o in ops if o == "UTMALDG")
-            want_ldgsts = 0 if tma else 2 * (d // 32) + dv // 32
+            # K twice (the first tile before the loop), V, and Q when it
+            # stays in shared memory: 16-byte chunks per thread.
+            per = lambda rows, cols: rows * cols // 8 // threads
+            want_ldgsts = 0 if tma else (2 * per(tk, d) + per(tk, dv) +
+                                         (per(64, d) if qsm else 0))
             if ldgsts != want_ldgsts:
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
             # The producer's loop is small enough that LLVM may unroll it:
@@ -166,12 +180,18 @@ def main():
             # Q is loaded by TMA: LDG only for ALiBi slopes and kv_lens.
             if tma and count("LDG") != (2 if terms else 0):
                 problems.append(f"{count('LDG')} LDG: Q is loaded by TMA")
-            want_ldsm = 0 if wg else d // 4 + dv // 4
+            # K: one x4 per 8 keys and 32 dims; V: per 16 keys and 16 dims;
+            # Q from shared memory: two per 32-wide slice.
+            want_ldsm = 0 if wg else ((tk // 8) * (d // 32) + (tk // 16) * (dv // 16) +
+                                      (2 * (d // 32) if qsm else 0))
             if ldsm != want_ldsm:
                 problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
-            threads = 384 if tma else 256
-            if tma:
+            if qsm:
+                # Dynamic: the Q tile (64 rows), then K and V.
+                smem = k["shared_memory_bytes"]
+                want_smem = (64 + tk) * d * 2 + tk * dv * 2
+            elif tma:
                 # Dynamic: the Q tile (128 rows), two K/V slots, 1 KiB to
                 # align the swizzle atoms, 4 mbarriers per slot and one for Q.
                 smem = k["shared_memory_bytes"]
