@@ -130,6 +130,15 @@ struct MmaConfig {
   /// whose 128 accumulator registers of O leave no room for 64 scores per
   /// row: ptxas spilled).
   int64_t tileKV = kDefaultTileKV;
+  /// mma.sync at head dimensions 64 and 128 (dense, not the decode form,
+  /// not varlen): the Q tile goes through shared memory once, by 16-byte
+  /// cp.async into the K and V tiles' space (one buffer, grown to the Q
+  /// tile when that is larger) and then ldmatrix into the A fragments,
+  /// before the first K/V copy. (Loaded from global memory directly, each
+  /// thread read 4 bytes at a time, Dqk/4 loads.)
+  bool qViaSmem = false;
+  /// Bytes of the K and V tiles.
+  int64_t kvTilesBytes() const { return tileKV * (dqk + dv) * 2; }
   /// attn.paged_attention: K and V rows come from pools through the block
   /// table ([B][tableWidth] i32); key j of batch b is slot j % blockSize of
   /// block table[b][j / blockSize], present when that id is in
@@ -1051,6 +1060,40 @@ private:
     return qFrag;
   }
 
+  /// qViaSmem: the Q tile into shared memory (copyQTile), then each warp's
+  /// A fragments by ldmatrix.x4, two per 32-wide slice of Dqk (lane l gives
+  /// row l % 8 + 8·((l / 8) % 2) of the warp's 16, 8-column block l / 16);
+  /// a barrier on each side: the tile lives where K and V go next.
+  SmallVector<SmallVector<Value, 4>>
+  loadQFragmentsViaSmem(Value tid, Value warp, Value lane, Value batch,
+                        Value head, Value qFirst, Value queries) {
+    copyQTile(tid, batch, head, qFirst, queries);
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    gpu::BarrierOp::create(b, loc);
+    Value row8 = arith::RemUIOp::create(b, loc, lane, idx(8));
+    Value mat = arith::DivUIOp::create(b, loc, lane, idx(8));
+    Value qRow =
+        add(mul(warp, idx(kRowsPerWarp)), add(row8, mul(andi(mat, 1), idx(8))));
+    Value half = arith::DivUIOp::create(b, loc, lane, idx(16));
+    auto x4Type = VectorType::get({4, 2}, c.elt);
+    SmallVector<SmallVector<Value, 4>> qFrag;
+    for (int64_t p = 0; p < c.dqk / 32; ++p)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value col = mul(xori(addi(half, 4 * p + 2 * h), row8), idx(8));
+        Value x4 = nvgpu::LdMatrixOp::create(b, loc, x4Type, qSmem,
+                                             ValueRange{qRow, col},
+                                             /*transpose=*/false,
+                                             /*numTiles=*/4);
+        SmallVector<Value, 4> frag;
+        for (int64_t f = 0; f < 4; ++f)
+          frag.push_back(operand(
+              vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{f})));
+        qFrag.push_back(frag);
+      }
+    gpu::BarrierOp::create(b, loc);
+    return qFrag;
+  }
+
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
@@ -1504,6 +1547,22 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vSmem = view((c.tileQ() + c.tileKV) * c.dqk * 2, c.tileKV, c.dv);
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
+  } else if (c.qViaSmem) {
+    Value buffer = func.getWorkgroupAttributions()[0];
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                            gpu::AddressSpace::Workgroup);
+    auto view = [&](int64_t offset, int64_t rows, int64_t cols) -> Value {
+      return memref::ViewOp::create(b, loc,
+                                    MemRefType::get({rows, cols}, c.elt,
+                                                    MemRefLayoutAttrInterface(),
+                                                    space),
+                                    buffer, idx(offset), ValueRange{});
+    };
+    kSmem = view(0, c.tileKV, c.dqk);
+    vSmem = view(c.tileKV * c.dqk * 2, c.tileKV, c.dv);
+    qSmem = view(0, c.tileQ(), c.dqk);
+    stageMem = kSmem;
+    stageElems = c.tileKV * c.dqk;
   } else {
     kSmem = func.getWorkgroupAttributions()[0];
     vSmem = func.getWorkgroupAttributions()[1];
@@ -1531,6 +1590,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     mbarrierWait(qBarrier(), i32c(0));
   else if (c.qInSmem)
     copyQTile(tid, batch, blockY, qFirst, queries);
+  else if (c.qViaSmem)
+    qFrag =
+        loadQFragmentsViaSmem(tid, warp, lane, batch, blockY, qFirst, queries);
   else
     qFrag = loadQFragments(batch, t2, headR, rowsC, valid);
 
@@ -2371,6 +2433,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       c.tileKV = 32;
     if (c.qInSmem)
       c.warps = 4;
+    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.paged;
     c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dv);
@@ -2528,6 +2591,15 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       kernel.addWorkgroupAttribution(
           MemRefType::get(
               {c.tileKV * (c.dqk + c.dv) + 1024 / 2}, c.elt,
+              MemRefLayoutAttrInterface(),
+              gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
+          loc);
+    } else if (c.qViaSmem) {
+      // K then V tile in one buffer, which holds the Q tile first (at most
+      // 32 KiB: Dqk <= 128).
+      kernel.addWorkgroupAttribution(
+          MemRefType::get(
+              {std::max(c.kvTilesBytes(), c.qTileBytes())}, b.getI8Type(),
               MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);

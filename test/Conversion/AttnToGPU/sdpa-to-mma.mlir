@@ -18,11 +18,24 @@
 // CHECK:         %[[LT:.*]] = bufferization.to_tensor %[[L]] restrict writable
 // CHECK:         return %[[OT]], %[[LT]]
 // CHECK:       gpu.module @gqa_kernel
-// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[KS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>, %[[VS:[^ ]*]] : memref<64x64xbf16, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
-// K and V tiles in shared memory; the first K tile is in flight before the
-// key loop; each iteration waits for K, starts V, computes S from ldmatrix
-// fragments, waits for V, starts the next K, then P·V from ldmatrix.trans.
-// Keys past the 100 of the sequence are zero-filled (srcElements operand).
+// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[BUF:[^ ]*]] : memref<16384xi8, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// K and V tiles in one shared buffer, where the Q tile passes first: 16-byte
+// copies of its 128 rows (4 per thread), a wait and a barrier, each warp's
+// A fragments by ldmatrix (2 per 32 columns), a barrier before K and V
+// overwrite it.
+// CHECK-DAG:       %[[KS:.*]] = memref.view %[[BUF]][%{{.*}}][] : {{.*}} to memref<64x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:       %[[VS:.*]] = memref.view %[[BUF]][%c8192{{.*}}][] : {{.*}} to memref<64x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:       %[[QS:.*]] = memref.view %[[BUF]][%{{.*}}][] : {{.*}} to memref<128x64xbf16, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[{{.*}}], %[[QS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK:           nvvm.cp.async.commit.group
+// CHECK-NEXT:      nvvm.cp.async.wait.group 0
+// CHECK-NEXT:      gpu.barrier
+// CHECK-COUNT-4:   nvgpu.ldmatrix %[[QS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
+// CHECK:           gpu.barrier
+// The first K tile is in flight before the key loop; each iteration waits
+// for K, starts V, computes S from ldmatrix fragments, waits for V, starts
+// the next K, then P·V from ldmatrix.trans. Keys past the 100 of the
+// sequence are zero-filled (srcElements operand).
 // CHECK-COUNT-2:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK:           scf.for
@@ -81,9 +94,9 @@
 // COUNT-NOT: nvvm.mma.sync
 
 // One ldmatrix.x4 per 8 keys and 32 dims of K (16), one per 16 keys and 16
-// dims of V (16).
+// dims of V (16), two per 32 dims of Q once (4).
 // LDSM-LABEL: gpu.func @gqa_kernel
-// LDSM-COUNT-32: nvgpu.ldmatrix
+// LDSM-COUNT-36: nvgpu.ldmatrix
 // LDSM-NOT: nvgpu.ldmatrix
 func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
   %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
@@ -168,7 +181,7 @@ func.func @huge_keys(%q: tensor<1x1x64x64xf16>, %k: tensor<1x1x2147483712x64xf16
 // COUNT-COUNT-128: nvvm.mma.sync
 // COUNT-NOT: nvvm.mma.sync
 // LDSM-LABEL: gpu.func @whole_kernel
-// LDSM-COUNT-64: nvgpu.ldmatrix
+// LDSM-COUNT-72: nvgpu.ldmatrix
 // LDSM-NOT: nvgpu.ldmatrix
 func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: tensor<1x2x128x128xf16>) -> tensor<1x2x64x128xf16> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x64x128xf16>, tensor<1x2x128x128xf16>, tensor<1x2x128x128xf16> -> tensor<1x2x64x128xf16>
@@ -185,7 +198,7 @@ func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: te
 // CHECK-LABEL: func.func @terms(
 // CHECK:         gpu.launch_func @terms_kernel::@terms_kernel
 // CHECK:       gpu.func @terms_kernel(%{{.*}}: memref<2x4x70x128xf16>, %{{.*}}: memref<2x2x90x128xf16>, %{{.*}}: memref<2x2x90x64xf16>, %[[B:.*]]: memref<2x1x70x90xf16>, %[[S:.*]]: memref<4xf32>, %[[L:.*]]: memref<2xi32>, %{{.*}}: memref<2x4x70x64xf16>)
-// CHECK-SAME:    workgroup(%{{.*}} : memref<64x128xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x64xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%{{.*}} : memref<32768xi8, #gpu.address_space<workgroup>>)
 // CHECK-SAME:    attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "read", name = "bias"}, {access = "read", name = "alibi_slopes"}, {access = "read", name = "kv_lens"}, {access = "readwrite", name = "out"}]
 // CHECK:         memref.load %[[L]][%block_id_z]
 // CHECK:         memref.load %[[S]][%block_id_y]
@@ -199,12 +212,13 @@ func.func @whole(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x128x128xf16>, %v: te
 // CHECK:           scf.yield
 
 // Dqk = 128, Dv = 64: 8 k-steps x 8 n-tiles for S, 4 key slices x 8 d-tiles
-// for P·V; ldmatrix: 8 x 4 for K, 4 x 4 for V.
+// for P·V; ldmatrix: 8 x 4 for K, 4 x 4 for V, 8 for Q (once). The shared
+// buffer is the Q tile's 32 KiB (K and V take 24).
 // COUNT-LABEL: gpu.func @terms_kernel
 // COUNT-COUNT-96: nvvm.mma.sync
 // COUNT-NOT: nvvm.mma.sync
 // LDSM-LABEL: gpu.func @terms_kernel
-// LDSM-COUNT-48: nvgpu.ldmatrix
+// LDSM-COUNT-56: nvgpu.ldmatrix
 // LDSM-NOT: nvgpu.ldmatrix
 func.func @terms(%q: tensor<2x4x70x128xf16>, %k: tensor<2x2x90x128xf16>, %v: tensor<2x2x90x64xf16>, %b: tensor<2x1x70x90xf16>, %s: tensor<4xf32>, %l: tensor<2xi32>) -> tensor<2x4x70x64xf16> {
   %o = attn.sdpa %q, %k, %v bias(%b : tensor<2x1x70x90xf16>) alibi(%s : tensor<4xf32>) kv_lens(%l : tensor<2xi32>) {softcap = 20.0 : f32} : tensor<2x4x70x128xf16>, tensor<2x2x90x128xf16>, tensor<2x2x90x64xf16> -> tensor<2x4x70x64xf16>

@@ -15,7 +15,9 @@ checks what the design promises, without a GPU:
     registers and shared memory allow a CTA of 8 warps per SM;
   * head dimension 256 on sm_80 (Q in shared memory, 4 warps): tiles of 32
     keys, so the counts above with 32 for 64, plus Q's copy (LDGSTS) and
-    its two ldmatrix per 32-wide slice each key tile;
+    its two ldmatrix per 32-wide slice each key tile; at 64 and 128 the Q
+    tile passes through shared memory once: its copy (LDGSTS) and two
+    ldmatrix per 32-wide slice, no LDG but for ALiBi slopes and kv_lens;
   * no local memory (no LDL/STL), no spills, no stack frame;
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile (twice that
     statically with TMA, whose loop overlaps the softmax of tile j with
@@ -139,6 +141,9 @@ def main():
             # mma.sync with head dimension 256: Q in shared memory, CTAs of 4
             # warps, tiles of 32 keys.
             qsm = not wg and (d == 256 or dv == 256)
+            # Other dense mma.sync kernels pass the Q tile (128 rows) through
+            # shared memory once.
+            qvia = not wg and not qsm
             tk = 32 if qsm else 64
             threads = 128 if qsm else 384 if tma else 256
             problems = []
@@ -165,7 +170,8 @@ def main():
             # stays in shared memory: 16-byte chunks per thread.
             per = lambda rows, cols: rows * cols // 8 // threads
             want_ldgsts = 0 if tma else (2 * per(tk, d) + per(tk, dv) +
-                                         (per(64, d) if qsm else 0))
+                                         (per(64, d) if qsm else 0) +
+                                         (per(128, d) if qvia else 0))
             if ldgsts != want_ldgsts:
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
             # The producer's loop is small enough that LLVM may unroll it:
@@ -177,13 +183,14 @@ def main():
                 problems.append(f"{utmaldg} UTMALDG, expected {d // 64} for Q and a multiple "
                                 f"of {want_tma} (boxes per key tile)" if tma
                                 else f"{utmaldg} UTMALDG")
-            # Q is loaded by TMA: LDG only for ALiBi slopes and kv_lens.
-            if tma and count("LDG") != (2 if terms else 0):
-                problems.append(f"{count('LDG')} LDG: Q is loaded by TMA")
+            # Q is loaded by TMA or cp.async: LDG only for ALiBi slopes and
+            # kv_lens.
+            if (tma or qvia or qsm) and count("LDG") != (2 if terms else 0):
+                problems.append(f"{count('LDG')} LDG: Q is loaded by TMA or cp.async")
             # K: one x4 per 8 keys and 32 dims; V: per 16 keys and 16 dims;
             # Q from shared memory: two per 32-wide slice.
             want_ldsm = 0 if wg else ((tk // 8) * (d // 32) + (tk // 16) * (dv // 16) +
-                                      (2 * (d // 32) if qsm else 0))
+                                      (2 * (d // 32) if qsm or qvia else 0))
             if ldsm != want_ldsm:
                 problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
@@ -200,8 +207,11 @@ def main():
                     problems.append(f"{count('SYNCS')} SYNCS (mbarrier), "
                                     f"{count('USETMAXREG')} USETMAXREG (expected 2)")
             else:
-                # wgmma: one buffer with 1 KiB to align the swizzle atoms.
+                # wgmma: one buffer with 1 KiB to align the swizzle atoms;
+                # mma.sync: K and V, or the Q tile when larger.
                 want_smem = 2 * 64 * (d + dv) + (1024 if wg else 0)
+                if qvia:
+                    want_smem = max(want_smem, 2 * 128 * d)
             if smem != want_smem:
                 problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
             if k["block"][0] != threads:
