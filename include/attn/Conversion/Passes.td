@@ -35,7 +35,8 @@ def PagedAttentionToSdpaPass : Pass<"attn-paged-attention-to-sdpa"> {
     `attn-flash-tile`): each statically shaped `attn.paged_attention` becomes
     a gather of the cached keys and values into dense `[B, Hkv, L, D]`
     tensors (L = blocks per sequence × block size) and one `attn.sdpa` over
-    them. The gather copies rows: for each sequence, each block holding part
+    them. The gather copies rows: for each sequence (one `scf.forall`
+    iteration, so that threads share the sequences), each block holding part
     of its context whose id is valid, and each KV head, one `[D]` slice per
     cached token (tensor.extract_slice / tensor.insert_slice, a memcpy once
     bufferized). It writes only what attention in tiles of `tile-kv` keys

@@ -323,11 +323,11 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
   Value zero = zeroConstant(b, loc, elt);
   Value c0 = indexConst(b, loc, 0), c1 = indexConst(b, loc, 1);
   int64_t capacity = maxBlocks * blockSize;
-  // dense[bi, :, start : start + count, :] = 0.
-  auto zeroRows = [&](OpBuilder &zb, Location zl, Value into, Value bi,
-                      Value start, Value count) -> Value {
-    SmallVector<OpFoldResult> offsets = {bi, zb.getIndexAttr(0), start,
-                                         zb.getIndexAttr(0)};
+  // seq[0, :, start : start + count, :] = 0 in a sequence's [1, Hkv, L, D].
+  auto zeroRows = [&](OpBuilder &zb, Location zl, Value into, Value start,
+                      Value count) -> Value {
+    SmallVector<OpFoldResult> offsets = {zb.getIndexAttr(0), zb.getIndexAttr(0),
+                                         start, zb.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {zb.getIndexAttr(1),
                                        zb.getIndexAttr(heads), count,
                                        zb.getIndexAttr(dim)};
@@ -343,9 +343,21 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
   rowSizes[3] = b.getIndexAttr(dim);
   SmallVector<OpFoldResult> unitStrides = unitStridesOf(b);
 
-  auto batchLoop = scf::ForOp::create(
-      b, loc, c0, indexConst(b, loc, batch), c1, ValueRange{dense},
-      [&](OpBuilder &bb, Location bl, Value bi, ValueRange bIter) {
+  // One iteration per sequence (an scf.forall: the threads of the CPU
+  // pipeline run them in parallel), each filling its own [1, Hkv, L, D]
+  // slice, inserted back in parallel.
+  SmallVector<OpFoldResult> seqSizes = {
+      b.getIndexAttr(1), b.getIndexAttr(heads), b.getIndexAttr(capacity),
+      b.getIndexAttr(dim)};
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(batch)}, ValueRange{dense},
+      std::nullopt, [&](OpBuilder &bb, Location bl, ValueRange args) {
+        Value bi = args[0];
+        SmallVector<OpFoldResult> seqOffsets = {
+            bi, bb.getIndexAttr(0), bb.getIndexAttr(0), bb.getIndexAttr(0)};
+        Value seq = tensor::ExtractSliceOp::create(bb, bl, args[1], seqOffsets,
+                                                   seqSizes, unitStridesOf(bb));
+        ValueRange bIter(seq);
         // Context tokens: ctx[b] clamped to [0, maxBlocks * bs]; the blocks
         // that hold them.
         Value len = arith::MaxSIOp::create(
@@ -383,7 +395,8 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
                                 Value j =
                                     arith::AddIOp::create(rb, rl, start, slot);
                                 SmallVector<OpFoldResult> dst = {
-                                    bi, h, j, rb.getIndexAttr(0)};
+                                    rb.getIndexAttr(0), h, j,
+                                    rb.getIndexAttr(0)};
                                 Value updated = tensor::InsertSliceOp::create(
                                     rb, rl, row, rIter[0], dst, rowSizes,
                                     unitStrides);
@@ -395,7 +408,7 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
                   },
                   [&](OpBuilder &eb, Location el) {
                     scf::YieldOp::create(
-                        eb, el, zeroRows(eb, el, nIter[0], bi, start, count));
+                        eb, el, zeroRows(eb, el, nIter[0], start, count));
                   });
               scf::YieldOp::create(nb, nl, ifValid.getResults());
             });
@@ -406,10 +419,14 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
         tileEnd = arith::MinUIOp::create(bb, bl, tileEnd,
                                          indexConst(bb, bl, capacity));
         Value tail = arith::SubIOp::create(bb, bl, tileEnd, len);
-        scf::YieldOp::create(
-            bb, bl, zeroRows(bb, bl, blockLoop.getResult(0), bi, len, tail));
+        Value filled = zeroRows(bb, bl, blockLoop.getResult(0), len, tail);
+        auto inParallel = scf::InParallelOp::create(bb, bl);
+        OpBuilder::InsertionGuard guard(bb);
+        bb.setInsertionPointToStart(inParallel.getBody());
+        tensor::ParallelInsertSliceOp::create(
+            bb, bl, filled, args[1], seqOffsets, seqSizes, unitStridesOf(bb));
       });
-  return batchLoop.getResult(0);
+  return forall.getResult(0);
 }
 
 /// The dense float keys or values of `pool`: gathered, then dequantized with

@@ -2,11 +2,12 @@
 // RUN: not attn-opt %s -attn-paged-attention-to-sdpa="tile-kv=0" -split-input-file 2>&1 | FileCheck %s --check-prefix=TILE
 // TILE: error: expected tile-kv > 0, got 0
 
-// NHD decode: dense K and V [B, Hkv, blocks * bs, D]; for each sequence, the
-// blocks holding its context (ceil(ctx / bs), the context clamped to
+// NHD decode: dense K and V [B, Hkv, blocks * bs, D]; for each sequence (an
+// scf.forall iteration filling its [1, Hkv, L, D] slice), the blocks holding
+// its context (ceil(ctx / bs), the context clamped to
 // [0, 3 * 4]) with a valid id, each KV head and each cached row of the block
 // (4, fewer in the last one): one [D] row copy from pool[blk, slot, h, :] to
-// dense[b, h, n * 4 + slot, :]; zeros for a block with an invalid id, and
+// slice[0, h, n * 4 + slot, :]; zeros for a block with an invalid id, and
 // from the context's end to the end of its last tile of 8 keys (at most the
 // capacity, 12). Then one attn.sdpa with the context lengths as kv_lens, a
 // bottom-right mask, the op's scale and the presence of each key as its
@@ -22,7 +23,8 @@
 // CHECK-DAG: %[[TSZ:.*]] = arith.constant 8 : index
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f16
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<2x2x12x8xf16>
-// CHECK: %[[DK:.*]] = scf.for %[[B:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[AB:.*]] = %[[E]])
+// CHECK: %[[DK:.*]] = scf.forall (%[[B:.*]]) in (2) shared_outs(%[[SH:.*]] = %[[E]]) -> (tensor<2x2x12x8xf16>)
+// CHECK: %[[AB:.*]] = tensor.extract_slice %[[SH]][%[[B]], 0, 0, 0] [1, 2, 12, 8] [1, 1, 1, 1] : tensor<2x2x12x8xf16> to tensor<1x2x12x8xf16>
 // CHECK: %[[LEN0:.*]] = arith.index_cast %{{.*}} : i32 to index
 // CHECK: %[[LEN1:.*]] = arith.maxsi %[[LEN0]], %[[C0]] : index
 // CHECK: %[[LEN:.*]] = arith.minsi %[[LEN1]], %[[CAP]] : index
@@ -40,19 +42,22 @@
 // CHECK: scf.for %[[S:.*]] = %[[C0]] to %[[CNT]] step %[[C1]] iter_args(%[[AS:.*]] = %[[AH]])
 // CHECK: %[[ROW:.*]] = tensor.extract_slice %[[KC]][%[[BLK]], %[[S]], %[[H]], 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<5x4x2x8xf16> to tensor<8xf16>
 // CHECK: %[[J:.*]] = arith.addi %[[START]], %[[S]] : index
-// CHECK: tensor.insert_slice %[[ROW]] into %[[AS]][%[[B]], %[[H]], %[[J]], 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<8xf16> into tensor<2x2x12x8xf16>
+// CHECK: tensor.insert_slice %[[ROW]] into %[[AS]][0, %[[H]], %[[J]], 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<8xf16> into tensor<1x2x12x8xf16>
 // CHECK: } else {
-// CHECK-NEXT: %[[INV:.*]] = tensor.extract_slice %[[AN]][%[[B]], 0, %[[START]], 0] [1, 2, %[[CNT]], 8] [1, 1, 1, 1]
+// CHECK-NEXT: %[[INV:.*]] = tensor.extract_slice %[[AN]][0, 0, %[[START]], 0] [1, 2, %[[CNT]], 8] [1, 1, 1, 1]
 // CHECK-NEXT: %[[INVZ:.*]] = linalg.fill ins(%[[ZERO]] : f16) outs(%[[INV]] : tensor<1x2x?x8xf16>)
-// CHECK-NEXT: %[[INVI:.*]] = tensor.insert_slice %[[INVZ]] into %[[AN]][%[[B]], 0, %[[START]], 0] [1, 2, %[[CNT]], 8]
+// CHECK-NEXT: %[[INVI:.*]] = tensor.insert_slice %[[INVZ]] into %[[AN]][0, 0, %[[START]], 0] [1, 2, %[[CNT]], 8]
 // CHECK-NEXT: scf.yield %[[INVI]]
 // CHECK: %[[NT:.*]] = arith.ceildivui %[[LEN]], %[[TSZ]] : index
 // CHECK: %[[TE0:.*]] = arith.muli %[[NT]], %[[TSZ]] : index
 // CHECK: %[[TE:.*]] = arith.minui %[[TE0]], %[[CAP]] : index
 // CHECK: %[[TAIL:.*]] = arith.subi %[[TE]], %[[LEN]] : index
-// CHECK: %[[TS:.*]] = tensor.extract_slice %{{.*}}[%[[B]], 0, %[[LEN]], 0] [1, 2, %[[TAIL]], 8] [1, 1, 1, 1]
-// CHECK: linalg.fill ins(%[[ZERO]] : f16) outs(%[[TS]] : tensor<1x2x?x8xf16>)
-// CHECK: %[[DV:.*]] = scf.for
+// CHECK: %[[TS:.*]] = tensor.extract_slice %[[LAST:.*]][0, 0, %[[LEN]], 0] [1, 2, %[[TAIL]], 8] [1, 1, 1, 1]
+// CHECK: %[[TZ:.*]] = linalg.fill ins(%[[ZERO]] : f16) outs(%[[TS]] : tensor<1x2x?x8xf16>)
+// CHECK: %[[DONE:.*]] = tensor.insert_slice %[[TZ]] into %[[LAST]][0, 0, %[[LEN]], 0]
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %[[DONE]] into %[[SH]][%[[B]], 0, 0, 0] [1, 2, 12, 8] [1, 1, 1, 1] : tensor<1x2x12x8xf16> into tensor<2x2x12x8xf16>
+// CHECK: %[[DV:.*]] = scf.forall
 // CHECK: tensor.extract_slice %[[VC]]
 // CHECK: %[[P:.*]] = linalg.generic
 // CHECK-SAME: outs(%{{.*}} : tensor<2x1x1x12xi1>)
@@ -94,10 +99,10 @@ func.func @prefill_hnd(%q: tensor<1x2x3x4xf32>, %kc: tensor<6x2x4x4xf32>,
 // are written), then dequantized with the per-head scales on dense
 // dimension 1.
 // CHECK-LABEL: func.func @int8_per_head
-// CHECK: %[[DK:.*]] = scf.for
+// CHECK: %[[DK:.*]] = scf.forall
 // CHECK: linalg.fill ins(%{{.*}} : i8) outs(%{{.*}} : tensor<1x2x?x4xi8>)
 // CHECK: %[[K:.*]] = attn.dequantize %[[DK]], %{{.*}} {quant = #attn.quant<int8_sym, per_head, axis = 1>} : tensor<1x2x4x4xi8>, tensor<2xf32> -> tensor<1x2x4x4xf32>
-// CHECK: %[[DV:.*]] = scf.for
+// CHECK: %[[DV:.*]] = scf.forall
 // CHECK: %[[V:.*]] = attn.dequantize %[[DV]]
 // CHECK: attn.sdpa %{{.*}}, %[[K]], %[[V]] attn_mask
 func.func @int8_per_head(%q: tensor<1x2x1x4xf32>, %kc: tensor<3x2x2x4xi8>,
