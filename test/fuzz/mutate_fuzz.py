@@ -37,6 +37,8 @@ PIPELINES = [
     ["--attn-lower-to-cpu=flash=false"],
     ["--attn-flash-tile"],
     ["--attn-split-kv"],
+    ["--attn-paged-attention-to-sdpa"],
+    ["--attn-pack-gqa-decode"],
     ["--attn-fuse-attention"],
     ["--attn-lower-to-gpu-kernels=chip=sm_80"],
     ["--attn-lower-to-gpu-kernels=chip=sm_90a"],

@@ -6,6 +6,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -228,6 +230,15 @@ LogicalResult PagedAttentionOp::verify() {
           "context_lens", cast<RankedTensorType>(getContextLens().getType()),
           "query", batch)))
     return failure();
+  // Key positions run to max_blocks * block_size: it must be a size.
+  int64_t maxBlocks =
+      cast<RankedTensorType>(getBlockTable().getType()).getDimSize(1);
+  int64_t blockSize = kcType.getDimSize(dims.slots), capacity;
+  if (!ShapedType::isDynamic(maxBlocks) &&
+      llvm::MulOverflow(maxBlocks, blockSize, capacity))
+    return emitOpError() << "expected the block table's capacity ("
+                         << maxBlocks << " blocks of " << blockSize
+                         << " tokens) to fit in 64 bits";
 
   if (MaskAttr mask = getMaskAttr();
       mask && !mask.isFull() && mask.getAlign() != MaskAlign::BottomRight)

@@ -21,6 +21,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -558,6 +560,23 @@ struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
         return rewriter.notifyMatchFailure(op, "dynamic shapes");
     if (!cast<ShapedType>(op.getResult().getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    // The dense [B, Hkv, blocks * bs, D] tensors must have a size (in
+    // elements and bytes) that int64 holds.
+    PoolDims dims = getPoolDims(op.getCacheLayout());
+    auto kType = cast<RankedTensorType>(op.getKCache().getType());
+    auto vType = cast<RankedTensorType>(op.getVCache().getType());
+    auto tableType = cast<RankedTensorType>(op.getBlockTable().getType());
+    for (RankedTensorType pool : {kType, vType}) {
+      int64_t bytes = 1;
+      for (int64_t size : {tableType.getDimSize(0), pool.getDimSize(dims.heads),
+                           tableType.getDimSize(1), pool.getDimSize(dims.slots),
+                           pool.getDimSize(dims.dim), int64_t(8)}) {
+        if (size == 0)
+          return rewriter.notifyMatchFailure(op, "a zero-sized dimension");
+        if (llvm::MulOverflow(bytes, size, bytes))
+          return rewriter.notifyMatchFailure(op, "dense K/V too large");
+      }
+    }
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();

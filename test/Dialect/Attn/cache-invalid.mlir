@@ -408,3 +408,11 @@ func.func @paged_softcap(%q: tensor<2x8x1x64xf32>, %kc: tensor<32x16x2x64xf32>, 
   %o = attn.paged_attention %q, %kc, %vc, %t, %ctx {softcap = -2.0 : f32} : tensor<2x8x1x64xf32>, tensor<32x16x2x64xf32>, tensor<32x16x2x64xf32>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x8x1x64xf32>
   return
 }
+
+// -----
+
+func.func @paged_capacity(%q: tensor<1x2x1x4xf32>, %kc: tensor<3x16x2x4xf32>, %vc: tensor<3x16x2x4xf32>, %t: tensor<1x1152921504606846976xi32>, %ctx: tensor<1xi32>) {
+  // expected-error @+1 {{expected the block table's capacity (1152921504606846976 blocks of 16 tokens) to fit in 64 bits}}
+  %o = attn.paged_attention %q, %kc, %vc, %t, %ctx : tensor<1x2x1x4xf32>, tensor<3x16x2x4xf32>, tensor<3x16x2x4xf32>, tensor<1x1152921504606846976xi32>, tensor<1xi32> -> tensor<1x2x1x4xf32>
+  return
+}
