@@ -64,6 +64,13 @@ struct ThreadState {
   };
   std::vector<PendingCopy> cpOpen;
   std::deque<std::vector<PendingCopy>> cpGroups;
+  /// Bulk stores (cp.async.bulk{.tensor} to global): the async actor's
+  /// clock of the latest one not yet committed (0: none) and of each
+  /// committed group, oldest first. They complete at issue; for racecheck,
+  /// cp.async.bulk.wait_group N orders this thread after the shared-memory
+  /// reads of all but the N newest groups.
+  uint32_t bulkOpen = 0;
+  std::deque<uint32_t> bulkGroups;
   /// wgmma groups committed and not yet waited for (count only: the
   /// simulator applies wgmma results at issue).
   uint32_t wgmmaOpen = 0, wgmmaGroups = 0;

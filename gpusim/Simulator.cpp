@@ -1747,10 +1747,24 @@ void Cta::step(ThreadState &t) {
         ++t.pc;
       return;
     case CpBulkCommit:
-    case CpBulkWait:
-      // Bulk stores complete at issue.
+      // Bulk stores complete at issue; the group keeps their async clock.
+      t.bulkGroups.push_back(t.bulkOpen);
+      t.bulkOpen = 0;
       ++t.pc;
       return;
+    case CpBulkWait: {
+      // Racecheck: the thread is ordered after the shared-memory reads of
+      // the groups the wait completes (all but the N newest).
+      uint64_t keep = in.ops.empty() ? 0 : read(t, in.ops[0], Ty::U32);
+      while (t.bulkGroups.size() > keep) {
+        if (options.racecheck && t.bulkGroups.front())
+          t.vc[asyncActorId] =
+              std::max(t.vc[asyncActorId], t.bulkGroups.front());
+        t.bulkGroups.pop_front();
+      }
+      ++t.pc;
+      return;
+    }
     }
     fault(t, in, "unsupported cp form");
     return;

@@ -958,6 +958,8 @@ void tensorCopy(Cta &cta, ThreadState &t, const Instr &in) {
   } else {
     if (!transferShared(false))
       return;
+    if (vc)
+      t.bulkOpen = (*vc)[actor];
     bool ok = true;
     forEachRun(
         map, box,
@@ -1011,6 +1013,8 @@ void bulkCopy(Cta &cta, ThreadState &t, const Instr &in) {
     if (size && (!cta.sharedRead(t, in, src, n, buf.data(), vc, actor) ||
                  !cta.globalWrite(t, in, dst, n, buf.data())))
       return;
+    if (vc)
+      t.bulkOpen = (*vc)[actor];
   }
 }
 

@@ -1103,6 +1103,9 @@ private:
   /// (rank 1, or rank 2 addressed row-major).
   Value stageMem, stageBase;
   int64_t stageElems = 0;
+  /// TMA: the output's tensor map (the epilogue stores each warp's staged
+  /// 16 x 64 boxes with cp.async.bulk.tensor).
+  Value oMap;
   /// The indices of element `e` of stageMem.
   SmallVector<Value, 2> stageAt(Value e) {
     auto type = cast<MemRefType>(stageMem.getType());
@@ -1154,7 +1157,23 @@ private:
     auto vec8 = VectorType::get({8}, c.elt);
     Value allLanes = i32c(-1);
     int64_t reads = llvm::divideCeil(kRowsPerWarp * chunks, 32);
+    // TMA kernels: the staged 16 rows x 64 columns of a warp are one box of
+    // the output's map (1024-byte aligned, 128-byte rows, chunks XOR row %
+    // 8: the 128-byte swizzle), stored by lane 0; rows past the queries are
+    // outside the map and not written.
+    bool tmaStore = oMap && width == 64;
+    Value lane0 = cmp(arith::CmpIPredicate::eq, lane, idx(0));
+    auto onLane0 = [&](function_ref<void()> body) {
+      auto ifOp = scf::IfOp::create(b, loc, lane0, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      body();
+    };
     for (int64_t jc = 0; jc < c.dv / width; ++jc) {
+      if (jc && tmaStore) // the previous box has left shared memory
+        onLane0([&] {
+          inlinePtx("cp.async.bulk.wait_group.read 0;", "", ValueRange{});
+        });
       if (jc) // the previous columns have been read back
         NVVM::SyncWarpOp::create(b, loc, allLanes);
       for (int r = 0; r < 2; ++r) {
@@ -1168,6 +1187,24 @@ private:
               stageAt(e),
               /*nontemporal=*/false, llvm::Align(4));
         }
+      }
+      if (tmaStore) {
+        // The writes reach the async proxy, then lane 0 issues the box.
+        NVVM::FenceProxyOp::create(
+            b, loc, NVVM::ProxyKind::async_shared,
+            NVVM::SharedSpaceAttr::get(b.getContext(),
+                                       NVVM::SharedSpace::shared_cta));
+        NVVM::SyncWarpOp::create(b, loc, allLanes);
+        onLane0([&] {
+          Value src = add(ringBase, mul(warpBase, idx(2)));
+          inlinePtx("cp.async.bulk.tensor.4d.global.shared::cta.bulk_group "
+                    "[$0, {$1, $2, $3, $4}], [$5];",
+                    "l,r,r,r,r,r",
+                    {oMap, i32c(jc * width), toI32(rowFirst), toI32(head),
+                     toI32(batch), shared32(src)});
+          inlinePtx("cp.async.bulk.commit_group;", "", ValueRange{});
+        });
+        continue;
       }
       NVVM::SyncWarpOp::create(b, loc, allLanes);
       for (int64_t i = 0; i < reads; ++i) {
@@ -1194,6 +1231,11 @@ private:
             /*nontemporal=*/false, llvm::Align(16));
       }
     }
+    // Shared memory stays until the boxes have been read.
+    if (tmaStore)
+      onLane0([&] {
+        inlinePtx("cp.async.bulk.wait_group.read 0;", "", ValueRange{});
+      });
   }
   /// Split-KV: the launch's split count (grid x) and whether this CTA's
   /// split has a place in the workspace.
@@ -1369,6 +1411,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
   Value qMap = nextArg(c.tma), kMap = nextArg(c.tma), vMap = nextArg(c.tma);
+  oMap = nextArg(c.tma);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
@@ -2515,17 +2558,20 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         paramInfos.push_back(info(names[i], true));
       }
     }
-    // TMA: tensor maps of Q, K and V ([B][H][S][D], boxes of 64 columns x
-    // the Q tile's rows or 64 keys, 128-byte swizzle), by value after the
-    // pointers.
+    // TMA: tensor maps of Q, K, V and the output ([B][H][S][D], boxes of
+    // 64 columns x the Q tile's rows, 64 keys or 16 rows, 128-byte
+    // swizzle), by value after the pointers.
     if (c.tma) {
       struct Map {
         size_t param;
         int64_t d, s, h, boxRows;
       };
+      // And of the output: a warp's 16 rows x 64 columns, stored by TMA
+      // from the epilogue's staging.
       for (Map m : {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
                     Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
-                    Map{2, c.dv, c.sk, c.hkv, c.tileKV}}) {
+                    Map{2, c.dv, c.sk, c.hkv, c.tileKV},
+                    Map{numInputs, c.dv, c.sq, c.hq, kRowsPerWarp}}) {
         int64_t row = m.d * 2;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
         paramInfos.push_back(tensorMapParamInfo(
@@ -2576,7 +2622,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       setKernelSharedMemory(kernel, c.tmaSharedBytes());
       int64_t n = paramTypes.size();
       kernel->setAttr(kTensorMapArgsAttr,
-                      b.getDenseI64ArrayAttr({n - 3, n - 2, n - 1}));
+                      b.getDenseI64ArrayAttr({n - 4, n - 3, n - 2, n - 1}));
       // setmaxnreg needs the register count at entry, which ptxas derives
       // from the block size and one CTA per SM (else C7508: ignored).
       kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
@@ -2678,7 +2724,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // host IR has no tensor-map value and passes null in their place.
       Value null =
           LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx));
-      first.append({null, null, null});
+      first.append({null, null, null, null});
       dynamicShared = arith::ConstantOp::create(
           b, loc, b.getI32IntegerAttr(c.tmaSharedBytes()));
     }

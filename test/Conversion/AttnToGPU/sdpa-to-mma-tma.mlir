@@ -8,24 +8,25 @@
 // announces the bytes and issues one 64 x 64 box per 64 columns of the
 // head dimension. The consumer warpgroups wait for Q, then for a full slot,
 // run the wgmma GEMMs on it by descriptor (Q too: S = Q·Kᵀ has both
-// operands in shared memory), and release it. The tensor maps of Q, K and V
-// are the last three parameters (!llvm.ptr, passed by value), described in
-// attn.params for the manifest.
+// operands in shared memory), and release it. The tensor maps of Q, K, V
+// and the output are the last four parameters (!llvm.ptr, passed by value),
+// described in attn.params for the manifest.
 
 // CHECK-LABEL: func.func @whole
 // CHECK:         %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK:         gpu.launch_func @whole_kernel::@whole_kernel
 // CHECK-SAME:      threads in (%c384, %c1, %c1)
 // CHECK-SAME:      dynamic_shared_memory_size %c83016_i32
-// CHECK-SAME:      %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr)
+// CHECK-SAME:      %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr, %[[NULL]] : !llvm.ptr)
 
 // CHECK-LABEL: gpu.func @whole_kernel
-// CHECK-SAME:    %[[QMAP:[a-z0-9]+]]: !llvm.ptr, %[[KMAP:[a-z0-9]+]]: !llvm.ptr, %[[VMAP:[a-z0-9]+]]: !llvm.ptr) kernel
+// CHECK-SAME:    %[[QMAP:[a-z0-9]+]]: !llvm.ptr, %[[KMAP:[a-z0-9]+]]: !llvm.ptr, %[[VMAP:[a-z0-9]+]]: !llvm.ptr, %[[OMAP:[a-z0-9]+]]: !llvm.ptr) kernel
 // CHECK-SAME:    attn.launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 2, 2, 1>, shared_memory_bytes = 83016 : i64}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 128, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 256, 51200, 102400>, swizzle = 128 : i64, tensor = "query"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "key_tensor_map", strides = array<i64: 256, 51200, 102400>, swizzle = 128 : i64, tensor = "key"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 64, 200, 2, 1>, kind = "tensor_map", name = "value_tensor_map", strides = array<i64: 128, 25600, 51200>, swizzle = 128 : i64, tensor = "value"}
-// CHECK-SAME:    attn.tensor_map_args = array<i64: 4, 5, 6>
+// CHECK-SAME:    {access = "read", box = array<i64: 64, 16, 1, 1>, dims = array<i64: 64, 200, 2, 1>, kind = "tensor_map", name = "out_tensor_map", strides = array<i64: 128, 25600, 51200>, swizzle = 128 : i64, tensor = "out"}
+// CHECK-SAME:    attn.tensor_map_args = array<i64: 4, 5, 6, 7>
 // CHECK-SAME:    nvvm.minctasm = 1 : i32
 // CHECK:         gpu.dynamic_shared_memory
 // CHECK-COUNT-2: nvvm.mbarrier.init %{{.*}}, %c1_i32
@@ -85,11 +86,18 @@
 // CHECK:           scf.if
 // CHECK-NEXT:        "bar.sync $0, 256;"
 // The output goes through the ring once every consumer is done with it
-// (named barrier 3, among the 256 consumer threads), in 16-byte vectors.
+// (named barrier 3, among the 256 consumer threads): each warp writes its
+// 16 rows x 64 columns in the 128-byte swizzle, fences them for the async
+// proxy, and lane 0 stores the box by TMA (rows past the 200 queries are
+// outside the map) and waits for it to leave shared memory.
 // CHECK:           "bar.sync 3, 256;"
-// CHECK:           nvvm.bar.warp.sync
-// CHECK:           vector.load %{{.*}} : memref<{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<8xf16>
-// CHECK:           vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xf16>
+// CHECK:           vector.store %{{.*}} : memref<{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK:           nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT:      nvvm.bar.warp.sync
+// CHECK:           scf.if
+// CHECK:             "cp.async.bulk.tensor.4d.global.shared::cta.bulk_group [$0, {$1, $2, $3, $4}], [$5];", "l,r,r,r,r,r" %[[OMAP]]
+// CHECK-NEXT:        "cp.async.bulk.commit_group;"
+// CHECK-NEXT:        "cp.async.bulk.wait_group.read 0;"
 
 // No cp.async, no global loads of Q and no proxy fence: TMA writes through
 // the async proxy that wgmma reads. Q: 2 boxes; per key tile: 2 + 1 boxes,
@@ -99,8 +107,8 @@
 // COUNT-NOT:   nvgpu.device_async_copy
 // COUNT-NOT:   vector.load
 // COUNT-NOT:   nvvm.fence.proxy
-// COUNT-COUNT-5: cp.async.bulk.tensor.4d
-// COUNT-NOT:   cp.async.bulk.tensor
+// COUNT-COUNT-5: cp.async.bulk.tensor.4d.shared::cluster.global
+// COUNT-NOT:   cp.async.bulk.tensor.4d.shared
 // COUNT-COUNT-24: wgmma.mma_async.sync.aligned.m64n64k16
 // COUNT-NOT:   wgmma.mma_async
 func.func @whole(%q: tensor<1x2x200x128xf16>, %k: tensor<1x2x200x128xf16>, %v: tensor<1x2x200x64xf16>) -> tensor<1x2x200x64xf16> {

@@ -25,7 +25,8 @@ checks what the design promises, without a GPU:
     no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
     ptxas serialized the wgmma);
-  * sm_90a with TMA (the default there): Q, K and V by UTMALDG only
+  * sm_90a with TMA (the default there): the output by UTMASTG (Dv/64
+    boxes of a warp's 16 rows, no STG); Q, K and V by UTMALDG only
     (Dqk/64 boxes of Q once, Dqk/64 + Dv/64 boxes per key tile, times the
     unrolling of the producer's loop; no LDGSTS; no LDG but for ALiBi
     slopes and kv_lens), mbarrier waits
@@ -183,6 +184,12 @@ def main():
                 problems.append(f"{utmaldg} UTMALDG, expected {d // 64} for Q and a multiple "
                                 f"of {want_tma} (boxes per key tile)" if tma
                                 else f"{utmaldg} UTMALDG")
+            # TMA: the output leaves by TMA too, one 16 x 64 box per 64 of Dv
+            # per warp (UTMASTG), no STG.
+            utmastg = count("UTMASTG")
+            if tma and (utmastg != dv // 64 or count("STG")):
+                problems.append(f"{utmastg} UTMASTG (expected {dv // 64}), "
+                                f"{count('STG')} STG")
             # Q is loaded by TMA or cp.async: LDG only for ALiBi slopes and
             # kv_lens.
             if (tma or qvia or qsm) and count("LDG") != (2 if terms else 0):
@@ -229,7 +236,8 @@ def main():
                 " softcap+alibi+kv_lens" if terms else "")
             line = (f"{dt} d{d}/{dv} {what} {chip}{' TMA' if tma else ''}: "
                     f"{ptxas['registers']} registers, {smem} B smem, {hmma} {mma_name}, "
-                    f"{ldsm} LDSM, {ldgsts} LDGSTS, {utmaldg} UTMALDG, {count('LDG')} LDG, "
+                    f"{ldsm} LDSM, {ldgsts} LDGSTS, {utmaldg} UTMALDG, {utmastg} UTMASTG, "
+                    f"{count('LDG')} LDG, "
                     f"{count('SHFL')} SHFL, {count('MUFU')} MUFU, compile {secs:.2f} s")
             if problems:
                 failures += 1
