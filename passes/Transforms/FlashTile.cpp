@@ -232,6 +232,21 @@ private:
   SmallVector<Value> emitKVStep(Value kvTile, ValueRange state, bool masked,
                                 std::optional<int64_t> staticCols = {},
                                 Value colLimit = {});
+  /// An scf.if on `begin <= tile < end` whose else branch yields `state`
+  /// (the caller fills the then branch).
+  scf::IfOp ifTileInRange(Value begin, Value tile, Value end,
+                          ValueRange state) {
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin, tile),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, tile, end));
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange(state), inRange,
+                                  /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, state);
+    return ifOp;
+  }
   /// The loop over key tiles `[begin, end)`.
   SmallVector<Value> emitKVLoop(Value begin, Value end, ValueRange state,
                                 bool masked);
@@ -551,19 +566,12 @@ SmallVector<Value> FlashTiler::emitKVLoop(Value begin, Value end,
     return result;
   // The partial tile (index `full`) when it is in [begin, end).
   Value last = idx(full);
-  Value inRange = arith::AndIOp::create(
-      b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin, last),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, last, end));
-  auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(result)), inRange,
-                                /*withElseRegion=*/true);
+  scf::IfOp ifOp = ifTileInRange(begin, last, end, result);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     scf::YieldOp::create(b, loc,
                          emitKVStep(last, result, masked, skStatic % tileKV));
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(b, loc, result);
   }
   return SmallVector<Value>(ifOp.getResults());
 }
@@ -582,15 +590,8 @@ SmallVector<Value> FlashTiler::emitKVLoopWithLengths(Value begin, Value end,
         scf::YieldOp::create(b, l, next);
       });
   SmallVector<Value> result(loop.getResults());
-  Value inRange = arith::AndIOp::create(
-      b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin, full),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, full, end));
-  auto ifOp = scf::IfOp::create(b, loc, TypeRange(ValueRange(result)), inRange,
-                                /*withElseRegion=*/true);
+  scf::IfOp ifOp = ifTileInRange(begin, full, end, result);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(ifOp.elseBlock());
-  scf::YieldOp::create(b, loc, result);
   b.setInsertionPointToStart(ifOp.thenBlock());
   int64_t lastCols = skStatic % tileKV;
   if (lastCols == 0) {

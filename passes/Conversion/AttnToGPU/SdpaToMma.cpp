@@ -1094,6 +1094,18 @@ private:
     return qFrag;
   }
 
+  /// A [rows][cols] tile of the element type at byte `offset` of the
+  /// shared i8 buffer `bytes`.
+  Value tileView(Value bytes, int64_t offset, int64_t rows, int64_t cols) {
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                            gpu::AddressSpace::Workgroup);
+    return memref::ViewOp::create(b, loc,
+                                  MemRefType::get({rows, cols}, c.elt,
+                                                  MemRefLayoutAttrInterface(),
+                                                  space),
+                                  bytes, idx(offset), ValueRange{});
+  }
+
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
@@ -1570,7 +1582,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     stageBase = kOffset;
     stageElems = c.tileKV * (c.dqk + c.dv);
   } else if (c.qInSmem) {
-    // Dynamic shared memory: Q [tileQ][Dqk], K [64][Dqk], V [64][Dv].
+    // Dynamic shared memory: Q [tileQ][Dqk], K [tileKV][Dqk], V [tileKV][Dv].
     Type i8 = b.getI8Type();
     auto space = gpu::AddressSpaceAttr::get(b.getContext(),
                                             gpu::AddressSpace::Workgroup);
@@ -1578,12 +1590,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         b, loc,
         MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface(),
                         space));
-    auto view = [&](int64_t offset, int64_t rows, int64_t cols) -> Value {
-      return memref::ViewOp::create(b, loc,
-                                    MemRefType::get({rows, cols}, c.elt,
-                                                    MemRefLayoutAttrInterface(),
-                                                    space),
-                                    dyn, idx(offset), ValueRange{});
+    auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
+      return tileView(dyn, offset, rows, cols);
     };
     qSmem = view(0, c.tileQ(), c.dqk);
     kSmem = view(c.tileQ() * c.dqk * 2, c.tileKV, c.dqk);
@@ -1592,14 +1600,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     stageElems = c.tileQ() * c.dqk;
   } else if (c.qViaSmem) {
     Value buffer = func.getWorkgroupAttributions()[0];
-    auto space = gpu::AddressSpaceAttr::get(b.getContext(),
-                                            gpu::AddressSpace::Workgroup);
-    auto view = [&](int64_t offset, int64_t rows, int64_t cols) -> Value {
-      return memref::ViewOp::create(b, loc,
-                                    MemRefType::get({rows, cols}, c.elt,
-                                                    MemRefLayoutAttrInterface(),
-                                                    space),
-                                    buffer, idx(offset), ValueRange{});
+    auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
+      return tileView(buffer, offset, rows, cols);
     };
     kSmem = view(0, c.tileKV, c.dqk);
     vSmem = view(c.tileKV * c.dqk * 2, c.tileKV, c.dv);
