@@ -236,8 +236,8 @@ LogicalResult PagedAttentionOp::verify() {
   int64_t blockSize = kcType.getDimSize(dims.slots), capacity;
   if (!ShapedType::isDynamic(maxBlocks) &&
       llvm::MulOverflow(maxBlocks, blockSize, capacity))
-    return emitOpError() << "expected the block table's capacity ("
-                         << maxBlocks << " blocks of " << blockSize
+    return emitOpError() << "expected the block table's capacity (" << maxBlocks
+                         << " blocks of " << blockSize
                          << " tokens) to fit in 64 bits";
 
   if (MaskAttr mask = getMaskAttr();
