@@ -158,9 +158,10 @@ matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
 /// softcap `a` with scale `a · b`. Masks may follow the softcap only.
 static Value matchMaskOp(Operation *op, AttentionMatch &m) {
   if (auto tanh = dyn_cast<tosa::TanhOp>(op)) {
-    // (Not under an additive mask: a scale met before it would have scaled
-    // the mask too.)
-    if (m.softcap || m.attnMask || !(m.scale > 0) || !std::isfinite(m.scale))
+    // An additive mask tensor met before (added after the softcap) is
+    // attn.sdpa's order; it was only taken with no scale met before it, so
+    // the scale met since (the cap) did not scale it.
+    if (m.softcap || !(m.scale > 0) || !std::isfinite(m.scale))
       return {};
     m.softcap = m.scale;
     return tanh.getInput();

@@ -235,3 +235,32 @@ func.func @scale_after_mask_operand(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf3
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x8x8xf32>, tensor<4x8x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
+
+// -----
+
+// Softcap, then an additive mask tensor (attn.sdpa's order: the mask is
+// added after the cap, unscaled): softcap and attn_mask.
+// CHECK-LABEL: func.func @softcap_then_mask_operand(
+// CHECK-SAME:      %[[M:[^:]*]]: tensor<1x4x4xf32>)
+// CHECK:         %[[M4:.*]] = tensor.expand_shape %[[M]]
+// CHECK:         attn.sdpa {{.*}} attn_mask(%[[M4]] : tensor<1x1x4x4xf32>) {scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}
+func.func @softcap_then_mask_operand(%q: tensor<4x4x16xf32>, %k: tensor<4x4x16xf32>, %v: tensor<4x4x16xf32>, %mask: tensor<1x4x4xf32>) -> tensor<4x4x16xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inner = "tosa.const"() <{values = dense<0.05> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %cap = "tosa.const"() <{values = dense<5.0> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<4x4x16xf32>) -> tensor<4x16x4xf32>
+  %s = tosa.matmul %q, %kt, %zp, %zp : (tensor<4x4x16xf32>, tensor<4x16x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x4xf32>
+  %s1 = tosa.mul %s, %inner, %shift : (tensor<4x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %t = tosa.tanh %s1 : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %s2 = tosa.mul %t, %cap, %shift : (tensor<4x4x4xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %sm = tosa.add %s2, %mask : (tensor<4x4x4xf32>, tensor<1x4x4xf32>) -> tensor<4x4x4xf32>
+  %max = tosa.reduce_max %sm {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %sub = tosa.sub %sm, %max : (tensor<4x4x4xf32>, tensor<4x4x1xf32>) -> tensor<4x4x4xf32>
+  %e = tosa.exp %sub : (tensor<4x4x4xf32>) -> tensor<4x4x4xf32>
+  %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<4x4x4xf32>) -> tensor<4x4x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<4x4x1xf32>) -> tensor<4x4x1xf32>
+  %p = tosa.mul %e, %r, %shift : (tensor<4x4x4xf32>, tensor<4x4x1xf32>, tensor<1xi8>) -> tensor<4x4x4xf32>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x4x4xf32>, tensor<4x4x16xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x4x16xf32>
+  return %o : tensor<4x4x16xf32>
+}
