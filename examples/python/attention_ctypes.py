@@ -208,8 +208,8 @@ def compile_for_gpu(lib, ctx, desc, chip, out_dir, runtime_path):
         info = KernelInfo()
         rt.attn_kernel_manifest_kernel(manifest, i, C.byref(info))
         print(f"GPU: kernel {info.name.decode()}: grid {list(info.grid)}, "
-              f"block {list(info.block)}, {info.shared_memory_bytes} bytes "
-              f"of shared memory, {info.num_params} parameters, "
+              f"block {list(info.block)}, {info.shared_memory_bytes} bytes of dynamic "
+              f"shared memory, {info.num_params} parameters, "
               f"{(info.cubin or info.ptx).decode()}")
     rt.attn_kernel_manifest_free(manifest)
 
