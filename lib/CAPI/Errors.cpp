@@ -14,10 +14,12 @@ std::string &mlir::attn::capi::lastError() {
   return error;
 }
 
-ErrorScope::ErrorScope(MLIRContext *ctx) {
+ErrorScope::ErrorScope(MLIRContext *ctx) : ctx(ctx) {
   lastError().clear();
   if (!ctx)
     return;
+  printedOp = ctx->shouldPrintOpOnDiagnostic();
+  ctx->printOpOnDiagnostic(false);
   // Errors (with their notes) become the last error; nothing is printed.
   handler.emplace(ctx, [this](Diagnostic &diag) {
     if (diag.getSeverity() != DiagnosticSeverity::Error)
@@ -25,13 +27,17 @@ ErrorScope::ErrorScope(MLIRContext *ctx) {
     std::string text;
     llvm::raw_string_ostream os(text);
     os << diag.getLocation() << ": error: " << diag;
-    // The op dump MLIR attaches to verifier errors is left out.
     for (Diagnostic &note : diag.getNotes())
-      if (!StringRef(note.str()).starts_with("see current operation"))
-        os << "\n" << note.getLocation() << ": note: " << note;
+      os << "\n" << note.getLocation() << ": note: " << note;
     fail(text);
     return success();
   });
+}
+
+ErrorScope::~ErrorScope() {
+  handler.reset();
+  if (ctx)
+    ctx->printOpOnDiagnostic(printedOp);
 }
 
 void ErrorScope::fail(const llvm::Twine &message) {

@@ -26,6 +26,7 @@ class ErrorScope {
 public:
   /// Without a context: explicit messages only.
   explicit ErrorScope(MLIRContext *ctx = nullptr);
+  ~ErrorScope();
   ErrorScope(const ErrorScope &) = delete;
   ErrorScope &operator=(const ErrorScope &) = delete;
 
@@ -33,6 +34,10 @@ public:
   void fail(const llvm::Twine &message);
 
 private:
+  MLIRContext *ctx;
+  /// The context's printOpOnDiagnostic, restored at the end (errors are
+  /// collected without the op dump MLIR attaches to verifier errors).
+  bool printedOp = false;
   std::optional<ScopedDiagnosticHandler> handler;
 };
 

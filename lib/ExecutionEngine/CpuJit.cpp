@@ -159,7 +159,7 @@ LogicalResult mlir::attn::lowerModuleForCpu(
     ModuleOp module, StringRef pipeline, unsigned threads,
     const CpuJitError &error, const CpuJitError &note,
     const std::function<LogicalResult(PassManager &)> &configure,
-    TimingScope *timing) {
+    TimingScope *timing, const std::string &what) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   std::string pipelineError;
   llvm::raw_string_ostream pipelineErrorStream(pipelineError);
@@ -187,7 +187,7 @@ LogicalResult mlir::attn::lowerModuleForCpu(
     pm.enableTiming(*lowerTiming);
   }
   if (failed(pm.run(module))) {
-    error("lowering with '" + pipeline + "' failed");
+    error("lowering " + what + " with '" + pipeline + "' failed");
     return failure();
   }
   if (Operation *op = findNonLLVMOp(module)) {

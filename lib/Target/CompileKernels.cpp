@@ -166,17 +166,27 @@ FailureOr<KernelCompileResult> mlir::attn::compileKernels(
   pipelineOptions.format = "isa";
   pipelineOptions.toolkit = options.toolkit;
 
+  // One stage: a pipeline on the module, timed under `name`.
+  auto runStage =
+      [&](void (*build)(OpPassManager &, const GPUPipelineOptions &),
+          StringRef name, const llvm::Twine &failed) {
+        PassManager pm(ctx);
+        build(pm, pipelineOptions);
+        if (configure && mlir::failed(configure(pm)))
+          return failure();
+        TimingScope stageTiming = timing->nest(name);
+        pm.enableTiming(stageTiming);
+        if (mlir::failed(pm.run(module))) {
+          log(true, failed);
+          return failure();
+        }
+        return success();
+      };
+
   // Stage 1: kernels, whose attributes give the launch ABI.
-  PassManager kernelsPM(ctx);
-  buildAttnToGPUKernelsPipeline(kernelsPM, pipelineOptions);
-  if (configure && failed(configure(kernelsPM)))
+  if (failed(runStage(buildAttnToGPUKernelsPipeline, "Lower to GPU kernels",
+                      "lowering " + what + " to GPU kernels failed")))
     return failure();
-  TimingScope kernelsTiming = timing->nest("Lower to GPU kernels");
-  kernelsPM.enableTiming(kernelsTiming);
-  if (failed(kernelsPM.run(module))) {
-    log(true, "lowering " + what + " to GPU kernels failed");
-    return failure();
-  }
   KernelCompileResult result;
   FailureOr<std::vector<KernelInfo>> kernels = collectKernels(module);
   if (failed(kernels))
@@ -186,20 +196,11 @@ FailureOr<KernelCompileResult> mlir::attn::compileKernels(
     return failure();
   }
   result.kernels = std::move(*kernels);
-  kernelsTiming.stop();
 
   // Stage 2: PTX.
-  PassManager binaryPM(ctx);
-  buildGPUKernelsToBinaryPipeline(binaryPM, pipelineOptions);
-  if (configure && failed(configure(binaryPM)))
+  if (failed(runStage(buildGPUKernelsToBinaryPipeline, "Lower to PTX",
+                      "lowering the kernels of " + what + " to PTX failed")))
     return failure();
-  TimingScope binaryTiming = timing->nest("Lower to PTX");
-  binaryPM.enableTiming(binaryTiming);
-  if (failed(binaryPM.run(module))) {
-    log(true, "lowering the kernels of " + what + " to PTX failed");
-    return failure();
-  }
-  binaryTiming.stop();
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outDir)) {
     log(true, "cannot create " + outDir + ": " + ec.message());

@@ -48,3 +48,12 @@ void attn::hideUnrelatedOptions(llvm::cl::OptionCategory &toolCategory) {
       entry.second->addCategory(mlirCategory);
   llvm::cl::HideUnrelatedOptions({&toolCategory, &mlirCategory});
 }
+
+LogicalResult mlir::attn::applyMLIRPassManagerOptions(PassManager &pm,
+                                                      StringRef tool) {
+  if (succeeded(applyPassManagerCLOptions(pm)))
+    return success();
+  llvm::errs() << tool
+               << ": error: cannot apply the --mlir-* pass manager options\n";
+  return failure();
+}

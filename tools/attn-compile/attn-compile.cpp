@@ -139,12 +139,8 @@ int main(int argc, char **argv) {
   parseTiming.stop();
 
   // The --mlir-* pass manager options apply to both stages.
-  auto configure = [](PassManager &pm) -> LogicalResult {
-    if (failed(applyPassManagerCLOptions(pm))) {
-      fail("cannot apply the --mlir-* pass manager options");
-      return failure();
-    }
-    return success();
+  auto configure = [](PassManager &pm) {
+    return attn::applyMLIRPassManagerOptions(pm, "attn-compile");
   };
   FailureOr<attn::KernelCompileResult> result = attn::compileKernels(
       *module, source, options, outDir, log, configure, &rootTiming);

@@ -754,24 +754,12 @@ static int runMain() {
     auto note = [](const llvm::Twine &message) {
       llvm::errs() << "attn-runner: " << message << "\n";
     };
-    auto configure = [](PassManager &pm) -> LogicalResult {
-      if (failed(applyPassManagerCLOptions(pm))) {
-        fail("cannot apply the --mlir-* pass manager options");
-        return failure();
-      }
-      return success();
+    auto configure = [](PassManager &pm) {
+      return attn::applyMLIRPassManagerOptions(pm, "attn-runner");
     };
-    auto lowerError = [&](const llvm::Twine &message) {
-      // Name the input file in the pipeline's failure.
-      std::string text = message.str();
-      StringRef prefix = "lowering with";
-      if (StringRef(text).starts_with(prefix))
-        text = "lowering '" + inputFilename + "' with" +
-               text.substr(prefix.size());
-      fail(text);
-    };
-    if (failed(attn::lowerModuleForCpu(*module, pipeline, n, lowerError, note,
-                                       configure, &rootTiming)))
+    if (failed(attn::lowerModuleForCpu(*module, pipeline, n, report, note,
+                                       configure, &rootTiming,
+                                       "'" + inputFilename + "'")))
       return 1;
   }
   if (dumpLLVM) {

@@ -72,12 +72,13 @@ unsigned resolveCpuThreads(unsigned requested, bool requestedExplicitly);
 /// Lowers `module` with `pipeline` (textual, optionally wrapped in
 /// builtin.module(...)); `attn-lower-to-cpu` gets `threads` (one when MLIR's
 /// async runtime library is missing, said through `note`). Fails with a
-/// located message when an op outside the LLVM dialect remains.
+/// located message when an op outside the LLVM dialect remains. `what`
+/// names the module in the messages.
 LogicalResult lowerModuleForCpu(
     ModuleOp module, StringRef pipeline, unsigned threads,
     const CpuJitError &error, const CpuJitError &note,
     const std::function<LogicalResult(PassManager &)> &configure = {},
-    TimingScope *timing = nullptr);
+    TimingScope *timing = nullptr, const std::string &what = "the module");
 
 /// JIT-compiles a module in the LLVM dialect for the host (O3), with MLIR's
 /// runner utility and async runtime libraries loaded.

@@ -9,11 +9,17 @@
 #ifndef ATTN_TOOLS_COMMANDLINE_H
 #define ATTN_TOOLS_COMMANDLINE_H
 
+#include "mlir/Support/LLVM.h"
+
 #include <string>
 
 namespace llvm::cl {
 class OptionCategory;
 } // namespace llvm::cl
+
+namespace mlir {
+class PassManager;
+} // namespace mlir
 
 namespace mlir::attn {
 
@@ -44,6 +50,10 @@ void registerVersionPrinter();
 /// mlir::applyDefaultTimingManagerCLOptions (contexts and printers pick them
 /// up by themselves).
 void registerMLIRCLOptions();
+
+/// Applies the --mlir-* pass manager options to `pm`; on failure prints
+/// "<tool>: error: cannot apply the --mlir-* pass manager options".
+LogicalResult applyMLIRPassManagerOptions(PassManager &pm, StringRef tool);
 
 /// Hides from --help every option except those of `toolCategory` and the
 /// --mlir-* ones, which it lists under "MLIR options".

@@ -1174,7 +1174,8 @@ private:
     // 8: the 128-byte swizzle), stored by lane 0; rows past the queries are
     // outside the map and not written.
     bool tmaStore = oMap && width == 64;
-    Value lane0 = cmp(arith::CmpIPredicate::eq, lane, idx(0));
+    Value lane0 =
+        tmaStore ? cmp(arith::CmpIPredicate::eq, lane, idx(0)) : Value();
     auto onLane0 = [&](function_ref<void()> body) {
       auto ifOp = scf::IfOp::create(b, loc, lane0, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
