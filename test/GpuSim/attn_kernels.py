@@ -50,6 +50,8 @@ MORE_MASKS = {
 }
 ALL_MASKS = dict({k: v + (-1,) for k, v in MASKS.items()}, **MORE_MASKS)
 HEADS = {"mha": (4, 4), "gqa": (4, 2), "mqa": (4, 1)}
+# FP8: the e4m3 subnormals' rounding (absolute), the RMS error bound.
+FP8_ATOL, FP8_RMS = 2e-3, 1e-2
 DTYPES = {"f16": 64, "bf16": 128}  # dtype -> head dim
 
 
@@ -146,6 +148,17 @@ def configs(grid):
                     kv_lens=(70, 33)))
     out.append(dict(base, b=1, hq=8, hkv=2, sq=1, sk=300, mask="none",
                     d=256, dtype="bf16"))
+    # FP8 (e4m3 codes through attn.dequantize; the sm_90a TMA kernel only):
+    # per-tensor and per-head scales, masks, GQA, partial tiles, score terms.
+    f8 = dict(base, d=128, fp8=("head", "tensor", "tensor1"))
+    out.append(dict(f8, b=1, sq=200, sk=300, mask="causal_br"))
+    out.append(dict(f8, b=2, hq=4, hkv=4, heads="mha", sq=64, sk=64,
+                    mask="none", fp8=("tensor", "head", "head")))
+    out.append(dict(f8, b=1, sq=130, sk=257, mask="window", dtype="bf16"))
+    out.append(dict(f8, b=2, sq=17, sk=150, mask="none", softcap=20.0,
+                    kv_lens=(150, 33), fp8=("tensor", "tensor", "head")))
+    out.append(dict(f8, b=1, sq=70, sk=130, mask="causal", alibi=True,
+                    bias=(1, 4, 70, 130), dtype="bf16"))
     for c in out:
         if "varlen" in c:  # packed totals
             c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),
@@ -172,7 +185,38 @@ def name_of(c):
         n += "_kvlens" + "-".join(map(str, c["kv_lens"]))
     if "splits" in c:
         n += f"_splits{c['splits']}"
+    if "fp8" in c:
+        n += "_fp8-" + "-".join(c["fp8"])
     return n
+
+
+# FP8 scale granularities: (quant attribute, scale tensor type of H heads).
+FP8_SCALES = {
+    "tensor": ("per_tensor", lambda h: "tensor<f32>"),
+    "tensor1": ("per_tensor", lambda h: "tensor<1xf32>"),
+    "head": ("per_head, axis = 1", lambda h: f"tensor<{h}xf32>"),
+}
+
+
+def e4m3_table():
+    """The value of each e4m3fn code (NaN for 0x7f and 0xff)."""
+    c = np.arange(256)
+    sign = np.where(c >> 7, -1.0, 1.0)
+    e, m = (c >> 3) & 15, c & 7
+    mag = np.where(e == 0, m / 8.0 * 2.0 ** -6,
+                   (1 + m / 8.0) * 2.0 ** (e.astype(np.float64) - 7))
+    mag = np.where((e == 15) & (m == 7), np.nan, mag)
+    return sign * mag
+
+
+def to_e4m3(x):
+    """The nearest finite e4m3fn code of each element."""
+    table = e4m3_table()
+    finite = np.flatnonzero(np.isfinite(table))
+    flat = np.asarray(x, np.float64).reshape(-1)
+    best = finite[np.argmin(np.abs(flat[:, None] - table[finite][None, :]),
+                            axis=1)]
+    return best.astype(np.uint8).reshape(np.shape(x))
 
 
 def mlir_of(c):
@@ -204,8 +248,10 @@ def mlir_of(c):
         t = f"tensor<{len(c['varlen'][0]) + 1}xi32>"
         extra.append((f"%cq: {t}, %ck: {t}",
                       f"cu_seqlens(%cq, %ck : {t}, {t})"))
-    args = ", ".join([f"%q: {q}", f"%k: {k}", f"%v: {v}"] +
-                     [a for a, _ in extra])
+    qkv_args, prologue = [f"%q: {q}", f"%k: {k}", f"%v: {v}"], ""
+    if c.get("fp8"):
+        qkv_args, prologue = fp8_operands(c, ty, dv)
+    args = ", ".join(qkv_args + [a for a, _ in extra])
     operands = " ".join(["%q, %k, %v"] + [o_ for _, o_ in extra])
     attrs = []
     if ALL_MASKS[c["mask"]][0]:
@@ -218,12 +264,32 @@ def mlir_of(c):
     if c.get("lse"):
         lse = (f"tensor<{sum(c['varlen'][0])}x{c['hq']}xf32>" if "varlen" in c
                else f"tensor<{c['b']}x{c['hq']}x{c['sq']}xf32>")
-        return (f"func.func @attn({args}) -> ({o}, {lse}) {{\n"
+        return (f"func.func @attn({args}) -> ({o}, {lse}) {{\n{prologue}"
                 f"  %o:2 = attn.sdpa {operands} {attr} : {q}, {k}, {v} -> {o}, {lse}\n"
                 f"  return %o#0, %o#1 : {o}, {lse}\n}}\n")
-    return (f"func.func @attn({args}) -> {o} {{\n"
+    return (f"func.func @attn({args}) -> {o} {{\n{prologue}"
             f"  %o = attn.sdpa {operands} {attr} : {q}, {k}, {v} -> {o}\n"
             f"  return %o : {o}\n}}\n")
+
+
+def fp8_operands(c, ty, dv):
+    """Q, K and V as e4m3 codes through attn.dequantize (granularities
+    c["fp8"] for q, k, v): the function's arguments and the dequantize
+    lines."""
+    dims = {"q": (c["b"], c["hq"], c["sq"], c["d"]),
+            "k": (c["b"], c["hkv"], c["sk"], c["d"]),
+            "v": (c["b"], c["hkv"], c["sk"], dv)}
+    heads = {"q": c["hq"], "k": c["hkv"], "v": c["hkv"]}
+    args, lines = [], []
+    for t, gran in zip("qkv", c["fp8"]):
+        shape = "x".join(map(str, dims[t]))
+        quant, stype = FP8_SCALES[gran]
+        st = stype(heads[t])
+        args += [f"%{t}8: tensor<{shape}xf8E4M3FN>", f"%{t}s: {st}"]
+        lines.append(f"  %{t} = attn.dequantize %{t}8, %{t}s {{quant = "
+                     f"#attn.quant<fp8_e4m3, {quant}>}} : "
+                     f"tensor<{shape}xf8E4M3FN>, {st} -> tensor<{shape}x{ty}>")
+    return args, "".join(line + "\n" for line in lines)
 
 
 def to_bf16_bits(x):
@@ -262,7 +328,32 @@ def run_case(c, args, seed):
         if "bias" in c:
             shapes["bias"] = tuple(c["bias"])
         vals, files = {}, []
+        if c.get("fp8"):
+            # Codes of about unit-variance values over the e4m3 range, and
+            # scales that are not powers of two; the reference takes the
+            # dequantized values as attn.dequantize defines them (f32
+            # product rounded to the result type).
+            table = e4m3_table()
+            heads = {"q": c["hq"], "k": c["hkv"], "v": c["hkv"]}
+            for t, gran in zip("qkv", c["fp8"]):
+                codes = to_e4m3(rng.standard_normal(shapes[t]) * 40.0)
+                n = heads[t] if gran == "head" else 1
+                scale = (rng.uniform(0.5, 1.5, n) / 40.0).astype(np.float32)
+                deq = (table[codes].astype(np.float32) *
+                       scale.reshape(1, n, 1, 1)).astype(np.float32)
+                vals[t] = (deq.astype(np.float16).astype(np.float64)
+                           if c["dtype"] == "f16"
+                           else from_bf16_bits(to_bf16_bits(deq)).astype(
+                               np.float64))
+                path = os.path.join(d, t + ".npy")
+                np.save(path, codes)
+                files.append(names[t] + "=" + path)
+                spath = os.path.join(d, t + "_scale.npy")
+                np.save(spath, scale.reshape(() if gran == "tensor" else (n,)))
+                files.append(t + "_scale=" + spath)
         for t in shapes:
+            if c.get("fp8") and t in "qkv":
+                continue
             x = rng.standard_normal(shapes[t]).astype(np.float32)
             if c["dtype"] == "f16":
                 stored = x.astype(np.float16)
@@ -345,7 +436,23 @@ def run_case(c, args, seed):
         atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
                       else (1e-2, 1.6e-2))
         err = np.abs(got - ref)
-        bad = ~(err <= atol + rtol * np.abs(ref))
+        tol = atol + rtol * np.abs(ref)
+        if c.get("fp8"):
+            # P is rounded to e4m3 for P·V (the weights' sum is not): each
+            # weight w_j is off by up to 1/16 of itself (3 mantissa bits),
+            # so an output by up to sum_j w_j |v_j| / 16 -- the attention of
+            # |V|; plus the e4m3 subnormals' absolute rounding.
+            weighted_abs, _ = sdpa_reference(
+                vals["q"], vals["k"], np.abs(vals["v"]), causal=causal,
+                align=align, window_left=wl, window_right=wr,
+                scale=c.get("scale"), softcap=c.get("softcap"),
+                kv_lens=vals.get("kv_lens"))
+            tol = tol + weighted_abs / 16 + FP8_ATOL
+            rms = float(np.sqrt(np.mean(err ** 2)))
+            if rms > FP8_RMS:
+                return False, name, (f"RMS error {rms:.3g} above {FP8_RMS} "
+                                     f"(max {err.max():.3g})"), 0
+        bad = ~(err <= tol)
         if bad.any():
             i = np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape)
             return False, name, (
@@ -407,6 +514,9 @@ def main():
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     cases = [c for c in configs(args.grid) if args.filter in name_of(c)]
+    # FP8 runs only on the sm_90a TMA kernel.
+    if args.chip != "sm_90a" or "--tma=false" in args.compile_flag:
+        cases = [c for c in cases if "fp8" not in c]
     if args.list:
         for c in cases:
             print(name_of(c))

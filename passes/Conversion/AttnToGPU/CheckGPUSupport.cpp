@@ -31,7 +31,26 @@ LogicalResult checkKernelInterface(Operation *op);
 
 /// Checks one `attn.sdpa`; emits an error and returns failure when the GPU
 /// pipeline cannot compile it.
-LogicalResult checkSdpa(SdpaOp op, bool tensorCores) {
+LogicalResult checkSdpa(SdpaOp op, bool tensorCores, StringRef chip) {
+  if (isFp8Sdpa(op)) {
+    // Q, K and V as FP8 codes (attn.dequantize): only the sm_90a TMA
+    // kernel reads them.
+    if (!tensorCores || chip != "sm_90a")
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: FP8 attention "
+                "(attn.dequantize operands) runs only on the sm_90a "
+                "tensor-core kernel";
+    std::string why = fp8SdpaUnsupportedReason(op, /*tma=*/true);
+    if (!why.empty())
+      return op.emitOpError()
+             << "is not supported by the GPU pipeline: FP8 attention "
+                "(attn.dequantize operands) does not take this op: "
+             << why;
+    for (Value v : {op.getQuery(), op.getKey(), op.getValue()})
+      if (failed(checkKernelInterface(v.getDefiningOp())))
+        return failure();
+    return checkKernelInterface(op);
+  }
   if (op.isVarlen()) {
     // Only the tensor-core kernel implements varlen.
     if (!tensorCores)
@@ -131,6 +150,10 @@ LogicalResult checkKernelInterface(Operation *op) {
              << "is not supported by the GPU pipeline: expected static "
                 "shapes, got "
              << type << " for operand #" << operand.getOperandNumber();
+    // The codes and scales of an FP8 attention's attn.dequantize operands.
+    if (isa<SdpaOp>(op) && operand.getOperandNumber() <= 2 &&
+        operand.get().getDefiningOp<DequantizeOp>())
+      continue;
     bool pool = isa<PagedAttentionOp>(op) && operand.getOperandNumber() >= 1 &&
                 operand.getOperandNumber() <= 2 &&
                 isAppendedPool(operand.get());
@@ -156,14 +179,17 @@ LogicalResult checkKernelInterface(Operation *op) {
              << type << " for result #" << result.getResultNumber();
     for (OpOperand &use : result.getUses())
       if (!isa<func::ReturnOp>(use.getOwner()) &&
-          !(isa<KVCacheAppendOp>(op) && isa<PagedAttentionOp>(use.getOwner())))
+          !(isa<KVCacheAppendOp>(op) &&
+            isa<PagedAttentionOp>(use.getOwner())) &&
+          !(isa<DequantizeOp>(op) && isa<SdpaOp>(use.getOwner())))
         return op->emitOpError()
                << "is not supported by the GPU pipeline: expected result #"
                << result.getResultNumber()
                << " to be returned by the function (a kernel parameter), "
                   "got a use by '"
                << use.getOwner()->getName() << "'";
-    if (result.use_empty() && !isa<KVCacheAppendOp>(op))
+    if (result.use_empty() && !isa<KVCacheAppendOp>(op) &&
+        !isa<DequantizeOp>(op))
       return op->emitOpError()
              << "is not supported by the GPU pipeline: expected result #"
              << result.getResultNumber() << " to be returned by the function";
@@ -263,6 +289,29 @@ void nameParams(func::FuncOp func, ArrayRef<Operation *> ops) {
         name += "_" + std::to_string(i);
       break;
     }
+    // Otherwise, the codes or the scale of an FP8 attention's operand.
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      auto sdpa = dyn_cast<SdpaOp>(op);
+      if (name.rfind("arg", 0) != 0 || !sdpa)
+        continue;
+      const StringRef roles[] = {"query", "key", "value"};
+      const Value operands[] = {sdpa.getQuery(), sdpa.getKey(),
+                                sdpa.getValue()};
+      for (auto [role, v] : llvm::zip(roles, operands)) {
+        auto dq = v.getDefiningOp<DequantizeOp>();
+        if (!dq)
+          continue;
+        if (arg == dq.getInput())
+          name = role.str();
+        else if (arg == dq.getScale())
+          name = role.take_front(1).str() + "_scale";
+        else
+          continue;
+        if (many)
+          name += "_" + std::to_string(i);
+        break;
+      }
+    }
     // Otherwise, an operand of an attn.rope fused into an append's k_new.
     for (auto [i, op] : llvm::enumerate(ops)) {
       if (name.rfind("arg", 0) != 0)
@@ -320,7 +369,8 @@ struct CheckGPUSupportPass
     // Attn ops other than attn.sdpa and attn.paged_attention, anywhere.
     module.walk([&](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()) &&
-          !isa<SdpaOp, PagedAttentionOp, KVCacheAppendOp, RopeOp>(op)) {
+          !isa<SdpaOp, PagedAttentionOp, KVCacheAppendOp, RopeOp, DequantizeOp>(
+              op)) {
         op->emitOpError() << "is not supported by the GPU pipeline: only "
                              "attn.sdpa, attn.paged_attention and "
                              "attn.kv_cache_append have a GPU lowering";
@@ -333,7 +383,7 @@ struct CheckGPUSupportPass
       SmallVector<Operation *> ops;
       for (Operation &op : func.getBody().getOps()) {
         if (auto sdpa = dyn_cast<SdpaOp>(op)) {
-          hasError |= failed(checkSdpa(sdpa, tensorCores));
+          hasError |= failed(checkSdpa(sdpa, tensorCores, chip));
           ops.push_back(sdpa);
           continue;
         }
@@ -344,6 +394,21 @@ struct CheckGPUSupportPass
         }
         if (auto rope = dyn_cast<RopeOp>(op)) {
           hasError |= failed(checkFusedRope(rope));
+          continue;
+        }
+        if (auto dq = dyn_cast<DequantizeOp>(op)) {
+          // Read by an FP8 attention (checked with it), or not supported.
+          auto user = dq->hasOneUse()
+                          ? dyn_cast<SdpaOp>(*dq->getUsers().begin())
+                          : SdpaOp();
+          if (!user || llvm::is_contained(user->getOperands().drop_front(3),
+                                          dq.getResult())) {
+            dq.emitOpError()
+                << "is not supported by the GPU pipeline: attn.dequantize is "
+                   "fused into the FP8 attention kernel, so its only use must "
+                   "be the query, key or value of an attn.sdpa";
+            hasError = true;
+          }
           continue;
         }
         if (auto append = dyn_cast<KVCacheAppendOp>(op)) {

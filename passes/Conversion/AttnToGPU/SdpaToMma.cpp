@@ -78,7 +78,16 @@ constexpr int64_t kCombineThreads = 256;
 /// The mbarriers of a TMA ring slot: K and V landed ("full", completed by
 /// the producer's arrival and the TMA bytes), K and V read ("empty",
 /// completed when every consumer thread has arrived).
-enum RingBarrier : int64_t { kFullK = 0, kEmptyK = 1, kFullV = 2, kEmptyV = 3 };
+/// FP8: V lands raw ("raw full": the TMA bytes) in a staging slot; the
+/// producer warpgroup transposes it into the slot's V tile, then arrives
+/// on "full" V.
+enum RingBarrier : int64_t {
+  kFullK = 0,
+  kEmptyK = 1,
+  kFullV = 2,
+  kEmptyV = 3,
+  kFullRawV = 4
+};
 
 /// The static configuration of one kernel.
 struct MmaConfig {
@@ -95,8 +104,9 @@ struct MmaConfig {
   SmallVector<int64_t, 4> biasShape;
   Type biasElt;
   /// Whether scores get more than the scale before the mask (softcap, bias,
-  /// ALiBi): then they are scaled first and exp2 uses log2(e) alone.
-  bool transformsScores() const { return softcap != 0 || bias || alibi; }
+  /// ALiBi; FP8, whose scale is a run-time value of any sign): then they
+  /// are scaled first and exp2 uses log2(e) alone.
+  bool transformsScores() const { return softcap != 0 || bias || alibi || fp8; }
   bool causal, bottomRight;
   int64_t windowLeft, windowRight;
   bool lse;
@@ -171,15 +181,35 @@ struct MmaConfig {
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
   /// TMA: bytes of the Q tile ([Dqk/64][tileQ rows][64]), of one ring slot
   /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
-  /// memory (Q, the slots, 4 mbarriers per slot and one for Q, 1024 bytes
-  /// to align the swizzle atoms).
-  int64_t qTileBytes() const { return tileQ() * dqk * 2; }
-  int64_t kTileBytes() const { return tileKV * dqk * 2; }
-  int64_t vTileBytes() const { return tileKV * dv * 2; }
-  int64_t stageBytes() const { return kTileBytes() + vTileBytes(); }
-  int64_t tmaSharedBytes() const {
-    return 1024 + qTileBytes() + stages * stageBytes() + (stages * 4 + 1) * 8;
+  /// memory (Q, the slots, 4 mbarriers per slot (5 for FP8) and one for Q,
+  /// 1024 bytes to align the swizzle atoms).
+  int64_t qTileBytes() const { return tileQ() * dqk * inBytes(); }
+  int64_t kTileBytes() const { return tileKV * dqk * inBytes(); }
+  int64_t vTileBytes() const { return tileKV * dv * inBytes(); }
+  /// A slot: K, V and (FP8) the raw V tile it is transposed from.
+  int64_t stageBytes() const {
+    return kTileBytes() + vTileBytes() * (fp8 ? 2 : 1);
   }
+  int64_t tmaSharedBytes() const {
+    return 1024 + qTileBytes() + stages * stageBytes() +
+           (stages * barriersPerSlot() + 1) * 8;
+  }
+  /// The mbarriers of a ring slot (RingBarrier; "raw full" V for FP8 only).
+  int64_t barriersPerSlot() const { return fp8 ? 5 : 4; }
+  /// FP8 (e4m3) prefill, sm_90a TMA kernel only: Q, K and V are the e4m3
+  /// codes of attn.dequantize ops (per-tensor or per-head scales, kernel
+  /// parameters after the optional inputs); both GEMMs run on e4m3 wgmma
+  /// (k32) with f32 accumulators. Q·Kᵀ reads both tiles K-major as TMA
+  /// stores them; P·V needs V K-major too (e4m3 wgmma has no transposed
+  /// B), so the producer warpgroup transposes each V tile in shared
+  /// memory, in the key order of the P registers: P is the S accumulator
+  /// rounded to e4m3 in place, whose 8 keys per thread and 32-key step
+  /// are a permutation of the A fragment's. The dequantization scales
+  /// fold into the softmax scale (q·k) and the final normalization (v).
+  bool fp8 = false;
+  int64_t inBytes() const { return fp8 ? 1 : 2; }
+  /// Columns of a 128-byte TMA box row.
+  int64_t boxCols() const { return 128 / inBytes(); }
 };
 
 } // namespace
@@ -244,6 +274,50 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma,
            "and not varlen";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
     return "query heads are not a multiple of KV heads";
+  return "";
+}
+
+bool mlir::attn::isFp8Sdpa(SdpaOp op) {
+  return llvm::any_of(
+      ValueRange{op.getQuery(), op.getKey(), op.getValue()},
+      [](Value v) { return v.getDefiningOp<DequantizeOp>() != nullptr; });
+}
+
+std::string mlir::attn::fp8SdpaUnsupportedReason(SdpaOp op, bool tma) {
+  std::string why = tensorCoreUnsupportedReason(op, tma, /*wgmma=*/true);
+  if (!why.empty())
+    return why;
+  const StringRef names[] = {"query", "key", "value"};
+  const Value operands[] = {op.getQuery(), op.getKey(), op.getValue()};
+  for (auto [name, v] : llvm::zip(names, operands)) {
+    auto dq = v.getDefiningOp<DequantizeOp>();
+    if (!dq)
+      return ("the " + name +
+              " is not an attn.dequantize result (FP8 "
+              "attention takes Q, K and V as e4m3 codes)")
+          .str();
+    QuantAttr quant = dq.getQuant();
+    if (quant.getScheme() != QuantScheme::Fp8E4M3)
+      return ("the " + name + " is not e4m3 (fp8_e4m3)").str();
+    if (quant.getGranularity() != QuantGranularity::PerTensor &&
+        !(quant.getGranularity() == QuantGranularity::PerHead &&
+          quant.getAxis() == 1))
+      return ("the " + name +
+              "'s scales are not per_tensor or per_head along the heads "
+              "(axis = 1)")
+          .str();
+    if (!dq->hasOneUse())
+      return ("the dequantized " + name + " has uses besides the attention")
+          .str();
+  }
+  if (op.isVarlen())
+    return "varlen";
+  if (!tma)
+    return "the sm_90a TMA kernel is not in use (FP8 runs only there)";
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto v = cast<RankedTensorType>(op.getValue().getType());
+  if (q.getDimSize(3) != 128 || v.getDimSize(3) != 128)
+    return "head dimensions are not 128";
   return "";
 }
 
@@ -378,6 +452,7 @@ MmaConfig configOf(SdpaOp op) {
   c.windowRight = mask.getWindowRight();
   c.lse = op.getLse() != nullptr;
   c.warps = c.sq > 64 ? 8 : 4;
+  c.fp8 = isFp8Sdpa(op);
   return c;
 }
 
@@ -491,11 +566,12 @@ private:
                            Value desc, ArrayRef<Value> acc, bool transB) {
     int64_t nAcc = n / 2;
     int64_t nA = descA ? 1 : 4;
-    std::string t = c.elt.isF16() ? "f16" : "bf16";
-    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
-                       std::to_string(nAcc + nA + 1) +
-                       ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
-                       std::to_string(n) + "k16.f32." + t + "." + t + " {";
+    // FP8: k32 of e4m3, and no transposition operands (both K-major).
+    std::string t = c.fp8 ? "e4m3" : c.elt.isF16() ? "f16" : "bf16";
+    std::string text =
+        "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(nAcc + nA + 1) +
+        ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+        (c.fp8 ? "k32" : "k16") + ".f32." + t + "." + t + " {";
     std::string constraints;
     for (int64_t i = 0; i < nAcc; ++i) {
       text += (i ? ", $" : "$") + std::to_string(i);
@@ -517,8 +593,10 @@ private:
         operands.push_back(asI32(v));
     }
     // SS takes the transposition of A (none: K-major) before B's.
-    text += ", $" + std::to_string(nAcc + nA) + ", p, 1, 1, " +
-            (descA ? "0, " : "") + (transB ? "1" : "0") + ";\n}";
+    text += ", $" + std::to_string(nAcc + nA) + ", p, 1, 1";
+    if (!c.fp8)
+      text += std::string(", ") + (descA ? "0, " : "") + (transB ? "1" : "0");
+    text += ";\n}";
     constraints += "l,r";
     operands.push_back(desc);
     operands.push_back(i32c(1)); // scale-d: accumulate
@@ -545,11 +623,15 @@ private:
   void fenceOperands(MutableArrayRef<Value> values) {
     for (Value &v : values) {
       bool isF32 = v.getType() == f32;
-      v = LLVM::InlineAsmOp::create(
-              b, loc, v.getType(), ValueRange{v}, "", isF32 ? "=f,0" : "=r,0",
-              /*has_side_effects=*/true,
-              /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-              LLVM::AsmDialectAttr(), ArrayAttr())
+      bool is64 = v.getType().isInteger(64);
+      v = LLVM::InlineAsmOp::create(b, loc, v.getType(), ValueRange{v}, "",
+                                    isF32  ? "=f,0"
+                                    : is64 ? "=l,0"
+                                           : "=r,0",
+                                    /*has_side_effects=*/true,
+                                    /*is_align_stack=*/false,
+                                    LLVM::tailcallkind::TailCallKind::None,
+                                    LLVM::AsmDialectAttr(), ArrayAttr())
               .getResult(0);
     }
   }
@@ -570,11 +652,11 @@ private:
       for (int64_t e = 0; e < 4; ++e) {
         Value x = acc[e];
         if (c.softcap != 0) {
-          x = arith::MulFOp::create(b, loc, x, f32c(c.scale / c.softcap));
+          x = arith::MulFOp::create(b, loc, x, scaled(c.scale / c.softcap));
           x = math::TanhOp::create(b, loc, x);
           x = arith::MulFOp::create(b, loc, x, f32c(c.softcap));
         } else {
-          x = arith::MulFOp::create(b, loc, x, f32c(c.scale));
+          x = arith::MulFOp::create(b, loc, x, scaled(c.scale));
         }
         Value col = addi(first, 8 * static_cast<int64_t>(j) + (e & 1));
         if (c.bias) {
@@ -613,15 +695,20 @@ private:
     return add(addi(ringBase, c.qTileBytes()), mul(slot, idx(c.stageBytes())));
   }
   Value vSlot(Value slot) { return addi(kSlot(slot), c.kTileBytes()); }
+  /// FP8: the raw V tile, as TMA stores it ([Dv/128][keys][128 bytes]).
+  Value rawVSlot(Value slot) { return addi(vSlot(slot), c.vTileBytes()); }
   int64_t barriersOffset() const {
     return c.qTileBytes() + c.stages * c.stageBytes();
   }
   Value barrier(Value slot, RingBarrier which) {
     return add(addi(ringBase, barriersOffset() + 8 * which),
-               mul(slot, idx(32)));
+               mul(slot, idx(8 * c.barriersPerSlot())));
   }
   /// Completes when the Q tile has landed.
-  Value qBarrier() { return addi(ringBase, barriersOffset() + c.stages * 32); }
+  Value qBarrier() {
+    return addi(ringBase,
+                barriersOffset() + c.stages * 8 * c.barriersPerSlot());
+  }
   Value shared32(Value addr) { return toI32(addr); }
   Value sharedPtr(Value addr) {
     Value a = arith::IndexCastOp::create(b, loc, b.getI64Type(), addr);
@@ -673,8 +760,8 @@ private:
   /// Initializes the ring's mbarriers, splits the CTA into the producer
   /// warpgroup (the last one) and the consumer warps, and emits the
   /// producer: one thread that, for each key tile of [kStart, kEnd), waits
-  /// for the slot's K to be free, loads K by TMA, then the same for V.
-  /// Leaves the builder in the consumers' branch.
+  /// for the slot's K to be free, loads K by TMA, then the same for V
+  /// (FP8: buildFp8Producer). Leaves the builder in the consumers' branch.
   void buildTmaProducer(Value tid, Value batch, Value head, Value kvHead,
                         Value qFirst, Value kStart, Value kEnd, Value qMap,
                         Value kMap, Value vMap) {
@@ -685,11 +772,14 @@ private:
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(first.thenBlock()->getTerminator());
       for (int64_t s = 0; s < c.stages; ++s)
-        for (RingBarrier which : {kFullK, kEmptyK, kFullV, kEmptyV}) {
-          bool full = which == kFullK || which == kFullV;
-          NVVM::MBarrierInitOp::create(b, loc,
-                                       sharedPtr(barrier(idx(s), which)),
-                                       i32c(full ? 1 : consumers), Value());
+        for (int64_t which = 0; which < c.barriersPerSlot(); ++which) {
+          // FP8: the producer warpgroup's 128 threads complete "full" V.
+          int64_t count = which == kEmptyK || which == kEmptyV ? consumers
+                          : which == kFullV && c.fp8           ? 128
+                                                               : 1;
+          NVVM::MBarrierInitOp::create(
+              b, loc, sharedPtr(barrier(idx(s), RingBarrier(which))),
+              i32c(count), Value());
         }
       NVVM::MBarrierInitOp::create(b, loc, sharedPtr(qBarrier()), i32c(1),
                                    Value());
@@ -700,7 +790,8 @@ private:
         b, loc, cmp(arith::CmpIPredicate::uge, tid, idx(consumers)),
         /*withElseRegion=*/true);
     // With two consumer warpgroups the registers go to them (FA3's split:
-    // 128 x 24 + 256 x 240 fits the 64K of an SM).
+    // 128 x 24 + 256 x 240 fits the 64K of an SM; the FP8 producer, which
+    // transposes V, keeps 32: 128 x 32 + 256 x 240 still fits).
     auto setMaxRegs = [&](int64_t n, NVVM::SetMaxRegisterAction action) {
       if (c.warps == 8)
         NVVM::SetMaxRegisterOp::create(
@@ -708,40 +799,185 @@ private:
             NVVM::SetMaxRegisterActionAttr::get(b.getContext(), action));
     };
     b.setInsertionPoint(role.thenBlock()->getTerminator());
-    setMaxRegs(24, NVVM::SetMaxRegisterAction::decrease);
-    auto one = scf::IfOp::create(
-        b, loc, cmp(arith::CmpIPredicate::eq, tid, idx(consumers)), false);
-    b.setInsertionPoint(one.thenBlock()->getTerminator());
-    // The Q tile: one box of tileQ rows per 64 columns (rows past the
-    // queries are zero-filled).
-    NVVM::MBarrierArriveExpectTxOp::create(
-        b, loc, Type(), sharedPtr(qBarrier()), i32c(c.qTileBytes()),
-        NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
-        b.getBoolAttr(false), Value());
-    for (int64_t col = 0; col < c.dqk; col += 64)
-      tmaLoad(addi(qTile(), col * c.tileQ() * 2), qMap,
-              {i32c(col), toI32(qFirst), toI32(head), toI32(batch)},
-              qBarrier());
+    setMaxRegs(c.fp8 ? 32 : 24, NVVM::SetMaxRegisterAction::decrease);
+    Value pt = arith::SubIOp::create(b, loc, tid, idx(consumers));
+    Value leader = cmp(arith::CmpIPredicate::eq, pt, idx(0));
+    auto onLeader = [&](function_ref<void()> body) {
+      auto ifOp = scf::IfOp::create(b, loc, leader, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      body();
+    };
+    // The tile at `kt` of K or V into `dst` (boxes of 128-byte rows,
+    // completing `bar`), once the slot's `empty` barrier lets it.
+    auto loadTile = [&](bool isK, Value kt, Value slot, Value freeParity,
+                        Value dst, RingBarrier full, RingBarrier empty) {
+      int64_t d = isK ? c.dqk : c.dv;
+      Value bar = barrier(slot, full);
+      mbarrierWait(barrier(slot, empty), freeParity);
+      NVVM::MBarrierArriveExpectTxOp::create(
+          b, loc, Type(), sharedPtr(bar), i32c(c.tileKV * d * c.inBytes()),
+          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+          b.getBoolAttr(false), Value());
+      for (int64_t col = 0; col < d; col += c.boxCols())
+        tmaLoad(addi(dst, (col / c.boxCols()) * c.tileKV * 128),
+                isK ? kMap : vMap,
+                {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+    };
+    onLeader([&] {
+      // The Q tile: one box of tileQ rows per 128 bytes of columns (rows
+      // past the queries are zero-filled).
+      NVVM::MBarrierArriveExpectTxOp::create(
+          b, loc, Type(), sharedPtr(qBarrier()), i32c(c.qTileBytes()),
+          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+          b.getBoolAttr(false), Value());
+      for (int64_t col = 0; col < c.dqk; col += c.boxCols())
+        tmaLoad(addi(qTile(), (col / c.boxCols()) * c.tileQ() * 128), qMap,
+                {i32c(col), toI32(qFirst), toI32(head), toI32(batch)},
+                qBarrier());
+      if (c.fp8)
+        return;
+      auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV));
+      b.setInsertionPointToStart(loop.getBody());
+      Value kt = loop.getInductionVar();
+      auto [slot, parity] = slotOf(kt, kStart);
+      Value freeParity = arith::XOrIOp::create(b, loc, parity, i32c(1));
+      loadTile(true, kt, slot, freeParity, kSlot(slot), kFullK, kEmptyK);
+      loadTile(false, kt, slot, freeParity, vSlot(slot), kFullV, kEmptyV);
+    });
+    // FP8: V's raw tile at `kt` into its staging slot.
+    auto loadRawV = [&](Value kt, Value slot) {
+      Value bar = barrier(slot, kFullRawV);
+      NVVM::MBarrierArriveExpectTxOp::create(
+          b, loc, Type(), sharedPtr(bar), i32c(c.vTileBytes()),
+          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
+          b.getBoolAttr(false), Value());
+      for (int64_t col = 0; col < c.dv; col += c.boxCols())
+        tmaLoad(addi(rawVSlot(slot), (col / c.boxCols()) * c.tileKV * 128),
+                vMap, {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+    };
+    if (c.fp8)
+      buildFp8Producer(pt, kStart, kEnd, onLeader, loadTile, loadRawV);
+    b.setInsertionPoint(role.elseBlock()->getTerminator());
+    setMaxRegs(240, NVVM::SetMaxRegisterAction::increase);
+  }
+
+  /// FP8: the producer warpgroup's loop. The leader loads K and the raw V
+  /// of the first `stages` tiles; then for each tile every producer thread
+  /// transposes its part of the raw V tile into the slot's V tile (once the
+  /// consumers are done with the slot's previous one), fences it for the
+  /// async proxy and arrives on "full" V; after a sync of the warpgroup
+  /// (the raw slot is read) the leader loads the tile `stages` later into
+  /// the same slot (its K once the consumers have read the slot's K).
+  template <typename OnLeader, typename LoadTile, typename LoadRawV>
+  void buildFp8Producer(Value pt, Value kStart, Value kEnd, OnLeader &onLeader,
+                        LoadTile &loadTile, LoadRawV &loadRawV) {
+    auto issue = [&](Value kt) {
+      auto ifOp = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::slt, kt, kEnd), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      auto [slot, parity] = slotOf(kt, kStart);
+      Value freeParity = arith::XOrIOp::create(b, loc, parity, i32c(1));
+      loadTile(true, kt, slot, freeParity, kSlot(slot), kFullK, kEmptyK);
+      // The raw slot is free: its previous tile was transposed before the
+      // warpgroup's sync (no barrier of its own to wait for).
+      loadRawV(kt, slot);
+    };
+    onLeader([&] {
+      for (int64_t s = 0; s < c.stages; ++s)
+        issue(addi(kStart, s * c.tileKV));
+    });
     auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV));
+    OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
     auto [slot, parity] = slotOf(kt, kStart);
-    Value freeParity = arith::XOrIOp::create(b, loc, parity, i32c(1));
-    for (bool isK : {true, false}) {
-      int64_t d = isK ? c.dqk : c.dv;
-      Value bar = barrier(slot, isK ? kFullK : kFullV);
-      mbarrierWait(barrier(slot, isK ? kEmptyK : kEmptyV), freeParity);
-      NVVM::MBarrierArriveExpectTxOp::create(
-          b, loc, Type(), sharedPtr(bar), i32c(c.tileKV * d * 2),
-          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
-          b.getBoolAttr(false), Value());
-      Value dst = isK ? kSlot(slot) : vSlot(slot);
-      for (int64_t col = 0; col < d; col += 64)
-        tmaLoad(addi(dst, col * 128), isK ? kMap : vMap,
-                {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+    mbarrierWait(barrier(slot, kFullRawV), parity);
+    mbarrierWait(barrier(slot, kEmptyV),
+                 arith::XOrIOp::create(b, loc, parity, i32c(1)));
+    transposeV(pt, rawVSlot(slot), vSlot(slot));
+    // The V tile's generic writes (and the raw tile's reads) before the
+    // async proxy's wgmma reads (and the next TMA writes).
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+    mbarrierArrive(barrier(slot, kFullV));
+    // Named barrier 4: the producer warpgroup (1 and 2 are the consumers'
+    // turns, 3 their epilogue).
+    inlinePtx("bar.sync 4, 128;", "", ValueRange{});
+    onLeader([&] { issue(addi(kt, c.stages * c.tileKV)); });
+  }
+
+  /// FP8: the raw V tile at `raw` ([keys][128 bytes], 128-byte swizzle:
+  /// 16-byte chunk c of row k at chunk c ^ (k % 8)) transposed into the
+  /// K-major B operand of P·V at `vt` ([Dv rows][tileKV = 128 key
+  /// positions], same swizzle), position p of each 32-key step holding key
+  /// 16·(p / 16) + 8·((p % 4) / 2) + 2·((p % 16) / 4) + p % 2: the key of
+  /// the S accumulator the P register byte at A column p comes from
+  /// (packP). A unit is 4 key positions x 4 columns: 4 32-bit loads (keys
+  /// b, b+1, b+8, b+9 of 4 columns), 8 prmt, 4 32-bit stores. Lane l of
+  /// warp w takes columns 4l and position group l ^ (w + 4i) in round i:
+  /// the 32 loads and the 32 stores of a warp instruction each hit 32
+  /// distinct banks.
+  void transposeV(Value pt, Value raw, Value vt) {
+    Value w = arith::DivUIOp::create(b, loc, pt, idx(32));
+    Value lane = arith::RemUIOp::create(b, loc, pt, idx(32));
+    Value n = mul(lane, idx(4));
+    auto swz = [&](Value row, Value byte) {
+      // Byte `byte` of 128-byte row `row`, chunks XOR row % 8.
+      return add(mul(row, idx(128)),
+                 add(mul(xori(arith::DivUIOp::create(b, loc, byte, idx(16)),
+                              andi(row, 7)),
+                         idx(16)),
+                     andi(byte, 15)));
+    };
+    auto prmt = [&](Value x, Value y, uint32_t sel) {
+      return LLVM::InlineAsmOp::create(
+                 b, loc, i32, ValueRange{x, y},
+                 ("prmt.b32 $0, $1, $2, " + std::to_string(sel) + ";"),
+                 "=r,r,r", /*has_side_effects=*/false,
+                 /*is_align_stack=*/false,
+                 LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+                 ArrayAttr())
+          .getResult(0);
+    };
+    // A loop, not unrolled: the rounds' addresses would otherwise be
+    // hoisted out of the key loop, more registers than the producer has.
+    int64_t rounds = (c.tileKV / 4) * (c.dv / 4) / 128;
+    auto roundLoop = scf::ForOp::create(b, loc, idx(0), idx(rounds), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(roundLoop.getBody());
+    Value round = roundLoop.getInductionVar();
+    {
+      // Units: (column group, position group) = (lane + 32·(round / 8)
+      // over the 128-column blocks, lane ^ (w + 4·(round % 8))).
+      Value blk = arith::DivUIOp::create(b, loc, round, idx(8));
+      Value pq = xori(lane, add(w, mul(andi(round, 7), idx(4))));
+      Value p0 = mul(pq, idx(4));
+      // Key of position p0: 32·(p0 / 32) + 16·((p0 % 32) / 16) + 2·tq.
+      Value base =
+          add(mul(arith::DivUIOp::create(b, loc, p0, idx(16)), idx(16)),
+              mul(andi(pq, 3), idx(2)));
+      Value words[4];
+      for (int64_t e = 0; e < 4; ++e) {
+        Value key = addi(base, (e / 2) * 8 + e % 2);
+        Value at = add(add(raw, mul(blk, idx(c.tileKV * 128))), swz(key, n));
+        words[e] = LLVM::LoadOp::create(b, loc, i32, sharedPtr(at));
+      }
+      // Bytes (a_i, b_i, c_i, d_i) of column n + i.
+      Value lo01 = prmt(words[0], words[1], 0x5140); // a0 b0 a1 b1
+      Value lo23 = prmt(words[2], words[3], 0x5140); // c0 d0 c1 d1
+      Value hi01 = prmt(words[0], words[1], 0x7362); // a2 b2 a3 b3
+      Value hi23 = prmt(words[2], words[3], 0x7362); // c2 d2 c3 d3
+      Value out[4] = {prmt(lo01, lo23, 0x5410), prmt(lo01, lo23, 0x7632),
+                      prmt(hi01, hi23, 0x5410), prmt(hi01, hi23, 0x7632)};
+      for (int64_t i = 0; i < 4; ++i) {
+        Value row = add(n, addi(mul(blk, idx(128)), i));
+        LLVM::StoreOp::create(b, loc, out[i], sharedPtr(add(vt, swz(row, p0))));
+      }
     }
-    b.setInsertionPoint(role.elseBlock()->getTerminator());
-    setMaxRegs(240, NVVM::SetMaxRegisterAction::increase);
   }
 
   /// The key loop of the TMA kernel, FlashAttention-3 style: the softmax of
@@ -752,12 +988,13 @@ private:
   /// other's), so one warpgroup's softmax runs during the other's GEMMs.
   /// Returns the O accumulators, row max and row sum.
   template <typename ScoresOf, typename Softmax, typename PackP,
-            typename IssueS, typename IssuePV, typename NTiles>
+            typename IssueS, typename PreparePV, typename IssuePV,
+            typename NTiles>
   SmallVector<Value>
   buildOverlappedLoop(Value warp, Value kStart, Value kEnd, int64_t oTiles,
                       Value negInf, Value zero, ScoresOf &scoresOf,
                       Softmax &softmax, PackP &packP, IssueS &issueS,
-                      IssuePV &issuePV, NTiles &nTiles) {
+                      PreparePV &preparePV, IssuePV &issuePV, NTiles &nTiles) {
     using Tiles = SmallVector<SmallVector<Value, 4>>;
     bool pingPong = c.warps == 8;
     Value wg = arith::DivUIOp::create(b, loc, warp, idx(4));
@@ -826,7 +1063,11 @@ private:
 
       // Tile j: S(j) and P(j-1)·V(j-1) issued together; the softmax of
       // S(j) runs while P·V is on the tensor cores.
+      // O's zeros in registers of their own, defined here: copied from one
+      // zero register later, the copies may land between the warpgroup's
+      // MMAs of the first tile and serialize them (C7513).
       SmallVector<Value> init(nO, zero);
+      fenceOperands(init);
       init.append({m1[0], m1[1], l1[0], l1[1]});
       init.append(flat(p));
       auto loop = scf::ForOp::create(b, loc, addi(kStart, c.tileKV), kEnd,
@@ -845,9 +1086,10 @@ private:
             slotOf(arith::SubIOp::create(b, loc, kt, idx(c.tileKV)), kStart);
         mbarrierWait(barrier(slot, kFullK), parity);
         mbarrierWait(barrier(prevSlot, kFullV), prevParity);
+        SmallVector<Value> pvDescs = preparePV(pPrev, o, vSlot(prevSlot));
         gemmsBegin();
         SmallVector<Value> sAcc = issueS(kSlot(slot));
-        issuePV(pPrev, o, vSlot(prevSlot));
+        issuePV(pPrev, o, pvDescs);
         gemmsEnd();
         // S(j) is the older group: wait for it alone.
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
@@ -857,7 +1099,14 @@ private:
         scoresOf(sj, kt);
         Value mNew[2], lNew[2], alpha[2];
         softmax(sj, m, l, mNew, lNew, alpha);
-        Tiles pNew = packP(sj);
+        // FP8 packs P(j) only once P(j-1)'s GEMM is done: the empty asm
+        // that keeps P(j-1) in its registers emits no PTX, and ptxas, free
+        // to give P(j-1)'s registers to P(j)'s converts while wgmma reads
+        // them, serializes every wgmma of the kernel (C7513) when LLVM has
+        // straightened this loop (at most one iteration per CTA).
+        Tiles pNew;
+        if (!c.fp8)
+          pNew = packP(sj);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         mbarrierArrive(barrier(prevSlot, kEmptyV));
         fenceOperands(o);
@@ -865,6 +1114,8 @@ private:
         // register allocator may reuse them for P(j) while wgmma reads).
         for (auto &a : pPrev)
           fenceOperands(a);
+        if (c.fp8)
+          pNew = packP(sj);
         for (int64_t i = 0; i < nO; ++i)
           o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
         SmallVector<Value> yield(o);
@@ -885,8 +1136,9 @@ private:
               idx(c.tileKV)));
       auto [lastSlot, lastParity] = slotOf(last, kStart);
       mbarrierWait(barrier(lastSlot, kFullV), lastParity);
+      SmallVector<Value> pvDescs = preparePV(pLast, o, vSlot(lastSlot));
       gemmsBegin();
-      issuePV(pLast, o, vSlot(lastSlot));
+      issuePV(pLast, o, pvDescs);
       gemmsEnd();
       NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
       mbarrierArrive(barrier(lastSlot, kEmptyV));
@@ -1257,6 +1509,14 @@ private:
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
   Value kScaleMem, vScaleMem, kZeroMem, vZeroMem, kStage, vStage;
+  /// FP8: the query's scales, the product of this CTA's Q and K scales and
+  /// its V scale (f32).
+  Value qScaleMem, qkScale, vScale;
+  /// `v` as f32, times qkScale (FP8).
+  Value scaled(double v) {
+    Value x = f32c(v);
+    return qkScale ? arith::MulFOp::create(b, loc, x, qkScale).getResult() : x;
+  }
   Value kvHeadOfCta;
   /// The scale or zero point of pool row `poolRow` (per_token: indexed by
   /// the row, the parameter viewed as 1-D; per_head: by the KV head;
@@ -1415,8 +1675,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value biasMem = nextArg(c.bias), alibiMem = nextArg(c.alibi),
         kvLensMem = nextArg(c.kvLens);
   Value cuQMem = nextArg(c.varlen), cuKMem = nextArg(c.varlen);
-  kScaleMem = nextArg(c.quantized());
-  vScaleMem = nextArg(c.quantized());
+  qScaleMem = nextArg(c.fp8);
+  kScaleMem = nextArg(c.quantized() || c.fp8);
+  vScaleMem = nextArg(c.quantized() || c.fp8);
   kZeroMem = nextArg(c.asymmetric());
   vZeroMem = nextArg(c.asymmetric());
   ropePosMem = nextArg(c.ropeQ && c.ropeRank >= 0);
@@ -1815,7 +2076,23 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // exp2(s·scale·log2e - m·scale·log2e). Scores that get more than the
   // scale (softcap, bias, ALiBi) are transformed first; exp2 then uses
   // log2(e) alone.
+  // FP8: the raw scores are q·k codes, their scale the product of the
+  // Q and K dequantization scales (this CTA's heads): one more factor.
   double factor = c.transformsScores() ? M_LOG2E : c.scaleLog2;
+  if (c.fp8) {
+    auto scaleOf = [&](Value mem, Value head) -> Value {
+      auto type = cast<MemRefType>(mem.getType());
+      SmallVector<Value, 1> at;
+      if (type.getRank() == 1)
+        at.push_back(type.getDimSize(0) == 1 ? idx(0) : head);
+      return memref::LoadOp::create(b, loc, mem, at);
+    };
+    qkScale = arith::MulFOp::create(b, loc, scaleOf(qScaleMem, headR[0]),
+                                    scaleOf(kScaleMem, kvHead));
+    vScale = scaleOf(vScaleMem, kvHead);
+  }
+  Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor);
+  Value negFactorV = arith::NegFOp::create(b, loc, factorV);
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
   Value slope[2];
   if (c.alibi)
@@ -1909,16 +2186,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                           mNew[r], negInf);
       // -(m·scale) in the log2 domain; 0 while the row has seen no key.
       mUse[r] = select(isInf, zero,
-                       arith::MulFOp::create(b, loc, mNew[r], f32c(-factor)));
+                       arith::MulFOp::create(b, loc, mNew[r], negFactorV));
       alpha[r] = math::Exp2Op::create(
-          b, loc, math::FmaOp::create(b, loc, m[r], f32c(factor), mUse[r]));
+          b, loc, math::FmaOp::create(b, loc, m[r], factorV, mUse[r]));
     }
     Value rowSum[2] = {zero, zero};
     for (auto &acc : s)
       for (int64_t e = 0; e < 4; ++e) {
         acc[e] = math::Exp2Op::create(
-            b, loc,
-            math::FmaOp::create(b, loc, acc[e], f32c(factor), mUse[e / 2]));
+            b, loc, math::FmaOp::create(b, loc, acc[e], factorV, mUse[e / 2]));
         rowSum[e / 2] = arith::AddFOp::create(b, loc, rowSum[e / 2], acc[e]);
       }
     for (int r = 0; r < 2; ++r)
@@ -1929,6 +2205,36 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // accumulators of n-tiles 2k and 2k+1 repacked; i32 registers for wgmma.
   auto packP = [&](SmallVector<SmallVector<Value, 4>> &s) {
     SmallVector<SmallVector<Value, 4>> pFrag;
+    // FP8: per 32 keys, 4 registers of 4 e4m3 bytes: register r holds row
+    // g + 8·(r % 2) of n-tiles 4k + 2·(r / 2) and 4k + 2·(r / 2) + 1, whose
+    // keys transposeV places at the A fragment's columns.
+    for (int64_t kk = 0; c.fp8 && kk < c.tileKV / 32; ++kk) {
+      SmallVector<Value, 4> regs;
+      for (int64_t r = 0; r < 4; ++r) {
+        auto &x = s[4 * kk + 2 * (r / 2)], &y = s[4 * kk + 2 * (r / 2) + 1];
+        int64_t e = 2 * (r % 2);
+        // Each pair is widened and the halves joined by prmt: ptxas fuses
+        // a `mov.b32 {lo, hi}` into a merging convert, a read of the
+        // destination that, while the previous P·V is in flight,
+        // serializes the warpgroup's MMAs (C7513).
+        regs.push_back(LLVM::InlineAsmOp::create(
+                           b, loc, i32,
+                           ValueRange{x[e], x[e + 1], y[e], y[e + 1]},
+                           "{\n.reg .b16 lo, hi;\n.reg .b32 l32, h32;\n"
+                           "cvt.rn.satfinite.e4m3x2.f32 lo, $2, $1;\n"
+                           "cvt.rn.satfinite.e4m3x2.f32 hi, $4, $3;\n"
+                           "cvt.u32.u16 l32, lo;\ncvt.u32.u16 h32, hi;\n"
+                           "prmt.b32 $0, l32, h32, 0x5410;\n}",
+                           "=r,f,f,f,f", /*has_side_effects=*/false,
+                           /*is_align_stack=*/false,
+                           LLVM::tailcallkind::TailCallKind::None,
+                           LLVM::AsmDialectAttr(), ArrayAttr())
+                           .getResult(0));
+      }
+      pFrag.push_back(regs);
+    }
+    if (c.fp8)
+      return pFrag;
     for (int64_t ks = 0; ks < c.tileKV / 16; ++ks) {
       pFrag.push_back({operand(pack(s[2 * ks][0], s[2 * ks][1])),
                        operand(pack(s[2 * ks][2], s[2 * ks][3])),
@@ -1948,20 +2254,28 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   auto issueS = [&](Value kTile) {
     SmallVector<Value> acc(c.tileKV / 2, zero);
     fenceOperands(acc);
-    NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    for (int64_t ks = 0; ks < c.dqk / 16; ++ks) {
-      Value desc =
+    // One k step is 32 bytes of the rows: 16 f16/bf16 or 32 e4m3. The
+    // descriptors are computed (and pinned) before the fence: computed
+    // between the warpgroup's MMAs, they serialize them (C7513).
+    int64_t steps = c.dqk * c.inBytes() / 32;
+    SmallVector<Value> descs, descsA;
+    for (int64_t ks = 0; ks < steps; ++ks) {
+      descs.push_back(
           descriptor(addi(kTile, (ks / 4) * c.tileKV * 128 + (ks % 4) * 32),
-                     /*lbo=*/16, /*sbo=*/1024);
-      Value descA;
+                     /*lbo=*/16, /*sbo=*/1024));
       if (c.tma)
-        descA = descriptor(
+        descsA.push_back(descriptor(
             add(addi(qTile(), (ks / 4) * c.tileQ() * 128 + (ks % 4) * 32),
                 mul(wgRow, idx(128))),
-            /*lbo=*/16, /*sbo=*/1024);
-      acc = wgmma(c.tileKV, c.tma ? ArrayRef<Value>() : qFrag[ks], descA, desc,
-                  acc, /*transB=*/false);
+            /*lbo=*/16, /*sbo=*/1024));
     }
+    fenceOperands(descs);
+    fenceOperands(descsA);
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t ks = 0; ks < steps; ++ks)
+      acc = wgmma(c.tileKV, c.tma ? ArrayRef<Value>() : qFrag[ks],
+                  c.tma ? descsA[ks] : Value(), descs[ks], acc,
+                  /*transB=*/false);
     NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
     return acc;
   };
@@ -1969,17 +2283,31 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // 16 keys, B = V, MN-major (transposed), by descriptor: 16 keys are 2048
   // bytes into the tile, 64-column blocks 64 · 128 bytes apart) and
   // commits the group; `o` holds the accumulators, valid after its wait.
-  auto issuePV = [&](SmallVector<SmallVector<Value, 4>> &pFrag,
-                     SmallVector<Value> &o, Value vTile) {
+  // Its descriptors, computed and pinned (with P and O) before any fence of
+  // the stage that issues it: defined between the warpgroup's MMAs (after
+  // S's, in the TMA loop), they serialize them (C7513).
+  auto preparePV = [&](SmallVector<SmallVector<Value, 4>> &pFrag,
+                       SmallVector<Value> &o, Value vTile) {
+    // FP8: V transposed (transposeV), K-major like K: 32 keys are 32 bytes
+    // of its 128-byte rows.
+    SmallVector<Value> descs;
+    for (int64_t kk = 0; c.fp8 && kk < c.tileKV / 32; ++kk)
+      descs.push_back(
+          descriptor(addi(vTile, kk * 32), /*lbo=*/16, /*sbo=*/1024));
+    for (int64_t ks = 0; !c.fp8 && ks < c.tileKV / 16; ++ks)
+      descs.push_back(descriptor(addi(vTile, ks * 16 * 128),
+                                 /*lbo=*/c.tileKV * 128, /*sbo=*/1024));
     for (auto &a : pFrag)
       fenceOperands(a);
     fenceOperands(o);
+    fenceOperands(descs);
+    return descs;
+  };
+  auto issuePV = [&](SmallVector<SmallVector<Value, 4>> &pFrag,
+                     SmallVector<Value> &o, ArrayRef<Value> descs) {
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    for (int64_t ks = 0; ks < c.tileKV / 16; ++ks) {
-      Value desc = descriptor(addi(vTile, ks * 16 * 128),
-                              /*lbo=*/c.tileKV * 128, /*sbo=*/1024);
-      o = wgmma(c.dv, pFrag[ks], Value(), desc, o, /*transB=*/true);
-    }
+    for (auto [a, desc] : llvm::zip(pFrag, descs))
+      o = wgmma(c.dv, a, Value(), desc, o, /*transB=*/!c.fp8);
     NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
   };
   // Splits the accumulators of S (wgmma order) into the 8 n-tiles of 8 keys.
@@ -2015,7 +2343,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   if (c.tma) {
     res =
         buildOverlappedLoop(warp, kStart, kEnd, oTiles, negInf, zero, scoresOf,
-                            softmax, packP, issueS, issuePV, nTiles);
+                            softmax, packP, issueS, preparePV, issuePV, nTiles);
   } else {
     SmallVector<Value> init(oTiles * 4, zero);
     init.append({negInf, negInf, zero, zero});
@@ -2127,7 +2455,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
       SmallVector<SmallVector<Value, 4>> pFrag = packP(s);
       if (c.wgmma) {
-        issuePV(pFrag, o, vAddr);
+        SmallVector<Value> descs = preparePV(pFrag, o, vAddr);
+        issuePV(pFrag, o, descs);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         fenceOperands(o);
       }
@@ -2168,7 +2497,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     anyRow[r] = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                       lRows[r], zero);
     invRow[r] = select(
-        anyRow[r], arith::DivFOp::create(b, loc, f32c(1.0), lRows[r]), zero);
+        anyRow[r],
+        arith::DivFOp::create(b, loc, c.fp8 ? vScale : f32c(1.0), lRows[r]),
+        zero);
   }
   bool staged = !c.packed() && stageWidth() > 0;
   if (staged) {
@@ -2215,7 +2546,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       auto lseIf = scf::IfOp::create(b, loc, first, /*withElse=*/false);
       b.setInsertionPoint(lseIf.thenBlock()->getTerminator());
       Value mSafe =
-          select(any, arith::MulFOp::create(b, loc, mRow, f32c(factor)), zero);
+          select(any, arith::MulFOp::create(b, loc, mRow, factorV), zero);
       Value lSafe = select(any, lRow, f32c(1.0));
       Value lse = arith::MulFOp::create(
           b, loc,
@@ -2266,6 +2597,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           std::string why = pagedTensorCoreUnsupportedReason(paged);
           if (!why.empty()) {
             op->emitOpError() << "has no GPU kernel: " << why;
+            return signalPassFailure();
+          }
+        } else if (isFp8Sdpa(cast<SdpaOp>(op))) {
+          // Only this kernel reads FP8 codes: no fallback.
+          std::string why =
+              fp8SdpaUnsupportedReason(cast<SdpaOp>(op), useWgmma && useTma);
+          if (!why.empty()) {
+            op->emitOpError() << "has no FP8 GPU kernel: " << why;
             return signalPassFailure();
           }
         } else {
@@ -2335,8 +2674,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t rows = c.group() * c.sq;
     // Head dimension 256 runs only as the prefill kernel (the decode form
     // packs query heads into the rows, which the Q tile copy does not).
+    // FP8 runs only as the TMA prefill kernel.
     if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4 || c.dqk == 256 ||
-        c.dv == 256)
+        c.dv == 256 || c.fp8)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);
@@ -2483,6 +2823,15 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dv);
+    // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
+    // bytes, one swizzle atom wide).
+    if (c.fp8) {
+      if (!c.tma)
+        return op->emitOpError()
+               << "has no FP8 GPU kernel: the tensors are too large for TMA "
+                  "(strides of 2^40 bytes or more)";
+      c.tileKV = 128;
+    }
     Location loc = op->getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());
@@ -2494,12 +2843,23 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // which the combine kernel writes).
     // Paged: q, k_cache, v_cache, block_table, context_lens, out.
     SmallVector<Value> tensors;
+    SmallVector<DequantizeOp, 3> dequantized;
     if (sdpa) {
       tensors = {sdpa.getQuery(), sdpa.getKey(), sdpa.getValue()};
       for (Value in : {sdpa.getBias(), sdpa.getAlibiSlopes(), sdpa.getKvLens(),
                        sdpa.getCuSeqlensQ(), sdpa.getCuSeqlensK()})
         if (in)
           tensors.push_back(in);
+      if (c.fp8) {
+        // The codes in place of Q, K and V; their scales after the other
+        // inputs.
+        for (int i = 0; i < 3; ++i) {
+          dequantized.push_back(tensors[i].getDefiningOp<DequantizeOp>());
+          tensors[i] = dequantized.back().getInput();
+        }
+        for (DequantizeOp dq : dequantized)
+          tensors.push_back(dq.getScale());
+      }
     } else {
       auto paged = cast<PagedAttentionOp>(op);
       rope = paged.getQuery().getDefiningOp<RopeOp>();
@@ -2575,12 +2935,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                     Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
                     Map{2, c.dv, c.sk, c.hkv, c.tileKV},
                     Map{numInputs, c.dv, c.sq, c.hq, kRowsPerWarp}}) {
-        int64_t row = m.d * 2;
+        // Q, K and V: FP8 codes are single bytes (boxes of 128 columns).
+        int64_t bytes = m.param < 3 ? c.inBytes() : 2;
+        int64_t row = m.d * bytes;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
         paramInfos.push_back(tensorMapParamInfo(
             ctx, (names[m.param].getValue() + "_tensor_map").str(),
             names[m.param].getValue(), {m.d, m.s, m.h, c.batch},
-            {row, row * m.s, row * m.s * m.h}, {64, m.boxRows, 1, 1},
+            {row, row * m.s, row * m.s * m.h}, {128 / bytes, m.boxRows, 1, 1},
             /*swizzle=*/128));
       }
     }
@@ -2754,6 +3116,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     op->erase();
     if (rope)
       rope.erase();
+    for (DequantizeOp dq : dequantized)
+      dq.erase();
     module()->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(ctx));
     return success();

@@ -245,7 +245,117 @@ def main():
             else:
                 print("PASS " + line)
         failures += decode_gates(a.attn_compile, cuobjdump, env, tmp)
+        failures += fp8_gates(a.attn_compile, cuobjdump, env, tmp)
     return 1 if failures else 0
+
+
+def fp8_gates(attn_compile, cuobjdump, env, tmp):
+    """FP8 prefill (e4m3 codes through attn.dequantize, sm_90a TMA, d 128,
+    keys in tiles of 128): both GEMMs on e4m3 wgmma (QGMMA 64x128x32:
+    Dqk/32 for S and 128/32 for P·V per key tile, twice statically: the
+    overlapped loop peels S of the first tile and P·V of the last), no
+    f16 HGMMA or HMMA; V transposed by the producer (PRMT); P rounded to
+    e4m3 in registers (F2FP.SATFINITE.E4M3, a pair per instruction: 32
+    per tile and thread); Q, K and V by TMA only, the output by TMA; the
+    ring holds K, V and the raw V tile per slot; LDG only for the three
+    scales; no local memory, no C75xx line."""
+    src = os.path.join(tmp, "fp8.mlir")
+    with open(src, "w") as f:
+        f.write(fp8_source(1024, "f16", "causal = true"))
+    out = os.path.join(tmp, "ofp8")
+    t0 = time.time()
+    r = subprocess.run([attn_compile, src, "--chip=sm_90a", f"--out-dir={out}"],
+                       capture_output=True, text=True)
+    secs = time.time() - t0
+    if r.returncode != 0:
+        print(f"FAIL fp8 sm_90a: attn-compile failed\n{r.stderr}")
+        return 1
+    k = json.load(open(os.path.join(out, "fp8.json")))["kernels"][0]
+    ptxas = k["ptxas"]
+    sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
+                          capture_output=True, text=True, env=env)
+    ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
+                     r"(\.[A-Z0-9_.x]*)?", sass.stdout)
+    count = lambda name, suffix="": sum(
+        1 for o, sfx in ops if o == name and sfx.startswith(suffix))
+    problems = []
+    qgmma = count("QGMMA", ".64x128x32.F32.E4M3.E4M3")
+    if qgmma != 2 * (128 // 32 + 128 // 32) or count("QGMMA") != qgmma:
+        problems.append(f"{count('QGMMA')} QGMMA ({qgmma} 64x128x32 e4m3), "
+                        "expected 16")
+    if count("HGMMA") or count("HMMA"):
+        problems.append(f"{count('HGMMA')} HGMMA / {count('HMMA')} HMMA")
+    cvt = count("F2FP", ".SATFINITE.E4M3")
+    if cvt != 2 * 32:
+        problems.append(f"{cvt} F2FP.SATFINITE.E4M3, expected 64")
+    if not count("PRMT"):
+        problems.append("no PRMT: V is not transposed by byte permutes")
+    # Q: one 128-byte box; K and V one each per tile (times the unrolling).
+    utmaldg = count("UTMALDG")
+    if utmaldg < 3 or (utmaldg - 1) % 2:
+        problems.append(f"{utmaldg} UTMALDG")
+    # The three per-tensor scales are the only global loads.
+    if count("UTMASTG") != 2 or count("STG") or count("LDG") != 3 or \
+            count("LDGSTS"):
+        problems.append(f"{count('UTMASTG')} UTMASTG (expected 2), "
+                        f"{count('STG')} STG, {count('LDG')} LDG, "
+                        f"{count('LDGSTS')} LDGSTS")
+    smem = k["shared_memory_bytes"]
+    # Q, two slots of K, V and raw V, 5 mbarriers per slot and one for Q.
+    want_smem = 1024 + 128 * 128 + 2 * 128 * 128 * 3 + 11 * 8
+    if smem != want_smem:
+        problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
+    if count("USETMAXREG") != 2:
+        problems.append(f"{count('USETMAXREG')} USETMAXREG (expected 2)")
+    if count("LDL") or count("STL") or ptxas["spill_load_bytes"] or \
+            ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
+        problems.append(f"local memory: {count('LDL')} LDL / {count('STL')} "
+                        f"STL, {ptxas}")
+    if any("C75" in w for w in ptxas.get("warnings", [])):
+        problems.append(f"C75xx: {ptxas['warnings']}")
+    line = (f"fp8 e4m3 d128 causal sm_90a TMA: {ptxas['registers']} registers, "
+            f"{smem} B smem, {qgmma} QGMMA, {cvt} F2FP.E4M3, "
+            f"{count('PRMT')} PRMT, {utmaldg} UTMALDG, {count('MUFU')} MUFU, "
+            f"compile {secs:.2f} s")
+    print(("FAIL " + line + ": " + "; ".join(problems)) if problems
+          else "PASS " + line)
+    failures = 1 if problems else 0
+    # Shapes whose key loop LLVM straightens (at most one iteration per
+    # CTA) or bounds differently: attn-compile fails on any C75xx line.
+    for length, dtype, mask in [(256, "bf16", "causal = true"),
+                                (200, "f16", "causal = true, align = "
+                                             "bottom_right"),
+                                (130, "bf16", "window_left = 20, "
+                                              "window_right = 5"),
+                                (1, "f16", "")]:
+        src = os.path.join(tmp, f"fp8_{length}.mlir")
+        with open(src, "w") as f:
+            f.write(fp8_source(length, dtype, mask))
+        r = subprocess.run([attn_compile, src, "--chip=sm_90a",
+                            f"--out-dir={os.path.join(tmp, 'ofp8s')}"],
+                           capture_output=True, text=True)
+        what = f"fp8 e4m3 d128 S {length} {dtype} mask <{mask}> sm_90a TMA"
+        if r.returncode != 0:
+            print(f"FAIL {what}: {r.stderr.strip()}")
+            failures += 1
+        else:
+            print(f"PASS {what}: no C75xx line")
+    return failures
+
+
+def fp8_source(length, dtype, mask):
+    """An attention of 2 x 8 heads over `length` tokens at head dimension
+    128 whose Q, K and V are e4m3 codes with per-tensor scales."""
+    t8 = f"tensor<2x8x{length}x128xf8E4M3FN>"
+    t16 = f"tensor<2x8x{length}x128x{dtype}>"
+    deq = [f"  %{x} = attn.dequantize %{x}8, %{x}s {{quant = #attn.quant<"
+           f"fp8_e4m3, per_tensor>}} : {t8}, tensor<f32> -> {t16}\n"
+           for x in "qkv"]
+    args = ", ".join(f"%{x}8: {t8}, %{x}s: tensor<f32>" for x in "qkv")
+    attr = f" {{mask = #attn.mask<{mask}>}}" if mask else ""
+    return (f"func.func @attn({args}) -> {t16} {{\n" + "".join(deq) +
+            f"  %o = attn.sdpa %q, %k, %v{attr} : {t16}, {t16}, {t16} -> "
+            f"{t16}\n  return %o : {t16}\n}}\n")
 
 
 def decode_gates(attn_compile, cuobjdump, env, tmp):

@@ -41,6 +41,15 @@ enum class Layout : uint32_t;
 /// memory: the TMA kernel or mma.sync, not wgmma with cp.async).
 std::string tensorCoreUnsupportedReason(SdpaOp op, bool tma = false,
                                         bool wgmma = false);
+/// Whether `op` asks for the FP8 kernel: its query, key or value is an
+/// attn.dequantize result (the kernel reads the codes and folds the
+/// scales in).
+bool isFp8Sdpa(SdpaOp op);
+/// Why the FP8 kernel cannot compile `op` (isFp8Sdpa); empty when it can.
+/// Q, K and V must all be e4m3 codes through attn.dequantize with
+/// per-tensor or per-head (axis 1) scales, each used only by `op`, on the
+/// sm_90a TMA kernel (`tma`) at head dimension 128.
+std::string fp8SdpaUnsupportedReason(SdpaOp op, bool tma);
 /// Why `rope` cannot be fused into the GPU kernel of its user (which reads
 /// its input in `expected` layout); empty when it can.
 std::string fusedRopeUnsupportedReason(RopeOp rope, Layout expected);

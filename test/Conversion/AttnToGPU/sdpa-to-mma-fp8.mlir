@@ -1,0 +1,72 @@
+// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+
+// FP8 prefill: Q, K and V are e4m3 codes through attn.dequantize. The
+// dequantizes disappear into the sm_90a TMA kernel, which reads the codes
+// (1-byte tensor maps, 128 x 128 boxes) and takes the scales as the
+// parameters q_scale, k_scale and v_scale after the other inputs. Both
+// GEMMs are e4m3 wgmma (m64n128k32). The producer warpgroup transposes
+// each raw V tile into the K-major layout wgmma needs (byte permutes),
+// fences it for the async proxy and arrives on the slot's V barrier
+// (count 128); P is rounded to e4m3 in registers and is the register A
+// operand of P·V. Q·K's scale product multiplies the softmax scale; V's
+// scale divides into the final 1/l.
+
+// CHECK-LABEL: func.func @fp8
+// CHECK-SAME:    {attn.param = "query"}, %{{.*}}: tensor<f32> {attn.param = "q_scale"}, %{{.*}} {attn.param = "key"}, %{{.*}}: tensor<2xf32> {attn.param = "k_scale"}, %{{.*}} {attn.param = "value"}, %{{.*}}: tensor<f32> {attn.param = "v_scale"}
+// CHECK-NOT:     attn.dequantize
+// CHECK:         gpu.launch_func @fp8_kernel::@fp8_kernel
+// CHECK-SAME:      threads in (%c384, %c1, %c1)
+// CHECK-SAME:      dynamic_shared_memory_size %c115800_i32
+// CHECK-SAME:      memref<1x2x200x128xf8E4M3FN>, %{{.*}} : memref<1x2x200x128xf8E4M3FN>, %{{.*}} : memref<1x2x200x128xf8E4M3FN>, %{{.*}} : memref<f32>, %{{.*}} : memref<2xf32>, %{{.*}} : memref<f32>, %{{.*}} : memref<1x2x200x128xbf16>
+
+// CHECK-LABEL: gpu.func @fp8_kernel
+// CHECK-SAME:    %[[Q:[a-z0-9]+]]: memref<1x2x200x128xf8E4M3FN>, %[[K:[a-z0-9]+]]: memref<1x2x200x128xf8E4M3FN>, %[[V:[a-z0-9]+]]: memref<1x2x200x128xf8E4M3FN>, %[[QS:[a-z0-9]+]]: memref<f32>, %[[KS:[a-z0-9]+]]: memref<2xf32>, %[[VS:[a-z0-9]+]]: memref<f32>
+// CHECK-SAME:    {access = "read", name = "q_scale"}, {access = "read", name = "k_scale"}, {access = "read", name = "v_scale"}, {access = "readwrite", name = "out"}
+// CHECK-SAME:    {access = "read", box = array<i64: 128, 128, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "key_tensor_map", strides = array<i64: 128, 25600, 51200>, swizzle = 128 : i64, tensor = "key"}
+// CHECK-SAME:    {access = "read", box = array<i64: 128, 128, 1, 1>, dims = array<i64: 128, 200, 2, 1>, kind = "tensor_map", name = "value_tensor_map", strides = array<i64: 128, 25600, 51200>, swizzle = 128 : i64, tensor = "value"}
+// CHECK:         nvvm.mbarrier.init %{{.*}}, %c128_i32
+// CHECK:         nvvm.setmaxregister decrease 32
+// CHECK:         prmt.b32
+// CHECK:         nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>
+// CHECK:         bar.sync 4, 128;
+// CHECK:         nvvm.setmaxregister increase 240
+// CHECK-DAG:     memref.load %[[KS]][%block_id_y] : memref<2xf32>
+// CHECK-DAG:     memref.load %[[QS]][] : memref<f32>
+// CHECK-DAG:     memref.load %[[VS]][] : memref<f32>
+// CHECK:         wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {{.*}}, $64, $65, p, 1, 1;
+// CHECK:         cvt.rn.satfinite.e4m3x2.f32
+// CHECK:         wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1;
+
+// No f16 wgmma: S = Q·Kᵀ is Dqk / 32 = 4 instructions and P·V 128 / 32 = 4
+// per key tile, each twice (the overlapped loop peels S of the first tile
+// and P·V of the last).
+// COUNT-LABEL: gpu.func @fp8_kernel
+// COUNT-NOT:   .f16.f16
+// COUNT-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// COUNT-NOT:   wgmma.mma_async
+// COUNT-LABEL: gpu.func @gqa_kernel
+func.func @fp8(%q8: tensor<1x2x200x128xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x200x128xf8E4M3FN>, %ks: tensor<2xf32>, %v8: tensor<1x2x200x128xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x200x128xbf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x200x128xf8E4M3FN>, tensor<f32> -> tensor<1x2x200x128xbf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x200x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x200x128xbf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x200x128xf8E4M3FN>, tensor<f32> -> tensor<1x2x200x128xbf16>
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true>} : tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16> -> tensor<1x2x200x128xbf16>
+  return %o : tensor<1x2x200x128xbf16>
+}
+
+// GQA 4:2: per-head scales of K and V are read at the KV head (query head
+// / 2), Q's at the query head.
+
+// CHECK-LABEL: gpu.func @gqa_kernel
+// CHECK-SAME:    %[[QS:[a-z0-9]+]]: memref<4xf32>, %[[KS:[a-z0-9]+]]: memref<2xf32>, %[[VS:[a-z0-9]+]]: memref<2xf32>
+// CHECK:         %[[KVH:.*]] = arith.divui %block_id_y, %c2 : index
+// CHECK-DAG:     memref.load %[[KS]][%[[KVH]]] : memref<2xf32>
+// CHECK-DAG:     memref.load %[[QS]][%block_id_y] : memref<4xf32>
+// CHECK-DAG:     memref.load %[[VS]][%[[KVH]]] : memref<2xf32>
+func.func @gqa(%q8: tensor<1x4x64x128xf8E4M3FN>, %qs: tensor<4xf32>, %k8: tensor<1x2x64x128xf8E4M3FN>, %ks: tensor<2xf32>, %v8: tensor<1x2x64x128xf8E4M3FN>, %vs: tensor<2xf32>) -> tensor<1x4x64x128xf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x4x64x128xf8E4M3FN>, tensor<4xf32> -> tensor<1x4x64x128xf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x64x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x64x128xf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x64x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x64x128xf16>
+  %o = attn.sdpa %q, %k, %v : tensor<1x4x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x4x64x128xf16>
+  return %o : tensor<1x4x64x128xf16>
+}
