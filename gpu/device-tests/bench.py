@@ -5,7 +5,8 @@ the kernel kind ("wgmma", "mma.sync" or "simt") in "kernel":
   {"kind": "prefill", "impl": "attn", "kernel": "wgmma", "d": 128, "h": 16, "s": 2048, "b": 8,
    "causal": false, "ms": ..., "tflops": ...}
 FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
-Decode points (one query) print {"kind": "decode", ..., "tbps_kv": ...} like the peers' decode grid.
+Decode points (one query) print {"kind": "decode", ..., "tbps_kv": ...} like the peers' decode grid;
+FP8 (e4m3) prefill points print "kind": "prefill_fp8" (compare.py leaves them out: no peer has them).
 Run peers_gpu.py in the same device command and compare with compare.py.
 
 Written compile-only in a session without a GPU: NOT RUN YET.
@@ -16,7 +17,7 @@ import torch
 from triton.testing import do_bench
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_kernels import init_gpu, load, run  # noqa: E402
+from run_kernels import init_gpu, inputs, load, run  # noqa: E402
 
 
 def main(root):
@@ -29,10 +30,8 @@ def main(root):
         ptx = open(os.path.join(d, loaded[0][0]["ptx"])).read()
         kind = "wgmma" if "wgmma.mma_async" in ptx else "mma.sync" if "mma.sync" in ptx else "simt"
         dt = {"f16": torch.float16, "bf16": torch.bfloat16}[c["dtype"]]
-        q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
-        kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
-        v = torch.randn_like(kk); out = torch.empty_like(q)
-        named = {"query": q, "key": kk, "value": v, "out": out}
+        named, (q, _, _) = inputs(c, dt)
+        named["out"] = torch.empty_like(q)
         fn_ = lambda: run(loaded, named)
         fn_(); torch.cuda.synchronize()
         ms = do_bench(fn_, warmup=10, rep=50)
@@ -45,7 +44,9 @@ def main(root):
             continue
         causal = c["mask"] == "causal"
         f = 4 * c["b"] * c["hq"] * c["sq"] * c["sk"] * c["d"] / (2 if causal else 1)
-        print(json.dumps(dict(kind="prefill", impl="attn", kernel=kind, d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
+        # FP8 points have a kind of their own: the peers have no FP8 grid to compare with.
+        print(json.dumps(dict(kind="prefill_fp8" if c.get("fp8") else "prefill", impl="attn", kernel=kind,
+                              d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
                               causal=causal, ms=ms, tflops=f / ms / 1e9,
                               compile_s=c.get("compile_s"))), flush=True)
 

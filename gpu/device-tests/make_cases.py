@@ -32,6 +32,12 @@ def cases():
             for b, skv in ((1, 8192), (16, 4096), (64, 2048), (128, 8192)):
                 yield dict(b=b, hq=32, hkv=8, sq=1, sk=skv, d=128, dtype="f16", mask="none",
                            window=None)
+        if fp8:
+            # FP8 e4m3 prefill (per-tensor scales) on part of the same grid.
+            for s in (1024, 4096, 16384):
+                for mask in ("none", "causal"):
+                    yield dict(b=16384 // s, hq=16, hkv=16, sq=s, sk=s, d=128, dtype="f16",
+                               mask=mask, window=None, fp8=("tensor",) * 3)
         return
     for s in (1, 17, 113, 1000, 4097):
         for mask, window in (("none", None), ("causal", None), ("window", 63)):
@@ -43,6 +49,17 @@ def cases():
                                mask=mask, window=window)
     # decode: one query against many keys, causal bottom-right (sees every key)
     yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
+    if fp8:
+        # FP8 e4m3 prefill: Q, K and V as codes with per-tensor or per-head scales.
+        for s in (113, 1000, 4097):
+            for mask, window in (("none", None), ("causal", None), ("window", 63)):
+                yield dict(b=2 if s < 1000 else 1, hq=8, hkv=2, sq=s, sk=s, d=128,
+                           dtype="bf16" if mask == "window" else "f16", mask=mask, window=window,
+                           fp8=("tensor", "head", "head") if s == 113 else ("tensor",) * 3)
+
+
+# The FP8 kernel exists on sm_90a's TMA kernel only.
+fp8 = a.chip == "sm_90a" and a.kernel in ("auto", "wgmma")
 
 
 def mlir(c):
@@ -51,7 +68,20 @@ def mlir(c):
     attrs = {"none": "", "causal": "{mask = #attn.mask<causal = true>}",
              "causal_br": "{mask = #attn.mask<causal = true, align = bottom_right>}",
              "window": f"{{mask = #attn.mask<causal = true, window_left = {c['window']}>}}"}[c["mask"]]
-    return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
+    if not c.get("fp8"):
+        return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
+                f"  %o = attn.sdpa %q, %k, %v {attrs} : {q}, {k}, {k} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
+    # e4m3 codes through attn.dequantize; scales per tensor ([]) or per head ([H]).
+    args, lines = [], []
+    for t, ty, h, gran in zip("qkv", (q, k, k), (c["hq"], c["hkv"], c["hkv"]), c["fp8"]):
+        codes = ty.replace(f"x{c['dtype']}>", "xf8E4M3FN>")
+        st, quant = (("tensor<f32>", "per_tensor") if gran == "tensor"
+                     else (f"tensor<{h}xf32>", "per_head, axis = 1"))
+        args += [f"%{t}8: {codes}", f"%{t}s: {st}"]
+        lines.append(f"  %{t} = attn.dequantize %{t}8, %{t}s {{quant = #attn.quant<fp8_e4m3, {quant}>}}"
+                     f" : {codes}, {st} -> {ty}\n")
+    return (f"func.func @attn({', '.join(args)}) -> {q} {{\n" + "".join(lines) +
             f"  %o = attn.sdpa %q, %k, %v {attrs} : {q}, {k}, {k} -> {q}\n"
             f"  return %o : {q}\n}}\n")
 
@@ -59,6 +89,8 @@ def mlir(c):
 n = 0
 for c in cases():
     name = "{mask}_b{b}_hq{hq}_hkv{hkv}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
+    if c.get("fp8"):
+        name += "_fp8-" + "-".join(c["fp8"])
     d = os.path.join(a.out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "case.mlir"), "w") as f:

@@ -66,7 +66,7 @@ def run(loaded, named):
 
 
 # cuTensorMapEncodeTiled's CUtensorMapDataType and CUtensorMapSwizzle values.
-TMAP_DTYPES = {"f16": 6, "bf16": 9, "f32": 7, "i32": 3}
+TMAP_DTYPES = {"f16": 6, "bf16": 9, "f32": 7, "i32": 3, "e4m3": 0, "e5m2": 0}
 TMAP_SWIZZLE = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
 
 
@@ -128,6 +128,40 @@ def reference(q, k, v, c):
     return p @ v
 
 
+# FP8 cases: an error bound per element (the attention of |V| over 16, for P rounded to e4m3,
+# plus 2e-3) and on the RMS error, both against fp64 of the dequantized inputs.
+FP8_ATOL, FP8_RMS = 2e-3, 1e-2
+
+
+def fp8_quantize_torch(x, gran, dt):
+    """e4m3 codes of the f32 tensor x `[B][H][S][D]` with scales per tensor (shape []) or per
+    head ([H]) that map the largest magnitude to 448, and the values attn.dequantize gives (the
+    f32 product rounded to dt)."""
+    amax = x.abs().amax() if gran == "tensor" else x.abs().amax(dim=(0, 2, 3))
+    scale = (amax / 448).float()
+    sb = scale if gran == "tensor" else scale.reshape(1, -1, 1, 1)
+    codes = (x / sb).to(torch.float8_e4m3fn)
+    return codes, scale, (codes.float() * sb).to(dt)
+
+
+def fp8_quantize_np(x, gran):
+    """fp8_quantize_torch in numpy: the codes (uint8), the scales and the f32 products."""
+    import numpy as np
+    import ml_dtypes
+    amax = np.abs(x).max() if gran == "tensor" else np.abs(x).max(axis=(0, 2, 3))
+    scale = np.asarray(amax / 448, dtype=np.float32)
+    sb = scale if gran == "tensor" else scale.reshape(1, -1, 1, 1)
+    codes = (x / sb).astype(ml_dtypes.float8_e4m3fn)
+    return codes.view(np.uint8), scale, (codes.astype(np.float32) * sb).astype(np.float32)
+
+
+def fp8_ok(err, ref_abs):
+    """Whether the errors `err` of an FP8 case are within the bounds (numpy or torch arrays);
+    and the RMS error."""
+    rms = float((err ** 2).mean() ** 0.5)
+    return bool((abs(err) <= ref_abs / 16 + FP8_ATOL).all()) and rms <= FP8_RMS, rms
+
+
 def run_sim(root, sim, max_pairs):
     """Simulator mode: numpy inputs, attn-gpu-sim, fp64 reference."""
     import numpy as np
@@ -147,8 +181,14 @@ def run_sim(root, sim, max_pairs):
         rng = np.random.default_rng(n)
         vals, files = {}, []
         tmp = tempfile.mkdtemp(prefix="simcase_")
+        names = {"q": "query", "k": "key", "v": "value"}
         for t, h, s in (("q", c["hq"], c["sq"]), ("k", c["hkv"], c["sk"]), ("v", c["hkv"], c["sk"])):
             x = rng.standard_normal((c["b"], h, s, c["d"])).astype(np.float32)
+            if c.get("fp8"):
+                codes, scale, x = fp8_quantize_np(x, c["fp8"]["qkv".index(t)])
+                for what, arr in ((names[t], codes), (t + "_scale", scale)):
+                    files.append(what + "=" + os.path.join(tmp, what + ".npy"))
+                    np.save(files[-1].split("=", 1)[1], arr)
             if c["dtype"] == "bf16":
                 u = x.view(np.uint32).astype(np.uint64)
                 stored = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
@@ -156,8 +196,9 @@ def run_sim(root, sim, max_pairs):
             else:
                 stored = x.astype(np.float16)
                 vals[t] = stored.astype(np.float64)
-            files.append(os.path.join(tmp, t + ".npy"))
-            np.save(files[-1], stored)
+            if not c.get("fp8"):
+                files.append(os.path.join(tmp, t + ".npy"))
+                np.save(files[-1], stored)
         r = subprocess.run([sim, "--manifest=" + os.path.join(d, "case.json"), "--racecheck",
                             "--out-dir=" + os.path.join(tmp, "out")] + ["--input=" + f for f in files],
                            capture_output=True, text=True)
@@ -175,11 +216,36 @@ def run_sim(root, sim, max_pairs):
         err = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
         tol = 1e-2 if c["dtype"] == "bf16" else 2e-3
         ok = bool(np.isfinite(got).all()) and err < tol
+        extra = {}
+        if c.get("fp8"):
+            ref_abs, _ = sdpa_reference(vals["q"], vals["k"], np.abs(vals["v"]), causal=c["mask"] != "none",
+                                        align=align, window_left=c["window"] if c["mask"] == "window" else -1)
+            within, extra["rms_err"] = fp8_ok(got - ref, ref_abs)
+            ok = bool(np.isfinite(got).all()) and within
         fails += not ok
-        print(json.dumps(dict(case=name, ok=ok, rel_err=err, simulator=r.stderr.strip().splitlines()[-1])),
-              flush=True)
+        print(json.dumps(dict(case=name, ok=ok, rel_err=err, **extra,
+                              simulator=r.stderr.strip().splitlines()[-1])), flush=True)
     print(f"{fails} failing case(s), {skipped} skipped (too large for the simulator)")
     return 1 if fails else 0
+
+
+def inputs(c, dt):
+    """The kernel's named inputs for case `c` and the query, key and value they stand for (dt;
+    for FP8 cases the dequantized codes)."""
+    shapes = {"q": (c["b"], c["hq"], c["sq"], c["d"]), "k": (c["b"], c["hkv"], c["sk"], c["d"]),
+              "v": (c["b"], c["hkv"], c["sk"], c["d"])}
+    names = {"q": "query", "k": "key", "v": "value"}
+    named, vals = {}, []
+    for i, t in enumerate("qkv"):
+        x = torch.randn(shapes[t], device="cuda", dtype=torch.float32)
+        if c.get("fp8"):
+            codes, scale, x = fp8_quantize_torch(x, c["fp8"][i], dt)
+            named[names[t]], named[t + "_scale"] = codes, scale
+        else:
+            x = x.to(dt)
+            named[names[t]] = x
+        vals.append(x)
+    return named, vals
 
 
 def main(root, only=None):
@@ -193,15 +259,15 @@ def main(root, only=None):
         c = json.load(open(os.path.join(d, "config.json")))
         man, loaded = load(d)
         dt = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32}[c["dtype"]]
-        q = torch.randn(c["b"], c["hq"], c["sq"], c["d"], device="cuda", dtype=dt)
-        kk = torch.randn(c["b"], c["hkv"], c["sk"], c["d"], device="cuda", dtype=dt)
-        v = torch.randn_like(kk)
+        named, (q, kk, v) = inputs(c, dt)
         out = torch.full_like(q, float("nan"))  # poison: every element must be written
-        run(loaded, {"query": q, "key": kk, "value": v, "out": out})
+        named["out"] = out
+        run(loaded, named)
         torch.cuda.synchronize()
         ref = reference(q, kk, v, c)
         err = ((out.double() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
         finite = bool(torch.isfinite(out).all())
+        extra = {}
         peer = None
         if c["mask"] in ("none", "causal") and c["sq"] == c["sk"]:
             sd = F.scaled_dot_product_attention(q, kk, v, is_causal=c["mask"] == "causal",
@@ -209,9 +275,12 @@ def main(root, only=None):
             peer = ((sd.double() - ref).norm() / ref.norm()).item()
         tol = 1e-2 if c["dtype"] == "bf16" else 2e-3
         ok = finite and err < tol
+        if c.get("fp8"):
+            within, extra["rms_err"] = fp8_ok(out.double() - ref, reference(q, kk, v.abs(), c))
+            ok = finite and within
         fails += not ok
-        print(json.dumps(dict(case=name, ok=ok, rel_err=err, torch_sdpa_rel_err=peer, all_written=finite,
-                              ptxas=[k.get("ptxas") for k, _ in loaded])), flush=True)
+        print(json.dumps(dict(case=name, ok=ok, rel_err=err, **extra, torch_sdpa_rel_err=peer,
+                              all_written=finite, ptxas=[k.get("ptxas") for k, _ in loaded])), flush=True)
     print(f"{fails} failing case(s)")
     return 1 if fails else 0
 
