@@ -137,6 +137,9 @@ def configs(grid):
                     dtype="bf16", lse=True))
     out.append(dict(base, b=2, hq=8, hkv=2, sq=2, sk=600, mask="window_br"))
     out.append(dict(base, varlen=((40, 130), (200, 140)), mask="window_br"))
+    # Varlen at head dimension 256 (the sm_90a TMA kernel only).
+    out.append(dict(base, varlen=((70, 150, 0), (100, 130, 20)),
+                    mask="causal_br", d=256, dtype="bf16", lse=True))
     out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=400, mask="swa",
                     kv_lens=(400, 250)))
     # Head dimension 256 (the sm_90a TMA kernel; on sm_80 Q in shared memory):
@@ -159,6 +162,8 @@ def configs(grid):
                     kv_lens=(150, 33), fp8=("tensor", "tensor", "head")))
     out.append(dict(f8, b=1, sq=70, sk=130, mask="causal", alibi=True,
                     bias=(1, 4, 70, 130), dtype="bf16"))
+    out.append(dict(f8, varlen=((130, 0, 40), (200, 30, 40)),
+                    mask="causal_br"))
     for c in out:
         if "varlen" in c:  # packed totals
             c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),
@@ -279,6 +284,10 @@ def fp8_operands(c, ty, dv):
     dims = {"q": (c["b"], c["hq"], c["sq"], c["d"]),
             "k": (c["b"], c["hkv"], c["sk"], c["d"]),
             "v": (c["b"], c["hkv"], c["sk"], dv)}
+    if "varlen" in c:
+        tq, tk = (sum(x) for x in c["varlen"])
+        dims = {"q": (tq, c["hq"], c["d"]), "k": (tk, c["hkv"], c["d"]),
+                "v": (tk, c["hkv"], dv)}
     heads = {"q": c["hq"], "k": c["hkv"], "v": c["hkv"]}
     args, lines = [], []
     for t, gran in zip("qkv", c["fp8"]):
@@ -339,8 +348,9 @@ def run_case(c, args, seed):
                 codes = to_e4m3(rng.standard_normal(shapes[t]) * 40.0)
                 n = heads[t] if gran == "head" else 1
                 scale = (rng.uniform(0.5, 1.5, n) / 40.0).astype(np.float32)
-                deq = (table[codes].astype(np.float32) *
-                       scale.reshape(1, n, 1, 1)).astype(np.float32)
+                # Heads are dimension 1 of [B, H, S, D] and of [T, H, D].
+                deq = (table[codes].astype(np.float32) * scale.reshape(
+                    (1, n) + (1,) * (len(shapes[t]) - 2))).astype(np.float32)
                 vals[t] = (deq.astype(np.float16).astype(np.float64)
                            if c["dtype"] == "f16"
                            else from_bf16_bits(to_bf16_bits(deq)).astype(
@@ -446,7 +456,10 @@ def run_case(c, args, seed):
                 vals["q"], vals["k"], np.abs(vals["v"]), causal=causal,
                 align=align, window_left=wl, window_right=wr,
                 scale=c.get("scale"), softcap=c.get("softcap"),
-                kv_lens=vals.get("kv_lens"))
+                bias=vals.get("bias"), alibi_slopes=vals.get("slopes"),
+                kv_lens=vals.get("kv_lens"),
+                cu_seqlens_q=vals.get("cu_seqlens_q"),
+                cu_seqlens_k=vals.get("cu_seqlens_k"))
             tol = tol + weighted_abs / 16 + FP8_ATOL
             rms = float(np.sqrt(np.mean(err ** 2)))
             if rms > FP8_RMS:
@@ -514,9 +527,11 @@ def main():
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     cases = [c for c in configs(args.grid) if args.filter in name_of(c)]
-    # FP8 runs only on the sm_90a TMA kernel.
+    # FP8, and varlen at head dimension 256, run only on the sm_90a TMA
+    # kernel.
     if args.chip != "sm_90a" or "--tma=false" in args.compile_flag:
-        cases = [c for c in cases if "fp8" not in c]
+        cases = [c for c in cases if "fp8" not in c and
+                 not ("varlen" in c and c["d"] == 256)]
     if args.list:
         for c in cases:
             print(name_of(c))

@@ -58,7 +58,10 @@ LogicalResult checkSdpa(SdpaOp op, bool tensorCores, StringRef chip) {
              << "is not supported by the GPU pipeline: varlen (cu_seqlens) "
                 "attention is implemented only by the tensor-core kernel, "
                 "and the SIMT kernel was requested";
-    std::string why = tensorCoreUnsupportedReason(op);
+    // On sm_90a, the TMA kernel (the default there).
+    bool sm90 = chip == "sm_90a";
+    std::string why =
+        tensorCoreUnsupportedReason(op, /*tma=*/sm90, /*wgmma=*/sm90);
     if (!why.empty())
       return op.emitOpError()
              << "is not supported by the GPU pipeline: varlen (cu_seqlens) "

@@ -128,8 +128,11 @@ struct MmaConfig {
   /// Q tile once and K and V tiles by TMA into a ring of `stages` slots
   /// guarded by mbarriers; the `warps` consumer warps only compute, with Q
   /// read by descriptor from shared memory (no Q registers). Tensor maps of
-  /// Q, K and V are the last three kernel parameters.
+  /// Q, K, V and (tmaStore) the output are the last kernel parameters.
   bool tma = false;
+  /// The output leaves by TMA too, a warp's 16 staged rows per box; not
+  /// for varlen, whose boxes would cross into the next sequence's rows.
+  bool tmaStore() const { return tma && !varlen; }
   int64_t stages = 2;
   /// mma.sync with head dimension 256: Q stays in shared memory (A fragments
   /// by ldmatrix per 32-wide slice, each key tile), with K and V, in
@@ -267,11 +270,12 @@ std::string mlir::attn::tensorCoreUnsupportedReason(SdpaOp op, bool tma,
     return "head dimensions are not 64, 128 or 256";
   // 256: the accumulators of O take 128 registers per thread, which leaves
   // no room for Q fragments; the TMA kernel reads Q from shared memory.
-  // (mma.sync reloads Q from shared memory each key tile; wgmma without
-  // TMA has no room for it).
-  if ((dqk == 256 || dv == 256) && (varlen || (wgmma && !tma)))
-    return "head dimension 256 needs the TMA form of wgmma or mma.sync, "
-           "and not varlen";
+  // (mma.sync reloads Q from shared memory each key tile, dense only;
+  // wgmma without TMA has no room for it).
+  if ((dqk == 256 || dv == 256) && varlen && !(wgmma && tma))
+    return "head dimension 256 with varlen needs the TMA form of wgmma";
+  if ((dqk == 256 || dv == 256) && wgmma && !tma)
+    return "head dimension 256 needs the TMA form of wgmma or mma.sync";
   if (q.getDimSize(1) % k.getDimSize(1) != 0)
     return "query heads are not a multiple of KV heads";
   return "";
@@ -310,13 +314,11 @@ std::string mlir::attn::fp8SdpaUnsupportedReason(SdpaOp op, bool tma) {
       return ("the dequantized " + name + " has uses besides the attention")
           .str();
   }
-  if (op.isVarlen())
-    return "varlen";
   if (!tma)
     return "the sm_90a TMA kernel is not in use (FP8 runs only there)";
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
-  if (q.getDimSize(3) != 128 || v.getDimSize(3) != 128)
+  if (q.getShape().back() != 128 || v.getShape().back() != 128)
     return "head dimensions are not 128";
   return "";
 }
@@ -748,6 +750,16 @@ private:
   /// One TMA box (64 columns x 64 keys of one head, 128-byte swizzled) of
   /// the 4-d map [B][H][S][D] to shared memory at `dst`, completing
   /// `bytes` on the mbarrier at `bar`.
+  /// The TMA coordinates of column `col` of row `row` of Q (query rows of
+  /// this CTA's sequence, head `head`) or of K/V (keys, KV head `head`):
+  /// {col, row, head, batch} in the [B][H][S][D] maps; varlen maps are
+  /// [1][T][H][D] (rows of one head are H·D apart), {col, head, token, 0}.
+  SmallVector<Value, 4> tmaCoords(bool isQ, Value col, Value row, Value head,
+                                  Value batch) {
+    if (c.varlen)
+      return {col, toI32(head), toI32(add(isQ ? qTok0 : kTok0, row)), i32c(0)};
+    return {col, toI32(row), toI32(head), toI32(batch)};
+  }
   void tmaLoad(Value dst, Value map, ArrayRef<Value> coords, Value bar) {
     SmallVector<Value> operands = {shared32(dst), map};
     for (Value c : coords)
@@ -822,7 +834,7 @@ private:
       for (int64_t col = 0; col < d; col += c.boxCols())
         tmaLoad(addi(dst, (col / c.boxCols()) * c.tileKV * 128),
                 isK ? kMap : vMap,
-                {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+                tmaCoords(false, i32c(col), kt, kvHead, batch), bar);
     };
     onLeader([&] {
       // The Q tile: one box of tileQ rows per 128 bytes of columns (rows
@@ -833,8 +845,7 @@ private:
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < c.dqk; col += c.boxCols())
         tmaLoad(addi(qTile(), (col / c.boxCols()) * c.tileQ() * 128), qMap,
-                {i32c(col), toI32(qFirst), toI32(head), toI32(batch)},
-                qBarrier());
+                tmaCoords(true, i32c(col), qFirst, head, batch), qBarrier());
       if (c.fp8)
         return;
       auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV));
@@ -854,7 +865,7 @@ private:
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < c.dv; col += c.boxCols())
         tmaLoad(addi(rawVSlot(slot), (col / c.boxCols()) * c.tileKV * 128),
-                vMap, {i32c(col), toI32(kt), toI32(kvHead), toI32(batch)}, bar);
+                vMap, tmaCoords(false, i32c(col), kt, kvHead, batch), bar);
     };
     if (c.fp8)
       buildFp8Producer(pt, kStart, kEnd, onLeader, loadTile, loadRawV);
@@ -1685,7 +1696,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // lse [B, Hq, Sq, splits] take the place of out and lse.
   Value oMem = nextArg(true), lseMem = nextArg(c.lse || c.packed());
   Value qMap = nextArg(c.tma), kMap = nextArg(c.tma), vMap = nextArg(c.tma);
-  oMap = nextArg(c.tma);
+  oMap = nextArg(c.tmaStore());
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
@@ -2610,6 +2621,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         } else {
           std::string why = tensorCoreUnsupportedReason(
               cast<SdpaOp>(op), useWgmma && useTma, useWgmma);
+          if (!why.empty() && cast<SdpaOp>(op).isVarlen()) {
+            // The SIMT kernel has no varlen form.
+            op->emitOpError() << "has no varlen GPU kernel: " << why;
+            return signalPassFailure();
+          }
           if (!why.empty()) {
             if (reportFallbacks)
               op->emitRemark() << "uses the SIMT kernel: " << why;
@@ -2809,10 +2825,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     RopeOp rope;
     c.wgmma = useWgmma;
     chooseSplits(c);
-    // TMA needs strides below 2^40 bytes; the decode form and varlen keep
-    // per-thread cp.async (their tiles are not boxes of one tensor).
+    // TMA needs strides below 2^40 bytes; the decode form keeps
+    // per-thread cp.async (its tiles are not boxes of one tensor), and so
+    // do paged pools. Varlen tiles are boxes of the packed tokens.
     auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
-      return c.batch * h * s * d * 2 < (int64_t(1) << 40);
+      return (c.varlen ? 1 : c.batch) * h * s * d * 2 < (int64_t(1) << 40);
     };
     c.qInSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
     if (c.qInSmem)
@@ -2820,9 +2837,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.qInSmem)
       c.warps = 4;
     c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.paged;
-    c.tma = c.wgmma && useTma && !c.varlen && !c.packed() && !c.paged &&
+    c.tma = c.wgmma && useTma && !c.packed() && !c.paged &&
             below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dv);
+    if (c.varlen && (c.dqk == 256 || c.dv == 256) && !c.tma)
+      return op->emitOpError()
+             << "has no GPU kernel: head dimension 256 with varlen needs the "
+                "TMA kernel, and the tensors are too large for TMA (strides "
+                "of 2^40 bytes or more)";
     // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
     // bytes, one swizzle atom wide).
     if (c.fp8) {
@@ -2923,7 +2945,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     }
     // TMA: tensor maps of Q, K, V and the output ([B][H][S][D], boxes of
     // 64 columns x the Q tile's rows, 64 keys or 16 rows, 128-byte
-    // swizzle), by value after the pointers.
+    // swizzle), by value after the pointers. Varlen: [1][T][H][D] (the
+    // tokens of one head are H rows apart), boxes of 1 head x the same
+    // rows, the same shared-memory tile; no output map.
     if (c.tma) {
       struct Map {
         size_t param;
@@ -2931,19 +2955,27 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       };
       // And of the output: a warp's 16 rows x 64 columns, stored by TMA
       // from the epilogue's staging.
-      for (Map m : {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
-                    Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
-                    Map{2, c.dv, c.sk, c.hkv, c.tileKV},
-                    Map{numInputs, c.dv, c.sq, c.hq, kRowsPerWarp}}) {
+      SmallVector<Map, 4> maps = {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
+                                  Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
+                                  Map{2, c.dv, c.sk, c.hkv, c.tileKV}};
+      if (c.tmaStore())
+        maps.push_back(Map{numInputs, c.dv, c.sq, c.hq, kRowsPerWarp});
+      for (Map m : maps) {
         // Q, K and V: FP8 codes are single bytes (boxes of 128 columns).
         int64_t bytes = m.param < 3 ? c.inBytes() : 2;
         int64_t row = m.d * bytes;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
-        paramInfos.push_back(tensorMapParamInfo(
-            ctx, (names[m.param].getValue() + "_tensor_map").str(),
-            names[m.param].getValue(), {m.d, m.s, m.h, c.batch},
-            {row, row * m.s, row * m.s * m.h}, {128 / bytes, m.boxRows, 1, 1},
-            /*swizzle=*/128));
+        std::string mapName = (names[m.param].getValue() + "_tensor_map").str();
+        if (c.varlen)
+          paramInfos.push_back(tensorMapParamInfo(
+              ctx, mapName, names[m.param].getValue(), {m.d, m.h, m.s, 1},
+              {row, row * m.h, row * m.h * m.s}, {128 / bytes, 1, m.boxRows, 1},
+              /*swizzle=*/128));
+        else
+          paramInfos.push_back(tensorMapParamInfo(
+              ctx, mapName, names[m.param].getValue(), {m.d, m.s, m.h, c.batch},
+              {row, row * m.s, row * m.s * m.h}, {128 / bytes, m.boxRows, 1, 1},
+              /*swizzle=*/128));
       }
     }
     SmallVector<int64_t, 3> grid = {(c.sq + c.tileQ() - 1) / c.tileQ(), c.hq,
@@ -2985,9 +3017,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // shared memory at d = 128); its tensor-map parameters are passed by
       // value (marked here; attn-nvvm-kernel-abi sets the LLVM attributes).
       setKernelSharedMemory(kernel, c.tmaSharedBytes());
-      int64_t n = paramTypes.size();
-      kernel->setAttr(kTensorMapArgsAttr,
-                      b.getDenseI64ArrayAttr({n - 4, n - 3, n - 2, n - 1}));
+      int64_t n = paramTypes.size(), maps = c.tmaStore() ? 4 : 3;
+      SmallVector<int64_t, 4> mapArgs;
+      for (int64_t i = n - maps; i < n; ++i)
+        mapArgs.push_back(i);
+      kernel->setAttr(kTensorMapArgsAttr, b.getDenseI64ArrayAttr(mapArgs));
       // setmaxnreg needs the register count at entry, which ptxas derives
       // from the block size and one CTA per SM (else C7508: ignored).
       kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
@@ -3089,7 +3123,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       // host IR has no tensor-map value and passes null in their place.
       Value null =
           LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx));
-      first.append({null, null, null, null});
+      first.append(SmallVector<Value, 4>(c.tmaStore() ? 4 : 3, null));
       dynamicShared = arith::ConstantOp::create(
           b, loc, b.getI32IntegerAttr(c.tmaSharedBytes()));
     }

@@ -4,12 +4,12 @@
 // RUN: not attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1 tma=0" 2>&1 | FileCheck %s --check-prefix=NOTMA
 
 // FP8 attention (attn.dequantize operands of attn.sdpa) runs only on the
-// sm_90a TMA tensor-core kernel at head dimension 128, with e4m3 codes for
-// Q, K and V, per-tensor or per-head scales, and each dequantize read only
+// sm_90a TMA tensor-core kernel at head dimension 128 (dense or varlen),
+// with e4m3 codes for Q, K and V, per-tensor or per-head scales, and each dequantize read only
 // by the attention. Anything else is an error: there is no other FP8
 // kernel to fall back to.
 
-// SM80-COUNT-7: error: 'attn.sdpa' op is not supported by the GPU pipeline: FP8 attention (attn.dequantize operands) runs only on the sm_90a tensor-core kernel
+// SM80-COUNT-6: error: 'attn.sdpa' op is not supported by the GPU pipeline: FP8 attention (attn.dequantize operands) runs only on the sm_90a tensor-core kernel
 // NOTMA: error: 'attn.sdpa' op has no FP8 GPU kernel: the sm_90a TMA kernel is not in use (FP8 runs only there)
 
 func.func @per_position(%q8: tensor<1x2x64x128xf8E4M3FN>, %qs: tensor<64xf32>, %k8: tensor<1x2x64x128xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x64x128xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x64x128xf16> {
@@ -63,17 +63,6 @@ func.func @returned(%q8: tensor<1x2x64x128xf8E4M3FN>, %qs: tensor<f32>, %k8: ten
   %o = attn.sdpa %q, %k, %v : tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x2x64x128xf16>
   // expected-error @below {{expected every returned value to be an attn.sdpa, attn.paged_attention or attn.kv_cache_append result}}
   return %o, %v : tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16>
-}
-
-// -----
-
-func.func @varlen(%q8: tensor<96x2x128xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<96x2x128xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<96x2x128xf8E4M3FN>, %vs: tensor<f32>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<96x2x128xf16> {
-  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<96x2x128xf8E4M3FN>, tensor<f32> -> tensor<96x2x128xf16>
-  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<96x2x128xf8E4M3FN>, tensor<f32> -> tensor<96x2x128xf16>
-  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<96x2x128xf8E4M3FN>, tensor<f32> -> tensor<96x2x128xf16>
-  // expected-error @below {{does not take this op: varlen}}
-  %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) : tensor<96x2x128xf16>, tensor<96x2x128xf16>, tensor<96x2x128xf16> -> tensor<96x2x128xf16>
-  return %o : tensor<96x2x128xf16>
 }
 
 // -----

@@ -46,6 +46,7 @@
 // COUNT-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
 // COUNT-NOT:   wgmma.mma_async
 // COUNT-LABEL: gpu.func @gqa_kernel
+// COUNT-LABEL: gpu.func @packed_kernel
 func.func @fp8(%q8: tensor<1x2x200x128xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x200x128xf8E4M3FN>, %ks: tensor<2xf32>, %v8: tensor<1x2x200x128xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x200x128xbf16> {
   %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x200x128xf8E4M3FN>, tensor<f32> -> tensor<1x2x200x128xbf16>
   %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x200x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x200x128xbf16>
@@ -69,4 +70,21 @@ func.func @gqa(%q8: tensor<1x4x64x128xf8E4M3FN>, %qs: tensor<4xf32>, %k8: tensor
   %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x64x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x64x128xf16>
   %o = attn.sdpa %q, %k, %v : tensor<1x4x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x4x64x128xf16>
   return %o : tensor<1x4x64x128xf16>
+}
+
+// Varlen: the codes are packed tokens [T, H, D]; their tensor maps are
+// [1][T][H][D] with boxes of one head x 128 tokens, and the output leaves
+// by 16-byte stores (no output map: a box would cross into the next
+// sequence's rows).
+
+// CHECK-LABEL: gpu.func @packed_kernel
+// CHECK-SAME:    {access = "read", box = array<i64: 128, 1, 128, 1>, dims = array<i64: 128, 2, 300, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 128, 256, 76800>, swizzle = 128 : i64, tensor = "query"}
+// CHECK-NOT:     out_tensor_map
+// CHECK-SAME:    attn.tensor_map_args = array<i64: 9, 10, 11>
+func.func @packed(%q8: tensor<300x2x128xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<300x2x128xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<300x2x128xf8E4M3FN>, %vs: tensor<2xf32>, %cq: tensor<3xi32>, %ck: tensor<3xi32>) -> tensor<300x2x128xf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<300x2x128xf8E4M3FN>, tensor<f32> -> tensor<300x2x128xf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<300x2x128xf8E4M3FN>, tensor<f32> -> tensor<300x2x128xf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<300x2x128xf8E4M3FN>, tensor<2xf32> -> tensor<300x2x128xf16>
+  %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) {mask = #attn.mask<causal = true>} : tensor<300x2x128xf16>, tensor<300x2x128xf16>, tensor<300x2x128xf16> -> tensor<300x2x128xf16>
+  return %o : tensor<300x2x128xf16>
 }

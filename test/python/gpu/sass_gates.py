@@ -246,7 +246,65 @@ def main():
                 print("PASS " + line)
         failures += decode_gates(a.attn_compile, cuobjdump, env, tmp)
         failures += fp8_gates(a.attn_compile, cuobjdump, env, tmp)
+        failures += varlen_gates(a.attn_compile, cuobjdump, env, tmp)
     return 1 if failures else 0
+
+
+def varlen_gates(attn_compile, cuobjdump, env, tmp):
+    """Varlen on the sm_90a TMA kernel (packed [T, H, D] tokens, d 128,
+    bottom-right causal): Q, K and V by TMA only (no LDGSTS), the output by
+    16-byte stores (STG.E.128, no UTMASTG: a box would cross into the next
+    sequence), LDG only for the four cu_seqlens entries, the TMA kernel's
+    HGMMA count, no local memory, no C75xx line."""
+    t = "tensor<3000x16x128xbf16>"
+    kt = "tensor<4000x4x128xbf16>"
+    cu = "tensor<9xi32>"
+    src = os.path.join(tmp, "varlen.mlir")
+    with open(src, "w") as f:
+        f.write(f"func.func @attn(%q: {t}, %k: {kt}, %v: {kt}, %cq: {cu}, "
+                f"%ck: {cu}) -> {t} {{\n  %o = attn.sdpa %q, %k, %v "
+                f"cu_seqlens(%cq, %ck : {cu}, {cu}) {{mask = #attn.mask<causal"
+                f" = true, align = bottom_right>}} : {t}, {kt}, {kt} -> {t}\n"
+                f"  return %o : {t}\n}}\n")
+    out = os.path.join(tmp, "ovarlen")
+    r = subprocess.run([attn_compile, src, "--chip=sm_90a", f"--out-dir={out}"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"FAIL varlen sm_90a TMA: attn-compile failed\n{r.stderr}")
+        return 1
+    k = json.load(open(os.path.join(out, "varlen.json")))["kernels"][0]
+    ptxas = k["ptxas"]
+    sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
+                          capture_output=True, text=True, env=env)
+    ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
+                     r"(\.[A-Z0-9_.x]*)?", sass.stdout)
+    count = lambda name, suffix="": sum(
+        1 for o, sfx in ops if o == name and sfx.startswith(suffix))
+    problems = []
+    # S: Dqk/16 HGMMA 64x64x16, P·V: 4 HGMMA 64x128x16, twice (peeled).
+    if count("HGMMA") != 2 * (128 // 16 + 4) or count("HMMA"):
+        problems.append(f"{count('HGMMA')} HGMMA (expected 24), "
+                        f"{count('HMMA')} HMMA")
+    if not count("UTMALDG") or count("LDGSTS") or count("UTMASTG"):
+        problems.append(f"{count('UTMALDG')} UTMALDG, {count('LDGSTS')} "
+                        f"LDGSTS, {count('UTMASTG')} UTMASTG")
+    stg = count("STG", ".E.128")
+    if not stg or count("STG") != stg:
+        problems.append(f"{count('STG')} STG ({stg} STG.E.128)")
+    if count("LDG") != 4:
+        problems.append(f"{count('LDG')} LDG, expected 4 (cu_seqlens)")
+    if count("LDL") or count("STL") or ptxas["spill_load_bytes"] or \
+            ptxas["spill_store_bytes"]:
+        problems.append(f"local memory: {ptxas}")
+    if any("C75" in w for w in ptxas.get("warnings", [])):
+        problems.append(f"C75xx: {ptxas['warnings']}")
+    line = (f"varlen bf16 d128 causal_br sm_90a TMA: {ptxas['registers']} "
+            f"registers, {k['shared_memory_bytes']} B smem, "
+            f"{count('HGMMA')} HGMMA, {count('UTMALDG')} UTMALDG, {stg} "
+            f"STG.E.128, {count('LDG')} LDG")
+    print(("FAIL " + line + ": " + "; ".join(problems)) if problems
+          else "PASS " + line)
+    return 1 if problems else 0
 
 
 def fp8_gates(attn_compile, cuobjdump, env, tmp):

@@ -48,7 +48,7 @@ bool isFp8Sdpa(SdpaOp op);
 /// Why the FP8 kernel cannot compile `op` (isFp8Sdpa); empty when it can.
 /// Q, K and V must all be e4m3 codes through attn.dequantize with
 /// per-tensor or per-head (axis 1) scales, each used only by `op`, on the
-/// sm_90a TMA kernel (`tma`) at head dimension 128.
+/// sm_90a TMA kernel (`tma`) at head dimension 128, dense or varlen.
 std::string fp8SdpaUnsupportedReason(SdpaOp op, bool tma);
 /// Why `rope` cannot be fused into the GPU kernel of its user (which reads
 /// its input in `expected` layout); empty when it can.
