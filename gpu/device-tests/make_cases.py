@@ -49,6 +49,11 @@ def cases():
                                mask=mask, window=window)
     # decode: one query against many keys, causal bottom-right (sees every key)
     yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
+    # varlen: packed sequences (cu_seqlens), an empty one and one longer than a CTA's rows
+    for mask, dtype, d in (("causal_br", "f16", 128), ("none", "bf16", 64)):
+        lens = ((130, 0, 57, 300), (200, 20, 70, 300))
+        yield dict(b=len(lens[0]), hq=8, hkv=2, sq=sum(lens[0]), sk=sum(lens[1]), d=d,
+                   dtype=dtype, mask=mask, window=None, varlen=lens)
     if fp8:
         # FP8 e4m3 prefill: Q, K and V as codes with per-tensor or per-head scales.
         for s in (113, 1000, 4097):
@@ -65,9 +70,19 @@ fp8 = a.chip == "sm_90a" and a.kernel in ("auto", "wgmma")
 def mlir(c):
     q = f"tensor<{c['b']}x{c['hq']}x{c['sq']}x{c['d']}x{c['dtype']}>"
     k = f"tensor<{c['b']}x{c['hkv']}x{c['sk']}x{c['d']}x{c['dtype']}>"
+    if c.get("varlen"):
+        # packed tokens [T, H, D], sequences at cu_seqlens
+        q = f"tensor<{c['sq']}x{c['hq']}x{c['d']}x{c['dtype']}>"
+        k = f"tensor<{c['sk']}x{c['hkv']}x{c['d']}x{c['dtype']}>"
     attrs = {"none": "", "causal": "{mask = #attn.mask<causal = true>}",
              "causal_br": "{mask = #attn.mask<causal = true, align = bottom_right>}",
              "window": f"{{mask = #attn.mask<causal = true, window_left = {c['window']}>}}"}[c["mask"]]
+    if c.get("varlen"):
+        cu = f"tensor<{c['b'] + 1}xi32>"
+        return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}, %cq: {cu}, %ck: {cu}) -> {q} {{\n"
+                f"  %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : {cu}, {cu}) {attrs}"
+                f" : {q}, {k}, {k} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
     if not c.get("fp8"):
         return (f"func.func @attn(%q: {q}, %k: {k}, %v: {k}) -> {q} {{\n"
                 f"  %o = attn.sdpa %q, %k, %v {attrs} : {q}, {k}, {k} -> {q}\n"
@@ -91,6 +106,8 @@ for c in cases():
     name = "{mask}_b{b}_hq{hq}_hkv{hkv}_s{sq}x{sk}_d{d}_{dtype}".format(**c)
     if c.get("fp8"):
         name += "_fp8-" + "-".join(c["fp8"])
+    if c.get("varlen"):
+        name = "varlen_" + name
     d = os.path.join(a.out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "case.mlir"), "w") as f:

@@ -110,7 +110,18 @@ def launch(k, fn, tensors):
 
 
 def reference(q, k, v, c):
-    """fp64 attention with the #attn.mask semantics (top-left causal, window_left keys before)."""
+    """fp64 attention with the #attn.mask semantics (top-left causal, window_left keys before);
+    varlen cases: each sequence of the packed [T, H, D] tokens on its own."""
+    if c.get("varlen"):
+        out = torch.zeros(q.shape, dtype=torch.float64, device=q.device)
+        cq, ck = (torch.tensor([0, *lens]).cumsum(0).tolist() for lens in c["varlen"])
+        for i in range(len(c["varlen"][0])):
+            if cq[i + 1] == cq[i]:
+                continue
+            part = lambda x, cu: x[cu[i]:cu[i + 1]].transpose(0, 1)[None]
+            ci = dict(c, varlen=None, b=1, sq=cq[i + 1] - cq[i], sk=ck[i + 1] - ck[i])
+            out[cq[i]:cq[i + 1]] = reference(part(q, cq), part(k, ck), part(v, ck), ci)[0].transpose(0, 1)
+        return out
     q, k, v = q.double(), k.double(), v.double()
     g = c["hq"] // c["hkv"]
     k = k.repeat_interleave(g, dim=1); v = v.repeat_interleave(g, dim=1)
@@ -173,6 +184,8 @@ def run_sim(root, sim, max_pairs):
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
         pairs = c["b"] * c["hq"] * c["sq"] * c["sk"]
+        if c.get("varlen"):
+            pairs = c["hq"] * sum(a * b for a, b in zip(*c["varlen"]))
         if pairs > max_pairs:
             skipped += 1
             print(json.dumps(dict(case=name, ok=None, skipped=f"{pairs} query-key pairs > "
@@ -182,8 +195,15 @@ def run_sim(root, sim, max_pairs):
         vals, files = {}, []
         tmp = tempfile.mkdtemp(prefix="simcase_")
         names = {"q": "query", "k": "key", "v": "value"}
+        cu = {}
+        if c.get("varlen"):
+            for what, lens in zip(("cu_seqlens_q", "cu_seqlens_k"), c["varlen"]):
+                cu[what] = np.cumsum([0, *lens]).astype(np.int32)
+                files.append(what + "=" + os.path.join(tmp, what + ".npy"))
+                np.save(files[-1].split("=", 1)[1], cu[what])
         for t, h, s in (("q", c["hq"], c["sq"]), ("k", c["hkv"], c["sk"]), ("v", c["hkv"], c["sk"])):
-            x = rng.standard_normal((c["b"], h, s, c["d"])).astype(np.float32)
+            shape = (s, h, c["d"]) if c.get("varlen") else (c["b"], h, s, c["d"])
+            x = rng.standard_normal(shape).astype(np.float32)
             if c.get("fp8"):
                 codes, scale, x = fp8_quantize_np(x, c["fp8"]["qkv".index(t)])
                 for what, arr in ((names[t], codes), (t + "_scale", scale)):
@@ -197,8 +217,9 @@ def run_sim(root, sim, max_pairs):
                 stored = x.astype(np.float16)
                 vals[t] = stored.astype(np.float64)
             if not c.get("fp8"):
-                files.append(os.path.join(tmp, t + ".npy"))
-                np.save(files[-1], stored)
+                path = os.path.join(tmp, t + ".npy")
+                np.save(path, stored)
+                files.append(names[t] + "=" + path)
         r = subprocess.run([sim, "--manifest=" + os.path.join(d, "case.json"), "--racecheck",
                             "--out-dir=" + os.path.join(tmp, "out")] + ["--input=" + f for f in files],
                            capture_output=True, text=True)
@@ -212,14 +233,15 @@ def run_sim(root, sim, max_pairs):
         got = ((out.astype(np.uint32) << 16).view(np.float32) if c["dtype"] == "bf16" else out).astype(np.float64)
         align = "bottom_right" if c["mask"] == "causal_br" else "top_left"
         ref, _ = sdpa_reference(vals["q"], vals["k"], vals["v"], causal=c["mask"] != "none", align=align,
-                                window_left=c["window"] if c["mask"] == "window" else -1)
+                                window_left=c["window"] if c["mask"] == "window" else -1, **cu)
         err = float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
         tol = 1e-2 if c["dtype"] == "bf16" else 2e-3
         ok = bool(np.isfinite(got).all()) and err < tol
         extra = {}
         if c.get("fp8"):
             ref_abs, _ = sdpa_reference(vals["q"], vals["k"], np.abs(vals["v"]), causal=c["mask"] != "none",
-                                        align=align, window_left=c["window"] if c["mask"] == "window" else -1)
+                                        align=align, window_left=c["window"] if c["mask"] == "window" else -1,
+                                        **cu)
             within, extra["rms_err"] = fp8_ok(got - ref, ref_abs)
             ok = bool(np.isfinite(got).all()) and within
         fails += not ok
@@ -236,6 +258,11 @@ def inputs(c, dt):
               "v": (c["b"], c["hkv"], c["sk"], c["d"])}
     names = {"q": "query", "k": "key", "v": "value"}
     named, vals = {}, []
+    if c.get("varlen"):
+        shapes = {"q": (c["sq"], c["hq"], c["d"]), "k": (c["sk"], c["hkv"], c["d"]),
+                  "v": (c["sk"], c["hkv"], c["d"])}
+        for what, lens in zip(("cu_seqlens_q", "cu_seqlens_k"), c["varlen"]):
+            named[what] = torch.tensor([0, *lens], device="cuda").cumsum(0).to(torch.int32)
     for i, t in enumerate("qkv"):
         x = torch.randn(shapes[t], device="cuda", dtype=torch.float32)
         if c.get("fp8"):
@@ -269,7 +296,7 @@ def main(root, only=None):
         finite = bool(torch.isfinite(out).all())
         extra = {}
         peer = None
-        if c["mask"] in ("none", "causal") and c["sq"] == c["sk"]:
+        if c["mask"] in ("none", "causal") and c["sq"] == c["sk"] and not c.get("varlen"):
             sd = F.scaled_dot_product_attention(q, kk, v, is_causal=c["mask"] == "causal",
                                                 enable_gqa=c["hq"] != c["hkv"])
             peer = ((sd.double() - ref).norm() / ref.norm()).item()
