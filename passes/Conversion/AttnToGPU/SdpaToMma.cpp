@@ -139,9 +139,10 @@ struct MmaConfig {
   /// dynamic shared memory; CTAs of 4 warps.
   bool qInSmem = false;
   /// Keys per tile (the K and V tiles' rows, the online softmax's step):
-  /// 64, or 32 with Q in shared memory (head dimension 256 on mma.sync,
-  /// whose 128 accumulator registers of O leave no room for 64 scores per
-  /// row: ptxas spilled).
+  /// 64; 128 in the TMA kernel up to head dimension 128 (and for FP8); 32
+  /// with Q in shared memory (head dimension 256 on mma.sync, whose 128
+  /// accumulator registers of O leave no room for 64 scores per row: ptxas
+  /// spilled).
   int64_t tileKV = kDefaultTileKV;
   /// mma.sync at head dimensions 64 and 128 (dense, not the decode form,
   /// not varlen): the Q tile goes through shared memory once, by 16-byte
@@ -1110,14 +1111,6 @@ private:
         scoresOf(sj, kt);
         Value mNew[2], lNew[2], alpha[2];
         softmax(sj, m, l, mNew, lNew, alpha);
-        // FP8 packs P(j) only once P(j-1)'s GEMM is done: the empty asm
-        // that keeps P(j-1) in its registers emits no PTX, and ptxas, free
-        // to give P(j-1)'s registers to P(j)'s converts while wgmma reads
-        // them, serializes every wgmma of the kernel (C7513) when LLVM has
-        // straightened this loop (at most one iteration per CTA).
-        Tiles pNew;
-        if (!c.fp8)
-          pNew = packP(sj);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         mbarrierArrive(barrier(prevSlot, kEmptyV));
         fenceOperands(o);
@@ -1125,8 +1118,12 @@ private:
         // register allocator may reuse them for P(j) while wgmma reads).
         for (auto &a : pPrev)
           fenceOperands(a);
-        if (c.fp8)
-          pNew = packP(sj);
+        // P(j) is packed only now: the empty asm above emits no PTX, and
+        // ptxas, free to give P(j-1)'s registers to P(j)'s converts while
+        // wgmma reads them, serializes every wgmma of the kernel (C7513)
+        // when LLVM has straightened this loop (at most one iteration per
+        // CTA, e.g. 200 causal queries in tiles of 128).
+        Tiles pNew = packP(sj);
         for (int64_t i = 0; i < nO; ++i)
           o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
         SmallVector<Value> yield(o);
@@ -2854,6 +2851,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                   "(strides of 2^40 bytes or more)";
       c.tileKV = 128;
     }
+    // The TMA kernel at head dimensions up to 128: keys in tiles of 128
+    // (FlashAttention-3's N), so that S = Q·Kᵀ is m64n128k16 with both
+    // operands in shared memory: 6 KiB read per 64 x 128 x 16 MACs instead
+    // of 4 KiB per 64 x 64 x 16, below the shared-memory bandwidth the
+    // tensor cores need at n64. S, P and O still fit the consumers' 240
+    // registers (ptxas: no spill); at 256, O alone takes 128 of them.
+    if (c.tma && c.dqk <= 128 && c.dv <= 128)
+      c.tileKV = 128;
     Location loc = op->getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());

@@ -19,9 +19,10 @@ checks what the design promises, without a GPU:
     tile passes through shared memory once: its copy (LDGSTS) and two
     ldmatrix per 32-wide slice, no LDG but for ALiBi slopes and kv_lens;
   * no local memory (no LDL/STL), no spills, no stack frame;
-  * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile (twice that
-    statically with TMA, whose loop overlaps the softmax of tile j with
-    P·V of tile j - 1 and peels S of the first tile and P·V of the last),
+  * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile of 64 (with
+    TMA, tiles of 128 keys up to head dimension 128: Dqk/16 + 8, and twice
+    that statically, as its loop overlaps the softmax of tile j with P·V
+    of tile j - 1 and peels S of the first tile and P·V of the last),
     no HMMA, no
     LDSM, and no C75xx line in ptxas' output (attn-compile fails on one:
     ptxas serialized the wgmma);
@@ -145,14 +146,16 @@ def main():
             # Other dense mma.sync kernels pass the Q tile (128 rows) through
             # shared memory once.
             qvia = not wg and not qsm
-            tk = 32 if qsm else 64
+            # The TMA kernel takes keys in tiles of 128 up to head dimension
+            # 128.
+            tk = 32 if qsm else 128 if tma and d <= 128 and dv <= 128 else 64
             threads = 128 if qsm else 384 if tma else 256
             problems = []
             if wg:
-                # Warpgroup MMA: one HGMMA.64x64x16 per 16 of Dqk for S, one
+                # Warpgroup MMA: one HGMMA.64x{tk}x16 per 16 of Dqk for S, one
                 # HGMMA.64x{Dv}x16 per 16 keys for P·V; no mma.sync.
                 mma_name = "HGMMA"
-                hmma, want = count("HGMMA"), d // 16 + 4
+                hmma, want = count("HGMMA"), d // 16 + tk // 16
                 # TMA: the loop issues S(j) and P·V(j-1) per tile; S of the
                 # first tile and P·V of the last are peeled: twice the count.
                 if tma:
@@ -209,7 +212,7 @@ def main():
                 # Dynamic: the Q tile (128 rows), two K/V slots, 1 KiB to
                 # align the swizzle atoms, 4 mbarriers per slot and one for Q.
                 smem = k["shared_memory_bytes"]
-                want_smem = 1024 + 128 * d * 2 + 2 * 64 * (d + dv) * 2 + 9 * 8
+                want_smem = 1024 + 128 * d * 2 + 2 * tk * (d + dv) * 2 + 9 * 8
                 if count("SYNCS") == 0 or count("USETMAXREG") != 2:
                     problems.append(f"{count('SYNCS')} SYNCS (mbarrier), "
                                     f"{count('USETMAXREG')} USETMAXREG (expected 2)")
@@ -281,9 +284,10 @@ def varlen_gates(attn_compile, cuobjdump, env, tmp):
     count = lambda name, suffix="": sum(
         1 for o, sfx in ops if o == name and sfx.startswith(suffix))
     problems = []
-    # S: Dqk/16 HGMMA 64x64x16, P·V: 4 HGMMA 64x128x16, twice (peeled).
-    if count("HGMMA") != 2 * (128 // 16 + 4) or count("HMMA"):
-        problems.append(f"{count('HGMMA')} HGMMA (expected 24), "
+    # Tiles of 128 keys. S: Dqk/16 HGMMA 64x128x16, P·V: 128/16 HGMMA
+    # 64x128x16, twice (peeled).
+    if count("HGMMA") != 2 * (128 // 16 + 128 // 16) or count("HMMA"):
+        problems.append(f"{count('HGMMA')} HGMMA (expected 32), "
                         f"{count('HMMA')} HMMA")
     if not count("UTMALDG") or count("LDGSTS") or count("UTMASTG"):
         problems.append(f"{count('UTMALDG')} UTMALDG, {count('LDGSTS')} "
@@ -393,6 +397,25 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
                             f"--out-dir={os.path.join(tmp, 'ofp8s')}"],
                            capture_output=True, text=True)
         what = f"fp8 e4m3 d128 S {length} {dtype} mask <{mask}> sm_90a TMA"
+        if r.returncode != 0:
+            print(f"FAIL {what}: {r.stderr.strip()}")
+            failures += 1
+        else:
+            print(f"PASS {what}: no C75xx line")
+    # The same for f16/bf16 (tiles of 128 keys: two key tiles at most).
+    for length, dtype, d, mask in [(200, "f16", 128, "causal = true"),
+                                   (256, "bf16", 64, "causal = true, "
+                                                     "window_left = 100")]:
+        t = f"tensor<2x8x{length}x{d}x{dtype}>"
+        src = os.path.join(tmp, f"s{length}.mlir")
+        with open(src, "w") as f:
+            f.write(f"func.func @attn(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
+                    f"  %o = attn.sdpa %q, %k, %v {{mask = #attn.mask<{mask}>}}"
+                    f" : {t}, {t}, {t} -> {t}\n  return %o : {t}\n}}\n")
+        r = subprocess.run([attn_compile, src, "--chip=sm_90a",
+                            f"--out-dir={os.path.join(tmp, 'os')}"],
+                           capture_output=True, text=True)
+        what = f"{dtype} d{d} S {length} mask <{mask}> sm_90a TMA"
         if r.returncode != 0:
             print(f"FAIL {what}: {r.stderr.strip()}")
             failures += 1
