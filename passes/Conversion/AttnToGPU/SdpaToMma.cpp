@@ -2854,9 +2854,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // The TMA kernel at head dimensions up to 128: keys in tiles of 128
     // (FlashAttention-3's N), so that S = Q·Kᵀ is m64n128k16 with both
     // operands in shared memory: 6 KiB read per 64 x 128 x 16 MACs instead
-    // of 4 KiB per 64 x 64 x 16, below the shared-memory bandwidth the
-    // tensor cores need at n64. S, P and O still fit the consumers' 240
-    // registers (ptxas: no spill); at 256, O alone takes 128 of them.
+    // of 4 KiB per 64 x 64 x 16 (at an H100 SM's 2048 MACs per clock, 96
+    // instead of 128 of the 128 bytes per clock its shared memory
+    // delivers). S, P and O still fit the consumers' 240 registers (ptxas:
+    // no spill); at 256, O alone takes 128 of them.
     if (c.tma && c.dqk <= 128 && c.dv <= 128)
       c.tileKV = 128;
     Location loc = op->getLoc();
