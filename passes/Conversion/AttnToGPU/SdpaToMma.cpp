@@ -132,7 +132,11 @@ struct MmaConfig {
   bool tma = false;
   /// The output leaves by TMA too, a warp's 16 staged rows per box; not
   /// for varlen, whose boxes would cross into the next sequence's rows.
-  bool tmaStore() const { return tma && !varlen; }
+  bool tmaStore() const { return tma && !varlen && !packed(); }
+  /// The rows of the Q tile's TMA box: the tile, or in the decode form the
+  /// (query head of the KV head, query) pairs (a box of group x Sq, the
+  /// rest of the tile unused).
+  int64_t qBoxRows() const { return packed() ? group() * sq : tileQ(); }
   int64_t stages = 2;
   /// mma.sync with head dimension 256: Q stays in shared memory (A fragments
   /// by ldmatrix per 32-wide slice, each key tile), with K and V, in
@@ -757,6 +761,9 @@ private:
   /// [1][T][H][D] (rows of one head are H·D apart), {col, head, token, 0}.
   SmallVector<Value, 4> tmaCoords(bool isQ, Value col, Value row, Value head,
                                   Value batch) {
+    // The decode form's Q box: every query of the KV head's query heads.
+    if (isQ && c.packed())
+      return {col, i32c(0), toI32(mul(head, idx(c.group()))), toI32(batch)};
     if (c.varlen)
       return {col, toI32(head), toI32(add(isQ ? qTok0 : kTok0, row)), i32c(0)};
     return {col, toI32(row), toI32(head), toI32(batch)};
@@ -841,7 +848,8 @@ private:
       // The Q tile: one box of tileQ rows per 128 bytes of columns (rows
       // past the queries are zero-filled).
       NVVM::MBarrierArriveExpectTxOp::create(
-          b, loc, Type(), sharedPtr(qBarrier()), i32c(c.qTileBytes()),
+          b, loc, Type(), sharedPtr(qBarrier()),
+          i32c(c.qBoxRows() * c.dqk * c.inBytes()),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < c.dqk; col += c.boxCols())
@@ -2834,9 +2842,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.qInSmem)
       c.warps = 4;
     c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.paged;
-    c.tma = c.wgmma && useTma && !c.packed() && !c.paged &&
-            below2e40(c.hq, c.sq, c.dqk) && below2e40(c.hkv, c.sk, c.dqk) &&
-            below2e40(c.hkv, c.sk, c.dv);
+    c.tma = c.wgmma && useTma && !c.paged && below2e40(c.hq, c.sq, c.dqk) &&
+            below2e40(c.hkv, c.sk, c.dqk) && below2e40(c.hkv, c.sk, c.dv);
     if (c.varlen && (c.dqk == 256 || c.dv == 256) && !c.tma)
       return op->emitOpError()
              << "has no GPU kernel: head dimension 256 with varlen needs the "
@@ -2858,7 +2865,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // instead of 128 of the 128 bytes per clock its shared memory
     // delivers). S, P and O still fit the consumers' 240 registers (ptxas:
     // no spill); at 256, O alone takes 128 of them.
-    if (c.tma && c.dqk <= 128 && c.dv <= 128)
+    // (The decode form keeps 64: its split count is chosen in key tiles of
+    // 64 and for two CTAs per SM, and it is bound by memory, not by the
+    // tensor cores.)
+    if (c.tma && !c.packed() && c.dqk <= 128 && c.dv <= 128)
       c.tileKV = 128;
     Location loc = op->getLoc();
     auto memrefOf = [](Value v) {
@@ -2961,7 +2971,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       };
       // And of the output: a warp's 16 rows x 64 columns, stored by TMA
       // from the epilogue's staging.
-      SmallVector<Map, 4> maps = {Map{0, c.dqk, c.sq, c.hq, c.tileQ()},
+      SmallVector<Map, 4> maps = {Map{0, c.dqk, c.sq, c.hq, c.qBoxRows()},
                                   Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
                                   Map{2, c.dv, c.sk, c.hkv, c.tileKV}};
       if (c.tmaStore())
@@ -2972,6 +2982,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         int64_t row = m.d * bytes;
         paramTypes.push_back(LLVM::LLVMPointerType::get(ctx));
         std::string mapName = (names[m.param].getValue() + "_tensor_map").str();
+        // The decode form's Q: all Sq queries of the KV head's `group`
+        // query heads.
+        SmallVector<int64_t, 4> box = {128 / bytes, m.boxRows, 1, 1};
+        if (m.param == 0 && c.packed())
+          box = {128 / bytes, c.sq, c.group(), 1};
         if (c.varlen)
           paramInfos.push_back(tensorMapParamInfo(
               ctx, mapName, names[m.param].getValue(), {m.d, m.h, m.s, 1},
@@ -2980,7 +2995,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         else
           paramInfos.push_back(tensorMapParamInfo(
               ctx, mapName, names[m.param].getValue(), {m.d, m.s, m.h, c.batch},
-              {row, row * m.s, row * m.s * m.h}, {128 / bytes, m.boxRows, 1, 1},
+              {row, row * m.s, row * m.s * m.h}, box,
               /*swizzle=*/128));
       }
     }

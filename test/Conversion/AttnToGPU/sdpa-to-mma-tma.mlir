@@ -117,12 +117,19 @@ func.func @whole(%q: tensor<1x2x300x128xf16>, %k: tensor<1x2x300x128xf16>, %v: t
   return %o : tensor<1x2x300x64xf16>
 }
 
-// The decode form keeps cp.async (no tensor maps).
+// The decode form takes TMA too: K and V boxes of 64 keys, and one Q box of
+// every query of the KV head's 4 query heads (the rows the CTA packs); no
+// output map (it writes f32 partials for the combine kernel).
 // COUNT-LABEL: gpu.func @decode_kernel
+// COUNT-NOT:   nvgpu.device_async_copy
 // CHECK-LABEL: gpu.func @decode_kernel
-// CHECK-NOT:     !llvm.ptr
-// CHECK-NOT:     attn.tensor_map_args
-// CHECK:         nvgpu.device_async_copy
+// CHECK-SAME:    attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 16, 2, 1>, grid_max = array<i64: 16, 2, 1>, shared_memory_bytes = 42056 : i64}
+// CHECK-SAME:    {access = "read", box = array<i64: 64, 1, 4, 1>, dims = array<i64: 64, 1, 8, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 128, 128, 1024>, swizzle = 128 : i64, tensor = "query"}
+// CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 64, 1024, 2, 1>, kind = "tensor_map", name = "key_tensor_map"
+// CHECK-NOT:     out_tensor_map
+// CHECK-SAME:    attn.tensor_map_args = array<i64: 5, 6, 7>
+// CHECK:         nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c512_i32
+// CHECK:         cp.async.bulk.tensor.4d{{.*}}, %c0_i32, %c0_i32,
 func.func @decode(%q: tensor<1x8x1x64xf16>, %k: tensor<1x2x1024x64xf16>, %v: tensor<1x2x1024x64xf16>) -> tensor<1x8x1x64xf16> {
   %o = attn.sdpa %q, %k, %v : tensor<1x8x1x64xf16>, tensor<1x2x1024x64xf16>, tensor<1x2x1024x64xf16> -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>

@@ -441,8 +441,9 @@ def fp8_source(length, dtype, mask):
 
 def decode_gates(attn_compile, cuobjdump, env, tmp):
     """The decode form (split-KV, GQA packing): two kernels; the first copies
-    K and V with 16-byte cp.async only (LDGSTS .128), uses the tensor cores,
-    no local memory; the combine kernel no local memory either."""
+    K and V with 16-byte cp.async only (LDGSTS .128) -- by TMA only
+    (UTMALDG, no LDGSTS) in the dense sm_90a kernel --, uses the tensor
+    cores, no local memory; the combine kernel no local memory either."""
     failures = 0
     q, kv = "tensor<1x32x1x128xf16>", "tensor<1x8x4096x128xf16>"
     # Paged: 256 blocks of 16 tokens, NHD pools, a 4096-token table.
@@ -490,13 +491,18 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                 problems.append(f"{k['name']}: local memory or spills")
             if i == 0:
                 ldgsts = [o for o in ops if o.startswith("LDGSTS")]
+                utmaldg = base.count("UTMALDG")
                 mma = sum(1 for o in base if o in ("HMMA", "HGMMA"))
-                if not ldgsts or any(not o.endswith(".128") for o in ldgsts):
+                if what == "decode" and chip == "sm_90a":
+                    if ldgsts or not utmaldg:
+                        problems.append(f"{len(ldgsts)} LDGSTS, {utmaldg} UTMALDG: "
+                                        "expected K and V by TMA only")
+                elif not ldgsts or any(not o.endswith(".128") for o in ldgsts):
                     problems.append(f"K/V copies not all 16-byte: {sorted(set(ldgsts))}")
                 if not mma:
                     problems.append("no HMMA/HGMMA")
                 parts.append(f"grid {k['grid']}, {k['ptxas']['registers']} registers, "
-                             f"{len(ldgsts)} LDGSTS.128, {mma} MMA")
+                             f"{len(ldgsts)} LDGSTS.128, {utmaldg} UTMALDG, {mma} MMA")
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
         prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 "}[what]
