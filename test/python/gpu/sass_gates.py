@@ -253,6 +253,59 @@ def main():
     return 1 if failures else 0
 
 
+def compile_sass(attn_compile, cuobjdump, env, src, out, chip="sm_90a"):
+    """attn-compile's first kernel of `src` and a counter of its SASS
+    opcodes (name and optional suffix prefix), or None after printing why
+    attn-compile failed; and the compile time."""
+    t0 = time.time()
+    r = subprocess.run([attn_compile, src, f"--chip={chip}", f"--out-dir={out}"],
+                       capture_output=True, text=True)
+    secs = time.time() - t0
+    if r.returncode != 0:
+        print(f"FAIL {os.path.basename(src)} {chip}: attn-compile failed\n{r.stderr}")
+        return None, None, secs
+    stem = os.path.splitext(os.path.basename(src))[0]
+    k = json.load(open(os.path.join(out, stem + ".json")))["kernels"][0]
+    sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
+                          capture_output=True, text=True, env=env)
+    ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
+                     r"(\.[A-Z0-9_.x]*)?", sass.stdout)
+    count = lambda name, suffix="": sum(
+        1 for o, sfx in ops if o == name and sfx.startswith(suffix))
+    return k, count, secs
+
+
+def report(line, problems):
+    """Prints PASS or FAIL (with the problems) for `line`; 1 on failure."""
+    print(("FAIL " + line + ": " + "; ".join(problems)) if problems
+          else "PASS " + line)
+    return 1 if problems else 0
+
+
+def local_memory_or_c75(count, ptxas):
+    """The problems of local memory, spills or a C75xx line."""
+    problems = []
+    if count("LDL") or count("STL") or ptxas["spill_load_bytes"] or \
+            ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
+        problems.append(f"local memory: {count('LDL')} LDL / {count('STL')} "
+                        f"STL, {ptxas}")
+    if any("C75" in w for w in ptxas.get("warnings", [])):
+        problems.append(f"C75xx: {ptxas['warnings']}")
+    return problems
+
+
+def compiles_without_c75(attn_compile, what, src_text, path):
+    """Whether attn-compile (which fails on any C75xx line) compiles
+    `src_text`; prints PASS or FAIL for `what`."""
+    with open(path, "w") as f:
+        f.write(src_text)
+    r = subprocess.run([attn_compile, path, "--chip=sm_90a",
+                        f"--out-dir={path}.out"], capture_output=True, text=True)
+    print(f"FAIL {what}: {r.stderr.strip()}" if r.returncode
+          else f"PASS {what}: no C75xx line")
+    return 1 if r.returncode else 0
+
+
 def varlen_gates(attn_compile, cuobjdump, env, tmp):
     """Varlen on the sm_90a TMA kernel (packed [T, H, D] tokens, d 128,
     bottom-right causal): Q, K and V by TMA only (no LDGSTS), the output by
@@ -269,21 +322,12 @@ def varlen_gates(attn_compile, cuobjdump, env, tmp):
                 f"cu_seqlens(%cq, %ck : {cu}, {cu}) {{mask = #attn.mask<causal"
                 f" = true, align = bottom_right>}} : {t}, {kt}, {kt} -> {t}\n"
                 f"  return %o : {t}\n}}\n")
-    out = os.path.join(tmp, "ovarlen")
-    r = subprocess.run([attn_compile, src, "--chip=sm_90a", f"--out-dir={out}"],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"FAIL varlen sm_90a TMA: attn-compile failed\n{r.stderr}")
+    k, count, _ = compile_sass(attn_compile, cuobjdump, env, src,
+                               os.path.join(tmp, "ovarlen"))
+    if k is None:
         return 1
-    k = json.load(open(os.path.join(out, "varlen.json")))["kernels"][0]
     ptxas = k["ptxas"]
-    sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
-                          capture_output=True, text=True, env=env)
-    ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
-                     r"(\.[A-Z0-9_.x]*)?", sass.stdout)
-    count = lambda name, suffix="": sum(
-        1 for o, sfx in ops if o == name and sfx.startswith(suffix))
-    problems = []
+    problems = local_memory_or_c75(count, ptxas)
     # Tiles of 128 keys. S: Dqk/16 HGMMA 64x128x16, P·V: 128/16 HGMMA
     # 64x128x16, twice (peeled).
     if count("HGMMA") != 2 * (128 // 16 + 128 // 16) or count("HMMA"):
@@ -297,18 +341,11 @@ def varlen_gates(attn_compile, cuobjdump, env, tmp):
         problems.append(f"{count('STG')} STG ({stg} STG.E.128)")
     if count("LDG") != 4:
         problems.append(f"{count('LDG')} LDG, expected 4 (cu_seqlens)")
-    if count("LDL") or count("STL") or ptxas["spill_load_bytes"] or \
-            ptxas["spill_store_bytes"]:
-        problems.append(f"local memory: {ptxas}")
-    if any("C75" in w for w in ptxas.get("warnings", [])):
-        problems.append(f"C75xx: {ptxas['warnings']}")
     line = (f"varlen bf16 d128 causal_br sm_90a TMA: {ptxas['registers']} "
             f"registers, {k['shared_memory_bytes']} B smem, "
             f"{count('HGMMA')} HGMMA, {count('UTMALDG')} UTMALDG, {stg} "
             f"STG.E.128, {count('LDG')} LDG")
-    print(("FAIL " + line + ": " + "; ".join(problems)) if problems
-          else "PASS " + line)
-    return 1 if problems else 0
+    return report(line, problems)
 
 
 def fp8_gates(attn_compile, cuobjdump, env, tmp):
@@ -324,23 +361,12 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
     src = os.path.join(tmp, "fp8.mlir")
     with open(src, "w") as f:
         f.write(fp8_source(1024, "f16", "causal = true"))
-    out = os.path.join(tmp, "ofp8")
-    t0 = time.time()
-    r = subprocess.run([attn_compile, src, "--chip=sm_90a", f"--out-dir={out}"],
-                       capture_output=True, text=True)
-    secs = time.time() - t0
-    if r.returncode != 0:
-        print(f"FAIL fp8 sm_90a: attn-compile failed\n{r.stderr}")
+    k, count, secs = compile_sass(attn_compile, cuobjdump, env, src,
+                                  os.path.join(tmp, "ofp8"))
+    if k is None:
         return 1
-    k = json.load(open(os.path.join(out, "fp8.json")))["kernels"][0]
     ptxas = k["ptxas"]
-    sass = subprocess.run([cuobjdump, "-sass", os.path.join(out, k["cubin"])],
-                          capture_output=True, text=True, env=env)
-    ops = re.findall(r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P\w+\s+)?([A-Z][A-Z0-9_]*)"
-                     r"(\.[A-Z0-9_.x]*)?", sass.stdout)
-    count = lambda name, suffix="": sum(
-        1 for o, sfx in ops if o == name and sfx.startswith(suffix))
-    problems = []
+    problems = local_memory_or_c75(count, ptxas)
     qgmma = count("QGMMA", ".64x128x32.F32.E4M3.E4M3")
     if qgmma != 2 * (128 // 32 + 128 // 32) or count("QGMMA") != qgmma:
         problems.append(f"{count('QGMMA')} QGMMA ({qgmma} 64x128x32 e4m3), "
@@ -369,19 +395,11 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
         problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
     if count("USETMAXREG") != 2:
         problems.append(f"{count('USETMAXREG')} USETMAXREG (expected 2)")
-    if count("LDL") or count("STL") or ptxas["spill_load_bytes"] or \
-            ptxas["spill_store_bytes"] or ptxas["stack_frame_bytes"]:
-        problems.append(f"local memory: {count('LDL')} LDL / {count('STL')} "
-                        f"STL, {ptxas}")
-    if any("C75" in w for w in ptxas.get("warnings", [])):
-        problems.append(f"C75xx: {ptxas['warnings']}")
     line = (f"fp8 e4m3 d128 causal sm_90a TMA: {ptxas['registers']} registers, "
             f"{smem} B smem, {qgmma} QGMMA, {cvt} F2FP.E4M3, "
             f"{count('PRMT')} PRMT, {utmaldg} UTMALDG, {count('MUFU')} MUFU, "
             f"compile {secs:.2f} s")
-    print(("FAIL " + line + ": " + "; ".join(problems)) if problems
-          else "PASS " + line)
-    failures = 1 if problems else 0
+    failures = report(line, problems)
     # Shapes whose key loop LLVM straightens (at most one iteration per
     # CTA) or bounds differently: attn-compile fails on any C75xx line.
     for length, dtype, mask in [(256, "bf16", "causal = true"),
@@ -390,37 +408,22 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
                                 (130, "bf16", "window_left = 20, "
                                               "window_right = 5"),
                                 (1, "f16", "")]:
-        src = os.path.join(tmp, f"fp8_{length}.mlir")
-        with open(src, "w") as f:
-            f.write(fp8_source(length, dtype, mask))
-        r = subprocess.run([attn_compile, src, "--chip=sm_90a",
-                            f"--out-dir={os.path.join(tmp, 'ofp8s')}"],
-                           capture_output=True, text=True)
-        what = f"fp8 e4m3 d128 S {length} {dtype} mask <{mask}> sm_90a TMA"
-        if r.returncode != 0:
-            print(f"FAIL {what}: {r.stderr.strip()}")
-            failures += 1
-        else:
-            print(f"PASS {what}: no C75xx line")
+        failures += compiles_without_c75(
+            attn_compile,
+            f"fp8 e4m3 d128 S {length} {dtype} mask <{mask}> sm_90a TMA",
+            fp8_source(length, dtype, mask),
+            os.path.join(tmp, f"fp8_{length}.mlir"))
     # The same for f16/bf16 (tiles of 128 keys: two key tiles at most).
     for length, dtype, d, mask in [(200, "f16", 128, "causal = true"),
                                    (256, "bf16", 64, "causal = true, "
                                                      "window_left = 100")]:
         t = f"tensor<2x8x{length}x{d}x{dtype}>"
-        src = os.path.join(tmp, f"s{length}.mlir")
-        with open(src, "w") as f:
-            f.write(f"func.func @attn(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
-                    f"  %o = attn.sdpa %q, %k, %v {{mask = #attn.mask<{mask}>}}"
-                    f" : {t}, {t}, {t} -> {t}\n  return %o : {t}\n}}\n")
-        r = subprocess.run([attn_compile, src, "--chip=sm_90a",
-                            f"--out-dir={os.path.join(tmp, 'os')}"],
-                           capture_output=True, text=True)
-        what = f"{dtype} d{d} S {length} mask <{mask}> sm_90a TMA"
-        if r.returncode != 0:
-            print(f"FAIL {what}: {r.stderr.strip()}")
-            failures += 1
-        else:
-            print(f"PASS {what}: no C75xx line")
+        failures += compiles_without_c75(
+            attn_compile, f"{dtype} d{d} S {length} mask <{mask}> sm_90a TMA",
+            f"func.func @attn(%q: {t}, %k: {t}, %v: {t}) -> {t} {{\n"
+            f"  %o = attn.sdpa %q, %k, %v {{mask = #attn.mask<{mask}>}}"
+            f" : {t}, {t}, {t} -> {t}\n  return %o : {t}\n}}\n",
+            os.path.join(tmp, f"s{length}.mlir"))
     return failures
 
 
