@@ -206,6 +206,18 @@ classifyMask(Value tensor, AffineMap coords, Value scalar, Operation *generic,
              int64_t scoreRank, int64_t sq, int64_t sk,
              const std::function<MaskEffect(double)> &effect);
 
+/// A boolean mask tensor (read at `coords` of the score space, as in
+/// classifyMask) computed by a linalg.generic that yields `a && b`, or by
+/// tosa.logical_and (keys shown where both hold; `hiddenWhenTrue` false), or
+/// `a || b` / tosa.logical_or (hidden where either holds; `hiddenWhenTrue`
+/// true): the class of each side, a band's two halves computed into one
+/// tensor. std::nullopt when the tensor is not
+/// such a conjunction or a side is not recognised.
+std::optional<SmallVector<MaskClass, 2>>
+classifyMaskParts(Value tensor, AffineMap coords, bool hiddenWhenTrue,
+                  int64_t scoreRank, int64_t sq, int64_t sk,
+                  const std::function<MaskEffect(double)> &effect);
+
 /// `effect` for masks applied with select: `hiddenWhenTrue` says which
 /// boolean hides.
 MaskEffect selectMaskEffect(double value, bool hiddenWhenTrue);

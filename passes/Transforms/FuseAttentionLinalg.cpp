@@ -820,14 +820,13 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
         continue;
       bool finite = !std::isinf(*f);
       bool hiddenWhenTrue = !scoresOnTrue;
+      auto effect = [&](double v) {
+        MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
+        return e == MaskEffect::Hidden && finite ? MaskEffect::HiddenFinite : e;
+      };
       auto classify = [&](Value cond) {
-        return classifyMask(
-            Value(), AffineMap(), cond, generic, rank, sq, sk, [&](double v) {
-              MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
-              return e == MaskEffect::Hidden && finite
-                         ? MaskEffect::HiddenFinite
-                         : e;
-            });
+        return classifyMask(Value(), AffineMap(), cond, generic, rank, sq, sk,
+                            effect);
       };
       if (std::optional<MaskClass> cls = classify(sel.getCondition())) {
         if (!addMask(m, *cls))
@@ -851,8 +850,22 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
         }
         return {};
       }
-      // A boolean tensor: attn_mask shows keys where it is true.
       OpOperand *cond = getInputOf(generic, sel.getCondition());
+      // The same two sides computed into a boolean tensor by another
+      // generic (a band built apart from the select).
+      if (cond) {
+        std::optional<SmallVector<MaskClass, 2>> parts =
+            classifyMaskParts(cond->get(), generic.getMatchingIndexingMap(cond),
+                              hiddenWhenTrue, rank, sq, sk, effect);
+        if (parts) {
+          for (const MaskClass &part : *parts)
+            if (!addMask(m, part))
+              return {};
+          m.scale *= bodyScale;
+          return scores->get();
+        }
+      }
+      // A boolean tensor: attn_mask shows keys where it is true.
       if (!cond || finite || m.attnMask ||
           !getElementTypeOrSelf(cond->get().getType()).isInteger(1) ||
           !isRightAlignedBroadcast(generic, cond, rank))

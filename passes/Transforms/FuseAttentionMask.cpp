@@ -96,6 +96,13 @@ public:
     a.c[i] = 1;
     return a;
   }
+  /// Every variable: the score coordinates themselves.
+  SmallVector<Affine> vars() const {
+    SmallVector<Affine> all;
+    for (unsigned i = 0; i < numVars; ++i)
+      all.push_back(var(i));
+    return all;
+  }
   Sym makeConst(double v) const {
     Sym s;
     s.piecewise = true;
@@ -825,27 +832,12 @@ MaskEffect fuse::additiveMaskEffect(double value) {
   return MaskEffect::Other;
 }
 
-std::optional<MaskClass>
-fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
-                   Operation *generic, int64_t scoreRank, int64_t sq,
-                   int64_t sk,
-                   const std::function<MaskEffect(double)> &effect) {
-  if (scoreRank < 2)
-    return std::nullopt;
-  Evaluator eval(scoreRank);
-  SmallVector<Affine> dims;
-  for (int64_t i = 0; i < scoreRank; ++i)
-    dims.push_back(eval.var(i));
-  std::optional<Sym> sym;
-  if (tensor) {
-    std::optional<SmallVector<Affine>> c = eval.applyMap(coords, dims);
-    if (!c)
-      return std::nullopt;
-    sym = eval.evalTensor(tensor, *c);
-  } else {
-    sym = eval.evalScalar(scalar, dyn_cast_or_null<linalg::GenericOp>(generic),
-                          dims);
-  }
+/// The mask class of the symbolic mask value `sym` over `[..., sq, sk]`
+/// scores (see classifyMask).
+static std::optional<MaskClass>
+classifySym(const Evaluator &eval, std::optional<Sym> sym, MLIRContext *ctx,
+            int64_t scoreRank, int64_t sq, int64_t sk,
+            const std::function<MaskEffect(double)> &effect) {
   if (!sym)
     return std::nullopt;
   std::optional<Sym> pw = eval.toPiecewise(*sym);
@@ -883,7 +875,6 @@ fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
     result.lower = visible.k;
   else
     return std::nullopt;
-  MLIRContext *ctx = (tensor ? tensor : scalar).getContext();
   // With a finite fill, a row without a visible key would come out uniform
   // instead of zero.
   if (result.finite) {
@@ -896,6 +887,90 @@ fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
   if (!result.mask)
     return std::nullopt;
   return result;
+}
+
+std::optional<MaskClass>
+fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
+                   Operation *generic, int64_t scoreRank, int64_t sq,
+                   int64_t sk,
+                   const std::function<MaskEffect(double)> &effect) {
+  if (scoreRank < 2)
+    return std::nullopt;
+  Evaluator eval(scoreRank);
+  SmallVector<Affine> dims = eval.vars();
+  std::optional<Sym> sym;
+  if (tensor) {
+    std::optional<SmallVector<Affine>> c = eval.applyMap(coords, dims);
+    if (!c)
+      return std::nullopt;
+    sym = eval.evalTensor(tensor, *c);
+  } else {
+    sym = eval.evalScalar(scalar, dyn_cast_or_null<linalg::GenericOp>(generic),
+                          dims);
+  }
+  return classifySym(eval, sym, (tensor ? tensor : scalar).getContext(),
+                     scoreRank, sq, sk, effect);
+}
+
+std::optional<SmallVector<MaskClass, 2>>
+fuse::classifyMaskParts(Value tensor, AffineMap coords, bool hiddenWhenTrue,
+                        int64_t scoreRank, int64_t sq, int64_t sk,
+                        const std::function<MaskEffect(double)> &effect) {
+  if (scoreRank < 2)
+    return std::nullopt;
+  Evaluator eval(scoreRank);
+  SmallVector<Affine> dims = eval.vars();
+  std::optional<SmallVector<Affine>> c = eval.applyMap(coords, dims);
+  if (!c)
+    return std::nullopt;
+  // TOSA: tosa.logical_and / logical_or of two tensors (broadcast).
+  Operation *op = tensor.getDefiningOp();
+  if (isa_and_nonnull<tosa::LogicalAndOp, tosa::LogicalOrOp>(op)) {
+    if (hiddenWhenTrue != isa<tosa::LogicalOrOp>(op))
+      return std::nullopt;
+    SmallVector<MaskClass, 2> parts;
+    for (Value side : op->getOperands()) {
+      std::optional<SmallVector<Affine>> sc =
+          broadcastCoords(side, *c, eval.constAff(0));
+      if (!sc)
+        return std::nullopt;
+      std::optional<MaskClass> cls =
+          classifySym(eval, eval.evalTensor(side, *sc), tensor.getContext(),
+                      scoreRank, sq, sk, effect);
+      if (!cls)
+        return std::nullopt;
+      parts.push_back(*cls);
+    }
+    return parts;
+  }
+  auto producer = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!producer || producer.getNumParallelLoops() != producer.getNumLoops())
+    return std::nullopt;
+  auto result = cast<OpResult>(tensor);
+  AffineMap outMap = producer.getIndexingMapMatchingResult(result);
+  Value yielded =
+      cast<linalg::YieldOp>(producer.getRegion().front().getTerminator())
+          .getOperand(result.getResultNumber());
+  Operation *def = yielded.getDefiningOp();
+  // Shown where both sides show, or hidden where either side hides.
+  if (!outMap.isPermutation() || !def ||
+      def->getBlock() != &producer.getRegion().front() ||
+      !(hiddenWhenTrue ? isa<arith::OrIOp>(def) : isa<arith::AndIOp>(def)))
+    return std::nullopt;
+  // The producer's loops at the score coordinates (as evalTensor does).
+  SmallVector<Affine> loops(producer.getNumLoops(), eval.constAff(0));
+  for (unsigned i = 0; i < outMap.getNumResults(); ++i)
+    loops[outMap.getDimPosition(i)] = (*c)[i];
+  SmallVector<MaskClass, 2> parts;
+  for (Value side : def->getOperands()) {
+    std::optional<MaskClass> cls =
+        classifySym(eval, eval.evalScalar(side, producer, loops),
+                    tensor.getContext(), scoreRank, sq, sk, effect);
+    if (!cls)
+      return std::nullopt;
+    parts.push_back(*cls);
+  }
+  return parts;
 }
 
 MaskAttr fuse::bandMask(MLIRContext *ctx, std::optional<int64_t> upper,

@@ -188,16 +188,26 @@ static Value matchMaskOp(Operation *op, AttentionMatch &m) {
       bool finite = !std::isinf(*f);
       bool hiddenWhenTrue = !scoresOnTrue;
       Value cond = select.getInput1();
-      std::optional<MaskClass> cls =
-          classifyMask(cond, getBroadcastMap(cond, result), Value(), nullptr,
-                       rank, sq, sk, [&](double v) {
-                         MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
-                         return e == MaskEffect::Hidden && finite
-                                    ? MaskEffect::HiddenFinite
-                                    : e;
-                       });
-      if (!cls || !addMask(m, *cls))
+      auto effect = [&](double v) {
+        MaskEffect e = selectMaskEffect(v, hiddenWhenTrue);
+        return e == MaskEffect::Hidden && finite ? MaskEffect::HiddenFinite : e;
+      };
+      AffineMap map = getBroadcastMap(cond, result);
+      // One side of a diagonal, or a band: both sides of a logical_and
+      // (keys shown) or logical_or (keys hidden).
+      SmallVector<MaskClass, 2> classes;
+      if (std::optional<MaskClass> cls =
+              classifyMask(cond, map, Value(), nullptr, rank, sq, sk, effect))
+        classes.push_back(*cls);
+      else if (std::optional<SmallVector<MaskClass, 2>> parts =
+                   classifyMaskParts(cond, map, hiddenWhenTrue, rank, sq, sk,
+                                     effect))
+        classes = *parts;
+      else
         return {};
+      for (const MaskClass &cls : classes)
+        if (!addMask(m, cls))
+          return {};
       return x;
     }
     return {};

@@ -64,6 +64,15 @@
 // CHECK-LABEL: func.func @sliding_window_one_select(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
 
+// The window computed into a boolean tensor by another generic, as keys to
+// show (`and`) or to hide (`or`): the same mask, the tensor left unused.
+// CHECK-LABEL: func.func @sliding_window_mask_tensor(
+// CHECK-NOT:     linalg.generic
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
+// CHECK-LABEL: func.func @sliding_window_hide_tensor(
+// CHECK-NOT:     linalg.generic
+// CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 4>, scale = 1.000000e+00 : f32}
+
 // Softcap 5 · tanh(s / 5) over 0.25 · QKᵀ, then a causal mask.
 // CHECK-LABEL: func.func @softcap(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true>, scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}

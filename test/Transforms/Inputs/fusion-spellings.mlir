@@ -7,6 +7,7 @@
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #row2 = affine_map<(d0, d1) -> (d0)>
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#last2_3 = affine_map<(d0, d1, d2) -> (d1, d2)>
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #row4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
 #mm_a = affine_map<(m, n, k) -> (m, k)>
@@ -360,6 +361,75 @@ func.func @sliding_window_one_select(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16
     %lower = arith.cmpi sge, %j, %edge : index
     %keep = arith.andi %upper, %lower : i1
     %r = arith.select %keep, %in, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%band : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}
+
+// The same window computed into a boolean [Sq, Sk] tensor by a generic of
+// its own (as torch builds `mask = (j <= i) & (j >= i - 4)` apart from the
+// masked_fill), then read by the select, broadcast over the heads.
+func.func @sliding_window_mask_tensor(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c4 = arith.constant 4 : index
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %em = tensor.empty() : tensor<12x12xi1>
+  %m = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%em : tensor<12x12xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %edge = arith.subi %i, %c4 : index
+    %upper = arith.cmpi sle, %j, %i : index
+    %lower = arith.cmpi sge, %j, %edge : index
+    %keep = arith.andi %upper, %lower : i1
+    linalg.yield %keep : i1
+  } -> tensor<12x12xi1>
+  %band = linalg.generic {indexing_maps = [#id3, #last2_3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %m : tensor<4x12x12xf32>, tensor<12x12xi1>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %keep: i1, %out: f32):
+    %r = arith.select %keep, %in, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%band : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x12x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}
+
+// Its complement: a tensor that is true where either side hides (`j > i`
+// or `j < i - 4`), applied as masked_fill(m, -inf).
+func.func @sliding_window_hide_tensor(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c4 = arith.constant 4 : index
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %em = tensor.empty() : tensor<12x12xi1>
+  %m = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%em : tensor<12x12xi1>) {
+  ^bb0(%out: i1):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %edge = arith.subi %i, %c4 : index
+    %future = arith.cmpi sgt, %j, %i : index
+    %past = arith.cmpi slt, %j, %edge : index
+    %hide = arith.ori %future, %past : i1
+    linalg.yield %hide : i1
+  } -> tensor<12x12xi1>
+  %band = linalg.generic {indexing_maps = [#id3, #last2_3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %m : tensor<4x12x12xf32>, tensor<12x12xi1>) outs(%es : tensor<4x12x12xf32>) {
+  ^bb0(%in: f32, %hide: i1, %out: f32):
+    %r = arith.select %hide, %ninf, %in : f32
     linalg.yield %r : f32
   } -> tensor<4x12x12xf32>
   %p = linalg.softmax dimension(2) ins(%band : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>

@@ -114,6 +114,8 @@ CASES = {
     "normalized_pv": case_plain((2, 2), 0.25),
     "sliding_window": sliding_window,
     "sliding_window_one_select": sliding_window,
+    "sliding_window_mask_tensor": sliding_window,
+    "sliding_window_hide_tensor": sliding_window,
     "softcap": softcap,
     "alibi": alibi,
 }
