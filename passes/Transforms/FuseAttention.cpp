@@ -192,6 +192,14 @@ static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
   if (batch <= 0 || lq % batch != 0 || lk % batch != 0)
     return fail("the batch size does not divide the heads");
   int64_t hq = lq / batch, hkv = lk / batch;
+  // ALiBi slopes are read by the scores' head dimension: one per head of
+  // the fused op (not so when flattened [B·H] scores had B > 1).
+  if (m.alibiSlopes) {
+    auto slopesType = dyn_cast<RankedTensorType>(m.alibiSlopes.getType());
+    if (!slopesType || slopesType.getRank() != 1 ||
+        slopesType.getDimSize(0) != hq)
+      return fail("the ALiBi slopes are not one per query head");
+  }
   plan.qLeading = {batch, hq};
   plan.kvLeading = {batch, hkv};
 

@@ -743,11 +743,12 @@ static bool isKeyDistance(Value v, unsigned rank) {
 }
 
 /// ALiBi in the body: `slope · (j - i)` with `slope` read from a 1-D float
-/// input indexed by the head dimension of `[B, H, Sq, Sk]` scores. Returns
-/// that input, or null.
+/// input indexed by the head dimension of `[B, H, Sq, Sk]` scores (or of
+/// flattened `[B·H, Sq, Sk]` ones, whose heads the fused op then checks).
+/// Returns that input, or null.
 static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank) {
   auto mul = v.getDefiningOp<arith::MulFOp>();
-  if (!mul || rank != 4)
+  if (!mul || rank < 3)
     return {};
   for (int side = 0; side < 2; ++side) {
     OpOperand *slopes = getInputOf(generic, mul->getOperand(side));

@@ -973,6 +973,24 @@ fuse::classifyMaskParts(Value tensor, AffineMap coords, bool hiddenWhenTrue,
   return parts;
 }
 
+bool fuse::isKeyDistance(Value tensor, AffineMap coords, int64_t scoreRank) {
+  if (scoreRank < 2)
+    return false;
+  Evaluator eval(scoreRank);
+  std::optional<SmallVector<Affine>> c = eval.applyMap(coords, eval.vars());
+  if (!c)
+    return false;
+  std::optional<Sym> sym = eval.evalTensor(tensor, *c);
+  if (!sym || sym->piecewise)
+    return false;
+  const Affine &a = sym->aff;
+  for (int64_t v = 0; v < scoreRank - 2; ++v)
+    if (a.c[v] != 0)
+      return false;
+  int64_t ci = a.c[scoreRank - 2];
+  return a.c[scoreRank - 1] == 1 && (ci == 0 || ci == -1);
+}
+
 MaskAttr fuse::bandMask(MLIRContext *ctx, std::optional<int64_t> upper,
                         std::optional<int64_t> lower, int64_t sq, int64_t sk) {
   // Window sizes from the diagonal of each alignment (top-left: d(i) = i,

@@ -150,6 +150,41 @@ matchMaskedRowGuard(Value guarded, SmallVectorImpl<Operation *> &chain) {
 // Masks on the scores
 //===----------------------------------------------------------------------===//
 
+/// ALiBi in TOSA, `slopes · (j - i)`: a `tosa.mul` of a 1-D float tensor
+/// reshaped to vary along the head dimension of the `rank`-D `scores` only
+/// (`[H, 1, 1]`, `[1, H, 1, 1]`) and a key distance (aranges: TOSA has no
+/// iota). Returns the 1-D slopes, or null.
+static Value matchTosaAlibi(Value bias, Value scores, int64_t rank) {
+  auto mul = bias.getDefiningOp<tosa::MulOp>();
+  if (!mul || rank < 3)
+    return {};
+  for (int side = 0; side < 2; ++side) {
+    Value s = side ? mul.getInput2() : mul.getInput1();
+    Value d = side ? mul.getInput1() : mul.getInput2();
+    auto reshape = s.getDefiningOp<tosa::ReshapeOp>();
+    if (!reshape)
+      continue;
+    Value slopes = reshape.getInput1();
+    auto slopesType = dyn_cast<RankedTensorType>(slopes.getType());
+    auto shaped = dyn_cast<RankedTensorType>(s.getType());
+    if (!slopesType || slopesType.getRank() != 1 ||
+        !slopesType.hasStaticShape() ||
+        !isa<FloatType>(slopesType.getElementType()) || !shaped ||
+        shaped.getRank() > rank || shaped.getRank() < 3)
+      continue;
+    // Aligned from the right with the scores: H at the head dimension
+    // (rank - 3), 1 elsewhere.
+    int64_t offset = rank - shaped.getRank();
+    bool headsOnly = true;
+    for (int64_t i = 0; i < shaped.getRank(); ++i)
+      headsOnly &= shaped.getDimSize(i) ==
+                   (i + offset == rank - 3 ? slopesType.getDimSize(0) : 1);
+    if (headsOnly && isKeyDistance(d, getBroadcastMap(d, scores), rank))
+      return slopes;
+  }
+  return {};
+}
+
 /// `tosa.select(c, -inf, s)`, `tosa.select(c, s, -inf)` or `tosa.add(s, b)`:
 /// returns the scores input and records the mask in `m`. Also the softcap's
 /// `tosa.tanh`: `a · tanh(b · s)` reaches it with its constant factors met
@@ -224,6 +259,14 @@ static Value matchMaskOp(Operation *op, AttentionMatch &m) {
       if (cls) {
         if (!addMask(m, *cls))
           return {};
+        return x;
+      }
+      // ALiBi: attn.sdpa's alibi_slopes, added after the scale and the
+      // softcap (as here when neither was met yet).
+      if (Value slopes = matchTosaAlibi(bias, result, rank)) {
+        if (m.alibiSlopes || m.softcap || m.scale != 1.0)
+          return {};
+        m.alibiSlopes = slopes;
         return x;
       }
       // A mask tensor is added after attn.sdpa's scale: none may have been

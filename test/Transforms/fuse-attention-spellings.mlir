@@ -4,6 +4,8 @@
 // report no miss.
 // RUN: attn-opt --attn-fuse-attention %S/Inputs/fusion-spellings.mlir | FileCheck %s --implicit-check-not=linalg.matmul --implicit-check-not=linalg.batch_matmul --implicit-check-not=linalg.contract --implicit-check-not=linalg.softmax --implicit-check-not=linalg.transpose --implicit-check-not=math.exp --implicit-check-not=arith.select --implicit-check-not=arith.maximumf
 // RUN: attn-opt --attn-fuse-attention="report-misses=1" --verify-diagnostics %S/Inputs/fusion-spellings.mlir -o /dev/null
+// RUN: attn-opt --attn-fuse-attention %S/Inputs/fusion-spellings-tosa.mlir | FileCheck %s --check-prefix=TOSA
+// RUN: attn-opt --attn-fuse-attention="report-misses=1" --verify-diagnostics %S/Inputs/fusion-spellings-tosa.mlir -o /dev/null
 
 // Look-alikes stay as they are, each with the reason as a remark; a chain
 // with no softmax between its products gets no remark.
@@ -81,6 +83,34 @@
 // CHECK-LABEL: func.func @alibi(
 // CHECK-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
 // CHECK-NEXT:    attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32}
+
+// ALiBi on flattened [B·H, S, S] scores with B = 1: the heads are the
+// first dimension.
+// CHECK-LABEL: func.func @alibi_flat(
+// CHECK-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
+// CHECK:         attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32}
+
+// The TOSA spellings (Inputs/fusion-spellings-tosa.mlir).
+// A sliding window from aranges (TOSA has no iota: torch.arange becomes a
+// constant): keys shown where j <= i and j >= i - 2, both sides joined by
+// tosa.logical_and before the select: causal with a left window of 2.
+// TOSA-LABEL: func.func @band_logical_and(
+// TOSA:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 2>, scale = 1.000000e+00 : f32}
+// TOSA-NOT:     tosa.
+
+// The complement: hidden where j > i or j < i - 2 (tosa.logical_or), the
+// scores on the select's false side.
+// TOSA-LABEL: func.func @band_logical_or(
+// TOSA:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true, window_left = 2>, scale = 1.000000e+00 : f32}
+// TOSA-NOT:     tosa.
+
+// ALiBi in TOSA, slopes[h] · (j - i) from a 1-D argument reshaped to
+// [H, 1, 1] and aranges (the distance cast to f32), added after the scale
+// of [B·H, S, S] scores (B = 1): attn.sdpa's alibi operand.
+// TOSA-LABEL: func.func @alibi_from_aranges(
+// TOSA-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
+// TOSA:         attn.sdpa {{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32}
+// TOSA-NOT:     tosa.
 
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 

@@ -514,3 +514,32 @@ func.func @alibi(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor
   } -> tensor<2x2x8x8xf32>
   return %o : tensor<2x2x8x8xf32>
 }
+
+// ALiBi on flattened [B·H, Sq, Sk] scores (B = 1, two heads): the slope is
+// read by the first dimension, which the fused op's heads are.
+func.func @alibi_flat(%q: tensor<2x8x16xf32>, %k: tensor<2x12x16xf32>, %v: tensor<2x12x8xf32>, %slopes: tensor<2xf32>) -> tensor<2x8x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %scale = arith.constant 0.25 : f32
+  %ekt = tensor.empty() : tensor<2x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x12x16xf32>) outs(%ekt : tensor<2x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<2x8x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<2x8x12xf32>) -> tensor<2x8x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x8x16xf32>, tensor<2x16x12xf32>) outs(%zs : tensor<2x8x12xf32>) -> tensor<2x8x12xf32>
+  %biased = linalg.generic {indexing_maps = [#id3, affine_map<(d0, d1, d2) -> (d0)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %slopes : tensor<2x8x12xf32>, tensor<2xf32>) outs(%es : tensor<2x8x12xf32>) {
+  ^bb0(%in: f32, %slope: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %d = arith.subi %j, %i : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %b = arith.mulf %slope, %df : f32
+    %sc = arith.mulf %in, %scale : f32
+    %r = arith.addf %sc, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x12xf32>
+  %p = linalg.softmax dimension(2) ins(%biased : tensor<2x8x12xf32>) outs(%es : tensor<2x8x12xf32>) -> tensor<2x8x12xf32>
+  %eo = tensor.empty() : tensor<2x8x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x12xf32>, tensor<2x12x8xf32>) outs(%zo : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  return %o : tensor<2x8x8xf32>
+}

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Runs every attention spelling of test/Transforms/Inputs/fusion-spellings.mlir
-on the CPU (attn-runner) as written and after attn-fuse-attention, and checks
-both against a float64 numpy reference of the attention that the function
-spells (the reference is written here, from the function's description, not
-from either run).
+(linalg) and fusion-spellings-tosa.mlir (TOSA, lowered by tosa-to-linalg
+first) on the CPU (attn-runner) as written and after attn-fuse-attention, and
+checks both against a float64 numpy reference of the attention that the
+function spells (the reference is written here, from the function's
+description, not from either run).
 
-usage: run_spellings.py --attn-opt BIN --attn-runner BIN [--input FILE]
+usage: run_spellings.py --attn-opt BIN --attn-runner BIN
 """
 
 import argparse
@@ -17,8 +18,10 @@ import tempfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_INPUT = os.path.join(HERE, "..", "..", "Transforms", "Inputs",
-                             "fusion-spellings.mlir")
+INPUTS = os.path.join(HERE, "..", "..", "Transforms", "Inputs")
+# TOSA spellings run through tosa-to-linalg before the CPU pipeline.
+TOSA_PIPELINE = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,"
+                 "tosa-to-arith,tosa-to-tensor),attn-lower-to-cpu)")
 
 
 def attention(q, k, v, scale, keep=None, bias=None, softcap=None):
@@ -102,6 +105,44 @@ def alibi(rng):
     return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
 
 
+def alibi_flat(rng):
+    q, k, v = (rng.standard_normal((2, 8, 16)),
+               rng.standard_normal((2, 12, 16)),
+               rng.standard_normal((2, 12, 8)))
+    slopes = np.array([0.5, 0.125])
+    i = np.arange(8)[:, None]
+    j = np.arange(12)[None, :]
+    bias = slopes[:, None, None] * (j - i)
+    return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
+
+
+def band2(rng):
+    q, k, v = (rng.standard_normal((4, 6, 16)),
+               rng.standard_normal((4, 6, 16)),
+               rng.standard_normal((4, 6, 16)))
+    i = np.arange(6)[:, None]
+    j = np.arange(6)[None, :]
+    return [q, k, v], attention(q, k, v, 1.0, keep=(j <= i) & (j >= i - 2))
+
+
+def alibi_from_aranges(rng):
+    q, k, v = (rng.standard_normal((2, 6, 16)),
+               rng.standard_normal((2, 6, 16)),
+               rng.standard_normal((2, 6, 16)))
+    slopes = np.array([0.5, 0.125])
+    i = np.arange(6)[:, None]
+    j = np.arange(6)[None, :]
+    return [q, k, v, slopes], attention(
+        q, k, v, 0.25, bias=slopes[:, None, None] * (j - i))
+
+
+TOSA_CASES = {
+    "band_logical_and": band2,
+    "band_logical_or": band2,
+    "alibi_from_aranges": alibi_from_aranges,
+}
+
+
 CASES = {
     "rank2_matmul": case_plain((), 0.25),
     "matmul_transpose_b": case_plain((), 0.25),
@@ -118,6 +159,7 @@ CASES = {
     "sliding_window_hide_tensor": sliding_window,
     "softcap": softcap,
     "alibi": alibi,
+    "alibi_flat": alibi_flat,
 }
 
 
@@ -129,44 +171,57 @@ def run(cmd):
     return r.stdout
 
 
+def run_suite(args, tmp, source, cases, pipeline, seed):
+    """Runs `cases` of `source` unfused and fused; returns the failures."""
+    failures = 0
+    fused = os.path.join(tmp, os.path.basename(source) + ".fused.mlir")
+    with open(fused, "w") as f:
+        f.write(run([args.attn_opt, source, "--attn-fuse-attention"]))
+    for i, (name, make) in enumerate(cases.items()):
+        rng = np.random.default_rng(seed + i)
+        inputs, ref = make(rng)
+        files = []
+        for j, x in enumerate(inputs):
+            path = os.path.join(tmp, f"{name}_in{j}.npy")
+            np.save(path, x if x.dtype == bool else x.astype(np.float32))
+            files.append(path)
+        for form, src in (("unfused", source), ("fused", fused)):
+            out = os.path.join(tmp, f"{name}_{form}")
+            cmd = [args.attn_runner, src, f"--entry={name}",
+                   f"--out-dir={out}"] + [f"--input={p}" for p in files]
+            if pipeline:
+                cmd.append(f"--pipeline={pipeline}")
+            try:
+                run(cmd)
+            except RuntimeError as e:
+                print(f"FAIL {name} {form}: {e}")
+                failures += 1
+                continue
+            got = np.load(os.path.join(out, "out0.npy")).astype(np.float64)
+            err = float(np.max(np.abs(got - ref))) if got.shape == ref.shape \
+                else float("inf")
+            ok = err <= 1e-5
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name:26s} {form:8s} "
+                  f"max |err| vs float64 {err:.2e}")
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--attn-opt", required=True)
     ap.add_argument("--attn-runner", required=True)
-    ap.add_argument("--input", default=DEFAULT_INPUT)
     args = ap.parse_args()
 
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
-        fused = os.path.join(tmp, "fused.mlir")
-        with open(fused, "w") as f:
-            f.write(run([args.attn_opt, args.input, "--attn-fuse-attention"]))
-        for i, (name, make) in enumerate(CASES.items()):
-            rng = np.random.default_rng(1000 + i)
-            inputs, ref = make(rng)
-            files = []
-            for j, x in enumerate(inputs):
-                path = os.path.join(tmp, f"{name}_in{j}.npy")
-                np.save(path, x if x.dtype == bool else x.astype(np.float32))
-                files.append(path)
-            for form, src in (("unfused", args.input), ("fused", fused)):
-                out = os.path.join(tmp, f"{name}_{form}")
-                cmd = [args.attn_runner, src, f"--entry={name}",
-                       f"--out-dir={out}"] + [f"--input={p}" for p in files]
-                try:
-                    run(cmd)
-                except RuntimeError as e:
-                    print(f"FAIL {name} {form}: {e}")
-                    failures += 1
-                    continue
-                got = np.load(os.path.join(out, "out0.npy")).astype(np.float64)
-                err = float(np.max(np.abs(got - ref))) if got.shape == ref.shape \
-                    else float("inf")
-                ok = err <= 1e-5
-                failures += not ok
-                print(f"{'ok  ' if ok else 'FAIL'} {name:26s} {form:8s} "
-                      f"max |err| vs float64 {err:.2e}")
-    print(f"{len(CASES)} spellings, {failures} failure(s)")
+        failures += run_suite(args, tmp,
+                              os.path.join(INPUTS, "fusion-spellings.mlir"),
+                              CASES, None, 1000)
+        failures += run_suite(args, tmp,
+                              os.path.join(INPUTS, "fusion-spellings-tosa.mlir"),
+                              TOSA_CASES, TOSA_PIPELINE, 2000)
+    print(f"{len(CASES) + len(TOSA_CASES)} spellings, {failures} failure(s)")
     return 1 if failures else 0
 
 
