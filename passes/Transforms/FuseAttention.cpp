@@ -128,6 +128,10 @@ namespace {
 /// The types and leading shapes `buildFusedAttention` reshapes to.
 struct FusionPlan {
   Type resultType, lseType;
+  /// Mixed precision (Q, K and V narrower than the result, e.g. f16
+  /// contractions accumulating in f32): the element type the fused op
+  /// computes in, the operands widened to it; null otherwise.
+  Type widenTo;
   /// Not inLayout: [batch, hq] and [batch, hkv]; the explicit mask's leading
   /// dimensions.
   SmallVector<int64_t, 2> qLeading, kvLeading, maskLeading;
@@ -150,9 +154,21 @@ static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
   if (!rootType)
     return fail("the result is not a ranked tensor");
   Type elem = qType.getElementType();
-  if (kType.getElementType() != elem || vType.getElementType() != elem ||
-      rootType.getElementType() != elem)
-    return fail("Q, K, V and the result have different element types");
+  if (kType.getElementType() != elem || vType.getElementType() != elem)
+    return fail("Q, K and V have different element types");
+  // f16/bf16 operands whose products accumulate in a wider float: the fused
+  // op computes in the result's type on the operands widened (exact
+  // products, the same accumulation; P is not rounded to the operands'
+  // type as a cast before P·V would have done).
+  if (rootType.getElementType() != elem) {
+    auto in = dyn_cast<FloatType>(elem);
+    auto out = dyn_cast<FloatType>(rootType.getElementType());
+    if (!in || !out || out.getWidth() <= in.getWidth() || m.inLayout)
+      return fail("Q, K, V and the result have different element types, "
+                  "not narrower operands accumulating in a wider float");
+    plan.widenTo = out;
+    elem = out;
+  }
 
   if (m.inLayout) {
     if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
@@ -246,9 +262,40 @@ LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
   if (failed(plan))
     return rewriter.notifyMatchFailure(m.root.getLoc(), reason);
   Location loc = m.root.getLoc();
-  Value q = m.query, k = m.key, v = m.value, mask = m.attnMask;
+  Value q = m.query, k = m.key, v = m.value, mask = m.attnMask, bias = m.bias;
   if (mask && m.attnMaskInverted)
     mask = buildLogicalNot(rewriter, loc, mask);
+  if (plan->widenTo) {
+    // Float operands to the type the fused op computes in.
+    auto widen = [&](Value x) -> Value {
+      auto type = dyn_cast_or_null<RankedTensorType>(x ? x.getType() : Type());
+      if (!type || !isa<FloatType>(type.getElementType()) ||
+          type.getElementType() == plan->widenTo)
+        return x;
+      // An elementwise linalg.generic (every CPU pipeline bufferizes it).
+      RankedTensorType wide = type.clone(plan->widenTo);
+      Value init = tensor::EmptyOp::create(rewriter, loc, wide.getShape(),
+                                           plan->widenTo);
+      AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+      SmallVector<utils::IteratorType> iters(type.getRank(),
+                                             utils::IteratorType::parallel);
+      return linalg::GenericOp::create(
+                 rewriter, loc, wide, ValueRange{x}, ValueRange{init},
+                 ArrayRef<AffineMap>{id, id}, iters,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   linalg::YieldOp::create(
+                       b, l,
+                       arith::ExtFOp::create(b, l, plan->widenTo, args[0])
+                           .getResult());
+                 })
+          .getResult(0);
+    };
+    q = widen(q);
+    k = widen(k);
+    v = widen(v);
+    mask = widen(mask);
+    bias = widen(bias);
+  }
   if (!m.inLayout) {
     q = reshapeLeading(rewriter, loc, q, plan->qLeading);
     k = reshapeLeading(rewriter, loc, k, plan->kvLeading);
@@ -262,8 +309,8 @@ LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
   FloatAttr softcapAttr =
       m.softcap ? rewriter.getF32FloatAttr(static_cast<float>(*m.softcap))
                 : FloatAttr();
-  auto sdpa = SdpaOp::create(rewriter, loc, resultType, lseType, q, k, v,
-                             m.bias, mask, m.alibiSlopes, m.kvLens,
+  auto sdpa = SdpaOp::create(rewriter, loc, resultType, lseType, q, k, v, bias,
+                             mask, m.alibiSlopes, m.kvLens,
                              /*cu_seqlens_q=*/Value(), /*cu_seqlens_k=*/Value(),
                              scaleAttr, softcapAttr, m.mask, m.layout);
 

@@ -989,8 +989,21 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
     // The result, through reshapes back to the frontend's shape.
     traceAttentionRoot(pv, m);
 
-    // Probabilities.
+    // Probabilities, rounded to the P·V inputs' type by an elementwise
+    // cast (mixed precision: f16 operands accumulating in f32).
     Value p = skipLeadingReshapes(pvC->lhs, m.chain);
+    if (auto cast = p.getDefiningOp<linalg::GenericOp>();
+        cast && p.hasOneUse() && isElementwise(cast) &&
+        cast.getNumDpsInputs() == 1 &&
+        cast.getMatchingIndexingMap(cast.getDpsInputOperand(0)).isIdentity()) {
+      Value y = getYielded(cast);
+      Operation *def = y.getDefiningOp();
+      if (def && isa<arith::TruncFOp, arith::ExtFOp>(def) &&
+          getInputOf(cast, def->getOperand(0)) == cast.getDpsInputOperand(0)) {
+        m.chain.push_back(cast);
+        p = skipLeadingReshapes(cast.getDpsInputOperand(0)->get(), m.chain);
+      }
+    }
     auto [inner, guardCmp] = matchMaskedRowGuard(p, m.chain);
     SmallVector<Operation *> extraUsers;
     if (inner) {

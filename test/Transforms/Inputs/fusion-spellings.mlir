@@ -439,6 +439,30 @@ func.func @sliding_window_hide_tensor(%q: tensor<4x12x16xf32>, %k: tensor<4x12x1
   return %o : tensor<4x12x8xf32>
 }
 
+// Mixed precision (what a `preferred_element_type = f32` dot emits): f16
+// operands, both contractions accumulating in f32, the probabilities
+// rounded to f16 for P·V, an f32 result. Fuses as an f32 attn.sdpa over the
+// operands widened.
+func.func @mixed_precision(%q: tensor<4x12x16xf16>, %k: tensor<4x12x16xf16>, %v: tensor<4x12x8xf16>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x12xf16>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf16>) outs(%ekt : tensor<4x16x12xf16>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf16>, tensor<4x16x12xf16>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %ep = tensor.empty() : tensor<4x12x12xf16>
+  %p16 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<4x12x12xf32>) outs(%ep : tensor<4x12x12xf16>) {
+  ^bb0(%in: f32, %out: f16):
+    %t = arith.truncf %in : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<4x12x12xf16>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%p16, %v : tensor<4x12x12xf16>, tensor<4x12x8xf16>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}
+
 // Gemma-style logit softcap written out: 5 · tanh(s / 5) on the scaled
 // scores, then a causal mask.
 func.func @softcap(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {
