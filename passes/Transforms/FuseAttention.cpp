@@ -100,24 +100,32 @@ static Value reshapeLeading(OpBuilder &b, Location loc, Value x,
       ArrayRef<ReassociationIndices>{lead, {k}, {k + 1}});
 }
 
-/// `not x` elementwise for an i1 tensor `x` (a linalg.generic).
-static Value buildLogicalNot(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value init =
-      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+/// `fn(x)` elementwise over the tensor `x`, with elements of type `elem`
+/// (a linalg.generic, which every pipeline bufferizes).
+static Value
+buildElementwise(OpBuilder &b, Location loc, Value x, Type elem,
+                 function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  auto type = cast<RankedTensorType>(x.getType()).clone(elem);
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), elem);
   AffineMap id = b.getMultiDimIdentityMap(type.getRank());
   SmallVector<utils::IteratorType> iterators(type.getRank(),
                                              utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              b, loc, type, ValueRange{x}, ValueRange{init},
              ArrayRef<AffineMap>{id, id}, iterators,
-             [](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value one = arith::ConstantIntOp::create(nb, nloc, 1, 1);
-               linalg::YieldOp::create(
-                   nb, nloc,
-                   ValueRange{arith::XOrIOp::create(nb, nloc, args[0], one)});
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, fn(nb, nloc, args[0]));
              })
       .getResult(0);
+}
+
+/// `not x` elementwise for an i1 tensor `x`.
+static Value buildLogicalNot(OpBuilder &b, Location loc, Value x) {
+  return buildElementwise(
+      b, loc, x, b.getI1Type(), [](OpBuilder &nb, Location nloc, Value e) {
+        Value one = arith::ConstantIntOp::create(nb, nloc, 1, 1);
+        return arith::XOrIOp::create(nb, nloc, e, one).getResult();
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -272,23 +280,12 @@ LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
       if (!type || !isa<FloatType>(type.getElementType()) ||
           type.getElementType() == plan->widenTo)
         return x;
-      // An elementwise linalg.generic (every CPU pipeline bufferizes it).
-      RankedTensorType wide = type.clone(plan->widenTo);
-      Value init = tensor::EmptyOp::create(rewriter, loc, wide.getShape(),
-                                           plan->widenTo);
-      AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
-      SmallVector<utils::IteratorType> iters(type.getRank(),
-                                             utils::IteratorType::parallel);
-      return linalg::GenericOp::create(
-                 rewriter, loc, wide, ValueRange{x}, ValueRange{init},
-                 ArrayRef<AffineMap>{id, id}, iters,
-                 [&](OpBuilder &b, Location l, ValueRange args) {
-                   linalg::YieldOp::create(
-                       b, l,
-                       arith::ExtFOp::create(b, l, plan->widenTo, args[0])
-                           .getResult());
-                 })
-          .getResult(0);
+      return buildElementwise(rewriter, loc, x, plan->widenTo,
+                              [&](OpBuilder &nb, Location nloc, Value e) {
+                                return arith::ExtFOp::create(nb, nloc,
+                                                             plan->widenTo, e)
+                                    .getResult();
+                              });
     };
     q = widen(q);
     k = widen(k);
