@@ -316,6 +316,16 @@ LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
     result = reshapeLeading(
         rewriter, loc, result,
         cast<RankedTensorType>(m.root.getType()).getShape().drop_back(2));
+  if (m.outputScale != 1.0) {
+    Type elem = cast<RankedTensorType>(result.getType()).getElementType();
+    result = buildElementwise(
+        rewriter, loc, result, elem,
+        [&](OpBuilder &nb, Location nloc, Value e) {
+          Value c = arith::ConstantOp::create(
+              nb, nloc, elem, nb.getFloatAttr(elem, m.outputScale));
+          return arith::MulFOp::create(nb, nloc, e, c).getResult();
+        });
+  }
   rewriter.replaceAllUsesWith(m.root, result);
   if (m.lseRoot) {
     Value lse = sdpa.getLse();

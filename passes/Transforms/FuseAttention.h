@@ -51,6 +51,9 @@ struct AttentionMatch {
   int64_t keyGroup = 1, valueGroup = 1;
   /// Multiplier of `Q Kᵀ`, the product of every constant scale on the way.
   double scale = 1.0;
+  /// Multiplier of the result (a constant scale inside the P·V
+  /// contraction), applied after the fused op.
+  double outputScale = 1.0;
   /// Structured mask, or null for none, and the band it stands for.
   MaskAttr mask;
   MaskClass band;

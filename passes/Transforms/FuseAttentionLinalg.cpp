@@ -984,8 +984,8 @@ LogicalResult fuse::matchLinalgAttention(Operation *pv, AttentionMatch &m,
   if (succeeded(pvC)) {
     if (pvC->lhsTransposed)
       return fail("P·V: the probabilities are transposed");
-    if (pvC->scale != 1.0)
-      return fail("P·V: the product is scaled");
+    // A constant scale inside P·V scales the result.
+    m.outputScale = pvC->scale;
     // The result, through reshapes back to the frontend's shape.
     traceAttentionRoot(pv, m);
 

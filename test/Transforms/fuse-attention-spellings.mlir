@@ -81,6 +81,12 @@
 // CHECK:         attn.sdpa {{.*}} {scale = 1.000000e+00 : f32} : tensor<1x4x12x16xf32>, tensor<1x4x12x16xf32>, tensor<1x4x12x8xf32> -> tensor<1x4x12x8xf32>
 // CHECK-NOT:     linalg.generic
 
+// A scale inside P·V: attn.sdpa, then the result times 0.5.
+// CHECK-LABEL: func.func @scaled_pv(
+// CHECK:         %[[O:.*]] = attn.sdpa {{.*}} {scale = 1.000000e+00 : f32}
+// CHECK:         linalg.generic {{.*}} ins(%[[O]] : tensor<2x2x8x8xf32>)
+// CHECK:           arith.mulf %{{.*}}, %{{.*}} : f32
+
 // Softcap 5 · tanh(s / 5) over 0.25 · QKᵀ, then a causal mask.
 // CHECK-LABEL: func.func @softcap(
 // CHECK:         attn.sdpa {{.*}} {mask = #attn.mask<causal = true>, scale = 2.500000e-01 : f32, softcap = 5.000000e+00 : f32}

@@ -463,6 +463,32 @@ func.func @mixed_precision(%q: tensor<4x12x16xf16>, %k: tensor<4x12x16xf16>, %v:
   return %o : tensor<4x12x8xf32>
 }
 
+// A constant scale inside the P·V contraction (acc + (p · 0.5) · v): the
+// fused result is scaled after attn.sdpa.
+func.func @scaled_pv(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: tensor<2x2x12x8xf32>) -> tensor<2x2x8x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %es = tensor.empty() : tensor<2x2x8x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<2x2x8x12xf32>) -> tensor<2x2x8x12xf32>
+  %s = linalg.generic {indexing_maps = [#qk_q, #qk_k, #qk_s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>) outs(%zs : tensor<2x2x8x12xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x8x12xf32>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<2x2x8x12xf32>) outs(%es : tensor<2x2x8x12xf32>) -> tensor<2x2x8x12xf32>
+  %eo = tensor.empty() : tensor<2x2x8x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %o = linalg.generic {indexing_maps = [#pv_p, #pv_v, #pv_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x8x12xf32>, tensor<2x2x12x8xf32>) outs(%zo : tensor<2x2x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %ah = arith.mulf %a, %half : f32
+    %m = arith.mulf %ah, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x8x8xf32>
+  return %o : tensor<2x2x8x8xf32>
+}
+
 // Gemma-style logit softcap written out: 5 · tanh(s / 5) on the scaled
 // scores, then a causal mask.
 func.func @softcap(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {

@@ -99,6 +99,11 @@ def mixed_precision(rng):
     return [q, k, v], ref, 2e-3
 
 
+def scaled_pv(rng):
+    q, k, v = qkv(rng, (2, 2))
+    return [q, k, v], 0.5 * attention(q, k, v, 1.0)
+
+
 def softcap(rng):
     q, k, v = (3 * rng.standard_normal((4, 12, 16)),
                3 * rng.standard_normal((4, 12, 16)),
@@ -170,6 +175,7 @@ CASES = {
     "sliding_window_mask_tensor": sliding_window,
     "sliding_window_hide_tensor": sliding_window,
     "mixed_precision": mixed_precision,
+    "scaled_pv": scaled_pv,
     "softcap": softcap,
     "alibi": alibi,
     "alibi_flat": alibi_flat,
