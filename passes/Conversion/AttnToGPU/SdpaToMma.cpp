@@ -148,8 +148,9 @@ struct MmaConfig {
   /// accumulator registers of O leave no room for 64 scores per row: ptxas
   /// spilled).
   int64_t tileKV = kDefaultTileKV;
-  /// mma.sync at head dimensions 64 and 128 (dense, not the decode form,
-  /// not varlen): the Q tile goes through shared memory once, by 16-byte
+  /// mma.sync at head dimensions 64 and 128 (dense or paged prefill, not
+  /// the decode form, varlen or a fused RoPE on Q): the Q tile goes through
+  /// shared memory once, by 16-byte
   /// cp.async into the K and V tiles' space (one buffer, grown to the Q
   /// tile when that is larger) and then ldmatrix into the A fragments,
   /// before the first K/V copy. (Loaded from global memory directly, each
@@ -2841,7 +2842,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       c.tileKV = 32;
     if (c.qInSmem)
       c.warps = 4;
-    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.paged;
+    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen;
     c.tma = c.wgmma && useTma && !c.paged && below2e40(c.hq, c.sq, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dqk) && below2e40(c.hkv, c.sk, c.dv);
     if (c.varlen && (c.dqk == 256 || c.dv == 256) && !c.tma)
@@ -2910,6 +2911,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           tensors.push_back(in);
       if (rope) {
         c.ropeQ = true;
+        // The rotation is applied to the Q registers loaded from global
+        // memory (loadQFragments), not on the shared-memory path.
+        c.qViaSmem = false;
         c.ropeStyle = rope.getStyle();
         c.ropeDim = rope.getEffectiveRotaryDim();
         Value pos =

@@ -250,6 +250,7 @@ def main():
         failures += decode_gates(a.attn_compile, cuobjdump, env, tmp)
         failures += fp8_gates(a.attn_compile, cuobjdump, env, tmp)
         failures += varlen_gates(a.attn_compile, cuobjdump, env, tmp)
+        failures += paged_prefill_gates(a.attn_compile, cuobjdump, env, tmp)
     return 1 if failures else 0
 
 
@@ -346,6 +347,36 @@ def varlen_gates(attn_compile, cuobjdump, env, tmp):
             f"{count('HGMMA')} HGMMA, {count('UTMALDG')} UTMALDG, {stg} "
             f"STG.E.128, {count('LDG')} LDG")
     return report(line, problems)
+
+
+def paged_prefill_gates(attn_compile, cuobjdump, env, tmp):
+    """Paged prefill on sm_80 (200 queries, 256 blocks of 16 tokens, d 128):
+    the Q tile through shared memory by 16-byte cp.async like dense
+    prefill (no 32-bit Q loads: LDG only for the context length and the
+    block table), K and V by 16-byte cp.async, ldmatrix, no local memory."""
+    q, pool = "tensor<1x32x200x128xf16>", "tensor<256x16x8x128xf16>"
+    table = "tensor<1x256xi32>"
+    src = os.path.join(tmp, "paged_prefill.mlir")
+    with open(src, "w") as f:
+        f.write(f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
+                f"%l: tensor<1xi32>) -> {q} {{\n  %o = attn.paged_attention "
+                f"%q, %k, %v, %t, %l : {q}, {pool}, {pool}, {table}, "
+                f"tensor<1xi32> -> {q}\n  return %o : {q}\n}}\n")
+    k, count, _ = compile_sass(attn_compile, cuobjdump, env, src,
+                               os.path.join(tmp, "opaged"), chip="sm_80")
+    if k is None:
+        return 1
+    problems = local_memory_or_c75(count, k["ptxas"])
+    ldgsts = count("LDGSTS")
+    if not ldgsts or count("LDGSTS", ".E.BYPASS.128") != ldgsts:
+        problems.append(f"{ldgsts} LDGSTS, not all 16-byte")
+    if count("LDG") > 3:
+        problems.append(f"{count('LDG')} LDG: Q is not loaded by cp.async")
+    if not count("LDSM") or not count("HMMA"):
+        problems.append(f"{count('LDSM')} LDSM, {count('HMMA')} HMMA")
+    return report(f"paged prefill d128 200 queries sm_80: "
+                  f"{k['ptxas']['registers']} registers, {ldgsts} LDGSTS.128, "
+                  f"{count('LDG')} LDG, {count('LDSM')} LDSM", problems)
 
 
 def fp8_gates(attn_compile, cuobjdump, env, tmp):
