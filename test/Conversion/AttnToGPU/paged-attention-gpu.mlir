@@ -73,17 +73,19 @@ func.func @hnd(%q: tensor<1x2x70x128xbf16>, %kc: tensor<4x2x16x128xbf16>, %vc: t
 // Quantized pools: the raw codes are copied (16 per cp.async) into a
 // staging buffer (K and V in turn), then dequantized, (code - zero point) *
 // scale (here the KV head's scale), into the f16 tile the MMAs read,
-// before a barrier.
+// before a barrier. The K and V tiles share one buffer with the Q tile,
+// which passes through it first (16-byte cp.async, ldmatrix).
 // CHECK-LABEL: gpu.func @int8_kernel(
 // CHECK-SAME:    %[[KS:[a-z0-9]+]]: memref<2xf32>, %[[VS:[a-z0-9]+]]: memref<2xf32>
-// CHECK-SAME:    workgroup(%[[KT:[a-z0-9]+]] : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[KST:[a-z0-9]+]] : memref<64x64xi8, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<2x64xi32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<16384xi8, #gpu.address_space<workgroup>>, %[[KST:[a-z0-9]+]] : memref<64x64xi8, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<2x64xi32, #gpu.address_space<workgroup>>)
+// CHECK:         nvgpu.ldmatrix
 // CHECK:         nvgpu.device_async_copy %{{.*}}, %[[KST]][%{{.*}}], 16, %{{.*}} {bypassL1}
 // CHECK:         scf.for
 // CHECK:           vector.load %[[KST]]{{.*}} : memref<64x64xi8, #gpu.address_space<workgroup>>, vector<16xi8>
 // CHECK:           memref.load %[[KS]][%block_id_y]
 // CHECK:           arith.sitofp
 // CHECK:           arith.mulf
-// CHECK:           vector.store %{{.*}}, %[[KT]]{{.*}} : memref<64x64xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK:           vector.store %{{.*}} : memref<64x64xf16, #gpu.address_space<workgroup>>, vector<8xf16>
 // CHECK:           gpu.barrier
 // CHECK:           nvvm.mma.sync
 func.func @int8(%q: tensor<1x2x1x64xf16>, %kc: tensor<4x16x2x64xi8>, %vc: tensor<4x16x2x64xi8>, %t: tensor<1x4xi32>, %l: tensor<1xi32>, %ks: tensor<2xf32>, %vs: tensor<2xf32>) -> tensor<1x2x1x64xf16> {
