@@ -140,6 +140,10 @@ struct FusionPlan {
   /// contractions accumulating in f32): the element type the fused op
   /// computes in, the operands widened to it; null otherwise.
   Type widenTo;
+  /// A result narrower than Q, K and V (f32 operands accumulating into
+  /// f16): the fused op computes in the operands' type and its result is
+  /// rounded to this one; null otherwise.
+  Type narrowTo;
   /// Not inLayout: [batch, hq] and [batch, hkv]; the explicit mask's leading
   /// dimensions.
   SmallVector<int64_t, 2> qLeading, kvLeading, maskLeading;
@@ -168,14 +172,20 @@ static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
   // op computes in the result's type on the operands widened (exact
   // products, the same accumulation; P is not rounded to the operands'
   // type as a cast before P·V would have done).
+  // A narrower result: the fused op computes in the operands' type and
+  // rounds its result once (the chain accumulated in the narrower type).
   if (rootType.getElementType() != elem) {
     auto in = dyn_cast<FloatType>(elem);
     auto out = dyn_cast<FloatType>(rootType.getElementType());
-    if (!in || !out || out.getWidth() <= in.getWidth() || m.inLayout)
-      return fail("Q, K, V and the result have different element types, "
-                  "not narrower operands accumulating in a wider float");
-    plan.widenTo = out;
-    elem = out;
+    if (!in || !out || out.getWidth() == in.getWidth() || m.inLayout)
+      return fail("Q, K, V and the result have different element types of "
+                  "one width");
+    if (out.getWidth() > in.getWidth()) {
+      plan.widenTo = out;
+      elem = out;
+    } else {
+      plan.narrowTo = out;
+    }
   }
 
   if (m.inLayout) {
@@ -326,6 +336,13 @@ LogicalResult fuse::buildFusedAttention(PatternRewriter &rewriter,
           return arith::MulFOp::create(nb, nloc, e, c).getResult();
         });
   }
+  if (plan->narrowTo)
+    result = buildElementwise(rewriter, loc, result, plan->narrowTo,
+                              [&](OpBuilder &nb, Location nloc, Value e) {
+                                return arith::TruncFOp::create(
+                                           nb, nloc, plan->narrowTo, e)
+                                    .getResult();
+                              });
   rewriter.replaceAllUsesWith(m.root, result);
   if (m.lseRoot) {
     Value lse = sdpa.getLse();

@@ -489,6 +489,23 @@ func.func @scaled_pv(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>, %v: te
   return %o : tensor<2x2x8x8xf32>
 }
 
+// f32 operands, P·V accumulating into an f16 result: fuses as an f32
+// attn.sdpa whose result is rounded to f16.
+func.func @narrower_result(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v: tensor<4x8x16xf32>) -> tensor<4x8x16xf16> {
+  %c0 = arith.constant 0.0 : f32
+  %h0 = arith.constant 0.0 : f16
+  %ekt = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x8x16xf32>) outs(%ekt : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x8xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%zs : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x8x8xf32>) outs(%es : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %eo = tensor.empty() : tensor<4x8x16xf16>
+  %zo = linalg.fill ins(%h0 : f16) outs(%eo : tensor<4x8x16xf16>) -> tensor<4x8x16xf16>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf16>) -> tensor<4x8x16xf16>
+  return %o : tensor<4x8x16xf16>
+}
+
 // Gemma-style logit softcap written out: 5 · tanh(s / 5) on the scaled
 // scores, then a causal mask.
 func.func @softcap(%q: tensor<4x12x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>) -> tensor<4x12x8xf32> {

@@ -99,6 +99,15 @@ def mixed_precision(rng):
     return [q, k, v], ref, 2e-3
 
 
+def narrower_result(rng):
+    """f32 operands, an f16 result: the unfused run accumulates P·V in f16,
+    the fused one rounds once; a tolerance of f16 accumulation."""
+    q, k, v = (rng.standard_normal((4, 8, 16)),
+               rng.standard_normal((4, 8, 16)),
+               rng.standard_normal((4, 8, 16)))
+    return [q, k, v], attention(q, k, v, 1.0), 4e-3
+
+
 def scaled_pv(rng):
     q, k, v = qkv(rng, (2, 2))
     return [q, k, v], 0.5 * attention(q, k, v, 1.0)
@@ -175,6 +184,7 @@ CASES = {
     "sliding_window_mask_tensor": sliding_window,
     "sliding_window_hide_tensor": sliding_window,
     "mixed_precision": mixed_precision,
+    "narrower_result": narrower_result,
     "scaled_pv": scaled_pv,
     "softcap": softcap,
     "alibi": alibi,
