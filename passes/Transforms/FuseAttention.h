@@ -221,12 +221,13 @@ classifyMaskParts(Value tensor, AffineMap coords, bool hiddenWhenTrue,
                   int64_t scoreRank, int64_t sq, int64_t sk,
                   const std::function<MaskEffect(double)> &effect);
 
-/// Whether `tensor` (read at `coords` of the score space, as in
-/// classifyMask) is the key index `j` minus the query index `i` or minus a
-/// constant, or `j` plus a constant: ALiBi's distance (under the softmax
-/// the same as `j - i`). Built from iotas and aranges, differences and
-/// integer-to-float casts.
-bool isKeyDistance(Value tensor, AffineMap coords, int64_t scoreRank);
+/// Whether `tensor` (read at `coords` of the score space) or `scalar` (in
+/// `generic`'s body), as in classifyMask, is the key index `j` minus the
+/// query index `i` or minus a constant, or `j` plus a constant: ALiBi's
+/// distance (under the softmax the same as `j - i`). Built from iotas and
+/// aranges, differences and integer-to-float casts.
+bool isKeyDistance(Value tensor, AffineMap coords, Value scalar,
+                   Operation *generic, int64_t scoreRank);
 
 /// `effect` for masks applied with select: `hiddenWhenTrue` says which
 /// boolean hides.

@@ -716,32 +716,6 @@ static bool isRightAlignedBroadcast(linalg::GenericOp generic,
   return true;
 }
 
-/// Whether `v` in `generic`'s body is the key index `j` (the last of
-/// `rank` loops) minus something that does not depend on it (the query index
-/// `i`, a constant) or `j` alone, through integer-to-float casts: under the
-/// softmax, `slope · (j - f(i))` is `slope · (j - i)`.
-static bool isKeyDistance(Value v, unsigned rank) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (isa<arith::SIToFPOp, arith::UIToFPOp, arith::IndexCastOp,
-            arith::IndexCastUIOp, arith::ExtFOp, arith::TruncFOp>(def)) {
-      v = def->getOperand(0);
-      continue;
-    }
-    break;
-  }
-  auto isIndex = [](Value x, unsigned dim) {
-    auto index = x.getDefiningOp<linalg::IndexOp>();
-    return index && index.getDim() == dim;
-  };
-  if (isIndex(v, rank - 1))
-    return true;
-  auto sub = v.getDefiningOp<arith::SubIOp>();
-  if (!sub || !isIndex(sub.getLhs(), rank - 1))
-    return false;
-  Value rhs = sub.getRhs();
-  return isIndex(rhs, rank - 2) || getConstantScalar(rhs).has_value();
-}
-
 /// ALiBi in the body: `slope · (j - i)` with `slope` read from a 1-D float
 /// input indexed by the head dimension of `[B, H, Sq, Sk]` scores (or of
 /// flattened `[B·H, Sq, Sk]` ones, whose heads the fused op then checks).
@@ -752,7 +726,8 @@ static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank) {
     return {};
   for (int side = 0; side < 2; ++side) {
     OpOperand *slopes = getInputOf(generic, mul->getOperand(side));
-    if (!slopes || !isKeyDistance(mul->getOperand(1 - side), rank))
+    if (!slopes || !isKeyDistance(Value(), AffineMap(),
+                                  mul->getOperand(1 - side), generic, rank))
       continue;
     AffineMap map = generic.getMatchingIndexingMap(slopes);
     auto type = dyn_cast<RankedTensorType>(slopes->get().getType());

@@ -889,6 +889,21 @@ classifySym(const Evaluator &eval, std::optional<Sym> sym, MLIRContext *ctx,
   return result;
 }
 
+/// The symbolic value of a mask-like `tensor` read at `coords` of the score
+/// space, or of `scalar` in `generic`'s body (see classifyMask).
+static std::optional<Sym> evalOverScores(Evaluator &eval, Value tensor,
+                                         AffineMap coords, Value scalar,
+                                         Operation *generic) {
+  SmallVector<Affine> dims = eval.vars();
+  if (!tensor)
+    return eval.evalScalar(scalar, dyn_cast_or_null<linalg::GenericOp>(generic),
+                           dims);
+  std::optional<SmallVector<Affine>> c = eval.applyMap(coords, dims);
+  if (!c)
+    return std::nullopt;
+  return eval.evalTensor(tensor, *c);
+}
+
 std::optional<MaskClass>
 fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
                    Operation *generic, int64_t scoreRank, int64_t sq,
@@ -897,17 +912,8 @@ fuse::classifyMask(Value tensor, AffineMap coords, Value scalar,
   if (scoreRank < 2)
     return std::nullopt;
   Evaluator eval(scoreRank);
-  SmallVector<Affine> dims = eval.vars();
-  std::optional<Sym> sym;
-  if (tensor) {
-    std::optional<SmallVector<Affine>> c = eval.applyMap(coords, dims);
-    if (!c)
-      return std::nullopt;
-    sym = eval.evalTensor(tensor, *c);
-  } else {
-    sym = eval.evalScalar(scalar, dyn_cast_or_null<linalg::GenericOp>(generic),
-                          dims);
-  }
+  std::optional<Sym> sym =
+      evalOverScores(eval, tensor, coords, scalar, generic);
   return classifySym(eval, sym, (tensor ? tensor : scalar).getContext(),
                      scoreRank, sq, sk, effect);
 }
@@ -973,14 +979,13 @@ fuse::classifyMaskParts(Value tensor, AffineMap coords, bool hiddenWhenTrue,
   return parts;
 }
 
-bool fuse::isKeyDistance(Value tensor, AffineMap coords, int64_t scoreRank) {
+bool fuse::isKeyDistance(Value tensor, AffineMap coords, Value scalar,
+                         Operation *generic, int64_t scoreRank) {
   if (scoreRank < 2)
     return false;
   Evaluator eval(scoreRank);
-  std::optional<SmallVector<Affine>> c = eval.applyMap(coords, eval.vars());
-  if (!c)
-    return false;
-  std::optional<Sym> sym = eval.evalTensor(tensor, *c);
+  std::optional<Sym> sym =
+      evalOverScores(eval, tensor, coords, scalar, generic);
   if (!sym || sym->piecewise)
     return false;
   const Affine &a = sym->aff;

@@ -179,7 +179,8 @@ static Value matchTosaAlibi(Value bias, Value scores, int64_t rank) {
     for (int64_t i = 0; i < shaped.getRank(); ++i)
       headsOnly &= shaped.getDimSize(i) ==
                    (i + offset == rank - 3 ? slopesType.getDimSize(0) : 1);
-    if (headsOnly && isKeyDistance(d, getBroadcastMap(d, scores), rank))
+    if (headsOnly &&
+        isKeyDistance(d, getBroadcastMap(d, scores), Value(), nullptr, rank))
       return slopes;
   }
   return {};
