@@ -2842,7 +2842,6 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       c.tileKV = 32;
     if (c.qInSmem)
       c.warps = 4;
-    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen;
     c.tma = c.wgmma && useTma && !c.paged && below2e40(c.hq, c.sq, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dqk) && below2e40(c.hkv, c.sk, c.dv);
     if (c.varlen && (c.dqk == 256 || c.dv == 256) && !c.tma)
@@ -2911,9 +2910,6 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           tensors.push_back(in);
       if (rope) {
         c.ropeQ = true;
-        // The rotation is applied to the Q registers loaded from global
-        // memory (loadQFragments), not on the shared-memory path.
-        c.qViaSmem = false;
         c.ropeStyle = rope.getStyle();
         c.ropeDim = rope.getEffectiveRotaryDim();
         Value pos =
@@ -2926,6 +2922,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           tensors.push_back(pos);
       }
     }
+    // A fused RoPE rotates the Q registers loaded from global memory
+    // (loadQFragments): not on the shared-memory path.
+    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.ropeQ;
     size_t numInputs = tensors.size();
     tensors.push_back(op->getResult(0));
     if (c.lse)
