@@ -19,7 +19,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 install_debian_packages() {
   local pkgs=(cmake ninja-build g++ llvm-22-dev libmlir-22-dev mlir-22-tools
-              libgtest-dev libfmt-dev python3-venv)
+              libomp-22-dev libgtest-dev libfmt-dev python3-venv)
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

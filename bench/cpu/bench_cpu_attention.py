@@ -13,8 +13,10 @@ Not a test: prints figures.
      fp32) on the same shapes, as a table with the ratio ours / ORT; ours
      (flash) and ORT on the same number of threads (--threads).
 
-usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--threads=T]
-                              [--quick] [--shapes=B,H,Sq,Sk,D;...]
+usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--rounds=R]
+                              [--threads=T[,T...]] [--reference]
+                              [--no-compile] [--quick | --grid |
+                               --shapes=B,H,Sq,Sk,D[,causal];...]
 """
 
 import argparse
@@ -50,6 +52,21 @@ DEFAULT_SHAPES = [  # (B, H, Sq, Sk, D, causal)
     (1, 8, 128, 128, 64, True),
     (1, 8, 512, 512, 64, False),
     (1, 8, 1, 2048, 64, False),
+]
+
+
+# The grid of docs/cpu/performance.md: tile multiples and lengths that are
+# not a multiple of any tile (1, 77, 200, 700, 3000).
+GRID_SHAPES = [
+    (1, 8, 128, 128, 64, False),
+    (4, 8, 256, 256, 64, False),
+    (1, 32, 1, 4096, 128, False),
+    (1, 8, 512, 512, 64, True),
+    (1, 16, 1024, 1024, 128, True),
+    (3, 6, 200, 200, 64, False),
+    (1, 8, 77, 77, 64, False),
+    (1, 8, 700, 700, 128, True),
+    (1, 32, 1, 3000, 128, False),
 ]
 
 
@@ -170,36 +187,63 @@ def ort_ms(b, h, sq, sk, d, causal, repeat, threads):
     return statistics.median(times)
 
 
-def bench_run(runner, shapes, repeat, threads, tmp):
-    print(f"\n== Run time (f32, median ms per call; ours: attn-runner "
-          f"--repeat={repeat}, flash on {threads} thread(s), the reference "
-          f"lowering on one; ORT: opset-23 Attention, {threads} thread(s))")
-    hdr = (f"  {'B':>2} {'H':>3} {'Sq':>5} {'Sk':>5} {'D':>4} {'causal':>6} "
-           f"{'ref ms':>10} {'flash ms':>10} {'ORT ms':>9} "
-           f"{'ref/ORT':>8} {'flash/ORT':>9}")
-    print(hdr)
+def bench_run(runner, shapes, repeat, threads, rounds, reference, tmp):
+    """Ours (flash) and ORT on each thread count; per cell the fastest of
+    `rounds` medians, ours and ORT taken in turn (shared machines drift)."""
+    th = "/".join(str(t) for t in threads)
+    print(f"\n== Run time (f32, ms per call: the fastest of {rounds} "
+          f"rounds of a median of {repeat} calls; ours: attn-runner, flash, "
+          f"{th} thread(s); ORT: opset-23 Attention, same threads"
+          + ("; ref: the reference lowering, one thread)" if reference
+             else ")"))
+    cols = []
+    for t in threads:
+        cols += [f"ours {t}t", f"ORT {t}t", f"ratio {t}t"]
+    if len(threads) > 1:
+        cols += [f"ours x{threads[-1]}/{threads[0]}",
+                 f"ORT x{threads[-1]}/{threads[0]}"]
+    if reference:
+        cols.append("ref 1t")
+    print("  | B H Sq Sk D causal | " + " | ".join(cols) + " |")
+    print("  | --- |" + " ---: |" * len(cols))
     for (b, h, sq, sk, d, causal) in shapes:
         text, _ = sdpa_mlir(b, h, sq, sk, d, causal)
         path = os.path.join(tmp, f"run_{b}_{h}_{sq}_{sk}_{d}.mlir")
         with open(path, "w") as f:
             f.write(text)
-        ref, _, err1 = ours_ms(runner, path, REFERENCE, repeat)
-        flash, _, err2 = ours_ms(runner, path,
-                                 FLASH.format(tq=min(64, sq), tk=64,
-                                              th=threads), repeat)
-        o = ort_ms(b, h, sq, sk, d, causal, repeat, threads)
-
-        def cell(x):
-            return f"{x:10.3f}" if x is not None else f"{'failed':>10}"
-
-        def ratio(x):
-            return f"{x / o:8.1f}x" if x is not None else f"{'-':>8} "
-        print(f"  {b:>2} {h:>3} {sq:>5} {sk:>5} {d:>4} {str(causal):>6} "
-              f"{cell(ref)} {cell(flash)} {o:9.3f} {ratio(ref)}"
-              f"{ratio(flash):>10}")
-        for e in (err1, err2):
-            if e:
-                print(f"      error: {e}")
+        cells, ours_t, ort_t, errors = [], {}, {}, []
+        for t in threads:
+            pipe = FLASH.format(tq=min(64, sq), tk=64, th=t)
+            best_ours, best_ort = None, None
+            for _ in range(rounds):
+                ms, _, err = ours_ms(runner, path, pipe, repeat)
+                if err:
+                    errors.append(err)
+                    break
+                best_ours = ms if best_ours is None else min(best_ours, ms)
+                o = ort_ms(b, h, sq, sk, d, causal, repeat, t)
+                best_ort = o if best_ort is None else min(best_ort, o)
+            if best_ort is None:
+                best_ort = ort_ms(b, h, sq, sk, d, causal, repeat, t)
+            ours_t[t], ort_t[t] = best_ours, best_ort
+            cells += [f"{best_ours:.3f}" if best_ours else "failed",
+                      f"{best_ort:.3f}",
+                      f"{best_ours / best_ort:.2f}x" if best_ours else "-"]
+        if len(threads) > 1:
+            t0, t1 = threads[0], threads[-1]
+            cells += [f"{ours_t[t0] / ours_t[t1]:.2f}"
+                      if ours_t[t0] and ours_t[t1] else "-",
+                      f"{ort_t[t0] / ort_t[t1]:.2f}"]
+        if reference:
+            ref, _, err = ours_ms(runner, path, REFERENCE, repeat)
+            if err:
+                errors.append(err)
+            cells.append(f"{ref:.3f}" if ref is not None else "failed")
+        mask = " causal" if causal else ""
+        print(f"  | {b} {h} {sq} {sk} {d}{mask} | " + " | ".join(cells) +
+              " |", flush=True)
+        for e in errors:
+            print(f"      error: {e}")
 
 
 def main():
@@ -208,8 +252,19 @@ def main():
                    help="build directory with bin/attn-opt, bin/attn-runner")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--compile-repeat", type=int, default=3)
-    p.add_argument("--threads", "--ort-threads", type=int, default=1,
-                   help="threads of ours (flash) and of ORT alike")
+    p.add_argument("--threads", "--ort-threads", default="1",
+                   help="thread counts of ours (flash) and of ORT alike, "
+                   "e.g. 1,2 (also prints the scaling from the first to "
+                   "the last)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="rounds of ours and ORT in turn; the fastest counts")
+    p.add_argument("--reference", action="store_true",
+                   help="also time the reference lowering (slow)")
+    p.add_argument("--no-compile", action="store_true",
+                   help="skip the compile-time part")
+    p.add_argument("--grid", action="store_true",
+                   help="the grid of docs/cpu/performance.md instead of "
+                   "the default shapes")
     p.add_argument("--quick", action="store_true",
                    help="only the first and the decode shape")
     p.add_argument("--shapes", default=None,
@@ -227,12 +282,17 @@ def main():
             f = [int(x) for x in s.split(",")]
             shapes.append(tuple(f[:5]) + (bool(f[5]) if len(f) > 5 else
                                           False,))
+    elif a.grid:
+        shapes = GRID_SHAPES
     elif a.quick:
         shapes = [DEFAULT_SHAPES[0], DEFAULT_SHAPES[-1]]
+    threads = [int(t) for t in a.threads.split(",")]
     print(f"CPU: {os.cpu_count()} logical cores; build: {a.build}")
     with tempfile.TemporaryDirectory(prefix="attn-bench-") as tmp:
-        bench_compile(opt, a.compile_repeat, tmp)
-        bench_run(runner, shapes, a.repeat, a.threads, tmp)
+        if not a.no_compile:
+            bench_compile(opt, a.compile_repeat, tmp)
+        bench_run(runner, shapes, a.repeat, threads, a.rounds, a.reference,
+                  tmp)
 
 
 if __name__ == "__main__":

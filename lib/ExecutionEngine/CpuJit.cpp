@@ -132,7 +132,8 @@ LogicalResult mlir::attn::addCpuEntryWrapper(ModuleOp module,
 Operation *mlir::attn::findNonLLVMOp(ModuleOp module) {
   Operation *found = nullptr;
   module.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() == "llvm")
+    if (op->getDialect() && (op->getDialect()->getNamespace() == "llvm" ||
+                             op->getDialect()->getNamespace() == "omp"))
       return WalkResult::advance();
     found = op;
     return WalkResult::interrupt();
@@ -167,9 +168,9 @@ LogicalResult mlir::attn::lowerModuleForCpu(
   // runtime library loaded; see createCpuEngine).
   std::string pipelineText = stripModuleAnchor(pipeline).str();
   if (pipelineText == "attn-lower-to-cpu") {
-    std::string asyncLib = runtimeLibrary("libmlir_async_runtime.so");
-    if (threads > 1 && !llvm::sys::fs::exists(asyncLib)) {
-      note(asyncLib + " not found: running on one thread");
+    std::string ompLib = runtimeLibrary("libomp.so");
+    if (threads > 1 && !llvm::sys::fs::exists(ompLib)) {
+      note(ompLib + " not found (libomp-22-dev): running on one thread");
       threads = 1;
     }
     pipelineText += "{threads=" + std::to_string(threads) + "}";
@@ -233,7 +234,7 @@ mlir::attn::createCpuEngine(ModuleOp module, const CpuJitError &error) {
       makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, tm->get());
   SmallVector<std::string> libs;
   for (StringRef name : {"libmlir_c_runner_utils.so", "libmlir_runner_utils.so",
-                         "libmlir_async_runtime.so"}) {
+                         "libmlir_async_runtime.so", "libomp.so"}) {
     std::string path = runtimeLibrary(name);
     if (llvm::sys::fs::exists(path))
       libs.push_back(path);

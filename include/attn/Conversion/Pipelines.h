@@ -11,6 +11,16 @@ namespace mlir {
 class OpPassManager;
 namespace attn {
 
+/// Vector registers the CPU register tiles are sized for.
+enum class CPUVectorIsa { Host, Avx2, Avx512 };
+
+/// How the threads of `attn-lower-to-cpu{threads=N}` are run.
+enum class CPUParallelRuntime { OpenMP, Async };
+
+/// The vector registers of the machine running the compiler: AVX-512F (32
+/// registers of 512 bits) or not (16 registers of 256 bits or fewer bits).
+CPUVectorIsa detectHostVectorIsa();
+
 /// Options of `attn-lower-to-cpu`.
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<bool> flash{
@@ -25,10 +35,21 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Threads for the (batch, query head) iterations of "
                      "flash-tiled attention: 1 runs them in the caller's "
-                     "thread; more dispatches them to MLIR's async runtime "
-                     "(libmlir_async_runtime.so must be loaded with the "
-                     "module). Results do not depend on it"),
+                     "thread; more runs them on N threads (see "
+                     "parallel-runtime). Results do not depend on it"),
       llvm::cl::init(1)};
+  PassOptions::Option<CPUParallelRuntime> parallelRuntime{
+      *this, "parallel-runtime",
+      llvm::cl::desc("Runtime of the threads (threads > 1)"),
+      llvm::cl::init(CPUParallelRuntime::OpenMP),
+      llvm::cl::values(
+          clEnumValN(CPUParallelRuntime::OpenMP, "openmp",
+                     "an OpenMP parallel loop (libomp.so must be loaded "
+                     "with the module)"),
+          clEnumValN(CPUParallelRuntime::Async, "async",
+                     "tasks of MLIR's async runtime "
+                     "(libmlir_async_runtime.so must be loaded with the "
+                     "module)"))};
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Key/value tile size of flash tiling"),
       llvm::cl::init(64)};
@@ -37,13 +58,29 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Tile linalg ops to register tiles and vectorize them "
                      "(attn-cpu-vectorize); off: scalar loops"),
       llvm::cl::init(true)};
+  PassOptions::Option<CPUVectorIsa> vectorIsa{
+      *this, "vector-isa",
+      llvm::cl::desc(
+          "Vector registers the register tiles are sized for: 'avx512' (32 "
+          "registers of 16 floats: 8 x 32 tiles), 'avx2' (16 registers of 8 "
+          "floats, also right for other 16-register ISAs: 4 x 16 tiles) or "
+          "'host' (the machine running the pass: avx512 where it has "
+          "AVX-512F, avx2 otherwise). tile-m and tile-n override it"),
+      llvm::cl::init(CPUVectorIsa::Host),
+      llvm::cl::values(clEnumValN(CPUVectorIsa::Host, "host", "this machine"),
+                       clEnumValN(CPUVectorIsa::Avx2, "avx2",
+                                  "16 vector registers of 256 bits"),
+                       clEnumValN(CPUVectorIsa::Avx512, "avx512",
+                                  "32 vector registers of 512 bits"))};
   PassOptions::Option<int64_t> tileM{
       *this, "tile-m",
-      llvm::cl::desc("Rows of the register tile of a contraction"),
+      llvm::cl::desc("Rows of the register tile of a contraction (default: "
+                     "from vector-isa)"),
       llvm::cl::init(8)};
   PassOptions::Option<int64_t> tileN{
       *this, "tile-n",
-      llvm::cl::desc("Columns of the register tile of a contraction"),
+      llvm::cl::desc("Columns of the register tile of a contraction "
+                     "(default: from vector-isa)"),
       llvm::cl::init(32)};
   PassOptions::Option<int64_t> tileK{
       *this, "tile-k",

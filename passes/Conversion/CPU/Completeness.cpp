@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -60,7 +61,10 @@ struct CheckLoweredPass : attn::impl::CheckLoweredPassBase<CheckLoweredPass> {
 
   void runOnOperation() override {
     WalkResult result = getOperation()->walk([&](Operation *op) {
-      if (isa<ModuleOp>(op) || isa<LLVM::LLVMDialect>(op->getDialect()))
+      // OpenMP ops (the threads' parallel loop) are translated to LLVM IR
+      // with the LLVM dialect.
+      if (isa<ModuleOp>(op) ||
+          isa<LLVM::LLVMDialect, omp::OpenMPDialect>(op->getDialect()))
         return WalkResult::advance();
       op->emitError() << "'" << op->getName()
                       << "' was not lowered to the LLVM dialect: the pipeline "

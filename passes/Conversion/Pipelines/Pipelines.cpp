@@ -9,8 +9,10 @@
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ConvertToLLVM/ToLLVMPass.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Async/Passes.h"
@@ -23,8 +25,26 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
+
+attn::CPUVectorIsa attn::detectHostVectorIsa() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") ? attn::CPUVectorIsa::Avx512
+                                    : attn::CPUVectorIsa::Avx2;
+}
+
+/// The register tile of a contraction for `isa`: accumulators in half of the
+/// vector registers, the rest for the right-hand side's row and the
+/// broadcasts (with 16 registers, 8 x 32 spills every accumulator).
+static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
+  if (isa == attn::CPUVectorIsa::Host)
+    isa = attn::detectHostVectorIsa();
+  if (isa == attn::CPUVectorIsa::Avx512)
+    return {8, 32};
+  return {4, 16};
+}
 
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
@@ -34,8 +54,9 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // Register tiles of vectors on tensors, before bufferization (the
     // accumulators of the tiles become loop-carried vectors).
     CPUVectorizePassOptions vectorizeOptions;
-    vectorizeOptions.tileM = options.tileM;
-    vectorizeOptions.tileN = options.tileN;
+    auto [tileM, tileN] = registerTile(options.vectorIsa);
+    vectorizeOptions.tileM = options.tileM.hasValue() ? options.tileM : tileM;
+    vectorizeOptions.tileN = options.tileN.hasValue() ? options.tileN : tileN;
     vectorizeOptions.tileK = options.tileK;
     vectorizeOptions.vectorWidth = options.vectorWidth;
     pm.addNestedPass<func::FuncOp>(createCPUVectorizePass(vectorizeOptions));
@@ -51,7 +72,20 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // The deallocation pipeline leaves bufferization.clone (e.g. for a
   // function that returns its argument).
   pm.addPass(createConvertBufferizationToMemRefPass());
-  if (options.threads > 1) {
+  bool openmp = options.threads > 1 &&
+                options.parallelRuntime == CPUParallelRuntime::OpenMP;
+  bool async = options.threads > 1 &&
+               options.parallelRuntime == CPUParallelRuntime::Async;
+  if (openmp) {
+    // The (batch, head) scf.forall of flash tiling as an OpenMP worksharing
+    // loop on `threads` threads (libomp's static schedule: one fork per
+    // call, threads that stay warm between calls).
+    pm.addPass(createForallToParallelLoopPass());
+    ConvertSCFToOpenMPPassOptions ompOptions;
+    ompOptions.numThreads = static_cast<unsigned>(options.threads);
+    pm.addPass(createConvertSCFToOpenMPPass(ompOptions));
+  }
+  if (async) {
     // The (batch, head) scf.forall of flash tiling, as tasks of the async
     // runtime: one per iteration, dispatched by recursive splitting.
     pm.addPass(createForallToParallelLoopPass());
@@ -83,8 +117,10 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions toLLVMOptions;
   toLLVMOptions.reassociateFPReductions = true;
   pm.addPass(createConvertVectorToLLVMPass(toLLVMOptions));
-  if (options.threads > 1)
+  if (async)
     pm.addPass(createConvertAsyncToLLVMPass());
+  if (openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

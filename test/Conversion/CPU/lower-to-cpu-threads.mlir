@@ -1,12 +1,28 @@
 // attn-lower-to-cpu tiles attention into one scf.forall over (batch, query
 // head); with threads=1 it runs in the caller's thread, with more its
-// iterations become tasks of MLIR's async runtime (the module then calls
-// libmlir_async_runtime.so).
-// RUN: attn-opt %s --attn-lower-to-cpu | FileCheck %s --check-prefix=ONE --implicit-check-not=mlirAsyncRuntime
-// RUN: attn-opt %s --attn-lower-to-cpu="threads=4" | FileCheck %s --check-prefix=FOUR
+// iterations become an OpenMP worksharing loop on that many threads (the
+// module then calls libomp.so) or, with parallel-runtime=async, tasks of
+// MLIR's async runtime (libmlir_async_runtime.so).
+// RUN: attn-opt %s --attn-lower-to-cpu | FileCheck %s --check-prefix=ONE --implicit-check-not=mlirAsyncRuntime --implicit-check-not=omp.
+// RUN: attn-opt %s --attn-lower-to-cpu="threads=4" | FileCheck %s --check-prefix=OMP --implicit-check-not=mlirAsyncRuntime
+// RUN: attn-opt %s --attn-lower-to-cpu="threads=4 parallel-runtime=async" | FileCheck %s --check-prefix=FOUR --implicit-check-not=omp.
+// RUN: not attn-opt %s --attn-lower-to-cpu="threads=4 parallel-runtime=tbb" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attn-opt %s --attn-lower-to-cpu="vector-isa=sse" 2>&1 | FileCheck %s --check-prefix=BAD-ISA
 // RUN: attn-opt %s --attn-flash-tile="parallel-heads=1" | FileCheck %s --check-prefix=FORALL
 
 // ONE-LABEL: llvm.func @sdpa
+// The forall's 2 x 4 iterations as one collapsed OpenMP loop on 4 threads.
+// OMP-LABEL: llvm.func @sdpa
+// OMP:         %[[N:.*]] = llvm.mlir.constant(4 : i32) : i32
+// OMP:         omp.parallel num_threads(%[[N]] : i32) {
+// OMP-NEXT:      omp.wsloop {
+// OMP-NEXT:        omp.loop_nest (%{{.*}}, %{{.*}}) : i64 = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}}) collapse(2) {
+// OMP:             omp.yield
+// OMP:           omp.terminator
+
+// BAD: for the --parallel-runtime option: Cannot find option named 'tbb'!
+// BAD-ISA: for the --vector-isa option: Cannot find option named 'sse'!
+
 // FOUR-LABEL: llvm.func @sdpa
 // FOUR: llvm.call @mlirAsyncRuntimeCreateGroup
 // FOUR: llvm.call @mlirAsyncRuntimeAwaitAllInGroup

@@ -1,11 +1,18 @@
-// RUN: attn-opt %s --attn-linalg-to-llvm | FileCheck %s
+// RUN: attn-opt %s --attn-linalg-to-llvm="vector-isa=avx512" | FileCheck %s
+// RUN: attn-opt %s --attn-linalg-to-llvm="vector-isa=avx2" | FileCheck %s --check-prefix=AVX2
 // RUN: attn-opt %s --attn-linalg-to-llvm="vectorize=false" | FileCheck %s --check-prefix=SCALAR
 // RUN: attn-opt %s --split-input-file --attn-cpu-vectorize --one-shot-bufferize="bufferize-function-boundaries" --attn-cpu-lower-vectors | FileCheck %s --check-prefix=LOWER
 
 // The CPU pipeline turns the matmul's register tile into vector FMAs on
-// rows of 32 elements; without vectorization it is scalar.
+// rows of 32 elements (8 x 32 for AVX-512's 32 registers; 4 x 16 for
+// AVX2's 16, where 8 x 32 would spill its accumulators); without
+// vectorization it is scalar.
 // CHECK-LABEL: llvm.func @matmul
 // CHECK-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
+// CHECK-NOT:     llvm.intr.fmuladd
+// AVX2-LABEL: llvm.func @matmul
+// AVX2-COUNT-4: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+// AVX2-NOT:     llvm.intr.fmuladd
 // SCALAR-LABEL: llvm.func @matmul
 // SCALAR-NOT:    vector<
 // SCALAR:        llvm.fmul {{.*}} : f32
