@@ -329,7 +329,10 @@ def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
       right-hand side stored `[n, k]` (Q·Kᵀ) is first copied into `[k, n]`
       order by a `linalg.transpose` so that the `n` tile is contiguous. The
       accumulator tile is hoisted out of the `k` loop, so it stays in vector
-      registers;
+      registers. With at most 4 rows (the scores of a decode step), such a
+      contraction is not transposed: tiles of all rows by 8 columns by up to
+      256 of `k`, which `attn-cpu-lower-vectors` turns into one dot product
+      (product of two stored rows, one `vector.reduction`) per element;
     - every other op (elementwise, reductions, transposes, generics with
       `linalg.index` or `tensor.extract`) gets tile 1 on all dimensions but the
       last one, which is kept whole when it has at most `max-inner` static
@@ -365,7 +368,10 @@ def CPULowerVectorsPass : Pass<"attn-cpu-lower-vectors"> {
     Runs after bufferization in `attn-lower-to-cpu`, before
     `convert-vector-to-scf` and `convert-vector-to-llvm`.
     `vector.contract` becomes `vector.outerproduct`s and then `vector.fma`s
-    on rows of the accumulator; `vector.multi_reduction` becomes
+    on rows of the accumulator, except a contraction of at most 4 rows whose
+    reduction dimension is innermost in both operands, which becomes one
+    `vector.reduction <add>` of the product of two rows per result element;
+    `vector.multi_reduction` becomes
     `vector.reduction`s along the innermost dimension; transposes, broadcasts,
     shape casts, masks and gathers are lowered to 1-D operations, and
     transfers with permutation maps to minor-identity transfers.

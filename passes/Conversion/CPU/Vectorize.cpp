@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DotContraction.h"
 #include "attn/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -44,6 +45,11 @@ namespace {
 struct TilePlan {
   SmallVector<int64_t> tileSizes;
 };
+
+/// Columns (dot products) and reduction depth of the tile of a contraction
+/// of few rows (planDotContraction).
+constexpr int64_t kDotColumns = 8;
+constexpr int64_t kDotDepth = 256;
 
 /// The register-tile sizes the pass was configured with.
 struct TileConfig {
@@ -105,6 +111,52 @@ planContraction(linalg::LinalgOp op, const linalg::ContractionDimensions &dims,
     plan.tileSizes[dim] = *size;
   }
   // The tile of the other dimensions is 1: they may be dynamic.
+  return plan;
+}
+
+/// The plan of a contraction of at most kDotContractionMaxRows rows whose
+/// right-hand side is stored `[..., n, k]` (Q·Kᵀ of a decode step): the rows
+/// whole, kDotColumns columns, the reduction whole up to kDotDepth. Its tile
+/// becomes dot products of rows (populateDotContractionLoweringPatterns, in
+/// attn-cpu-lower-vectors) that read the right-hand side as stored instead
+/// of a transposed copy.
+static std::optional<TilePlan>
+planDotContraction(linalg::LinalgOp op,
+                   const linalg::ContractionDimensions &dims) {
+  if (dims.k.size() != 1)
+    return std::nullopt;
+  MLIRContext *ctx = op->getContext();
+  unsigned k = dims.k.front(), n = dims.n.back();
+  AffineMap lhsMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap rhsMap = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
+  unsigned rhsRank = rhsMap.getNumResults();
+  if (!lhsMap.isProjectedPermutation() || !rhsMap.isProjectedPermutation() ||
+      rhsRank < 2 || lhsMap.getResults().back() != getAffineDimExpr(k, ctx) ||
+      rhsMap.getResult(rhsRank - 1) != getAffineDimExpr(k, ctx) ||
+      rhsMap.getResult(rhsRank - 2) != getAffineDimExpr(n, ctx))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t rows = 1;
+  for (unsigned m : dims.m) {
+    if (ShapedType::isDynamic(ranges[m]))
+      return std::nullopt;
+    rows *= ranges[m];
+  }
+  if (rows > kDotContractionMaxRows)
+    return std::nullopt;
+  TilePlan plan;
+  plan.tileSizes.assign(op.getNumLoops(), 1);
+  for (unsigned i = 0, e = ranges.size(); i < e; ++i)
+    if (ranges[i] == 1)
+      plan.tileSizes[i] = 0;
+  for (unsigned m : dims.m)
+    plan.tileSizes[m] = 0;
+  std::optional<int64_t> columns = pickTile(ranges[n], kDotColumns);
+  std::optional<int64_t> depth = pickTile(ranges[k], kDotDepth);
+  if (!columns || !depth)
+    return std::nullopt;
+  plan.tileSizes[n] = *columns;
+  plan.tileSizes[k] = *depth;
   return plan;
 }
 
@@ -438,13 +490,19 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
         continue;
       }
       op = demoteNonPermutationInputs(rewriter, op);
-      if (linalg::TransposeOp transpose = transposeContractionRhs(rewriter, op))
-        if (std::optional<TilePlan> plan = planDefault(transpose, config))
-          tileAndVectorize(rewriter, transpose, *plan);
       std::optional<TilePlan> plan;
       if (std::optional<linalg::ContractionDimensions> dims =
               getRowMajorContraction(op))
-        plan = planContraction(op, *dims, config);
+        plan = planDotContraction(op, *dims);
+      if (!plan) {
+        if (linalg::TransposeOp transpose =
+                transposeContractionRhs(rewriter, op))
+          if (std::optional<TilePlan> plan = planDefault(transpose, config))
+            tileAndVectorize(rewriter, transpose, *plan);
+        if (std::optional<linalg::ContractionDimensions> dims =
+                getRowMajorContraction(op))
+          plan = planContraction(op, *dims, config);
+      }
       if (!plan)
         plan = planDefault(op, config);
       if (plan)

@@ -28,3 +28,31 @@ func.func @matmul(%a: tensor<16x48xf32>, %b: tensor<48x64xf32>,
                      outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %0 : tensor<16x64xf32>
 }
+
+// -----
+
+// Scores of 2 query rows (a decode step): one dot product per score, each a
+// product of a query row and a key row as stored, summed by one reduction
+// (no outer products, no transposed keys).
+// LOWER-LABEL: func.func @decode_scores
+// LOWER-NOT:     vector.contract
+// LOWER-NOT:     vector.transpose
+// LOWER-COUNT-16: vector.reduction <add>, %{{.*}}, %{{.*}} : vector<128xf32> into f32
+// LOWER-NOT:     vector.fma
+// LOWER-NOT:     vector.reduction
+#q = affine_map<(m, n, k) -> (m, k)>
+#k = affine_map<(m, n, k) -> (n, k)>
+#s = affine_map<(m, n, k) -> (m, n)>
+func.func @decode_scores(%q: tensor<2x128xf32>, %kt: tensor<64x128xf32>,
+                         %s: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %0 = linalg.generic {indexing_maps = [#q, #k, #s],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<2x128xf32>, tensor<64x128xf32>)
+      outs(%s : tensor<2x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x64xf32>
+  return %0 : tensor<2x64xf32>
+}

@@ -43,6 +43,32 @@ func.func @scores(%q: tensor<16x8xf32>, %kt: tensor<32x8xf32>,
 
 // -----
 
+// The same with at most 4 query rows (a decode step): no transposed copy;
+// tiles of 8 keys whose dot products read the key rows as stored.
+// CHECK-LABEL: func.func @decode_scores
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %[[N:.*]] = %c0 to %c64 step %c8
+// CHECK:           vector.transfer_read %{{.*}}[%[[N]], %c0]{{.*}} : tensor<64x128xf32>, vector<8x128xf32>
+// CHECK:           vector.contract {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %{{.*}}, %{{.*}}, %{{.*}} : vector<2x128xf32>, vector<8x128xf32> into vector<2x8xf32>
+#q = affine_map<(m, n, k) -> (m, k)>
+#k = affine_map<(m, n, k) -> (n, k)>
+#s = affine_map<(m, n, k) -> (m, n)>
+func.func @decode_scores(%q: tensor<2x128xf32>, %kt: tensor<64x128xf32>,
+                         %s: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %0 = linalg.generic {indexing_maps = [#q, #k, #s],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<2x128xf32>, tensor<64x128xf32>)
+      outs(%s : tensor<2x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x64xf32>
+  return %0 : tensor<2x64xf32>
+}
+
+// -----
+
 // Elementwise ops: one row of the innermost dimension at a time, tiled by
 // the vector width when it is long.
 // CHECK-LABEL: func.func @exp_rows
