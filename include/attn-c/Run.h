@@ -73,7 +73,11 @@ attnCpuFunctionGetElementType(const AttnCpuFunction *fn, intptr_t i);
 
 /// Calls the function: `buffers` holds one pointer per argument, then one
 /// per result, each to a dense row-major buffer of that tensor's shape and
-/// element type; results are written in place.
+/// element type; results are written in place. An argument that the function
+/// updates (the pools of attn.kv_cache_append) is updated in its own buffer;
+/// the buffer of a result that returns such an argument may be that same
+/// buffer, and then nothing is copied (a decode loop keeps one pool). Other
+/// result buffers must not overlap the arguments.
 MLIR_CAPI_EXPORTED MlirLogicalResult attnCpuFunctionCall(AttnCpuFunction *fn,
                                                          void *const *buffers,
                                                          intptr_t numBuffers);

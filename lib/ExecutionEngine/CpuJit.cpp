@@ -124,6 +124,10 @@ LogicalResult mlir::attn::addCpuEntryWrapper(ModuleOp module,
     op.setWritable(true);
   }
   func::ReturnOp::create(b, loc);
+  // Only the wrapper is called from outside: the entry's signature may
+  // change (a result that is an argument's buffer updated in place, e.g. a
+  // KV cache, is dropped by the CPU pipeline instead of copied).
+  entry.setPrivate();
   module->setAttr(kCpuEntryAttr, StringAttr::get(ctx, entry.getSymName()));
   module->setAttr(kCpuSignatureAttr, TypeAttr::get(type));
   return success();

@@ -224,6 +224,61 @@ int main(int argc, char **argv) {
   attnCpuFunctionDestroy(fn);
   mlirModuleDestroy(module);
 
+  /* A KV cache updated in place: the function returns the appended pools;
+     with the pools' own buffers as the result buffers, a decode loop keeps
+     one pool that every call appends to. 4 blocks of 2 tokens, 1 KV head,
+     head dim 4; sequence 0 owns blocks 2 then 0. */
+  MlirModule cacheModule = attnModuleParse(
+      ctx, mlirStringRefCreateFromCString(
+               "func.func @append(%kc: tensor<4x2x1x4xf32>, %vc: "
+               "tensor<4x2x1x4xf32>, %k: tensor<1x1x1x4xf32>, %v: "
+               "tensor<1x1x1x4xf32>, %table: tensor<1x2xi32>, %lens: "
+               "tensor<1xi32>) -> (tensor<4x2x1x4xf32>, tensor<4x2x1x4xf32>) "
+               "{\n"
+               "  %a, %b = attn.kv_cache_append %kc, %vc, %k, %v, %table, "
+               "%lens : tensor<4x2x1x4xf32>, tensor<4x2x1x4xf32>, "
+               "tensor<1x1x1x4xf32>, tensor<1x1x1x4xf32>, tensor<1x2xi32>, "
+               "tensor<1xi32>\n"
+               "  return %a, %b : tensor<4x2x1x4xf32>, tensor<4x2x1x4xf32>\n"
+               "}"));
+  AttnCpuFunction *append = attnCpuFunctionCreate(
+      cacheModule, mlirStringRefCreateFromCString("append"), 1);
+  static float kPool[32], vPool[32], kOut[32], vOut[32], kTok[4], vTok[4];
+  int32_t table[2] = {2, 0}, lens[1];
+  int steps = 0, placed = 1;
+  for (int t = 0; append && t < 3; ++t) {
+    for (int d = 0; d < 4; ++d) {
+      kTok[d] = (float)(10 * t + d);
+      vTok[d] = -(float)(10 * t + d);
+    }
+    lens[0] = t;
+    void *poolBuffers[] = {kPool, vPool, kTok, vTok, table, lens, kPool, vPool};
+    steps +=
+        mlirLogicalResultIsSuccess(attnCpuFunctionCall(append, poolBuffers, 8));
+  }
+  /* Token t is row t % 2 of block table[t / 2]. */
+  for (int t = 0; t < 3; ++t)
+    for (int d = 0; d < 4; ++d) {
+      int at = (table[t / 2] * 2 + t % 2) * 4 + d;
+      placed &=
+          kPool[at] == (float)(10 * t + d) && vPool[at] == -(float)(10 * t + d);
+    }
+  /* Separate result buffers receive the appended pools as well (token 3:
+     row 1 of block table[1]). */
+  lens[0] = 3;
+  void *outBuffers[] = {kPool, vPool, kTok, vTok, table, lens, kOut, vOut};
+  int separate = append && mlirLogicalResultIsSuccess(
+                               attnCpuFunctionCall(append, outBuffers, 8));
+  separate &= memcmp(kOut, kPool, sizeof(kPool)) == 0 &&
+              memcmp(vOut, vPool, sizeof(vPool)) == 0 &&
+              kOut[(table[1] * 2 + 1) * 4 + 3] == kTok[3];
+  // CHECK: in place: 3 steps, tokens placed 1, separate results 1
+  printf("in place: %d steps, tokens placed %d, separate results %d\n", steps,
+         placed, separate);
+  if (append)
+    attnCpuFunctionDestroy(append);
+  mlirModuleDestroy(cacheModule);
+
   /* GPU kernels (PTX only: no ptxas needed). */
   AttnCompileOptions options;
   attnCompileOptionsInit(&options);

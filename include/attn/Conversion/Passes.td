@@ -316,6 +316,25 @@ def CheckLoweredPass : Pass<"attn-check-lowered", "::mlir::ModuleOp"> {
   }];
 }
 
+def GuardArgumentCopiesPass
+    : Pass<"attn-guard-argument-copies", "::mlir::func::FuncOp"> {
+  let summary = "Skip a copy between two argument buffers that are the same "
+                "buffer";
+  let description = [{
+    Runs after bufferization in the CPU pipelines. A `memref.copy` from one
+    argument of the function to another of the same identity-layout type
+    (the entry wrapper of attn-runner and the C API copying an argument that
+    the function updated in place, e.g. a KV cache of
+    `attn.kv_cache_append`, into the buffer of the result that returns it)
+    runs only when the two buffers start at different addresses: a caller
+    that passes the argument's own buffer for that result pays no copy.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors to register tiles and vectorize "
                 "them";

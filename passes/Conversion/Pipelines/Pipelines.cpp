@@ -67,11 +67,17 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  // A result that is an argument's buffer (a KV cache updated in place) is
+  // not returned: callers see the argument, and no copy of it is made.
+  // (Loops that carry the buffer unchanged fold away first.)
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::BufferDeallocationPipelineOptions deallocOptions;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   // The deallocation pipeline leaves bufferization.clone (e.g. for a
   // function that returns its argument).
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createGuardArgumentCopiesPass());
   bool openmp = options.threads > 1 &&
                 options.parallelRuntime == CPUParallelRuntime::OpenMP;
   bool async = options.threads > 1 &&
