@@ -15,12 +15,15 @@
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -41,6 +44,85 @@ StringRef stripModuleAnchor(StringRef text) {
     return trimmed;
   return text;
 }
+
+/// The buffers of JIT-compiled code (memref.alloc, through the generic
+/// allocation functions of finalize-memref-to-llvm): blocks of at least
+/// kRetainMin bytes are kept when freed, up to kRetainMax bytes in all, and
+/// handed to a later allocation of a size they hold (at most 1/4 larger), so
+/// that a function called in a loop does not map, fault in and unmap its
+/// large temporaries on every call (the gathered keys and values of paged
+/// attention: page faults were 60 % of a decode call).
+class BufferCache {
+public:
+  void *allocate(size_t size, size_t alignment) {
+    size_t header = std::max<size_t>(kHeader, alignment);
+    size_t total = size + header;
+    if (size >= kRetainMin) {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = blocks.lower_bound(Key{total, header});
+      if (it != blocks.end() && it->first.header == header &&
+          it->first.total <= total + total / 4) {
+        char *raw = it->second;
+        retained -= it->first.total;
+        blocks.erase(it);
+        return raw + header;
+      }
+    }
+    // Round large blocks to pages: repeated shapes reuse them exactly.
+    if (size >= kRetainMin)
+      total = llvm::alignTo(total, 4096);
+    char *raw = static_cast<char *>(
+        std::aligned_alloc(header, llvm::alignTo(total, header)));
+    if (!raw)
+      return nullptr;
+    auto *info = reinterpret_cast<size_t *>(raw + header) - 2;
+    info[0] = total;
+    info[1] = header;
+    return raw + header;
+  }
+
+  void release(void *ptr) {
+    if (!ptr)
+      return;
+    auto *info = static_cast<size_t *>(ptr) - 2;
+    size_t total = info[0], header = info[1];
+    char *raw = static_cast<char *>(ptr) - header;
+    if (total - header >= kRetainMin) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (retained + total <= kRetainMax) {
+        blocks.emplace(Key{total, header}, raw);
+        retained += total;
+        return;
+      }
+    }
+    std::free(raw);
+  }
+
+  static BufferCache &get() {
+    static BufferCache *cache = new BufferCache();
+    return *cache;
+  }
+
+private:
+  static constexpr size_t kHeader = 64;
+  static constexpr size_t kRetainMin = size_t(1) << 20;
+  static constexpr size_t kRetainMax = size_t(512) << 20;
+  struct Key {
+    size_t total, header;
+    bool operator<(const Key &o) const {
+      return std::tie(header, total) < std::tie(o.header, o.total);
+    }
+  };
+  std::mutex mutex;
+  std::multimap<Key, char *> blocks;
+  size_t retained = 0;
+};
+
+void *jitAlloc(size_t size) { return BufferCache::get().allocate(size, 16); }
+void *jitAlignedAlloc(size_t alignment, size_t size) {
+  return BufferCache::get().allocate(size, alignment);
+}
+void jitFree(void *ptr) { BufferCache::get().release(ptr); }
 
 std::string runtimeLibrary(StringRef name) {
   llvm::SmallString<256> path(ATTN_MLIR_RUNTIME_LIB_DIR);
@@ -177,7 +259,7 @@ LogicalResult mlir::attn::lowerModuleForCpu(
       note(ompLib + " not found (libomp-22-dev): running on one thread");
       threads = 1;
     }
-    pipelineText += "{threads=" + std::to_string(threads) + "}";
+    pipelineText += "{threads=" + std::to_string(threads) + " jit-allocator=1}";
   }
   if (failed(parsePassPipeline(pipelineText, pm, pipelineErrorStream))) {
     error("invalid --pipeline '" + pipeline +
@@ -255,6 +337,18 @@ mlir::attn::createCpuEngine(ModuleOp module, const CpuJitError &error) {
           llvm::toString(engine.takeError()));
     return failure();
   }
+  // The allocation functions of jit-allocator=1.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](StringRef name, auto *fn) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_memref_to_llvm_alloc", &jitAlloc);
+    add("_mlir_memref_to_llvm_aligned_alloc", &jitAlignedAlloc);
+    add("_mlir_memref_to_llvm_free", &jitFree);
+    return symbols;
+  });
   (*engine)->initialize();
   std::string cface = ("_mlir_ciface_" + kCpuWrapperName).str();
   if (llvm::Expected<void (*)(void **)> fn = (*engine)->lookupPacked(cface);

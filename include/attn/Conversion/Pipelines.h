@@ -50,6 +50,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "tasks of MLIR's async runtime "
                      "(libmlir_async_runtime.so must be loaded with the "
                      "module)"))};
+  PassOptions::Option<bool> jitAllocator{
+      *this, "jit-allocator",
+      llvm::cl::desc("memref.alloc/dealloc call _mlir_memref_to_llvm_alloc, "
+                     "_mlir_memref_to_llvm_aligned_alloc and "
+                     "_mlir_memref_to_llvm_free instead of malloc/free (the "
+                     "CPU JIT of attn-runner and the C API defines them and "
+                     "reuses large buffers across calls)"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Key/value tile size of flash tiling"),
       llvm::cl::init(64)};

@@ -117,7 +117,9 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createExpandShapeToReinterpretPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = options.jitAllocator;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
   // Horizontal reductions (row max/sum of the softmax) may be reassociated:
   // a tree of vector ops instead of a chain of scalar ones.
   ConvertVectorToLLVMPassOptions toLLVMOptions;

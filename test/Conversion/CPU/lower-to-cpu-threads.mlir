@@ -9,6 +9,15 @@
 // RUN: not attn-opt %s --attn-lower-to-cpu="threads=4 parallel-runtime=tbb" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %s --attn-lower-to-cpu="vector-isa=sse" 2>&1 | FileCheck %s --check-prefix=BAD-ISA
 // RUN: attn-opt %s --attn-flash-tile="parallel-heads=1" | FileCheck %s --check-prefix=FORALL
+// RUN: attn-opt %s --attn-lower-to-cpu="jit-allocator=1" | FileCheck %s --check-prefix=JIT --implicit-check-not="llvm.call @malloc" --implicit-check-not="llvm.call @free"
+
+// With jit-allocator, buffers come from the allocation functions that the
+// CPU JIT defines (it reuses large buffers across calls).
+// JIT-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+// JIT-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
+// JIT-LABEL: llvm.func @sdpa
+// JIT:         llvm.call @_mlir_memref_to_llvm_alloc
+// JIT:         llvm.call @_mlir_memref_to_llvm_free
 
 // ONE-LABEL: llvm.func @sdpa
 // The forall's 2 x 4 iterations as one collapsed OpenMP loop on 4 threads.
