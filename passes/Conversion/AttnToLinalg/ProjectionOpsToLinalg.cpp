@@ -375,36 +375,39 @@ struct RopeOpLowering : OpRewritePattern<RopeOp> {
         rewriter, loc, tableType,
         DenseElementsAttr::get(tableType, ArrayRef<float>(invFreq)));
 
-    // Indexing maps: x, the table, then the position operand if any.
-    AffineExpr d = getAffineDimExpr(dims.dim, ctx);
-    AffineExpr freqIndex = neox ? d % half : d.floorDiv(2);
-    SmallVector<Value> inputs = {x, table};
-    SmallVector<AffineMap> maps = {identityMap(ctx, rank),
-                                   AffineMap::get(rank, 0, {freqIndex}, ctx)};
+    // cos and sin once per (position, frequency): a generic over the
+    // dimensions of x that give the position (batch and sequence, or the
+    // sequence/tokens alone) and the table, whose results the rotation reads
+    // (a heads-fold fewer cos/sin than one per element of x).
     auto dimExpr = [&](int64_t dim) { return getAffineDimExpr(dim, ctx); };
     Value positions = op.getPositions(), offsets = op.getOffsets();
+    SmallVector<int64_t> posDims;
+    if ((positions &&
+         cast<RankedTensorType>(positions.getType()).getRank() == 2) ||
+        offsets)
+      posDims.push_back(dims.batch);
+    posDims.push_back(dims.seq);
+    int64_t numPos = posDims.size();
+    SmallVector<OpFoldResult> tableSizes;
+    for (int64_t dim : posDims)
+      tableSizes.push_back(tensor::getMixedSize(rewriter, loc, x, dim));
+    tableSizes.push_back(rewriter.getIndexAttr(tableSize));
+    Value trigInit =
+        tensor::EmptyOp::create(rewriter, loc, tableSizes, compute);
+    SmallVector<Value> trigInputs = {table};
+    SmallVector<AffineMap> trigMaps = {
+        AffineMap::get(numPos + 1, 0, {getAffineDimExpr(numPos, ctx)}, ctx)};
     if (positions) {
-      auto pType = cast<RankedTensorType>(positions.getType());
-      SmallVector<AffineExpr> exprs;
-      if (pType.getRank() == 2)
-        exprs.push_back(dimExpr(dims.batch));
-      exprs.push_back(dimExpr(dims.seq));
-      inputs.push_back(positions);
-      maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+      trigInputs.push_back(positions);
+      trigMaps.push_back(AffineMap::getMultiDimIdentityMap(numPos + 1, ctx)
+                             .getMajorSubMap(numPos));
     } else if (offsets) {
-      inputs.push_back(offsets);
-      maps.push_back(AffineMap::get(rank, 0, {dimExpr(dims.batch)}, ctx));
+      trigInputs.push_back(offsets);
+      trigMaps.push_back(
+          AffineMap::get(numPos + 1, 0, {getAffineDimExpr(0, ctx)}, ctx));
     }
-    maps.push_back(identityMap(ctx, rank));
-
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
-    Value init = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
-    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
-
-    auto body = [&](OpBuilder &b, Location l, ValueRange args) {
-      auto idx = [&](int64_t v) -> Value {
-        return arith::ConstantIndexOp::create(b, l, v);
-      };
+    trigMaps.append(2, AffineMap::getMultiDimIdentityMap(numPos + 1, ctx));
+    auto trigBody = [&](OpBuilder &b, Location l, ValueRange args) {
       auto toI64 = [&](Value v) -> Value {
         if (v.getType().isIndex())
           return arith::IndexCastOp::create(b, l, i64, v);
@@ -415,17 +418,46 @@ struct RopeOpLowering : OpRewritePattern<RopeOp> {
       // Position of this token.
       Value pos;
       if (positions) {
-        pos = toI64(args[2]);
+        pos = toI64(args[1]);
       } else {
-        pos = toI64(linalg::IndexOp::create(b, l, dims.seq));
+        pos = toI64(linalg::IndexOp::create(b, l, numPos - 1));
         if (offsets)
-          pos = arith::AddIOp::create(b, l, toI64(args[2]), pos);
+          pos = arith::AddIOp::create(b, l, toI64(args[1]), pos);
       }
       // angle = f32(pos) * inv_freq, in f32.
       Value angle = arith::MulFOp::create(
-          b, l, arith::SIToFPOp::create(b, l, f32, pos), args[1]);
+          b, l, arith::SIToFPOp::create(b, l, f32, pos), args[0]);
       Value cos = castFloat(b, l, math::CosOp::create(b, l, angle), compute);
       Value sin = castFloat(b, l, math::SinOp::create(b, l, angle), compute);
+      linalg::YieldOp::create(b, l, ValueRange{cos, sin});
+    };
+    auto trig = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{trigInit.getType(), trigInit.getType()},
+        trigInputs, ValueRange{trigInit, trigInit}, trigMaps,
+        SmallVector<IteratorType>(numPos + 1, IteratorType::parallel),
+        trigBody);
+
+    // Indexing maps: x, cos and sin at (position dims, frequency).
+    AffineExpr d = dimExpr(dims.dim);
+    AffineExpr freqIndex = neox ? d % half : d.floorDiv(2);
+    SmallVector<AffineExpr> trigExprs;
+    for (int64_t dim : posDims)
+      trigExprs.push_back(dimExpr(dim));
+    trigExprs.push_back(freqIndex);
+    AffineMap trigMap = AffineMap::get(rank, 0, trigExprs, ctx);
+    SmallVector<Value> inputs = {x, trig.getResult(0), trig.getResult(1)};
+    SmallVector<AffineMap> maps = {identityMap(ctx, rank), trigMap, trigMap,
+                                   identityMap(ctx, rank)};
+
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
+    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+
+    auto body = [&](OpBuilder &b, Location l, ValueRange args) {
+      auto idx = [&](int64_t v) -> Value {
+        return arith::ConstantIndexOp::create(b, l, v);
+      };
+      Value cos = args[1], sin = args[2];
 
       // Partner feature and whether this feature is the first of its pair.
       Value dIdx = linalg::IndexOp::create(b, l, dims.dim);
