@@ -397,7 +397,10 @@ def CPULowerVectorsPass : Pass<"attn-cpu-lower-vectors"> {
     `math.exp2` on f32 (the flash softmax's exponential) becomes a degree-5
     polynomial on the fraction times a power of two built in the exponent
     bits (at most 1.2 ulp; exp2(-inf) = 0, +inf and NaN kept), so that it
-    runs in vector registers instead of one libm call per element.
+    runs in vector registers instead of one libm call per element, and
+    `arith.extf` of bf16 vectors to f32 becomes a shift of their bits into
+    the upper half (exact; the x86 backend widens bf16 element by element
+    without AVX512-BF16).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

@@ -102,16 +102,45 @@ struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
   }
 };
 
+/// arith.extf of a bf16 vector to f32 as integer ops: a bf16 value is the
+/// upper half of the f32 with the same bits, so widening is a shift of its
+/// 16 bits into the upper half (exact, as extf is). Without AVX512-BF16 the
+/// x86 backend otherwise widens element by element (the bf16 flash tiles
+/// widened to f32 ran 1.4x slower than f32 ones).
+struct BF16ExtAsShift : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::ExtFOp op,
+                                PatternRewriter &rw) const override {
+    auto from = dyn_cast<VectorType>(op.getIn().getType());
+    auto to = dyn_cast<VectorType>(op.getType());
+    if (!from || !to || !from.getElementType().isBF16() ||
+        !to.getElementType().isF32())
+      return failure();
+    Location loc = op.getLoc();
+    VectorType i16 = from.clone(rw.getI16Type());
+    VectorType i32 = from.clone(rw.getI32Type());
+    Value bits = arith::BitcastOp::create(rw, loc, i16, op.getIn());
+    Value wide = arith::ExtUIOp::create(rw, loc, i32, bits);
+    Value sixteen = arith::ConstantOp::create(
+        rw, loc, DenseElementsAttr::get(i32, rw.getI32IntegerAttr(16)));
+    Value shifted = arith::ShLIOp::create(rw, loc, wide, sixteen);
+    rw.replaceOpWithNewOp<arith::BitcastOp>(op, to, shifted);
+    return success();
+  }
+};
+
 struct CPULowerVectorsPass
     : attn::impl::CPULowerVectorsPassBase<CPULowerVectorsPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
 
-    // 0. exp2 as a polynomial (vector math stays in vector registers).
+    // 0. exp2 as a polynomial (vector math stays in vector registers), bf16
+    // widened by shifts.
     {
       RewritePatternSet patterns(ctx);
-      patterns.add<Exp2Polynomial>(ctx);
+      patterns.add<Exp2Polynomial, BF16ExtAsShift>(ctx);
       (void)applyPatternsGreedily(root, std::move(patterns), boundedConfig());
     }
     // 1. Contractions to outer products (then FMAs), with the transfers'

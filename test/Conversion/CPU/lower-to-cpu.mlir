@@ -56,3 +56,24 @@ func.func @decode_scores(%q: tensor<2x128xf32>, %kt: tensor<64x128xf32>,
   } -> tensor<2x64xf32>
   return %0 : tensor<2x64xf32>
 }
+
+// -----
+
+// bf16 widened to f32 as a shift of its bits into the upper half (exact),
+// not element by element.
+// LOWER-LABEL: func.func @widen_bf16
+// LOWER:         %[[BITS:.*]] = arith.bitcast %{{.*}} : vector<64xbf16> to vector<64xi16>
+// LOWER:         %[[WIDE:.*]] = arith.extui %[[BITS]] : vector<64xi16> to vector<64xi32>
+// LOWER:         %[[SHL:.*]] = arith.shli %[[WIDE]], %{{.*}} : vector<64xi32>
+// LOWER:         arith.bitcast %[[SHL]] : vector<64xi32> to vector<64xf32>
+// LOWER-NOT:     arith.extf
+func.func @widen_bf16(%x: tensor<4x64xbf16>, %y: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x64xbf16>) outs(%y : tensor<4x64xf32>) {
+  ^bb0(%a: bf16, %b: f32):
+    %e = arith.extf %a : bf16 to f32
+    linalg.yield %e : f32
+  } -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
