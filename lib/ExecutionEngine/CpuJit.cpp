@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -210,6 +211,11 @@ LogicalResult mlir::attn::addCpuEntryWrapper(ModuleOp module,
   // change (a result that is an argument's buffer updated in place, e.g. a
   // KV cache, is dropped by the CPU pipeline instead of copied).
   entry.setPrivate();
+  // Only what the entry uses is compiled: the module's other functions are
+  // not callable through the wrapper (lowerModuleForCpu drops them).
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func != wrapper && !func.isDeclaration())
+      func.setPrivate();
   module->setAttr(kCpuEntryAttr, StringAttr::get(ctx, entry.getSymName()));
   module->setAttr(kCpuSignatureAttr, TypeAttr::get(type));
   return success();
@@ -261,6 +267,9 @@ LogicalResult mlir::attn::lowerModuleForCpu(
     }
     pipelineText += "{threads=" + std::to_string(threads) + " jit-allocator=1}";
   }
+  // The wrapper's private callees only (see addCpuEntryWrapper).
+  if (module->hasAttr(kCpuEntryAttr))
+    pm.addPass(createSymbolDCEPass());
   if (failed(parsePassPipeline(pipelineText, pm, pipelineErrorStream))) {
     error("invalid --pipeline '" + pipeline +
           "': " + StringRef(pipelineError).trim());
