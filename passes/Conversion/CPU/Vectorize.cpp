@@ -91,6 +91,18 @@ getRowMajorContraction(linalg::LinalgOp op) {
   return *dims;
 }
 
+/// Whether the right-hand side of contraction `op` is stored `[..., n, k]`
+/// (K of Q·Kᵀ): its innermost dimensions are the innermost `n` and `k`.
+static bool isRhsStoredNK(linalg::LinalgOp op,
+                          const linalg::ContractionDimensions &dims) {
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
+  unsigned rank = map.getNumResults();
+  MLIRContext *ctx = op->getContext();
+  return rank >= 2 && map.isProjectedPermutation() &&
+         map.getResult(rank - 1) == getAffineDimExpr(dims.k.back(), ctx) &&
+         map.getResult(rank - 2) == getAffineDimExpr(dims.n.back(), ctx);
+}
+
 /// The plan of a contraction: batch and outer m/n/k loops get 1, the
 /// innermost m, n and k loops get the register tile.
 static std::optional<TilePlan>
@@ -125,15 +137,10 @@ planDotContraction(linalg::LinalgOp op,
                    const linalg::ContractionDimensions &dims) {
   if (dims.k.size() != 1)
     return std::nullopt;
-  MLIRContext *ctx = op->getContext();
   unsigned k = dims.k.front(), n = dims.n.back();
   AffineMap lhsMap = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-  AffineMap rhsMap = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
-  unsigned rhsRank = rhsMap.getNumResults();
-  if (!lhsMap.isProjectedPermutation() || !rhsMap.isProjectedPermutation() ||
-      rhsRank < 2 || lhsMap.getResults().back() != getAffineDimExpr(k, ctx) ||
-      rhsMap.getResult(rhsRank - 1) != getAffineDimExpr(k, ctx) ||
-      rhsMap.getResult(rhsRank - 2) != getAffineDimExpr(n, ctx))
+  if (!isRhsStoredNK(op, dims) || !lhsMap.isProjectedPermutation() ||
+      lhsMap.getResults().back() != getAffineDimExpr(k, op->getContext()))
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t rows = 1;
@@ -202,9 +209,7 @@ static linalg::TransposeOp transposeContractionRhs(RewriterBase &rewriter,
   auto rhsType = dyn_cast<RankedTensorType>(rhs->get().getType());
   unsigned rank = rhsMap.getNumResults();
   MLIRContext *ctx = op->getContext();
-  if (!rhsType || rank < 2 || !rhsMap.isProjectedPermutation() ||
-      rhsMap.getResult(rank - 1) != getAffineDimExpr(dims->k.back(), ctx) ||
-      rhsMap.getResult(rank - 2) != getAffineDimExpr(dims->n.back(), ctx))
+  if (!rhsType || !isRhsStoredNK(op, *dims))
     return nullptr;
   // Only generics: the named ops with a transposed operand are rebuilt the
   // same way after generalization.
