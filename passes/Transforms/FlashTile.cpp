@@ -170,6 +170,15 @@ private:
                })
         .getResult(0);
   }
+  /// The `[cols, dim]` tile of keys or values `src` at (batchIv, kvHead,
+  /// k0), widened like widenTile; read from the pool through the block table
+  /// when `src` is an attn.paged_gather (pagedTile).
+  Value readKVTile(Value src, Value k0, OpFoldResult cols, OpFoldResult dim) {
+    if (Value tile = pagedTile(src, k0, cols, dim))
+      return tile;
+    return widenTile(extractHeadsTile(src, batchIv, kvHead, k0, cols, dim));
+  }
+  Value pagedTile(Value src, Value k0, OpFoldResult cols, OpFoldResult dim);
   /// The `[rows or 1, cols or 1]` tile of a score-shaped operand (bias,
   /// attn_mask), keeping its size-1 (broadcast) dimensions.
   Value extractScoreTile(Value src, Value batch, Value head, Value row0,
@@ -281,6 +290,175 @@ private:
   OpFoldResult rows, dqk, dv;
 };
 
+/// The attn.paged_gather that `v` is, when it reads a static pool with
+/// the block table and context lengths of `like` (if given).
+static PagedGatherOp getStaticGather(Value v, PagedGatherOp like = {}) {
+  auto gather = v ? v.getDefiningOp<PagedGatherOp>() : PagedGatherOp();
+  if (!gather ||
+      !cast<RankedTensorType>(gather.getPool().getType()).hasStaticShape())
+    return {};
+  if (like && (gather.getBlockTable() != like.getBlockTable() ||
+               gather.getContextLens() != like.getContextLens() ||
+               gather.getCacheLayout() != like.getCacheLayout()))
+    return {};
+  return gather;
+}
+
+/// A tile of an attn.paged_gather of a pool `[N, bs, Hkv, D]` (or
+/// `[N, Hkv, bs, D]`), or of an attn.dequantize of one, read from the pool:
+/// the tile's keys k0 + [0, cols) are split into pieces of
+/// `min(tile-kv, bs)` rows, each inside one block; for each piece, the block
+/// id from the table (one i32 per piece), the piece's `[rows, D]` slice of
+/// the pool (dequantized by an attn.dequantize of the piece: per-token
+/// scales sliced from their pools like the codes, a per-head scale taken at
+/// the KV head), and one generic copying (and widening) it into the tile, or
+/// zeros when the id is not a valid block (block 0 is read then, so no read
+/// is out of bounds). Keys past the context read whatever their block
+/// holds: the kv_lens masking hides them and zeroes their V rows. Null when
+/// `src` is not such a gather, or its block size and the tile do not divide
+/// one another.
+Value FlashTiler::pagedTile(Value src, Value k0, OpFoldResult cols,
+                            OpFoldResult dim) {
+  auto dequant = src.getDefiningOp<DequantizeOp>();
+  PagedGatherOp gather = getStaticGather(dequant ? dequant.getInput() : src);
+  std::optional<int64_t> numCols = getConstantIntValue(cols);
+  if (!gather || bshd || !numCols)
+    return {};
+  auto poolType = cast<RankedTensorType>(gather.getPool().getType());
+  Type realElt = cast<RankedTensorType>(src.getType()).getElementType();
+  if (poolType.getRank() != 4 ||
+      !(realElt.isF16() || realElt.isBF16() || realElt.isF32()))
+    return {};
+  // Quantization parameters of a piece: per-token ones from their pools,
+  // per-head ones at the KV head (then per_tensor on the piece).
+  QuantAttr pieceQuant;
+  PagedGatherOp scaleGather, zeroGather;
+  if (dequant) {
+    QuantAttr quant = dequant.getQuant();
+    switch (quant.getGranularity()) {
+    case QuantGranularity::PerToken:
+      scaleGather = getStaticGather(dequant.getScale(), gather);
+      zeroGather = getStaticGather(dequant.getZeroPoint(), gather);
+      if (!scaleGather || (dequant.getZeroPoint() && !zeroGather))
+        return {};
+      break;
+    case QuantGranularity::PerHead:
+      if (quant.getAxis() != 1)
+        return {};
+      break;
+    case QuantGranularity::PerTensor:
+      break;
+    }
+    pieceQuant =
+        QuantAttr::get(b.getContext(), quant.getScheme(),
+                       quant.getGranularity() == QuantGranularity::PerToken
+                           ? QuantGranularity::PerToken
+                           : QuantGranularity::PerTensor,
+                       -1);
+  }
+  bool hnd = gather.getCacheLayout() == CacheLayout::HND;
+  int64_t blockSize = poolType.getDimSize(hnd ? 2 : 1);
+  int64_t numBlocks = poolType.getDimSize(0), headDim = poolType.getDimSize(3);
+  int64_t rows = std::min(tileKV, blockSize);
+  if (tileKV % rows != 0 || blockSize % rows != 0 || *numCols % rows != 0)
+    return {};
+  Type tileElt = widenTiles ? b.getF32Type() : realElt;
+  Value tile = empty({b.getIndexAttr(*numCols), dim}, tileElt);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> unit2(2, one);
+  SmallVector<OpFoldResult> pieceSizes = {b.getIndexAttr(rows), dim};
+  auto loop = scf::ForOp::create(
+      b, loc, idx(0), idx(*numCols / rows), idx(1), ValueRange{tile},
+      [&](OpBuilder &, Location l, Value p, ValueRange iter) {
+        Value row0 = arith::MulIOp::create(b, l, p, idx(rows));
+        Value start = arith::AddIOp::create(b, l, k0, row0);
+        Value n = arith::DivUIOp::create(b, l, start, idx(blockSize));
+        Value slot = arith::RemUIOp::create(b, l, start, idx(blockSize));
+        Value blk = arith::IndexCastOp::create(
+            b, l, b.getIndexType(),
+            tensor::ExtractOp::create(b, l, gather.getBlockTable(),
+                                      ValueRange{batchIv, n}));
+        Value valid = arith::AndIOp::create(
+            b, l,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, blk, idx(0)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, blk,
+                                  idx(numBlocks)));
+        Value safeBlk = arith::SelectOp::create(b, l, valid, blk, idx(0));
+        // The piece's rows of a pool (with or without D): [rows(, D)].
+        auto slicePool = [&](Value pool) -> Value {
+          auto type = cast<RankedTensorType>(pool.getType());
+          bool hasDim = type.getRank() == 4;
+          SmallVector<OpFoldResult> offsets = {safeBlk, slot, kvHead};
+          SmallVector<OpFoldResult> sizes = {one, b.getIndexAttr(rows), one};
+          if (hnd) {
+            std::swap(offsets[1], offsets[2]);
+            std::swap(sizes[1], sizes[2]);
+          }
+          SmallVector<int64_t> shape = {rows};
+          if (hasDim) {
+            offsets.push_back(zero);
+            sizes.push_back(dim);
+            shape.push_back(headDim);
+          }
+          SmallVector<OpFoldResult> strides(type.getRank(), one);
+          return tensor::ExtractSliceOp::create(
+              b, l, RankedTensorType::get(shape, type.getElementType()), pool,
+              offsets, sizes, strides);
+        };
+        // A per-tensor or per-head parameter as the piece's [1] or rank-0
+        // tensor.
+        auto headParam = [&](Value param) -> Value {
+          if (!param ||
+              dequant.getQuant().getGranularity() != QuantGranularity::PerHead)
+            return param;
+          auto type = cast<RankedTensorType>(param.getType());
+          return tensor::ExtractSliceOp::create(
+              b, l, RankedTensorType::get({1}, type.getElementType()), param,
+              ArrayRef<OpFoldResult>{kvHead}, ArrayRef<OpFoldResult>{one},
+              ArrayRef<OpFoldResult>{one});
+        };
+        Value piece = slicePool(gather.getPool());
+        if (dequant) {
+          Value scale = scaleGather ? slicePool(scaleGather.getPool())
+                                    : headParam(dequant.getScale());
+          Value zeroPoint = zeroGather ? slicePool(zeroGather.getPool())
+                                       : headParam(dequant.getZeroPoint());
+          piece = DequantizeOp::create(
+              b, l, RankedTensorType::get({rows, headDim}, realElt), piece,
+              scale, zeroPoint, pieceQuant);
+        }
+        SmallVector<OpFoldResult> at = {row0, zero};
+        Value dest = tensor::ExtractSliceOp::create(b, l, iter[0], at,
+                                                    pieceSizes, unit2);
+        AffineMap id = b.getMultiDimIdentityMap(2);
+        Value copied =
+            linalg::GenericOp::create(
+                b, l, TypeRange{dest.getType()}, ValueRange{piece},
+                ValueRange{dest}, ArrayRef<AffineMap>{id, id},
+                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location bl, ValueRange args) {
+                  Value x = args[0];
+                  if (x.getType() != tileElt)
+                    x = arith::ExtFOp::create(nb, bl, tileElt, x);
+                  Value zeroElt = arith::ConstantOp::create(
+                      nb, bl, nb.getZeroAttr(tileElt));
+                  linalg::YieldOp::create(
+                      nb, bl,
+                      ValueRange{
+                          arith::SelectOp::create(nb, bl, valid, x, zeroElt)
+                              .getResult()});
+                })
+                .getResult(0);
+        scf::YieldOp::create(
+            b, l,
+            ValueRange{tensor::InsertSliceOp::create(b, l, copied, iter[0], at,
+                                                     pieceSizes, unit2)
+                           .getResult()});
+      });
+  return loop.getResult(0);
+}
+
 SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                                           bool masked,
                                           std::optional<int64_t> staticCols,
@@ -293,10 +471,8 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   Value k0 = arith::MulIOp::create(b, loc, kvTile, idx(tileKV));
   OpFoldResult cols = staticCols ? b.getIndexAttr(*staticCols)
                                  : tileSize(k0, tileKV, skEff, skDivisible);
-  Value kTile =
-      widenTile(extractHeadsTile(op.getKey(), batchIv, kvHead, k0, cols, dqk));
-  Value vTile =
-      widenTile(extractHeadsTile(op.getValue(), batchIv, kvHead, k0, cols, dv));
+  Value kTile = readKVTile(op.getKey(), k0, cols, dqk);
+  Value vTile = readKVTile(op.getValue(), k0, cols, dv);
   if (colLimit) {
     // V rows of hidden keys: zeros.
     auto vType = cast<RankedTensorType>(vTile.getType());
@@ -970,6 +1146,18 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
     populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen,
                               parallelHeads);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    // Gathers whose tiles were read from the pools (and their dequantizes)
+    // are left without uses: erased, users first.
+    SmallVector<Operation *> dead;
+    getOperation()->walk([&](Operation *op) {
+      auto dequant = dyn_cast<DequantizeOp>(op);
+      if (isa<PagedGatherOp>(op) ||
+          (dequant && dequant.getInput().getDefiningOp<PagedGatherOp>()))
+        dead.push_back(op);
+    });
+    for (Operation *op : llvm::reverse(dead))
+      if (op->use_empty())
+        op->erase();
   }
 };
 

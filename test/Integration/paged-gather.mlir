@@ -1,7 +1,7 @@
 // CPU execution of attn.paged_attention through the flash path
-// (attn-paged-attention-to-sdpa) against numpy fp64 references (generated;
-// each "[0]" is the number of elements outside |got - ref| <= 1e-5 +
-// 1e-4 |ref|, a NaN counting as outside): block ids out of range (-1, 9)
+// (attn-paged-attention-to-sdpa, key tiles read from the pools) against
+// numpy fp64 references (generated; each "[0]" is the number of elements
+// outside |got - ref| <= 1e-5 + 1e-4 |ref|, a NaN counting as outside): block ids out of range (-1, 9)
 // inside a context, an empty context, partial last blocks, GQA decode on
 // NHD blocks of 2 and causal chunked prefill on HND blocks of 4. The
 // reference gathers each sequence's first context_lens[b] tokens whose
@@ -9,6 +9,11 @@
 // masks.
 //
 // RUN: attn-opt %s --attn-lower-to-cpu | mlir-runner-22 -e main -entry-point-result=void \
+// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
+// RUN: | FileCheck %s
+// Tiles of 6 keys, which blocks of 2 divide and blocks of 4 do not: the
+// first read key tiles from the pools, the others the gathered tensors.
+// RUN: attn-opt %s --attn-lower-to-cpu="tile-kv=6" | mlir-runner-22 -e main -entry-point-result=void \
 // RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s
 

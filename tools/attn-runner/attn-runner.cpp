@@ -367,6 +367,18 @@ IntRange classifyIntArg(BlockArgument arg) {
                 "context lengths of attn.paged_attention"};
       return {IntRange::Refuse, 0, 0, "an operand of attn.paged_attention"};
     }
+    if (auto gather = dyn_cast<mlir::attn::PagedGatherOp>(user)) {
+      auto [bs, nb] = poolBlocks(gather.getPool(), gather.getCacheLayout());
+      int64_t width = cast<RankedTensorType>(gather.getBlockTable().getType())
+                          .getDimSize(1);
+      if (gather.getBlockTable() == arg)
+        return {IntRange::BlockTable, nb, 0,
+                "block table of attn.paged_gather"};
+      if (gather.getContextLens() == arg)
+        return {IntRange::Lengths, width * bs, 0,
+                "context lengths of attn.paged_gather"};
+      return {IntRange::Refuse, 0, 0, "an operand of attn.paged_gather"};
+    }
     if (auto append = dyn_cast<mlir::attn::KVCacheAppendOp>(user)) {
       auto [bs, nb] = poolBlocks(append.getKCache(), append.getCacheLayout());
       int64_t width = cast<RankedTensorType>(append.getBlockTable().getType())

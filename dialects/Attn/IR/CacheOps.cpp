@@ -30,20 +30,28 @@ static PoolDims getPoolDims(CacheLayout layout) {
   return PoolDims{};
 }
 
+/// The block size of pool `name` must be a static power of two in [1, 256].
+static LogicalResult verifyBlockSize(Operation *op, StringRef name,
+                                     int64_t blockSize) {
+  if (ShapedType::isDynamic(blockSize))
+    return op->emitOpError()
+           << "expected a static block size in " << name << ", got ?";
+  if (blockSize < 1 || blockSize > 256 || (blockSize & (blockSize - 1)))
+    return op->emitOpError() << "expected a block size that is a power of two "
+                                "in [1, 256], got "
+                             << blockSize;
+  return success();
+}
+
 /// Verifies the key and value pools: rank 4, a static power-of-two block
 /// size in [1, 256], and the same number of blocks, block size and heads.
 static LogicalResult verifyPools(Operation *op, RankedTensorType kType,
                                  RankedTensorType vType, PoolDims dims) {
   if (failed(verifyRank(op, "k_cache", kType, 4)) ||
-      failed(verifyRank(op, "v_cache", vType, 4)))
+      failed(verifyRank(op, "v_cache", vType, 4)) ||
+      failed(verifyBlockSize(op, "k_cache", kType.getDimSize(dims.slots))))
     return failure();
   int64_t blockSize = kType.getDimSize(dims.slots);
-  if (ShapedType::isDynamic(blockSize))
-    return op->emitOpError("expected a static block size in k_cache, got ?");
-  if (blockSize < 1 || blockSize > 256 || (blockSize & (blockSize - 1)))
-    return op->emitOpError() << "expected a block size that is a power of two "
-                                "in [1, 256], got "
-                             << blockSize;
   return failure(
       failed(verifySameSize(op, "number of blocks", "k_cache",
                             kType.getDimSize(dims.blocks), "v_cache",
@@ -248,6 +256,44 @@ LogicalResult PagedAttentionOp::verify() {
       failed(verifyPositiveFinite(*this, "softcap", getSoftcap())))
     return failure();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PagedGatherOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PagedGatherOp::verify() {
+  auto poolType = cast<RankedTensorType>(getPool().getType());
+  auto tableType = cast<RankedTensorType>(getBlockTable().getType());
+  auto resultType = cast<RankedTensorType>(getResult().getType());
+  int64_t rank = poolType.getRank();
+  if (rank != 3 && rank != 4)
+    return emitOpError() << "expected pool of rank 4 ([num_blocks, "
+                            "block_size, Hkv, D] or its hnd order) or 3 "
+                            "(without D: per-token scales), got "
+                         << poolType;
+  PoolDims dims = getPoolDims(getCacheLayout());
+  int64_t blockSize = poolType.getDimSize(dims.slots);
+  if (failed(verifyBlockSize(*this, "pool", blockSize)) ||
+      failed(verifySameElementType(*this, "pool", poolType, "result",
+                                   resultType)) ||
+      failed(
+          verifyTableAndLens(*this, tableType, "context_lens",
+                             cast<RankedTensorType>(getContextLens().getType()),
+                             "block_table", tableType.getDimSize(0))))
+    return failure();
+  int64_t maxBlocks = tableType.getDimSize(1);
+  int64_t capacity = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(maxBlocks) &&
+      llvm::MulOverflow(maxBlocks, blockSize, capacity))
+    return emitOpError() << "expected the block table's capacity (" << maxBlocks
+                         << " blocks of " << blockSize
+                         << " tokens) to fit in 64 bits";
+  SmallVector<int64_t> expected = {tableType.getDimSize(0),
+                                   poolType.getDimSize(dims.heads), capacity};
+  if (rank == 4)
+    expected.push_back(poolType.getDimSize(dims.dim));
+  return verifyShape(*this, "result", resultType, expected);
 }
 
 namespace {

@@ -29,31 +29,21 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
 }
 
 def PagedAttentionToSdpaPass : Pass<"attn-paged-attention-to-sdpa"> {
-  let summary = "Rewrite attn.paged_attention as a cache gather and attn.sdpa";
+  let summary = "Rewrite attn.paged_attention as attn.sdpa over gathered pools";
   let description = [{
     For the CPU's flash path (`attn-lower-to-cpu` runs it before
     `attn-flash-tile`): each statically shaped `attn.paged_attention` becomes
-    a gather of the cached keys and values into dense `[B, Hkv, L, D]`
-    tensors (L = blocks per sequence × block size) and one `attn.sdpa` over
-    them. The gather copies rows: for each sequence (one `scf.forall`
-    iteration, so that threads share the sequences), each block holding part
-    of its context whose id is valid, and each KV head, one `[D]` slice per
-    cached token (tensor.extract_slice / tensor.insert_slice, a memcpy once
-    bufferized). It writes only what attention in tiles of `tile-kv` keys
-    reads: those rows, zeros for blocks with invalid ids and zeros from the
-    context's end to the end of its last tile (a short context costs its own
-    rows, not the table's capacity). Quantized pools are gathered as codes
-    and then `attn.dequantize`d. The `attn.sdpa` gets the context
+    one `attn.sdpa` whose keys and values are `attn.paged_gather`s of the
+    pools (dense `[B, Hkv, L, D]`, L = blocks per sequence × block size).
+    Quantized pools are gathered as codes (per-token scales and zero points
+    too) and then `attn.dequantize`d. The `attn.sdpa` gets the context
     lengths as `kv_lens`, the op's mask aligned bottom-right, its scale and
     softcap, and a boolean `attn_mask` `[B, 1, 1, L]` that hides keys of
-    invalid block ids. Ops with dynamic shapes are left to
-    `convert-attn-to-linalg`.
+    invalid block ids. `attn-flash-tile` reads each key tile of such an
+    `attn.sdpa` through the block table, from the pools; a gather that is
+    left becomes row copies in `convert-attn-to-linalg`. Ops with dynamic
+    shapes are left to `convert-attn-to-linalg` (the unfused lowering).
   }];
-  let options = [
-    Option<"tileKV", "tile-kv", "int64_t", /*default=*/"64",
-           "Keys per tile of the flash attention that reads the gather "
-           "(attn-flash-tile's tile-kv)">
-  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"

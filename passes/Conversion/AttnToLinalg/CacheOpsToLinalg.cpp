@@ -7,7 +7,10 @@
 // attn.dequantize for quantized pools) and emits the unfused chain
 // attn.scores, attn.mask, attn.softmax, attn.weighted_sum. The unfused (and,
 // for quantized pools, the quant) patterns lower those: they must be in the
-// same pattern set.
+// same pattern set. attn.paged_gather becomes row copies (static pools with
+// a head dim) or the element-wise gather. The flash path's rewrite
+// (attn-paged-attention-to-sdpa) emits attn.sdpa over attn.paged_gather ops,
+// whose key tiles attn-flash-tile reads from the pools.
 //
 //===----------------------------------------------------------------------===//
 
@@ -201,27 +204,37 @@ static Value zeroConstant(OpBuilder &b, Location loc, Type elt) {
   return arith::ConstantOp::create(b, loc, elt, b.getFloatAttr(elt, 0.0));
 }
 
+/// Where a gather reads: the block table, context lengths and layout of the
+/// pools.
+struct PagedSource {
+  Value table, ctxLens;
+  CacheLayout layout;
+};
+
+static PagedSource getPagedSource(PagedAttentionOp op) {
+  return {op.getBlockTable(), op.getContextLens(), op.getCacheLayout()};
+}
+
 /// Gathers a pool-shaped tensor (a pool `[N, bs, Hkv, D]` / `[N, Hkv, bs,
 /// D]`, or a per-token scale or zero point, the same without `D`) into a
 /// dense `[B, Hkv, L(, D)]` tensor, `L = max_blocks * block_size`:
 ///   dense[b, h, j(, d)] = present(b, j) ? src[blk, j % bs, h(, d)] : 0
 /// with blk = block_table[b, j / bs] and present(b, j) = j < ctx[b] and blk
 /// a valid block id. Elements are copied unchanged (quantized codes too).
-static Value gatherPool(OpBuilder &b, Location loc, PagedAttentionOp op,
+static Value gatherPool(OpBuilder &b, Location loc, const PagedSource &paged,
                         Value src) {
-  PoolDims dims = getPoolDims(op.getCacheLayout());
-  auto poolType = cast<RankedTensorType>(op.getKCache().getType());
+  PoolDims dims = getPoolDims(paged.layout);
   auto srcType = cast<RankedTensorType>(src.getType());
   Type elt = srcType.getElementType();
   bool hasDim = srcType.getRank() == 4;
-  int64_t blockSize = poolType.getDimSize(dims.slots);
-  Value table = op.getBlockTable(), ctxLens = op.getContextLens();
+  int64_t blockSize = srcType.getDimSize(dims.slots);
+  Value table = paged.table, ctxLens = paged.ctxLens;
 
   auto dimOf = [&](Value v, int64_t d) {
     return getValueOrCreateConstantIndexOp(b, loc,
                                            tensor::getMixedSize(b, loc, v, d));
   };
-  Value numBlocks = dimOf(op.getKCache(), dims.blocks);
+  Value numBlocks = dimOf(src, dims.blocks);
   int64_t maxBlocks = cast<RankedTensorType>(table.getType()).getDimSize(1);
   OpFoldResult denseLen =
       ShapedType::isDynamic(maxBlocks)
@@ -230,8 +243,8 @@ static Value gatherPool(OpBuilder &b, Location loc, PagedAttentionOp op,
                              .getResult())
           : OpFoldResult(b.getIndexAttr(maxBlocks * blockSize));
   SmallVector<OpFoldResult> sizes = {
-      tensor::getMixedSize(b, loc, op.getQuery(), 0),
-      tensor::getMixedSize(b, loc, op.getKCache(), dims.heads), denseLen};
+      tensor::getMixedSize(b, loc, table, 0),
+      tensor::getMixedSize(b, loc, src, dims.heads), denseLen};
   if (hasDim)
     sizes.push_back(tensor::getMixedSize(b, loc, src, dims.dim));
   int64_t rank = sizes.size();
@@ -301,23 +314,20 @@ static SmallVector<OpFoldResult> unitStridesOf(OpBuilder &b) {
 /// row is one contiguous memcpy (the element-wise gather reads the block
 /// table and the pool once per element).
 ///
-/// Only the rows an attention over keys [0, ctx[b]) in tiles of `tileKV`
-/// reads are written: the copied rows, zeros for blocks with invalid ids,
-/// and zeros from ctx[b] to the end of its last tile (masked keys must not
-/// be NaN: their zero weight multiplies V). The rest of the dense tensor is
-/// never touched, so a short context costs only its own rows.
-static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
-                            Value pool, int64_t tileKV) {
-  PoolDims dims = getPoolDims(op.getCacheLayout());
+/// Blocks with invalid ids and the rows from ctx[b] to the capacity are
+/// zero-filled.
+static Value gatherPoolRows(OpBuilder &b, Location loc,
+                            const PagedSource &paged, Value pool) {
+  PoolDims dims = getPoolDims(paged.layout);
   auto poolType = cast<RankedTensorType>(pool.getType());
   Type elt = poolType.getElementType();
   int64_t blockSize = poolType.getDimSize(dims.slots);
   int64_t heads = poolType.getDimSize(dims.heads);
   int64_t dim = poolType.getDimSize(dims.dim);
   int64_t numBlocks = poolType.getDimSize(dims.blocks);
-  auto tableType = cast<RankedTensorType>(op.getBlockTable().getType());
+  auto tableType = cast<RankedTensorType>(paged.table.getType());
   int64_t batch = tableType.getDimSize(0), maxBlocks = tableType.getDimSize(1);
-  Value table = op.getBlockTable(), ctxLens = op.getContextLens();
+  Value table = paged.table, ctxLens = paged.ctxLens;
 
   auto denseType =
       RankedTensorType::get({batch, heads, maxBlocks * blockSize, dim}, elt);
@@ -414,13 +424,9 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
                   });
               scf::YieldOp::create(nb, nl, ifValid.getResults());
             });
-        // Zeros from the context's end to the end of its last tile.
-        Value tile = indexConst(bb, bl, tileKV);
-        Value tileEnd = arith::MulIOp::create(
-            bb, bl, arith::CeilDivUIOp::create(bb, bl, len, tile), tile);
-        tileEnd = arith::MinUIOp::create(bb, bl, tileEnd,
-                                         indexConst(bb, bl, capacity));
-        Value tail = arith::SubIOp::create(bb, bl, tileEnd, len);
+        // Zeros from the context's end to the capacity.
+        Value tail =
+            arith::SubIOp::create(bb, bl, indexConst(bb, bl, capacity), len);
         Value filled = zeroRows(bb, bl, blockLoop.getResult(0), len, tail);
         auto inParallel = scf::InParallelOp::create(bb, bl);
         OpBuilder::InsertionGuard guard(bb);
@@ -431,23 +437,22 @@ static Value gatherPoolRows(OpBuilder &b, Location loc, PagedAttentionOp op,
   return forall.getResult(0);
 }
 
-/// The dense float keys or values of `pool`: gathered, then dequantized with
-/// attn.dequantize when the pools are quantized (per-token scales and zero
-/// points are gathered the same way; per-head ones apply to dense dim 1).
+/// The dense float keys or values of `pool`: gathered by `gather`, then
+/// dequantized with attn.dequantize when the pools are quantized (per-token
+/// scales and zero points are gathered the same way; per-head ones apply to
+/// dense dim 1).
 static Value gatherDequantized(OpBuilder &b, Location loc, PagedAttentionOp op,
                                Value pool, Value scale, Value zeroPoint,
-                               Type elt, int64_t rowsTileKV = 0) {
-  // rowsTileKV > 0: gatherPoolRows for attention in tiles of that many keys.
-  Value dense = rowsTileKV > 0 ? gatherPoolRows(b, loc, op, pool, rowsTileKV)
-                               : gatherPool(b, loc, op, pool);
+                               Type elt, function_ref<Value(Value)> gather) {
+  Value dense = gather(pool);
   QuantAttr quant = op.getKvQuantAttr();
   if (!quant)
     return dense;
   bool perToken = quant.getGranularity() == QuantGranularity::PerToken;
   if (perToken) {
-    scale = gatherPool(b, loc, op, scale);
+    scale = gather(scale);
     if (zeroPoint)
-      zeroPoint = gatherPool(b, loc, op, zeroPoint);
+      zeroPoint = gather(zeroPoint);
   }
   int64_t axis = quant.getGranularity() == QuantGranularity::PerHead ? 1 : -1;
   QuantAttr denseQuant = QuantAttr::get(b.getContext(), quant.getScheme(),
@@ -511,10 +516,15 @@ struct PagedAttentionOpLowering : OpRewritePattern<PagedAttentionOp> {
     Type elt = qType.getElementType();
     Type scoreElt = elt.isF64() ? elt : rewriter.getF32Type();
 
-    Value denseK = gatherDequantized(rewriter, loc, op, op.getKCache(),
-                                     op.getKScale(), op.getKZeroPoint(), elt);
-    Value denseV = gatherDequantized(rewriter, loc, op, op.getVCache(),
-                                     op.getVScale(), op.getVZeroPoint(), elt);
+    auto gather = [&](Value pool) {
+      return gatherPool(rewriter, loc, getPagedSource(op), pool);
+    };
+    Value denseK =
+        gatherDequantized(rewriter, loc, op, op.getKCache(), op.getKScale(),
+                          op.getKZeroPoint(), elt, gather);
+    Value denseV =
+        gatherDequantized(rewriter, loc, op, op.getVCache(), op.getVScale(),
+                          op.getVZeroPoint(), elt, gather);
     Value present = buildPresence(rewriter, loc, op, denseK);
 
     auto kType = cast<RankedTensorType>(denseK.getType());
@@ -543,15 +553,14 @@ struct PagedAttentionOpLowering : OpRewritePattern<PagedAttentionOp> {
   }
 };
 
-/// For the flash path (tiles of `tileKV` keys): gather K and V by rows (->
-/// attn.dequantize), then one
-/// attn.sdpa with kv_lens = context_lens, the mask aligned bottom-right, and
-/// the presence of each key (valid block ids) as its boolean attn_mask, so
-/// attn-flash-tile turns it into the tiled online softmax. Statically shaped
-/// ops only (the others keep the unfused lowering).
+/// For the flash path: attn.paged_gather of K and V (-> attn.dequantize),
+/// then one attn.sdpa with kv_lens = context_lens, the mask aligned
+/// bottom-right, and the presence of each key (valid block ids) as its
+/// boolean attn_mask, so attn-flash-tile turns it into the tiled online
+/// softmax (reading each key tile through the block table). Statically
+/// shaped ops only (the others keep the unfused lowering).
 struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
-  PagedAttentionToSdpa(MLIRContext *ctx, int64_t tileKV)
-      : OpRewritePattern(ctx), tileKV(tileKV) {}
+  using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(PagedAttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -580,12 +589,24 @@ struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
+    int64_t capacity = tableType.getDimSize(1) * kType.getDimSize(dims.slots);
+    auto gather = [&](Value pool) -> Value {
+      auto poolType = cast<RankedTensorType>(pool.getType());
+      SmallVector<int64_t> shape = {tableType.getDimSize(0),
+                                    poolType.getDimSize(dims.heads), capacity};
+      if (poolType.getRank() == 4)
+        shape.push_back(poolType.getDimSize(dims.dim));
+      return PagedGatherOp::create(
+          rewriter, loc,
+          RankedTensorType::get(shape, poolType.getElementType()), pool,
+          op.getBlockTable(), op.getContextLens(), op.getCacheLayoutAttr());
+    };
     Value denseK =
         gatherDequantized(rewriter, loc, op, op.getKCache(), op.getKScale(),
-                          op.getKZeroPoint(), elt, tileKV);
+                          op.getKZeroPoint(), elt, gather);
     Value denseV =
         gatherDequantized(rewriter, loc, op, op.getVCache(), op.getVScale(),
-                          op.getVZeroPoint(), elt, tileKV);
+                          op.getVZeroPoint(), elt, gather);
     Value present = buildPresence(rewriter, loc, op, denseK);
     MaskAttr mask = op.getMaskAttr();
     MaskAttr bottomRight =
@@ -600,19 +621,39 @@ struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
     rewriter.replaceOp(op, sdpa.getResult());
     return success();
   }
+};
 
-private:
-  int64_t tileKV;
+/// attn.paged_gather: row copies (gatherPoolRows) for a static pool with a
+/// head dim, the element-wise gather otherwise.
+struct PagedGatherOpLowering : OpRewritePattern<PagedGatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PagedGatherOp op,
+                                PatternRewriter &rewriter) const override {
+    PagedSource paged = {op.getBlockTable(), op.getContextLens(),
+                         op.getCacheLayout()};
+    auto poolType = cast<RankedTensorType>(op.getPool().getType());
+    bool rows = poolType.getRank() == 4 && poolType.hasStaticShape() &&
+                cast<ShapedType>(op.getBlockTable().getType()).hasStaticShape();
+    Value dense =
+        rows ? gatherPoolRows(rewriter, op.getLoc(), paged, op.getPool())
+             : gatherPool(rewriter, op.getLoc(), paged, op.getPool());
+    if (dense.getType() != op.getType())
+      dense =
+          tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), dense);
+    rewriter.replaceOp(op, dense);
+    return success();
+  }
 };
 
 } // namespace
 
 void mlir::attn::populatePagedAttentionToSdpaPatterns(
-    RewritePatternSet &patterns, int64_t tileKV) {
-  patterns.add<PagedAttentionToSdpa>(patterns.getContext(), tileKV);
+    RewritePatternSet &patterns) {
+  patterns.add<PagedAttentionToSdpa>(patterns.getContext());
 }
 
 void mlir::attn::populateCacheOpsToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<KVCacheAppendOpLowering, PagedAttentionOpLowering>(
-      patterns.getContext());
+  patterns.add<KVCacheAppendOpLowering, PagedAttentionOpLowering,
+               PagedGatherOpLowering>(patterns.getContext());
 }

@@ -51,27 +51,9 @@ struct PagedAttentionToSdpaPass
 
   /// A bad tile-kv is reported with the options (no location, no module
   /// dump), like values that do not parse.
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    if (failed(Pass::initializeOptions(options, errorHandler)))
-      return failure();
-    if (tileKV <= 0)
-      return errorHandler("expected tile-kv > 0, got " +
-                          Twine(static_cast<int64_t>(tileKV)));
-    return success();
-  }
-
   void runOnOperation() override {
-    if (tileKV <= 0) {
-      // A pipeline's options reach here unchecked: said at the operation's
-      // location, without printing the operation.
-      mlir::emitError(getOperation()->getLoc())
-          << "expected tile-kv > 0, got " << static_cast<int64_t>(tileKV);
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    populatePagedAttentionToSdpaPatterns(patterns, tileKV);
+    populatePagedAttentionToSdpaPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -153,11 +153,10 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.peel = true;
     flashOptions.widen = true;
     flashOptions.parallelHeads = true;
-    // Paged attention as a gather and attn.sdpa, so that it is flash-tiled
-    // (vectorized, on every thread) like dense attention.
-    PagedAttentionToSdpaPassOptions pagedOptions;
-    pagedOptions.tileKV = options.tileKV;
-    pm.addPass(createPagedAttentionToSdpaPass(pagedOptions));
+    // Paged attention as attn.sdpa over attn.paged_gather of the pools, so
+    // that it is flash-tiled (vectorized, on every thread) like dense
+    // attention, each key tile read through the block table.
+    pm.addPass(createPagedAttentionToSdpaPass());
     // Decode with grouped heads: one KV head's query heads as its rows.
     pm.addPass(createPackGqaDecodePass());
     pm.addPass(createFlashTilePass(flashOptions));

@@ -149,3 +149,57 @@ func.func @paged_fp8_per_head(%q: tensor<1x2x1x4xf32>, %kc: tensor<3x2x2x4xf8E5M
         tensor<1xi32> -> tensor<1x2x1x4xf32>
   return %o : tensor<1x2x1x4xf32>
 }
+
+// -----
+
+// attn.paged_gather of a static pool with a head dim: row copies, one
+// scf.forall iteration per sequence; blocks with invalid ids and the rows
+// from the context's end to the capacity (12) are zeros.
+// CHECK-LABEL: func.func @gather_rows
+// CHECK-SAME: (%[[KC:.*]]: tensor<5x4x2x8xf16>, %[[T:.*]]: tensor<2x3xi32>, %[[L:.*]]: tensor<2xi32>)
+// CHECK: scf.forall (%[[B:.*]]) in (2)
+// CHECK: %[[LEN0:.*]] = arith.maxsi
+// CHECK: %[[LEN:.*]] = arith.minsi %[[LEN0]], %[[CAP:.*]] : index
+// CHECK: scf.for %[[N:.*]] = %{{.*}} to %{{.*}}
+// CHECK: %[[BLKI:.*]] = tensor.extract %[[T]][%[[B]], %[[N]]]
+// CHECK: %[[BLK:.*]] = arith.index_cast %[[BLKI]]
+// CHECK: scf.if
+// CHECK: tensor.extract_slice %[[KC]][%[[BLK]], %{{.*}}, %{{.*}}, 0] [1, 1, 1, 8] [1, 1, 1, 1] : tensor<5x4x2x8xf16> to tensor<8xf16>
+// CHECK: } else {
+// CHECK: linalg.fill
+// CHECK: %[[TAIL:.*]] = arith.subi %{{.*}}, %[[LEN]] : index
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, %[[LEN]], 0] [1, 2, %[[TAIL]], 8]
+// CHECK: linalg.fill
+// CHECK: tensor.parallel_insert_slice
+func.func @gather_rows(%kc: tensor<5x4x2x8xf16>, %t: tensor<2x3xi32>,
+                       %l: tensor<2xi32>) -> tensor<2x2x12x8xf16> {
+  %g = attn.paged_gather %kc, %t, %l
+      : tensor<5x4x2x8xf16>, tensor<2x3xi32>, tensor<2xi32>
+        -> tensor<2x2x12x8xf16>
+  return %g : tensor<2x2x12x8xf16>
+}
+
+// -----
+
+// Without a head dim (per-token scales) or with dynamic sizes: one
+// linalg.generic reading the pool element by element (HND: [blk, h, slot]).
+// CHECK-LABEL: func.func @gather_elements
+// CHECK-SAME: (%[[S:.*]]: tensor<?x2x4xf32>, %[[T:.*]]: tensor<2x3xi32>, %[[L:.*]]: tensor<2xi32>)
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}} : tensor<2x2x12xf32>)
+// CHECK: %[[B:.*]] = linalg.index 0 : index
+// CHECK: %[[H:.*]] = linalg.index 1 : index
+// CHECK: %[[J:.*]] = linalg.index 2 : index
+// CHECK: %[[N:.*]] = arith.divui %[[J]]
+// CHECK: %[[SLOT:.*]] = arith.remui %[[J]]
+// CHECK: scf.if
+// CHECK: %[[BLKI:.*]] = tensor.extract %[[T]][%[[B]], %[[N]]]
+// CHECK: %[[BLK:.*]] = arith.index_cast %[[BLKI]]
+// CHECK: scf.if
+// CHECK: tensor.extract %[[S]][%[[BLK]], %[[H]], %[[SLOT]]] : tensor<?x2x4xf32>
+func.func @gather_elements(%s: tensor<?x2x4xf32>, %t: tensor<2x3xi32>,
+                           %l: tensor<2xi32>) -> tensor<2x2x12xf32> {
+  %g = attn.paged_gather %s, %t, %l {cache_layout = #attn<cache_layout hnd>}
+      : tensor<?x2x4xf32>, tensor<2x3xi32>, tensor<2xi32> -> tensor<2x2x12xf32>
+  return %g : tensor<2x2x12xf32>
+}

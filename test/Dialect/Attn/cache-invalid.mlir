@@ -1,7 +1,7 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics
 
-// One case per verifier error of attn.kv_cache_append and
-// attn.paged_attention.
+// One case per verifier error of attn.kv_cache_append,
+// attn.paged_attention and attn.paged_gather.
 
 func.func @append_kc_rank(%kc: tensor<16x8x128xf16>, %vc: tensor<64x16x8x128xf16>, %k: tensor<2x4x8x128xf16>, %v: tensor<2x4x8x128xf16>, %t: tensor<2x8xi32>, %l: tensor<2xi32>) {
   // expected-error @+1 {{'attn.kv_cache_append' op expected k_cache of rank 4, got rank 3}}
@@ -414,5 +414,69 @@ func.func @paged_softcap(%q: tensor<2x8x1x64xf32>, %kc: tensor<32x16x2x64xf32>, 
 func.func @paged_capacity(%q: tensor<1x2x1x4xf32>, %kc: tensor<3x16x2x4xf32>, %vc: tensor<3x16x2x4xf32>, %t: tensor<1x1152921504606846976xi32>, %ctx: tensor<1xi32>) {
   // expected-error @+1 {{expected the block table's capacity (1152921504606846976 blocks of 16 tokens) to fit in 64 bits}}
   %o = attn.paged_attention %q, %kc, %vc, %t, %ctx : tensor<1x2x1x4xf32>, tensor<3x16x2x4xf32>, tensor<3x16x2x4xf32>, tensor<1x1152921504606846976xi32>, tensor<1xi32> -> tensor<1x2x1x4xf32>
+  return
+}
+
+// -----
+
+func.func @gather_rank(%p: tensor<16x8x128x2x2xf16>, %t: tensor<2x4xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected pool of rank 4 ([num_blocks, block_size, Hkv, D] or its hnd order) or 3 (without D: per-token scales), got 'tensor<16x8x128x2x2xf16>'}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x8x128x2x2xf16>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x128x32x2xf16>
+  return
+}
+
+// -----
+
+func.func @gather_block_size(%p: tensor<16x12x2x8xf16>, %t: tensor<2x4xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected a block size that is a power of two in [1, 256], got 12}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x12x2x8xf16>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x2x48x8xf16>
+  return
+}
+
+// -----
+
+func.func @gather_dynamic_block_size(%p: tensor<16x2x?x8xf16>, %t: tensor<2x4xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected a static block size in pool, got ?}}
+  %g = attn.paged_gather %p, %t, %ctx {cache_layout = #attn<cache_layout hnd>} : tensor<16x2x?x8xf16>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x2x?x8xf16>
+  return
+}
+
+// -----
+
+func.func @gather_element_type(%p: tensor<16x4x2x8xf16>, %t: tensor<2x4xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected pool and result to have the same element type, got 'f16' and 'f32'}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x4x2x8xf16>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x2x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @gather_table_rank(%p: tensor<16x4x2x8xf16>, %t: tensor<8xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected block_table of rank 2, got rank 1}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x4x2x8xf16>, tensor<8xi32>, tensor<2xi32> -> tensor<2x2x16x8xf16>
+  return
+}
+
+// -----
+
+func.func @gather_lens(%p: tensor<16x4x2x8xf16>, %t: tensor<2x4xi32>, %ctx: tensor<3xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected context_lens of shape [2], got 'tensor<3xi32>'}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x4x2x8xf16>, tensor<2x4xi32>, tensor<3xi32> -> tensor<2x2x16x8xf16>
+  return
+}
+
+// -----
+
+func.func @gather_result_shape(%p: tensor<16x4x2x8xf16>, %t: tensor<2x4xi32>, %ctx: tensor<2xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected result of shape [2x2x16x8], got 'tensor<2x16x2x8xf16>'}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<16x4x2x8xf16>, tensor<2x4xi32>, tensor<2xi32> -> tensor<2x16x2x8xf16>
+  return
+}
+
+// -----
+
+func.func @gather_capacity(%p: tensor<3x16x2xf32>, %t: tensor<1x1152921504606846976xi32>, %ctx: tensor<1xi32>) {
+  // expected-error @+1 {{'attn.paged_gather' op expected the block table's capacity (1152921504606846976 blocks of 16 tokens) to fit in 64 bits}}
+  %g = attn.paged_gather %p, %t, %ctx : tensor<3x16x2xf32>, tensor<1x1152921504606846976xi32>, tensor<1xi32> -> tensor<1x2x?xf32>
   return
 }

@@ -89,3 +89,23 @@ func.func @paged_full_mask(%q: tensor<1x2x1x8xf32>, %kc: tensor<4x2x2x8xf32>,
         tensor<1x2xi32>, tensor<1xi32> -> tensor<1x2x1x8xf32>
   return %o, %o2 : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
 }
+
+// CHECK-LABEL: func.func @gather_nhd
+// CHECK: attn.paged_gather %{{.*}}, %{{.*}}, %{{.*}} : tensor<256x16x8x128xf16>, tensor<4x64xi32>, tensor<4xi32> -> tensor<4x8x1024x128xf16>
+func.func @gather_nhd(%kc: tensor<256x16x8x128xf16>, %t: tensor<4x64xi32>,
+                      %ctx: tensor<4xi32>) -> tensor<4x8x1024x128xf16> {
+  %k = attn.paged_gather %kc, %t, %ctx
+      : tensor<256x16x8x128xf16>, tensor<4x64xi32>, tensor<4xi32>
+        -> tensor<4x8x1024x128xf16>
+  return %k : tensor<4x8x1024x128xf16>
+}
+
+// Per-token scales of an HND pool (no head dim), dynamic sizes.
+// CHECK-LABEL: func.func @gather_scales_hnd
+// CHECK: attn.paged_gather %{{.*}}, %{{.*}}, %{{.*}} {cache_layout = #attn<cache_layout hnd>} : tensor<?x8x4xf32>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?xf32>
+func.func @gather_scales_hnd(%s: tensor<?x8x4xf32>, %t: tensor<?x?xi32>,
+                             %ctx: tensor<?xi32>) -> tensor<?x8x?xf32> {
+  %g = attn.paged_gather %s, %t, %ctx {cache_layout = #attn<cache_layout hnd>}
+      : tensor<?x8x4xf32>, tensor<?x?xi32>, tensor<?xi32> -> tensor<?x8x?xf32>
+  return %g : tensor<?x8x?xf32>
+}

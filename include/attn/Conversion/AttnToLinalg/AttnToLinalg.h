@@ -23,13 +23,11 @@ void populateFusedOpsToLinalgPatterns(RewritePatternSet &patterns);
 void populateProjectionOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// scores, mask, softmax, weighted sum.
 void populateUnfusedOpsToLinalgPatterns(RewritePatternSet &patterns);
-/// KV-cache append and paged attention.
+/// KV-cache append, paged attention and paged gather.
 void populateCacheOpsToLinalgPatterns(RewritePatternSet &patterns);
-/// attn.paged_attention (static shapes) as a row gather of the cache into
-/// dense K and V and one attn.sdpa for flash tiling in tiles of `tileKV` keys
-/// (attn-paged-attention-to-sdpa).
-void populatePagedAttentionToSdpaPatterns(RewritePatternSet &patterns,
-                                          int64_t tileKV);
+/// attn.paged_attention (static shapes) as attn.paged_gather of K and V and
+/// one attn.sdpa, for flash tiling (attn-paged-attention-to-sdpa).
+void populatePagedAttentionToSdpaPatterns(RewritePatternSet &patterns);
 /// quantize / dequantize.
 void populateQuantOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Linformer, AFT, top-k attention.

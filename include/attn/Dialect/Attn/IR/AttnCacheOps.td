@@ -158,4 +158,54 @@ def Attn_PagedAttentionOp : Attn_Op<"paged_attention",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// PagedGatherOp
+//===----------------------------------------------------------------------===//
+
+def Attn_PagedGatherOp : Attn_Op<"paged_gather", [Pure]> {
+  let summary = "the cached tokens of each sequence as a dense tensor";
+  let description = [{
+    The `attn.paged_gather` op reads the first `context_lens[b]` tokens
+    cached for sequence `b` from a pool (as in `attn.kv_cache_append`) into
+    a dense `bhsd` tensor `[B, Hkv, L, D]`, `L = max_blocks * block_size`:
+
+    ```
+    result[b, h, j, d] = pool[block_table[b, j / bs], j % bs, h, d]   (nhd)
+    result[b, h, j, d] = pool[block_table[b, j / bs], h, j % bs, d]   (hnd)
+    ```
+
+    for `j < context_lens[b]` whose block id is valid (in
+    `[0, num_blocks)`), and zero everywhere else. Quantized pools are read
+    as codes. A pool without `D` (`[num_blocks, block_size, Hkv]` or
+    `[num_blocks, Hkv, block_size]`: the per-token scales or zero points of
+    a quantized pool) gives `[B, Hkv, L]`.
+
+    `attn-paged-attention-to-sdpa` rewrites `attn.paged_attention` as an
+    `attn.sdpa` over two of these; `attn-flash-tile` then reads each key
+    tile through the block table, straight from the pool, and the dense
+    tensor is never built.
+
+    Example:
+
+    ```mlir
+    %k = attn.paged_gather %kc, %table, %ctx
+        : tensor<256x16x8x128xf16>, tensor<4x64xi32>, tensor<4xi32>
+          -> tensor<4x8x1024x128xf16>
+    ```
+  }];
+  let arguments = (ins
+    RankedTensorOf<[F16, BF16, F32, F64, I8, I32, F8E4M3FN, F8E5M2]>:$pool,
+    RankedTensorOf<[I32]>:$block_table,
+    RankedTensorOf<[I32]>:$context_lens,
+    DefaultValuedAttr<Attn_CacheLayoutAttr,
+                      "::mlir::attn::CacheLayout::NHD">:$cache_layout
+  );
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $pool `,` $block_table `,` $context_lens attr-dict `:` type($pool) `,`
+    type($block_table) `,` type($context_lens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNCACHEOPS

@@ -91,6 +91,15 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
     fully visible tiles run in a loop without mask code and only the
     partially visible tiles at either end evaluate the mask.
 
+    Keys and values that are an `attn.paged_gather` of a pool (or an
+    `attn.dequantize` of one), with static tile sizes (`peel`, and key
+    lengths): each key tile is read from the pool through the block table,
+    in pieces of `min(tile-kv, block size)` rows (one block id per piece,
+    zeros for invalid ids), quantized pieces dequantized on the way, and the
+    gathers are erased; the dense tensors are never built. Block sizes that
+    `tile-kv` does not divide (or that do not divide it) read tiles of the
+    gather.
+
     Varlen (`cu_seqlens`) ops, f64 ops, and ops whose bias or attn_mask has
     dynamic dimensions are left unchanged for `convert-attn-to-linalg`.
   }];
