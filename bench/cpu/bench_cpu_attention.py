@@ -12,10 +12,16 @@ Not a test: prints figures.
      with flash tiling, against ONNX Runtime's CPU `Attention` (opset 23,
      fp32) on the same shapes, as a table with the ratio ours / ORT; ours
      (flash) and ORT on the same number of threads (--threads).
+  3. With --dtypes=f16,bf16: ours in those element types next to f32 on
+     the same shapes (first thread count).
+  4. With --paged: paged decode (attn.paged_attention over NHD and HND
+     pools, f16, f32, INT8) against dense decode (attn.sdpa) over the same
+     number of keys, each thread count.
 
 usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--rounds=R]
                               [--threads=T[,T...]] [--reference]
-                              [--no-compile] [--quick | --grid |
+                              [--no-compile] [--dtypes=f16,bf16] [--paged]
+                              [--quick | --grid |
                                --shapes=B,H,Sq,Sk,D[,causal];...]
 """
 
@@ -141,9 +147,9 @@ def bench_compile(opt, repeat, tmp):
                   ", ".join(f"{n} {sec * 1e3:.1f}" for sec, n in rows[:4]))
 
 
-def ours_ms(runner, path, pipeline, repeat):
-    cmd = [runner, path, "--entry=sdpa", "--random-seed=1",
-           f"--repeat={repeat}"]
+def ours_ms(runner, path, pipeline, repeat, entry="sdpa", extra=()):
+    cmd = [runner, path, f"--entry={entry}", "--random-seed=1",
+           f"--repeat={repeat}", *extra]
     if pipeline:
         cmd.append(f"--pipeline={pipeline}")
     p, wall = run(cmd)
@@ -246,6 +252,146 @@ def bench_run(runner, shapes, repeat, threads, rounds, reference, tmp):
             print(f"      error: {e}")
 
 
+def bench_dtypes(runner, shapes, dtypes, repeat, threads, rounds, tmp):
+    """Ours in f16/bf16 next to f32 (the default pipeline on `threads`)."""
+    print(f"\n== Element types (ours, ms per call, fastest of {rounds} "
+          f"rounds of a median of {repeat} calls, {threads} thread(s); "
+          "ratio: the type's time / f32's)")
+    cols = ["f32"] + [f"{t} | {t}/f32" for t in dtypes]
+    print("  | B H Sq Sk D causal | " + " | ".join(cols) + " |")
+    print("  | --- |" + " ---: |" * (1 + 2 * len(dtypes)))
+    for (b, h, sq, sk, d, causal) in shapes:
+        times = {}
+        for t in ["f32"] + dtypes:
+            text, _ = sdpa_mlir(b, h, sq, sk, d, causal, t)
+            path = os.path.join(tmp, f"dtype_{t}.mlir")
+            with open(path, "w") as f:
+                f.write(text)
+            best = None
+            for _ in range(rounds):
+                ms, _, err = ours_ms(runner, path, None, repeat,
+                                     extra=[f"--num-threads={threads}"])
+                if err:
+                    print(f"      error ({t}): {err}")
+                    break
+                best = ms if best is None else min(best, ms)
+            times[t] = best
+        cells = [f"{times['f32']:.3f}" if times["f32"] else "failed"]
+        for t in dtypes:
+            cells.append(f"{times[t]:.3f}" if times[t] else "failed")
+            cells.append(f"{times[t] / times['f32']:.2f}x"
+                         if times[t] and times["f32"] else "-")
+        mask = " causal" if causal else ""
+        print(f"  | {b} {h} {sq} {sk} {d}{mask} | " + " | ".join(cells) +
+              " |", flush=True)
+
+
+# Paged decode of docs/cpu/performance.md: 4 sequences of 1024 cached
+# tokens, 32 query heads over 8 KV heads, head dim 128, blocks of 16 tokens
+# (64 per sequence, 256 in the pool).
+PAGED = dict(b=4, hq=32, hkv=8, d=128, ctx=1024, bs=16, blocks=256)
+PAGED_CASES = [  # (layout, pool type, query/dense type)
+    ("nhd", "f16", "f16"), ("hnd", "f16", "f16"), ("nhd", "f32", "f32"),
+    ("nhd", "i8", "f16"),
+]
+
+
+def paged_files(tmp, layout, pool_t, q_t):
+    """The paged and dense decode functions and the paged inputs."""
+    P = PAGED
+    b, hq, hkv, d, bs, nb = (P["b"], P["hq"], P["hkv"], P["d"], P["bs"],
+                             P["blocks"])
+    mb = P["ctx"] // bs
+    pool = (f"{nb}x{bs}x{hkv}x{d}" if layout == "nhd" else
+            f"{nb}x{hkv}x{bs}x{d}")
+    q = f"tensor<{b}x{hq}x1x{d}x{q_t}>"
+    kc = f"tensor<{pool}x{pool_t}>"
+    quant, scales, attrs = "", "", []
+    if layout == "hnd":
+        attrs.append("cache_layout = #attn<cache_layout hnd>")
+    if pool_t == "i8":
+        axis = 2 if layout == "nhd" else 1
+        attrs.append(f"kv_quant = #attn.quant<int8_sym, per_head, "
+                     f"axis = {axis}>")
+        scales = (f" k_scale(%ks : tensor<{hkv}xf32>) "
+                  f"v_scale(%vs : tensor<{hkv}xf32>)")
+        quant = f", %ks: tensor<{hkv}xf32>, %vs: tensor<{hkv}xf32>"
+    attr = " {" + ", ".join(attrs) + "}" if attrs else ""
+    paged = (
+        f"func.func @paged(%q: {q}, %kc: {kc}, %vc: {kc}, "
+        f"%t: tensor<{b}x{mb}xi32>, %l: tensor<{b}xi32>{quant}) -> {q} {{\n"
+        f"  %o = attn.paged_attention %q, %kc, %vc, %t, %l{scales}{attr}\n"
+        f"      : {q}, {kc}, {kc}, tensor<{b}x{mb}xi32>, tensor<{b}xi32> "
+        f"-> {q}\n  return %o : {q}\n}}\n")
+    kv = f"tensor<{b}x{hkv}x{P['ctx']}x{d}x{q_t}>"
+    dense = (f"func.func @dense(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
+             f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+             f"  return %o : {q}\n}}\n")
+    paths = {}
+    for name, text in (("paged", paged), ("dense", dense)):
+        paths[name] = os.path.join(tmp, f"{name}_{layout}_{pool_t}.mlir")
+        with open(paths[name], "w") as f:
+            f.write(text)
+    rng = np.random.default_rng(0)
+    np_t = {"f16": np.float16, "f32": np.float32, "i8": np.int8}
+    shape = ((nb, bs, hkv, d) if layout == "nhd" else (nb, hkv, bs, d))
+    arrays = [rng.standard_normal((b, hq, 1, d)).astype(np_t[q_t])]
+    for _ in range(2):
+        if pool_t == "i8":
+            arrays.append(rng.integers(-127, 128, shape).astype(np.int8))
+        else:
+            arrays.append(rng.standard_normal(shape).astype(np_t[pool_t]))
+    arrays.append(rng.permutation(nb)[:b * mb].reshape(b, mb)
+                  .astype(np.int32))
+    arrays.append(np.full(b, P["ctx"], np.int32))
+    if pool_t == "i8":
+        arrays += [np.full(hkv, 0.02, np.float32)] * 2
+    inputs = []
+    for i, a in enumerate(arrays):
+        path = os.path.join(tmp, f"in_{layout}_{pool_t}_{i}.npy")
+        np.save(path, a)
+        inputs.append(f"--input={path}")
+    return paths, inputs
+
+
+def bench_paged(runner, repeat, threads, rounds, tmp):
+    """Paged decode against dense decode over the same keys."""
+    P = PAGED
+    print(f"\n== Paged decode: attn.paged_attention [{P['b']}, {P['hq']}, 1, "
+          f"{P['d']}] over {P['hkv']} KV heads, {P['ctx']} cached tokens per "
+          f"sequence in blocks of {P['bs']}, vs attn.sdpa over dense "
+          f"[{P['b']}, {P['hkv']}, {P['ctx']}, {P['d']}] keys and values "
+          f"(ms per call, fastest of {rounds} rounds of a median of "
+          f"{repeat} calls, each in turn)")
+    cols = []
+    for t in threads:
+        cols += [f"paged {t}t", f"dense {t}t", f"paged/dense {t}t"]
+    print("  | layout, pool (dense) | " + " | ".join(cols) + " |")
+    print("  | --- |" + " ---: |" * len(cols))
+    for layout, pool_t, q_t in PAGED_CASES:
+        paths, inputs = paged_files(tmp, layout, pool_t, q_t)
+        cells = []
+        for t in threads:
+            best = {"paged": None, "dense": None}
+            for _ in range(rounds):
+                for name in ("paged", "dense"):
+                    ms, _, err = ours_ms(
+                        runner, paths[name], None, repeat, entry=name,
+                        extra=[f"--num-threads={t}"] +
+                        (inputs if name == "paged" else []))
+                    if err:
+                        print(f"      error ({name}): {err}")
+                        continue
+                    best[name] = ms if best[name] is None else min(
+                        best[name], ms)
+            p, dn = best["paged"], best["dense"]
+            cells += [f"{p:.3f}" if p else "failed",
+                      f"{dn:.3f}" if dn else "failed",
+                      f"{p / dn:.2f}x" if p and dn else "-"]
+        print(f"  | {layout}, {pool_t} ({q_t}) | " + " | ".join(cells) + " |",
+              flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     p.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -269,6 +415,11 @@ def main():
                    help="only the first and the decode shape")
     p.add_argument("--shapes", default=None,
                    help="B,H,Sq,Sk,D[,causal];... instead of the defaults")
+    p.add_argument("--dtypes", default=None,
+                   help="also time ours in these element types next to f32, "
+                   "e.g. f16,bf16")
+    p.add_argument("--paged", action="store_true",
+                   help="also time paged decode against dense decode")
     a = p.parse_args()
     opt = os.path.join(a.build, "bin", "attn-opt")
     runner = os.path.join(a.build, "bin", "attn-runner")
@@ -293,6 +444,11 @@ def main():
             bench_compile(opt, a.compile_repeat, tmp)
         bench_run(runner, shapes, a.repeat, threads, a.rounds, a.reference,
                   tmp)
+        if a.dtypes:
+            bench_dtypes(runner, shapes, a.dtypes.split(","), a.repeat,
+                         threads[0], a.rounds, tmp)
+        if a.paged:
+            bench_paged(runner, a.repeat, threads, a.rounds, tmp)
 
 
 if __name__ == "__main__":
