@@ -18,6 +18,7 @@
 #include "mlir-c/Support.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -83,6 +84,13 @@ MLIR_CAPI_EXPORTED MlirLogicalResult attnCpuFunctionCall(AttnCpuFunction *fn,
                                                          intptr_t numBuffers);
 
 MLIR_CAPI_EXPORTED void attnCpuFunctionDestroy(AttnCpuFunction *fn);
+
+/// Frees the large temporary buffers (1 MiB or more, up to 512 MiB in all)
+/// that the functions of attnCpuFunctionCreate keep between calls so that a
+/// call in a loop does not map and fault in its temporaries again; returns
+/// the bytes freed. Any time, from any thread: the next call allocates what
+/// it needs.
+MLIR_CAPI_EXPORTED size_t attnCpuReleaseCachedBuffers(void);
 
 /// attn-compile's options (null strings: the default).
 typedef struct AttnCompileOptions {

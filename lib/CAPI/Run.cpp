@@ -161,6 +161,10 @@ MlirLogicalResult attnCpuFunctionCall(AttnCpuFunction *fn, void *const *buffers,
 
 void attnCpuFunctionDestroy(AttnCpuFunction *fn) { delete fn; }
 
+size_t attnCpuReleaseCachedBuffers(void) {
+  return mlir::attn::releaseCpuBufferCache();
+}
+
 void attnCompileOptionsInit(AttnCompileOptions *options) {
   KernelCompileOptions defaults;
   *options = AttnCompileOptions();

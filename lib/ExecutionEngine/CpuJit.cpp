@@ -99,6 +99,21 @@ public:
     std::free(raw);
   }
 
+  /// Frees every retained block; returns their bytes.
+  size_t trim() {
+    std::multimap<Key, char *> freed;
+    size_t bytes;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      freed.swap(blocks);
+      bytes = retained;
+      retained = 0;
+    }
+    for (auto &block : freed)
+      std::free(block.second);
+    return bytes;
+  }
+
   static BufferCache &get() {
     static BufferCache *cache = new BufferCache();
     return *cache;
@@ -132,6 +147,8 @@ std::string runtimeLibrary(StringRef name) {
 }
 
 } // namespace
+
+size_t mlir::attn::releaseCpuBufferCache() { return BufferCache::get().trim(); }
 
 bool mlir::attn::isSupportedCpuElementType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64() ||

@@ -96,6 +96,12 @@ invokeCpuWrapper(ExecutionEngine &engine,
                  MutableArrayRef<std::vector<int64_t>> descriptors,
                  StringRef entryName, const CpuJitError &error);
 
+/// Frees the large buffers that JIT-compiled functions lowered with
+/// `jit-allocator=1` keep for their next calls (blocks of 1 MiB or more, up
+/// to 512 MiB in all, shared by every function of the process); returns
+/// their bytes. Safe at any time: a later call allocates again.
+size_t releaseCpuBufferCache();
+
 /// A JIT-compiled entry, called with dense row-major buffers.
 class CpuFunction {
 public:
