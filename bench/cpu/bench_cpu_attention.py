@@ -17,10 +17,15 @@ Not a test: prints figures.
   4. With --paged: paged decode (attn.paged_attention over NHD and HND
      pools, f16, f32, INT8) against dense decode (attn.sdpa) over the same
      number of keys, each thread count.
+  5. With --layer: the attention of a decoder layer
+     (examples/decoder_attention.mlir: QKV projection, RoPE, causal GQA
+     attention, output projection) against the same graph in ONNX Runtime
+     (MatMul, RotaryEmbedding, Attention, MatMul), each thread count.
 
 usage: bench_cpu_attention.py [--build=DIR] [--repeat=N] [--rounds=R]
                               [--threads=T[,T...]] [--reference]
                               [--no-compile] [--dtypes=f16,bf16] [--paged]
+                              [--layer]
                               [--quick | --grid |
                                --shapes=B,H,Sq,Sk,D[,causal];...]
 """
@@ -392,6 +397,108 @@ def bench_paged(runner, repeat, threads, rounds, tmp):
               flush=True)
 
 
+LAYER = os.path.join(ROOT, "examples", "decoder_attention.mlir")
+
+
+def ort_layer_ms(inputs, repeat, threads):
+    """examples/decoder_attention.mlir as an ONNX graph: x [1, 128, 512];
+    Q = x Wq, K = x Wk, V = x Wv; NeoX RoPE (theta 10000, positions 0..S-1)
+    on Q and K; causal Attention with 8 query and 2 KV heads; y = o Wo."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    ort.set_default_logger_severity(3)
+    x, wq, wk, wv, wo = inputs
+    s, d, hq, hkv = x.shape[1], 64, 8, 2
+    inv = 1.0 / (10000.0 ** (np.arange(0, d, 2, dtype=np.float64) / d))
+    ang = np.arange(s, dtype=np.float64)[:, None] * inv[None, :]
+    cos = numpy_helper.from_array(np.cos(ang).astype(np.float32), "cos")
+    sin = numpy_helper.from_array(np.sin(ang).astype(np.float32), "sin")
+    pos = numpy_helper.from_array(np.arange(s, dtype=np.int64)[None], "pos")
+    f = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+    nodes = [
+        helper.make_node("MatMul", ["x", "wq"], ["q"]),
+        helper.make_node("MatMul", ["x", "wk"], ["k"]),
+        helper.make_node("MatMul", ["x", "wv"], ["v"]),
+        helper.make_node("RotaryEmbedding", ["q", "cos", "sin", "pos"],
+                         ["qr"], num_heads=hq, interleaved=0),
+        helper.make_node("RotaryEmbedding", ["k", "cos", "sin", "pos"],
+                         ["kr"], num_heads=hkv, interleaved=0),
+        helper.make_node("Attention", ["qr", "kr", "v"], ["o"], is_causal=1,
+                         q_num_heads=hq, kv_num_heads=hkv),
+        helper.make_node("MatMul", ["o", "wo"], ["y"]),
+    ]
+    g = helper.make_graph(
+        nodes, "layer",
+        [vi("x", f, list(x.shape)), vi("wq", f, list(wq.shape)),
+         vi("wk", f, list(wk.shape)), vi("wv", f, list(wv.shape)),
+         vi("wo", f, list(wo.shape))], [vi("y", f, None)],
+        initializer=[cos, sin, pos])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 23)],
+                          ir_version=10)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(m.SerializeToString(), so,
+                                providers=["CPUExecutionProvider"])
+    feeds = dict(zip(["x", "wq", "wk", "wv", "wo"], inputs))
+    y = sess.run(None, feeds)[0]
+    times = []
+    for _ in range(max(repeat, 3)):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), y
+
+
+def bench_layer(runner, repeat, threads, rounds, tmp):
+    """The decoder layer's attention, ours against ORT (same inputs; the
+    outputs are compared too)."""
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((1, 128, 512)).astype(np.float32)]
+    for shape in [(512, 512), (512, 128), (512, 128), (512, 512)]:
+        inputs.append((rng.standard_normal(shape) / np.sqrt(shape[0]))
+                      .astype(np.float32))
+    args = []
+    for i, a in enumerate(inputs):
+        path = os.path.join(tmp, f"layer_in{i}.npy")
+        np.save(path, a)
+        args.append(f"--input={path}")
+    print(f"\n== Decoder layer (examples/decoder_attention.mlir, f32: "
+          f"projections, RoPE, causal GQA 8:2 attention over 128 tokens; ORT: "
+          f"MatMul, RotaryEmbedding, Attention, MatMul), ms per call, fastest "
+          f"of {rounds} rounds of a median of {repeat} calls")
+    cols = []
+    for t in threads:
+        cols += [f"ours {t}t", f"ORT {t}t", f"ratio {t}t"]
+    print("  | | " + " | ".join(cols) + " | max abs diff |")
+    print("  | --- |" + " ---: |" * (len(cols) + 1))
+    cells, diff = [], None
+    out = os.path.join(tmp, "layer_out")
+    for t in threads:
+        best_ours, best_ort = None, None
+        for _ in range(rounds):
+            ms, _, err = ours_ms(runner, LAYER, None, repeat,
+                                 entry="decoder_attention",
+                                 extra=[f"--num-threads={t}",
+                                        f"--out-dir={out}"] + args)
+            if err:
+                print(f"      error: {err}")
+                break
+            best_ours = ms if best_ours is None else min(best_ours, ms)
+            o, y = ort_layer_ms(inputs, repeat, t)
+            best_ort = o if best_ort is None else min(best_ort, o)
+            if diff is None:
+                got = np.load(os.path.join(out, "out0.npy"))
+                diff = float(np.max(np.abs(got - y)))
+        cells += [f"{best_ours:.3f}" if best_ours else "failed",
+                  f"{best_ort:.3f}" if best_ort else "-",
+                  f"{best_ours / best_ort:.2f}x"
+                  if best_ours and best_ort else "-"]
+    print("  | decoder_attention | " + " | ".join(cells) +
+          f" | {diff:.1e} |" if diff is not None else " | - |", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     p.add_argument("--build", default=os.path.join(ROOT, "build"),
@@ -420,6 +527,8 @@ def main():
                    "e.g. f16,bf16")
     p.add_argument("--paged", action="store_true",
                    help="also time paged decode against dense decode")
+    p.add_argument("--layer", action="store_true",
+                   help="also time a decoder layer's attention against ORT")
     a = p.parse_args()
     opt = os.path.join(a.build, "bin", "attn-opt")
     runner = os.path.join(a.build, "bin", "attn-runner")
@@ -449,6 +558,8 @@ def main():
                          threads[0], a.rounds, tmp)
         if a.paged:
             bench_paged(runner, a.repeat, threads, a.rounds, tmp)
+        if a.layer:
+            bench_layer(runner, a.repeat, threads, a.rounds, tmp)
 
 
 if __name__ == "__main__":

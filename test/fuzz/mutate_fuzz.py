@@ -36,6 +36,7 @@ PIPELINES = [
     ["--attn-lower-to-cpu"],
     ["--attn-lower-to-cpu=flash=false"],
     ["--attn-flash-tile"],
+    ["--attn-flash-tile=peel=1 widen=1 parallel-heads=1"],
     ["--attn-split-kv"],
     ["--attn-paged-attention-to-sdpa"],
     ["--attn-pack-gqa-decode"],

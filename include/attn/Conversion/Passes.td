@@ -351,6 +351,13 @@ def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
     that masking cannot cover) is left as a scalar linalg op, lowered to loops
     later. Vector transfers are then simplified (unit dimensions dropped,
     tensor slices folded into them).
+
+    With `threads` > 1, a statically shaped contraction of at least 2^21
+    multiply-adds that no `scf.forall` encloses (a projection) is first split
+    into an `scf.forall` over chunks of its rows (else of its columns): the
+    largest chunk that is a whole number of register tiles, divides the
+    dimension and leaves at least `threads` chunks. The pipeline runs that
+    forall on its threads.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8",
@@ -362,7 +369,10 @@ def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Vector length of the innermost dimension of other ops">,
     Option<"maxInner", "max-inner", "int64_t", /*default=*/"64",
-           "Largest static innermost dimension vectorized whole">
+           "Largest static innermost dimension vectorized whole">,
+    Option<"threads", "threads", "int64_t", /*default=*/"1",
+           "Threads that large contractions outside parallel loops are split "
+           "over (an scf.forall of at least this many chunks)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

@@ -44,6 +44,8 @@ namespace {
 /// not vectorized.
 struct TilePlan {
   SmallVector<int64_t> tileSizes;
+  /// Loop order (outermost first), empty for the dimensions' order.
+  SmallVector<int64_t> interchange;
 };
 
 /// Columns (dot products) and reduction depth of the tile of a contraction
@@ -121,6 +123,14 @@ planContraction(linalg::LinalgOp op, const linalg::ContractionDimensions &dims,
     if (!size)
       return std::nullopt;
     plan.tileSizes[dim] = *size;
+  }
+  // The column loop outside the row loop: a panel of B (k x tile-n) stays
+  // in the L1 cache while every row tile reads it, instead of all of B
+  // streaming through for each row tile.
+  unsigned m = dims.m.back(), n = dims.n.back();
+  if (m < n) {
+    plan.interchange = llvm::to_vector(llvm::seq<int64_t>(0, ranges.size()));
+    std::swap(plan.interchange[m], plan.interchange[n]);
   }
   // The tile of the other dimensions is 1: they may be dynamic.
   return plan;
@@ -397,6 +407,8 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     options.setTileSizes(
         getAsIndexOpFoldResult(op->getContext(), plan.tileSizes));
+    if (!plan.interchange.empty())
+      options.setInterchange(plan.interchange);
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
         rewriter, cast<TilingInterface>(op.getOperation()), options);
@@ -427,6 +439,69 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     rewriter.replaceOp(tileOp, result->replacements);
 }
 
+/// Contractions with fewer multiply-adds run on one thread: forking costs
+/// more than it saves.
+static constexpr int64_t kMinParallelWork = int64_t(1) << 21;
+
+/// The chunk of a loop of `range` iterations split over `threads` threads:
+/// the largest multiple of `unit` that divides `range` and leaves at least
+/// `threads` chunks (every chunk then has the same static size, a whole
+/// number of register tiles). Nothing when no such chunk exists.
+static std::optional<int64_t> pickThreadChunk(int64_t range, int64_t unit,
+                                              int64_t threads) {
+  if (ShapedType::isDynamic(range) || unit <= 0)
+    return std::nullopt;
+  for (int64_t chunk = range / threads; chunk >= unit; --chunk)
+    if (range % chunk == 0 && chunk % unit == 0)
+      return chunk;
+  return std::nullopt;
+}
+
+/// Splits a large contraction that no parallel loop encloses (the
+/// projections of a layer) over `threads` threads: an scf.forall over
+/// chunks of its rows (else of its columns), each a whole number of
+/// register tiles, which the pipeline runs as an OpenMP loop. Returns the
+/// op of one chunk (to be tiled and vectorized), or `op` unchanged.
+static linalg::LinalgOp distributeOverThreads(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              int64_t threads,
+                                              const TileConfig &config) {
+  std::optional<linalg::ContractionDimensions> dims =
+      getRowMajorContraction(op);
+  if (threads <= 1 || !dims || op->getParentOfType<scf::ForallOp>() ||
+      op.hasDynamicShape())
+    return op;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t work = 1;
+  for (int64_t range : ranges)
+    if (llvm::MulOverflow(work, range, work))
+      return op;
+  if (work < kMinParallelWork)
+    return op;
+  SmallVector<int64_t> tileSizes(op.getNumLoops(), 0);
+  if (std::optional<int64_t> chunk =
+          pickThreadChunk(ranges[dims->m.back()], config.tileM, threads))
+    tileSizes[dims->m.back()] = *chunk;
+  else if (std::optional<int64_t> chunk =
+               pickThreadChunk(ranges[dims->n.back()], config.tileN, threads))
+    tileSizes[dims->n.back()] = *chunk;
+  else
+    return op;
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tileSizes));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return op;
+  auto chunkOp = dyn_cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  if (!chunkOp)
+    return op;
+  rewriter.replaceOp(op, tiled->replacements);
+  return chunkOp;
+}
+
 /// The greedy driver's configuration for the clean-up patterns: a bound on
 /// the number of rewrites, so that patterns that undo each other cannot hang
 /// the compiler (not converging leaves valid, merely less simplified IR).
@@ -449,14 +524,15 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
     if (failed(Pass::initializeOptions(options, errorHandler)))
       return failure();
     if (tileM <= 0 || tileN <= 0 || tileK <= 0 || vectorWidth <= 0 ||
-        maxInner < 0)
+        maxInner < 0 || threads <= 0)
       return errorHandler(
-          "expected positive tile-m, tile-n, tile-k and vector-width and a "
-          "non-negative max-inner, got " +
+          "expected positive tile-m, tile-n, tile-k, vector-width and "
+          "threads and a non-negative max-inner, got " +
           Twine(static_cast<int64_t>(tileM)) + ", " +
           Twine(static_cast<int64_t>(tileN)) + ", " +
           Twine(static_cast<int64_t>(tileK)) + ", " +
-          Twine(static_cast<int64_t>(vectorWidth)) + " and " +
+          Twine(static_cast<int64_t>(vectorWidth)) + ", " +
+          Twine(static_cast<int64_t>(threads)) + " and " +
           Twine(static_cast<int64_t>(maxInner)));
     return success();
   }
@@ -465,13 +541,14 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     if (tileM <= 0 || tileN <= 0 || tileK <= 0 || vectorWidth <= 0 ||
-        maxInner < 0) {
+        maxInner < 0 || threads <= 0) {
       mlir::emitError(func.getLoc())
-          << "expected positive tile-m, tile-n, tile-k and "
-             "vector-width and a non-negative max-inner, got "
+          << "expected positive tile-m, tile-n, tile-k, vector-width and "
+             "threads and a non-negative max-inner, got "
           << static_cast<int64_t>(tileM) << ", " << static_cast<int64_t>(tileN)
           << ", " << static_cast<int64_t>(tileK) << ", "
-          << static_cast<int64_t>(vectorWidth) << " and "
+          << static_cast<int64_t>(vectorWidth) << ", "
+          << static_cast<int64_t>(threads) << " and "
           << static_cast<int64_t>(maxInner);
       return signalPassFailure();
     }
@@ -494,6 +571,7 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
         rewriter.replaceOp(op, op.getDpsInits());
         continue;
       }
+      op = distributeOverThreads(rewriter, op, threads, config);
       op = demoteNonPermutationInputs(rewriter, op);
       std::optional<TilePlan> plan;
       if (std::optional<linalg::ContractionDimensions> dims =

@@ -59,6 +59,7 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
     vectorizeOptions.tileN = options.tileN.hasValue() ? options.tileN : tileN;
     vectorizeOptions.tileK = options.tileK;
     vectorizeOptions.vectorWidth = options.vectorWidth;
+    vectorizeOptions.threads = std::max<int64_t>(1, options.threads);
     pm.addNestedPass<func::FuncOp>(createCPUVectorizePass(vectorizeOptions));
     pm.addPass(createCanonicalizerPass());
   }

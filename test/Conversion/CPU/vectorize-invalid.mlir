@@ -3,7 +3,7 @@
 
 // A bad option value is reported like one that does not parse: the
 // message alone, not the module.
-// CHECK: error: expected positive tile-m, tile-n, tile-k and vector-width and a non-negative max-inner, got 0, 32, 1, 16 and 64
+// CHECK: error: expected positive tile-m, tile-n, tile-k, vector-width and threads and a non-negative max-inner, got 0, 32, 1, 16, 1 and 64
 // CHECK-NOT: see current operation
 // CHECK-NOT: func.func
 

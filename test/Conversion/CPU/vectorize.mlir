@@ -1,10 +1,11 @@
 // RUN: attn-opt %s --split-input-file --attn-cpu-vectorize | FileCheck %s
 
 // A matmul gets an 8x32 register tile; the accumulator is carried through
-// the k loop as a vector.
+// the k loop as a vector. The column loop is outside the row loop (a k x 32
+// panel of B is read by every row tile in turn).
 // CHECK-LABEL: func.func @matmul
-// CHECK:         scf.for {{.*}} step %c8
-// CHECK:           scf.for {{.*}} step %c32
+// CHECK:         scf.for {{.*}} step %c32
+// CHECK:           scf.for {{.*}} step %c8
 // CHECK:             %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<16x64xf32>, vector<8x32xf32>
 // CHECK:             scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
 // CHECK:               vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
