@@ -502,6 +502,35 @@ static linalg::LinalgOp distributeOverThreads(RewriterBase &rewriter,
   return chunkOp;
 }
 
+/// Splits a contraction whose innermost `m` dimension the register tile's
+/// rows do not divide into the rows that whole tiles cover and the rest
+/// (linalg::splitOp: two ops on slices), so that the first keeps the full
+/// register tile (pickTile would otherwise take a smaller divisor: 4 rows of
+/// a 6-row tile for 64 rows) and the second gets its own. Returns the ops
+/// to tile, `op` alone when nothing is split.
+static SmallVector<linalg::LinalgOp>
+splitRowRemainder(RewriterBase &rewriter, linalg::LinalgOp op,
+                  const TileConfig &config) {
+  std::optional<linalg::ContractionDimensions> dims =
+      getRowMajorContraction(op);
+  if (!dims)
+    return {op};
+  unsigned m = dims->m.back();
+  int64_t rows = op.getStaticLoopRanges()[m];
+  if (ShapedType::isDynamic(rows) || rows <= config.tileM ||
+      rows % config.tileM == 0 || rows <= kDotContractionMaxRows)
+    return {op};
+  rewriter.setInsertionPoint(op);
+  auto [whole, rest] = linalg::splitOp(
+      rewriter, cast<TilingInterface>(op.getOperation()), m,
+      rewriter.getIndexAttr(rows / config.tileM * config.tileM));
+  auto first = dyn_cast_or_null<linalg::LinalgOp>(whole.getOperation());
+  auto second = dyn_cast_or_null<linalg::LinalgOp>(rest.getOperation());
+  if (!first || !second)
+    return {op};
+  return {first, second};
+}
+
 /// The greedy driver's configuration for the clean-up patterns: a bound on
 /// the number of rewrites, so that patterns that undo each other cannot hang
 /// the compiler (not converging leaves valid, merely less simplified IR).
@@ -563,7 +592,18 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
     });
 
     IRRewriter rewriter(ctx);
+    // Large contractions are split over the threads, then their rows that
+    // whole register tiles do not cover become ops of their own.
+    SmallVector<linalg::LinalgOp> split;
     for (linalg::LinalgOp op : ops) {
+      if (llvm::is_contained(op.getStaticLoopRanges(), 0)) {
+        split.push_back(op);
+        continue;
+      }
+      op = distributeOverThreads(rewriter, op, threads, config);
+      llvm::append_range(split, splitRowRemainder(rewriter, op, config));
+    }
+    for (linalg::LinalgOp op : split) {
       // An empty iteration space (a 0-sized dimension): no iteration runs,
       // so the results are the inits; nothing to tile (tiling an empty
       // range is not supported upstream).
@@ -571,7 +611,6 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
         rewriter.replaceOp(op, op.getDpsInits());
         continue;
       }
-      op = distributeOverThreads(rewriter, op, threads, config);
       op = demoteNonPermutationInputs(rewriter, op);
       std::optional<TilePlan> plan;
       if (std::optional<linalg::ContractionDimensions> dims =

@@ -43,7 +43,7 @@ static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
     isa = attn::detectHostVectorIsa();
   if (isa == attn::CPUVectorIsa::Avx512)
     return {8, 32};
-  return {4, 16};
+  return {6, 16};
 }
 
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,

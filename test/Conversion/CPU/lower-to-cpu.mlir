@@ -4,13 +4,17 @@
 // RUN: attn-opt %s --split-input-file --attn-cpu-vectorize --one-shot-bufferize="bufferize-function-boundaries" --attn-cpu-lower-vectors | FileCheck %s --check-prefix=LOWER
 
 // The CPU pipeline turns the matmul's register tile into vector FMAs on
-// rows of 32 elements (8 x 32 for AVX-512's 32 registers; 4 x 16 for
-// AVX2's 16, where 8 x 32 would spill its accumulators); without
+// rows of 32 elements (8 x 32 for AVX-512's 32 registers; 6 x 16 for
+// AVX2's 16, where 8 x 32 would spill its accumulators: the 12 rows that
+// 6-row tiles cover, then the last 4 rows as a 4 x 16 tile); without
 // vectorization it is scalar.
 // CHECK-LABEL: llvm.func @matmul
 // CHECK-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
 // CHECK-NOT:     llvm.intr.fmuladd
 // AVX2-LABEL: llvm.func @matmul
+// AVX2:         !llvm.array<6 x vector<16xf32>>
+// AVX2-COUNT-6: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
+// AVX2:         !llvm.array<4 x vector<16xf32>>
 // AVX2-COUNT-4: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // AVX2-NOT:     llvm.intr.fmuladd
 // SCALAR-LABEL: llvm.func @matmul

@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --split-input-file --attn-cpu-vectorize | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-cpu-vectorize="tile-m=6 tile-n=16" | FileCheck %s --check-prefix=SIX
 
 // A matmul gets an 8x32 register tile; the accumulator is carried through
 // the k loop as a vector. The column loop is outside the row loop (a k x 32
@@ -193,4 +194,23 @@ func.func @table_gather(%table: tensor<4xindex>, %data: tensor<16x8xf32>)
     linalg.yield %v : f32
   } -> tensor<4x8xf32>
   return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// 6-row register tiles on 16 rows: the 12 rows they cover and the last 4
+// become two matmuls on slices (each tiled whole), not 4-row tiles
+// everywhere (the largest divisor of 16 below 6).
+// SIX-LABEL: func.func @row_remainder
+// SIX:         tensor.extract_slice %{{.*}}[0, 0] [12, 64] [1, 1] : tensor<16x64xf32> to tensor<12x64xf32>
+// SIX:         vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// SIX:         tensor.extract_slice %{{.*}}[12, 0] [4, 64] [1, 1] : tensor<16x64xf32> to tensor<4x64xf32>
+// SIX:         vector.transfer_read %{{.*}}[%c12, %{{.*}}], %{{.*}} : tensor<16x48xf32>, vector<4x1xf32>
+// SIX:         vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// SIX-NOT:     linalg.matmul
+func.func @row_remainder(%a: tensor<16x48xf32>, %b: tensor<48x64xf32>,
+                         %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<16x48xf32>, tensor<48x64xf32>)
+                     outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
 }
