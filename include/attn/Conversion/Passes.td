@@ -334,7 +334,9 @@ def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
     linalg vectorizer:
     - contractions (`linalg.matmul`, `linalg.batch_matmul`, contraction
       `linalg.generic`s) get an `m x n x k` register tile (`tile-m`,
-      `tile-n`, `tile-k`; batch and outer m/n/k dimensions get 1). A
+      `tile-n`, `tile-k`; batch and outer m/n/k dimensions get 1), the
+      column tiles in the outer loop. Rows that whole `tile-m` tiles do not
+      cover are split off into a contraction of their own (on slices). A
       right-hand side stored `[n, k]` (Q·Kᵀ) is first copied into `[k, n]`
       order by a `linalg.transpose` so that the `n` tile is contiguous. The
       accumulator tile is hoisted out of the `k` loop, so it stays in vector

@@ -71,7 +71,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc(
           "Vector registers the register tiles are sized for: 'avx512' (32 "
           "registers of 16 floats: 8 x 32 tiles), 'avx2' (16 registers of 8 "
-          "floats, also right for other 16-register ISAs: 4 x 16 tiles) or "
+          "floats, also right for other 16-register ISAs: 6 x 16 tiles) or "
           "'host' (the machine running the pass: avx512 where it has "
           "AVX-512F, avx2 otherwise). tile-m and tile-n override it"),
       llvm::cl::init(CPUVectorIsa::Host),
