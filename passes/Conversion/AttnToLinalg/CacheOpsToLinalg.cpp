@@ -502,6 +502,32 @@ static Value buildPresence(OpBuilder &b, Location loc, PagedAttentionOp op,
       .getResult(0);
 }
 
+/// The dense keys and values of `op` (gathered by `gather`, dequantized for
+/// quantized pools), the presence of each key, and the op's mask aligned
+/// bottom-right (the queries are the last positions of each sequence): what
+/// both lowerings of attn.paged_attention attend with.
+struct GatheredKV {
+  Value keys, values, present;
+  MaskAttr mask;
+};
+
+static GatheredKV gatherKV(OpBuilder &b, Location loc, PagedAttentionOp op,
+                           function_ref<Value(Value)> gather) {
+  MLIRContext *ctx = b.getContext();
+  Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
+  GatheredKV kv;
+  kv.keys = gatherDequantized(b, loc, op, op.getKCache(), op.getKScale(),
+                              op.getKZeroPoint(), elt, gather);
+  kv.values = gatherDequantized(b, loc, op, op.getVCache(), op.getVScale(),
+                                op.getVZeroPoint(), elt, gather);
+  kv.present = buildPresence(b, loc, op, kv.keys);
+  MaskAttr mask = op.getMaskAttr();
+  kv.mask = mask ? MaskAttr::get(ctx, mask.getCausal(), MaskAlign::BottomRight,
+                                 mask.getWindowLeft(), mask.getWindowRight())
+                 : MaskAttr::get(ctx, false, MaskAlign::BottomRight, -1, -1);
+  return kv;
+}
+
 /// gather K, V (-> attn.dequantize) -> attn.scores -> attn.mask (kv_lens =
 /// context_lens, bottom-right mask, presence) -> attn.softmax ->
 /// attn.weighted_sum.
@@ -516,38 +542,25 @@ struct PagedAttentionOpLowering : OpRewritePattern<PagedAttentionOp> {
     Type elt = qType.getElementType();
     Type scoreElt = elt.isF64() ? elt : rewriter.getF32Type();
 
-    auto gather = [&](Value pool) {
+    GatheredKV kv = gatherKV(rewriter, loc, op, [&](Value pool) {
       return gatherPool(rewriter, loc, getPagedSource(op), pool);
-    };
-    Value denseK =
-        gatherDequantized(rewriter, loc, op, op.getKCache(), op.getKScale(),
-                          op.getKZeroPoint(), elt, gather);
-    Value denseV =
-        gatherDequantized(rewriter, loc, op, op.getVCache(), op.getVScale(),
-                          op.getVZeroPoint(), elt, gather);
-    Value present = buildPresence(rewriter, loc, op, denseK);
-
-    auto kType = cast<RankedTensorType>(denseK.getType());
+    });
+    auto kType = cast<RankedTensorType>(kv.keys.getType());
     auto sType =
         RankedTensorType::get({qType.getDimSize(0), qType.getDimSize(1),
                                qType.getDimSize(2), kType.getDimSize(2)},
                               scoreElt);
-    Value scores = ScoresOp::create(rewriter, loc, sType, op.getQuery(), denseK,
-                                    op.getScaleAttr(), op.getSoftcapAttr(),
-                                    LayoutAttr::get(ctx, Layout::BHSD));
-    MaskAttr mask = op.getMaskAttr();
-    MaskAttr bottomRight =
-        mask ? MaskAttr::get(ctx, mask.getCausal(), MaskAlign::BottomRight,
-                             mask.getWindowLeft(), mask.getWindowRight())
-             : MaskAttr::get(ctx, false, MaskAlign::BottomRight, -1, -1);
+    Value scores = ScoresOp::create(
+        rewriter, loc, sType, op.getQuery(), kv.keys, op.getScaleAttr(),
+        op.getSoftcapAttr(), LayoutAttr::get(ctx, Layout::BHSD));
     Value masked =
-        MaskOp::create(rewriter, loc, sType, scores, Value(), present, Value(),
-                       op.getContextLens(), bottomRight);
+        MaskOp::create(rewriter, loc, sType, scores, Value(), kv.present,
+                       Value(), op.getContextLens(), kv.mask);
     Value probs =
         SoftmaxOp::create(rewriter, loc, sType, Type(), masked).getResult();
     Value out =
         WeightedSumOp::create(rewriter, loc, op.getResult().getType(), probs,
-                              denseV, LayoutAttr::get(ctx, Layout::BHSD));
+                              kv.values, LayoutAttr::get(ctx, Layout::BHSD));
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -587,10 +600,8 @@ struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
       }
     }
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    Type elt = cast<RankedTensorType>(op.getQuery().getType()).getElementType();
     int64_t capacity = tableType.getDimSize(1) * kType.getDimSize(dims.slots);
-    auto gather = [&](Value pool) -> Value {
+    GatheredKV kv = gatherKV(rewriter, loc, op, [&](Value pool) -> Value {
       auto poolType = cast<RankedTensorType>(pool.getType());
       SmallVector<int64_t> shape = {tableType.getDimSize(0),
                                     poolType.getDimSize(dims.heads), capacity};
@@ -600,24 +611,11 @@ struct PagedAttentionToSdpa : OpRewritePattern<PagedAttentionOp> {
           rewriter, loc,
           RankedTensorType::get(shape, poolType.getElementType()), pool,
           op.getBlockTable(), op.getContextLens(), op.getCacheLayoutAttr());
-    };
-    Value denseK =
-        gatherDequantized(rewriter, loc, op, op.getKCache(), op.getKScale(),
-                          op.getKZeroPoint(), elt, gather);
-    Value denseV =
-        gatherDequantized(rewriter, loc, op, op.getVCache(), op.getVScale(),
-                          op.getVZeroPoint(), elt, gather);
-    Value present = buildPresence(rewriter, loc, op, denseK);
-    MaskAttr mask = op.getMaskAttr();
-    MaskAttr bottomRight =
-        mask ? MaskAttr::get(ctx, mask.getCausal(), MaskAlign::BottomRight,
-                             mask.getWindowLeft(), mask.getWindowRight())
-             : MaskAttr::get(ctx, false, MaskAlign::BottomRight, -1, -1);
-    auto sdpa =
-        SdpaOp::create(rewriter, loc, op.getResult().getType(), Type(),
-                       op.getQuery(), denseK, denseV, Value(), present, Value(),
-                       op.getContextLens(), Value(), Value(), op.getScaleAttr(),
-                       op.getSoftcapAttr(), bottomRight, Layout::BHSD);
+    });
+    auto sdpa = SdpaOp::create(
+        rewriter, loc, op.getResult().getType(), Type(), op.getQuery(), kv.keys,
+        kv.values, Value(), kv.present, Value(), op.getContextLens(), Value(),
+        Value(), op.getScaleAttr(), op.getSoftcapAttr(), kv.mask, Layout::BHSD);
     rewriter.replaceOp(op, sdpa.getResult());
     return success();
   }
