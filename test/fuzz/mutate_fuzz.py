@@ -34,6 +34,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 PIPELINES = [
     ["--attn-lower-to-cpu"],
+    ["--attn-lower-to-cpu=threads=2 vector-isa=avx2"],
     ["--attn-lower-to-cpu=flash=false"],
     ["--attn-flash-tile"],
     ["--attn-flash-tile=peel=1 widen=1 parallel-heads=1"],
