@@ -198,6 +198,24 @@ def ort_ms(b, h, sq, sk, d, causal, repeat, threads):
     return statistics.median(times)
 
 
+def print_header(first, per_thread, threads, extra=()):
+    """A markdown table header: `first`, then the `per_thread` columns for
+    each thread count (`{t}` in a name is the count), then `extra`."""
+    cols = [c.format(t=t) for t in threads for c in per_thread] + list(extra)
+    print(f"  | {first} | " + " | ".join(cols) + " |")
+    print("  | --- |" + " ---: |" * len(cols))
+
+
+def save_inputs(tmp, prefix, arrays):
+    """Saves `arrays` as .npy files; returns attn-runner's --input flags."""
+    flags = []
+    for i, a in enumerate(arrays):
+        path = os.path.join(tmp, f"{prefix}_{i}.npy")
+        np.save(path, a)
+        flags.append(f"--input={path}")
+    return flags
+
+
 def bench_run(runner, shapes, repeat, threads, rounds, reference, tmp):
     """Ours (flash) and ORT on each thread count; per cell the fastest of
     `rounds` medians, ours and ORT taken in turn (shared machines drift)."""
@@ -207,16 +225,14 @@ def bench_run(runner, shapes, repeat, threads, rounds, reference, tmp):
           f"{th} thread(s); ORT: opset-23 Attention, same threads"
           + ("; ref: the reference lowering, one thread)" if reference
              else ")"))
-    cols = []
-    for t in threads:
-        cols += [f"ours {t}t", f"ORT {t}t", f"ratio {t}t"]
+    extra = []
     if len(threads) > 1:
-        cols += [f"ours x{threads[-1]}/{threads[0]}",
-                 f"ORT x{threads[-1]}/{threads[0]}"]
+        extra += [f"ours x{threads[-1]}/{threads[0]}",
+                  f"ORT x{threads[-1]}/{threads[0]}"]
     if reference:
-        cols.append("ref 1t")
-    print("  | B H Sq Sk D causal | " + " | ".join(cols) + " |")
-    print("  | --- |" + " ---: |" * len(cols))
+        extra.append("ref 1t")
+    print_header("B H Sq Sk D causal", ["ours {t}t", "ORT {t}t", "ratio {t}t"],
+                 threads, extra)
     for (b, h, sq, sk, d, causal) in shapes:
         text, _ = sdpa_mlir(b, h, sq, sk, d, causal)
         path = os.path.join(tmp, f"run_{b}_{h}_{sq}_{sk}_{d}.mlir")
@@ -262,9 +278,8 @@ def bench_dtypes(runner, shapes, dtypes, repeat, threads, rounds, tmp):
     print(f"\n== Element types (ours, ms per call, fastest of {rounds} "
           f"rounds of a median of {repeat} calls, {threads} thread(s); "
           "ratio: the type's time / f32's)")
-    cols = ["f32"] + [f"{t} | {t}/f32" for t in dtypes]
-    print("  | B H Sq Sk D causal | " + " | ".join(cols) + " |")
-    print("  | --- |" + " ---: |" * (1 + 2 * len(dtypes)))
+    print_header("B H Sq Sk D causal", [], [],
+                 ["f32"] + [c for t in dtypes for c in (t, f"{t}/f32")])
     for (b, h, sq, sk, d, causal) in shapes:
         times = {}
         for t in ["f32"] + dtypes:
@@ -351,12 +366,7 @@ def paged_files(tmp, layout, pool_t, q_t):
     arrays.append(np.full(b, P["ctx"], np.int32))
     if pool_t == "i8":
         arrays += [np.full(hkv, 0.02, np.float32)] * 2
-    inputs = []
-    for i, a in enumerate(arrays):
-        path = os.path.join(tmp, f"in_{layout}_{pool_t}_{i}.npy")
-        np.save(path, a)
-        inputs.append(f"--input={path}")
-    return paths, inputs
+    return paths, save_inputs(tmp, f"in_{layout}_{pool_t}", arrays)
 
 
 def bench_paged(runner, repeat, threads, rounds, tmp):
@@ -368,11 +378,8 @@ def bench_paged(runner, repeat, threads, rounds, tmp):
           f"[{P['b']}, {P['hkv']}, {P['ctx']}, {P['d']}] keys and values "
           f"(ms per call, fastest of {rounds} rounds of a median of "
           f"{repeat} calls, each in turn)")
-    cols = []
-    for t in threads:
-        cols += [f"paged {t}t", f"dense {t}t", f"paged/dense {t}t"]
-    print("  | layout, pool (dense) | " + " | ".join(cols) + " |")
-    print("  | --- |" + " ---: |" * len(cols))
+    print_header("layout, pool (dense)",
+                 ["paged {t}t", "dense {t}t", "paged/dense {t}t"], threads)
     for layout, pool_t, q_t in PAGED_CASES:
         paths, inputs = paged_files(tmp, layout, pool_t, q_t)
         cells = []
@@ -459,20 +466,13 @@ def bench_layer(runner, repeat, threads, rounds, tmp):
     for shape in [(512, 512), (512, 128), (512, 128), (512, 512)]:
         inputs.append((rng.standard_normal(shape) / np.sqrt(shape[0]))
                       .astype(np.float32))
-    args = []
-    for i, a in enumerate(inputs):
-        path = os.path.join(tmp, f"layer_in{i}.npy")
-        np.save(path, a)
-        args.append(f"--input={path}")
+    args = save_inputs(tmp, "layer_in", inputs)
     print(f"\n== Decoder layer (examples/decoder_attention.mlir, f32: "
           f"projections, RoPE, causal GQA 8:2 attention over 128 tokens; ORT: "
           f"MatMul, RotaryEmbedding, Attention, MatMul), ms per call, fastest "
           f"of {rounds} rounds of a median of {repeat} calls")
-    cols = []
-    for t in threads:
-        cols += [f"ours {t}t", f"ORT {t}t", f"ratio {t}t"]
-    print("  | | " + " | ".join(cols) + " | max abs diff |")
-    print("  | --- |" + " ---: |" * (len(cols) + 1))
+    print_header("", ["ours {t}t", "ORT {t}t", "ratio {t}t"], threads,
+                 ["max abs diff"])
     cells, diff = [], None
     out = os.path.join(tmp, "layer_out")
     for t in threads:

@@ -346,6 +346,22 @@ std::pair<int64_t, int64_t> poolBlocks(Value pool, mlir::attn::CacheLayout l) {
           t.getDimSize(0)};
 }
 
+/// The range of `arg` when `op` reads the first `lens[b]` tokens of each
+/// sequence from `pool` through `table` (attn.paged_attention,
+/// attn.paged_gather): block ids of the pool, lengths within the table.
+IntRange pagedReadRange(BlockArgument arg, Operation *op, Value pool,
+                        mlir::attn::CacheLayout layout, Value table,
+                        Value lens) {
+  auto [bs, nb] = poolBlocks(pool, layout);
+  int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
+  std::string name = op->getName().getStringRef().str();
+  if (table == arg)
+    return {IntRange::BlockTable, nb, 0, "block table of " + name};
+  if (lens == arg)
+    return {IntRange::Lengths, width * bs, 0, "context lengths of " + name};
+  return {IntRange::Refuse, 0, 0, "an operand of " + name};
+}
+
 IntRange classifyIntArg(BlockArgument arg) {
   IntRange range;
   auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -355,30 +371,14 @@ IntRange classifyIntArg(BlockArgument arg) {
   for (OpOperand &use : arg.getUses()) {
     Operation *user = use.getOwner();
     // Paged cache operands: valid block ids, lengths within the table.
-    if (auto paged = dyn_cast<mlir::attn::PagedAttentionOp>(user)) {
-      auto [bs, nb] = poolBlocks(paged.getKCache(), paged.getCacheLayout());
-      int64_t width =
-          cast<RankedTensorType>(paged.getBlockTable().getType()).getDimSize(1);
-      if (paged.getBlockTable() == arg)
-        return {IntRange::BlockTable, nb, 0,
-                "block table of attn.paged_attention"};
-      if (paged.getContextLens() == arg)
-        return {IntRange::Lengths, width * bs, 0,
-                "context lengths of attn.paged_attention"};
-      return {IntRange::Refuse, 0, 0, "an operand of attn.paged_attention"};
-    }
-    if (auto gather = dyn_cast<mlir::attn::PagedGatherOp>(user)) {
-      auto [bs, nb] = poolBlocks(gather.getPool(), gather.getCacheLayout());
-      int64_t width = cast<RankedTensorType>(gather.getBlockTable().getType())
-                          .getDimSize(1);
-      if (gather.getBlockTable() == arg)
-        return {IntRange::BlockTable, nb, 0,
-                "block table of attn.paged_gather"};
-      if (gather.getContextLens() == arg)
-        return {IntRange::Lengths, width * bs, 0,
-                "context lengths of attn.paged_gather"};
-      return {IntRange::Refuse, 0, 0, "an operand of attn.paged_gather"};
-    }
+    if (auto paged = dyn_cast<mlir::attn::PagedAttentionOp>(user))
+      return pagedReadRange(arg, user, paged.getKCache(),
+                            paged.getCacheLayout(), paged.getBlockTable(),
+                            paged.getContextLens());
+    if (auto gather = dyn_cast<mlir::attn::PagedGatherOp>(user))
+      return pagedReadRange(arg, user, gather.getPool(),
+                            gather.getCacheLayout(), gather.getBlockTable(),
+                            gather.getContextLens());
     if (auto append = dyn_cast<mlir::attn::KVCacheAppendOp>(user)) {
       auto [bs, nb] = poolBlocks(append.getKCache(), append.getCacheLayout());
       int64_t width = cast<RankedTensorType>(append.getBlockTable().getType())
