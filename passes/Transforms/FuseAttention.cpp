@@ -165,26 +165,56 @@ static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
   auto rootType = dyn_cast<RankedTensorType>(m.root.getType());
   if (!rootType)
     return fail("the result is not a ranked tensor");
-  Type elem = qType.getElementType();
-  if (kType.getElementType() != elem || vType.getElementType() != elem)
-    return fail("Q, K and V have different element types");
   // f16/bf16 operands whose products accumulate in a wider float: the fused
   // op computes in the result's type on the operands widened (exact
   // products, the same accumulation; P is not rounded to the operands'
   // type as a cast before P·V would have done).
   // A narrower result: the fused op computes in the operands' type and
   // rounds its result once (the chain accumulated in the narrower type).
-  if (rootType.getElementType() != elem) {
-    auto in = dyn_cast<FloatType>(elem);
-    auto out = dyn_cast<FloatType>(rootType.getElementType());
-    if (!in || !out || out.getWidth() == in.getWidth() || m.inLayout)
-      return fail("Q, K, V and the result have different element types of "
-                  "one width");
-    if (out.getWidth() > in.getWidth()) {
-      plan.widenTo = out;
-      elem = out;
+  // Different types of one width (f16 and bf16): the fused op computes in
+  // f32 on the operands widened and rounds its result once, exact where
+  // the chain converted between them.
+  Type elem = qType.getElementType();
+  Type resultElem = rootType.getElementType();
+  SmallVector<Type, 4> types = {elem, kType.getElementType(),
+                                vType.getElementType(), resultElem};
+  if (llvm::any_of(types, [&](Type t) { return t != elem; })) {
+    if (!llvm::all_of(types, [](Type t) { return isa<FloatType>(t); }))
+      return fail("Q, K, V or the result is not a float");
+    if (m.inLayout)
+      return fail("Q, K, V and the result have different element types");
+    // The widest type, f32 where two types of that width differ.
+    Type widest = types.front();
+    bool tie = false;
+    for (Type t : types) {
+      unsigned w = t.getIntOrFloatBitWidth(),
+               best = widest.getIntOrFloatBitWidth();
+      if (w > best) {
+        widest = t;
+        tie = false;
+      } else if (w == best && t != widest) {
+        tie = true;
+      }
+    }
+    if (tie) {
+      if (widest.getIntOrFloatBitWidth() >= 32)
+        return fail("Q, K, V and the result have different element types of "
+                    "one width");
+      widest = Float32Type::get(elem.getContext());
+    }
+    // Only operands (not a result) wider than the result: the fused op
+    // computes in the operands' common type when they have one.
+    bool operandsAgree =
+        kType.getElementType() == elem && vType.getElementType() == elem;
+    if (operandsAgree &&
+        resultElem.getIntOrFloatBitWidth() < elem.getIntOrFloatBitWidth()) {
+      plan.narrowTo = resultElem;
     } else {
-      plan.narrowTo = out;
+      if (widest != elem || !operandsAgree)
+        plan.widenTo = widest;
+      if (resultElem != widest)
+        plan.narrowTo = resultElem;
+      elem = widest;
     }
   }
 
@@ -223,6 +253,14 @@ static FailureOr<FusionPlan> planFusedAttention(const AttentionMatch &m,
       lk * m.keyGroup != lq)
     return fail("the head counts of Q, K and V do not agree");
   int64_t batch = qType.getRank() >= 4 ? qType.getDimSize(0) : 1;
+  // Slopes read at `d0 mod H` of flattened scores: the leading dimension
+  // enumerates (batch, head) with H heads.
+  if (m.alibiHeads) {
+    if (lq % m.alibiHeads != 0)
+      return fail("the ALiBi slopes' head count does not divide the query "
+                  "heads");
+    batch = lq / m.alibiHeads;
+  }
   if (batch <= 0 || lq % batch != 0 || lk % batch != 0)
     return fail("the batch size does not divide the heads");
   int64_t hq = lq / batch, hkv = lk / batch;

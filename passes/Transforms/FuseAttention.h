@@ -69,6 +69,10 @@ struct AttentionMatch {
   /// Operands and attributes only the attn unfused form carries: they are
   /// passed through unchanged (with the tensors already in `layout`).
   Value bias, alibiSlopes, kvLens;
+  /// Flattened `[B·H, Sq, Sk]` scores whose ALiBi slopes are read at
+  /// `d0 mod alibiHeads` (the head within the batch): the number of heads
+  /// H, which fixes B; 0 when the slopes are read at the head dimension.
+  int64_t alibiHeads = 0;
   std::optional<double> softcap;
   Layout layout = Layout::BHSD;
   /// Whether `query`, `key`, `value` and `root` are already rank-4 tensors

@@ -718,12 +718,16 @@ static bool isRightAlignedBroadcast(linalg::GenericOp generic,
 
 /// ALiBi in the body: `slope · (j - i)` with `slope` read from a 1-D float
 /// input indexed by the head dimension of `[B, H, Sq, Sk]` scores (or of
-/// flattened `[B·H, Sq, Sk]` ones, whose heads the fused op then checks).
-/// Returns that input, or null.
-static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank) {
+/// flattened `[B·H, Sq, Sk]` ones, whose heads the fused op then checks),
+/// or at `d0 mod H` of flattened scores (the head within the batch; `heads`
+/// receives H). Returns that input, or null.
+static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank,
+                            int64_t &heads) {
   auto mul = v.getDefiningOp<arith::MulFOp>();
   if (!mul || rank < 3)
     return {};
+  MLIRContext *ctx = generic.getContext();
+  AffineExpr head = getAffineDimExpr(rank - 3, ctx);
   for (int side = 0; side < 2; ++side) {
     OpOperand *slopes = getInputOf(generic, mul->getOperand(side));
     if (!slopes || !isKeyDistance(Value(), AffineMap(),
@@ -732,10 +736,20 @@ static Value matchAlibiBias(linalg::GenericOp generic, Value v, unsigned rank) {
     AffineMap map = generic.getMatchingIndexingMap(slopes);
     auto type = dyn_cast<RankedTensorType>(slopes->get().getType());
     if (!type || type.getRank() != 1 ||
-        !isa<FloatType>(type.getElementType()) || map.getNumResults() != 1 ||
-        map.getResult(0) != getAffineDimExpr(rank - 3, generic.getContext()))
+        !isa<FloatType>(type.getElementType()) || map.getNumResults() != 1)
       continue;
-    return slopes->get();
+    AffineExpr e = map.getResult(0);
+    if (e == head) {
+      heads = 0;
+      return slopes->get();
+    }
+    // d0 mod H over flattened scores, H the number of slopes.
+    int64_t h = type.getDimSize(0);
+    if (rank == 3 && !ShapedType::isDynamic(h) && h > 0 &&
+        e == head % getAffineConstantExpr(h, ctx)) {
+      heads = h;
+      return slopes->get();
+    }
   }
   return {};
 }
@@ -875,10 +889,12 @@ static Value matchMaskGeneric(linalg::GenericOp generic, AttentionMatch &m) {
       }
       // ALiBi, slope[h] · (j - i): attn.sdpa's alibi_slopes (added after
       // the scale and the softcap, as here when neither was met yet).
-      if (Value slopes = matchAlibiBias(generic, other, rank)) {
+      int64_t heads = 0;
+      if (Value slopes = matchAlibiBias(generic, other, rank, heads)) {
         if (m.alibiSlopes || m.softcap || m.scale != 1.0)
           return {};
         m.alibiSlopes = slopes;
+        m.alibiHeads = heads;
         m.scale *= bodyScale;
         return scores->get();
       }

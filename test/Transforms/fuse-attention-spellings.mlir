@@ -109,6 +109,30 @@
 // CHECK-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
 // CHECK:         attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32}
 
+// ALiBi on flattened [B·H, S, S] scores with B = 2: the slopes read at
+// `d0 mod 2` make the leading dimension (batch 2, heads 2).
+// CHECK-LABEL: func.func @alibi_flat_batched(
+// CHECK-SAME:      %[[SL:[^:]*]]: tensor<2xf32>)
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 2, 8, 16]
+// CHECK:         attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} alibi(%[[SL]] : tensor<2xf32>) {scale = 2.500000e-01 : f32} : tensor<2x2x8x16xf32>, tensor<2x2x12x16xf32>, tensor<2x2x12x8xf32> -> tensor<2x2x8x8xf32>
+
+// f16 queries, bf16 keys and values, f32 result: one f32 attn.sdpa over
+// the operands widened.
+// CHECK-LABEL: func.func @mixed_f16_bf16(
+// CHECK:         arith.extf %{{.*}} : f16 to f32
+// CHECK-COUNT-2: arith.extf %{{.*}} : bf16 to f32
+// CHECK:         attn.sdpa {{.*}} : tensor<1x4x12x16xf32>, tensor<1x4x12x16xf32>, tensor<1x4x12x8xf32> -> tensor<1x4x12x8xf32>
+// CHECK-NOT:     linalg.generic
+
+// f16 Q and K, bf16 V and result: f32 attn.sdpa, its result rounded to
+// bf16 once.
+// CHECK-LABEL: func.func @bf16_result(
+// CHECK-COUNT-2: arith.extf %{{.*}} : f16 to f32
+// CHECK:         arith.extf %{{.*}} : bf16 to f32
+// CHECK:         attn.sdpa {{.*}} -> tensor<1x4x12x8xf32>
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<4x12x8xbf16>)
+// CHECK:           arith.truncf %{{.*}} : f32 to bf16
+
 // The TOSA spellings (Inputs/fusion-spellings-tosa.mlir).
 // A sliding window from aranges (TOSA has no iota: torch.arange becomes a
 // constant): keys shown where j <= i and j >= i - 2, both sides joined by
@@ -275,4 +299,38 @@ func.func @mask_under_softcap(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xf32>, %v
   // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%zo : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// Slopes read at `d0 floordiv 2` of flattened scores (by batch, not by
+// head): not ALiBi, nothing changes.
+// KEEP-LABEL: func.func @alibi_by_batch(
+// KEEP-NOT:     attn.sdpa
+func.func @alibi_by_batch(%q: tensor<4x8x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>, %slopes: tensor<2xf32>) -> tensor<4x8x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %biased = linalg.generic {indexing_maps = [#id3, affine_map<(d0, d1, d2) -> (d0 floordiv 2)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %slopes : tensor<4x8x12xf32>, tensor<2xf32>) outs(%es : tensor<4x8x12xf32>) {
+  ^bb0(%in: f32, %slope: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %d = arith.subi %j, %i : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %b = arith.mulf %slope, %df : f32
+    %r = arith.addf %in, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x12xf32>
+  %p = linalg.softmax dimension(2) ins(%biased : tensor<4x8x12xf32>) outs(%es : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %eo = tensor.empty() : tensor<4x8x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{attention-like chain not fused: scores: 'linalg.generic' is not a matmul, a constant scale, a reshape or a mask the matcher recognises}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
 }

@@ -610,3 +610,79 @@ func.func @alibi_flat(%q: tensor<2x8x16xf32>, %k: tensor<2x12x16xf32>, %v: tenso
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x12xf32>, tensor<2x12x8xf32>) outs(%zo : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
   return %o : tensor<2x8x8xf32>
 }
+
+// ALiBi on flattened [B·H, S, S] scores with B = 2, H = 2: the slopes are
+// read by the head within the batch, `d0 mod 2`.
+func.func @alibi_flat_batched(%q: tensor<4x8x16xf32>, %k: tensor<4x12x16xf32>, %v: tensor<4x12x8xf32>, %slopes: tensor<2xf32>) -> tensor<4x8x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %scale = arith.constant 0.25 : f32
+  %ekt = tensor.empty() : tensor<4x16x12xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf32>) outs(%ekt : tensor<4x16x12xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x8x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x12xf32>) outs(%zs : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %biased = linalg.generic {indexing_maps = [#id3, affine_map<(d0, d1, d2) -> (d0 mod 2)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %slopes : tensor<4x8x12xf32>, tensor<2xf32>) outs(%es : tensor<4x8x12xf32>) {
+  ^bb0(%in: f32, %slope: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %d = arith.subi %j, %i : index
+    %di = arith.index_cast %d : index to i64
+    %df = arith.sitofp %di : i64 to f32
+    %b = arith.mulf %slope, %df : f32
+    %sc = arith.mulf %in, %scale : f32
+    %r = arith.addf %sc, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x12xf32>
+  %p = linalg.softmax dimension(2) ins(%biased : tensor<4x8x12xf32>) outs(%es : tensor<4x8x12xf32>) -> tensor<4x8x12xf32>
+  %eo = tensor.empty() : tensor<4x8x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<4x8x12xf32>, tensor<4x12x8xf32>) outs(%zo : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  return %o : tensor<4x8x8xf32>
+}
+
+// f16 queries and bf16 keys and values, both products accumulating in f32
+// (P rounded to bf16 before P·V): one f32 attn.sdpa over the operands
+// widened.
+func.func @mixed_f16_bf16(%q: tensor<4x12x16xf16>, %k: tensor<4x12x16xbf16>, %v: tensor<4x12x8xbf16>) -> tensor<4x12x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ekt = tensor.empty() : tensor<4x16x12xbf16>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xbf16>) outs(%ekt : tensor<4x16x12xbf16>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf16>, tensor<4x16x12xbf16>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %ep = tensor.empty() : tensor<4x12x12xbf16>
+  %pb = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<4x12x12xf32>) outs(%ep : tensor<4x12x12xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  } -> tensor<4x12x12xbf16>
+  %eo = tensor.empty() : tensor<4x12x8xf32>
+  %zo = linalg.fill ins(%c0 : f32) outs(%eo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  %o = linalg.batch_matmul ins(%pb, %v : tensor<4x12x12xbf16>, tensor<4x12x8xbf16>) outs(%zo : tensor<4x12x8xf32>) -> tensor<4x12x8xf32>
+  return %o : tensor<4x12x8xf32>
+}
+
+// f16 queries and keys, bf16 values and result (P rounded to bf16, P·V
+// accumulating in bf16): an f32 attn.sdpa over the operands widened whose
+// result is rounded to bf16 once.
+func.func @bf16_result(%q: tensor<4x12x16xf16>, %k: tensor<4x12x16xf16>, %v: tensor<4x12x8xbf16>) -> tensor<4x12x8xbf16> {
+  %c0 = arith.constant 0.0 : f32
+  %c0b = arith.constant 0.0 : bf16
+  %ekt = tensor.empty() : tensor<4x16x12xf16>
+  %kt = linalg.transpose ins(%k : tensor<4x12x16xf16>) outs(%ekt : tensor<4x16x12xf16>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<4x12x12xf32>
+  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x12x16xf16>, tensor<4x16x12xf16>) outs(%zs : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x12x12xf32>) outs(%es : tensor<4x12x12xf32>) -> tensor<4x12x12xf32>
+  %ep = tensor.empty() : tensor<4x12x12xbf16>
+  %pb = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<4x12x12xf32>) outs(%ep : tensor<4x12x12xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  } -> tensor<4x12x12xbf16>
+  %eo = tensor.empty() : tensor<4x12x8xbf16>
+  %zo = linalg.fill ins(%c0b : bf16) outs(%eo : tensor<4x12x8xbf16>) -> tensor<4x12x8xbf16>
+  %o = linalg.batch_matmul ins(%pb, %v : tensor<4x12x12xbf16>, tensor<4x12x8xbf16>) outs(%zo : tensor<4x12x8xbf16>) -> tensor<4x12x8xbf16>
+  return %o : tensor<4x12x8xbf16>
+}

@@ -142,6 +142,48 @@ def alibi_flat(rng):
     return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
 
 
+def alibi_flat_batched(rng):
+    """[B·H, S, D] with B = 2, H = 2; slopes of the head within the batch."""
+    q, k, v = (rng.standard_normal((4, 8, 16)),
+               rng.standard_normal((4, 12, 16)),
+               rng.standard_normal((4, 12, 8)))
+    slopes = np.array([0.5, 0.125])
+    i = np.arange(8)[:, None]
+    j = np.arange(12)[None, :]
+    bias = np.tile(slopes, 2)[:, None, None] * (j - i)
+    return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
+
+
+def to_bf16(x):
+    """float32 values that bf16 represents exactly (attn-runner takes bf16
+    arguments as float32 .npy)."""
+    bits = np.asarray(x, np.float32).view(np.uint32) & np.uint32(0xFFFF0000)
+    return bits.view(np.float32)
+
+
+def mixed_f16_bf16(rng):
+    """f16 Q, bf16 K and V; the reference takes their values exactly. The
+    unfused run rounds P to bf16 before P·V (up to 2^-8 of each weight), the
+    fused one does not: a tolerance of that rounding."""
+    q = rng.standard_normal((4, 12, 16)).astype(np.float16)
+    k = to_bf16(rng.standard_normal((4, 12, 16)))
+    v = to_bf16(rng.standard_normal((4, 12, 8)))
+    ref = attention(q.astype(np.float64), k.astype(np.float64),
+                    v.astype(np.float64), 1.0)
+    return [q, k, v], ref, 1.5e-2
+
+
+def bf16_result(rng):
+    """f16 Q and K, bf16 V and result: P rounded to bf16 and P·V
+    accumulated in bf16 unfused, the result rounded to bf16 once fused."""
+    q = rng.standard_normal((4, 12, 16)).astype(np.float16)
+    k = rng.standard_normal((4, 12, 16)).astype(np.float16)
+    v = to_bf16(rng.standard_normal((4, 12, 8)))
+    ref = attention(q.astype(np.float64), k.astype(np.float64),
+                    v.astype(np.float64), 1.0)
+    return [q, k, v], ref, 4e-2
+
+
 def band2(rng):
     q, k, v = (rng.standard_normal((4, 6, 16)),
                rng.standard_normal((4, 6, 16)),
@@ -189,6 +231,9 @@ CASES = {
     "softcap": softcap,
     "alibi": alibi,
     "alibi_flat": alibi_flat,
+    "alibi_flat_batched": alibi_flat_batched,
+    "mixed_f16_bf16": mixed_f16_bf16,
+    "bf16_result": bf16_result,
 }
 
 
