@@ -82,9 +82,10 @@ StringRef getUnsupportedReason(SdpaOp op) {
 class FlashTiler {
 public:
   FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel,
-             bool widen, bool parallel)
+             bool widen, bool parallel, int64_t padKV)
       : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
-        peelTiles(peel), widenTiles(widen), parallelHeads(parallel) {}
+        padKV(padKV), peelTiles(peel), widenTiles(widen),
+        parallelHeads(parallel) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -222,6 +223,36 @@ private:
       return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
     return arith::TruncFOp::create(b, loc, b.getF32Type(), v);
   }
+  /// `tile` at the top left of a zero-filled `[rows, cols]` tensor.
+  Value padTile(Value tile, int64_t rows, int64_t cols) {
+    auto type = cast<RankedTensorType>(tile.getType());
+    if (type.getDimSize(0) == rows && type.getDimSize(1) == cols)
+      return tile;
+    Type elt = type.getElementType();
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+    Value init = linalg::FillOp::create(
+                     b, loc, ValueRange{zero},
+                     ValueRange{empty(
+                         {b.getIndexAttr(rows), b.getIndexAttr(cols)}, elt)})
+                     .getResult(0);
+    OpFoldResult zeroIdx = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    return tensor::InsertSliceOp::create(
+        b, loc, tile, init, ArrayRef<OpFoldResult>{zeroIdx, zeroIdx},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(type.getDimSize(0)),
+                               b.getIndexAttr(type.getDimSize(1))},
+        ArrayRef<OpFoldResult>{one, one});
+  }
+  /// The size a partial static key tile of `cols` keys is padded to (a
+  /// multiple of padKV), or 0: not padded (a full tile, a multiple already,
+  /// or a dynamic dimension in the way).
+  int64_t paddedCols(std::optional<int64_t> cols) {
+    if (padKV <= 0 || !cols || *cols >= tileKV || *cols % padKV == 0 ||
+        !getConstantIntValue(dqk) || !getConstantIntValue(dv) ||
+        ((op.getBias() || op.getAttnMask()) && !getConstantIntValue(rows)))
+      return 0;
+    return llvm::divideCeil(*cols, padKV) * padKV;
+  }
+
   /// `m == -inf ? 0 : m`: the exponent shift of a row that saw no key yet.
   static Value safeMax(OpBuilder &nb, Location l, Value m) {
     Value ninf = arith::ConstantOp::create(
@@ -269,6 +300,9 @@ private:
   OpBuilder &b;
   Location loc;
   int64_t tileQ, tileKV;
+  /// Static key tiles whose size is not a multiple of it are padded to one
+  /// (zero K/V rows, their scores hidden); 0: never.
+  int64_t padKV;
   /// Peel the partial last tiles of static lengths (static tile sizes);
   /// widen f16/bf16 tiles to f32; one scf.forall over (batch, head).
   bool peelTiles, widenTiles, parallelHeads;
@@ -473,6 +507,19 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                                  : tileSize(k0, tileKV, skEff, skDivisible);
   Value kTile = readKVTile(op.getKey(), k0, cols, dqk);
   Value vTile = readKVTile(op.getValue(), k0, cols, dv);
+  // A static tile whose size is not a multiple of the vector length is
+  // padded to one: zero K and V rows, their scores hidden below (vector
+  // code for the whole tile instead of a partial vector in every row).
+  int64_t pad = paddedCols(staticCols);
+  // A score-shaped operand's tile, its key columns padded (zeros, hidden
+  // anyway) unless it broadcasts over the keys.
+  auto scoreTile = [&](Value src, OpFoldResult keyCols) {
+    Value tile = extractScoreTile(src, batchIv, headIv, q0, rows, k0, keyCols);
+    auto type = cast<RankedTensorType>(tile.getType());
+    if (!pad || cast<RankedTensorType>(src.getType()).getDimSize(3) == 1)
+      return tile;
+    return padTile(tile, type.getDimSize(0), pad);
+  };
   if (colLimit) {
     // V rows of hidden keys: zeros.
     auto vType = cast<RankedTensorType>(vTile.getType());
@@ -497,6 +544,12 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                               .getResult()});
                 })
                 .getResult(0);
+  }
+  if (pad) {
+    int64_t kRows = *getConstantIntValue(dqk), vRows = *getConstantIntValue(dv);
+    kTile = padTile(kTile, pad, kRows);
+    vTile = padTile(vTile, pad, vRows);
+    cols = b.getIndexAttr(pad);
   }
 
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
@@ -532,17 +585,17 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   SmallVector<Value> ins;
   SmallVector<AffineMap> maps;
   Value bias = op.getBias(), attnMask = op.getAttnMask();
+  OpFoldResult realCols = pad ? b.getIndexAttr(*staticCols) : cols;
   if (bias) {
-    ins.push_back(extractScoreTile(bias, batchIv, headIv, q0, rows, k0, cols));
+    ins.push_back(scoreTile(bias, realCols));
     maps.push_back(scoreTileMap(bias));
   }
   if (attnMask) {
-    ins.push_back(
-        extractScoreTile(attnMask, batchIv, headIv, q0, rows, k0, cols));
+    ins.push_back(scoreTile(attnMask, realCols));
     maps.push_back(scoreTileMap(attnMask));
   }
   maps.push_back(id2);
-  bool needPositions = masked || slope2 || colLimit;
+  bool needPositions = masked || slope2 || colLimit || pad;
   scores =
       linalg::GenericOp::create(
           b, loc, TypeRange{scores.getType()}, ins, ValueRange{scores}, maps,
@@ -626,10 +679,17 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
                   arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j,
                                         colLimit),
                   s, ninf());
+            if (pad) // The padding's columns.
+              s = arith::SelectOp::create(
+                  nb, l,
+                  arith::CmpIOp::create(
+                      nb, l, arith::CmpIPredicate::slt,
+                      linalg::IndexOp::create(nb, l, 1),
+                      arith::ConstantIndexOp::create(nb, l, *staticCols)),
+                  s, ninf());
             linalg::YieldOp::create(nb, l, s);
           })
           .getResult(0);
-
   // m_new = max(m, rowmax(S)) and alpha = exp2(m - m_new), with m_new = -inf
   // read as 0. m_new overwrites m in place so that the loop carries it in
   // the same buffer.
@@ -1094,9 +1154,9 @@ SmallVector<Value> FlashTiler::emit() {
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
   FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel,
-                bool widen, bool parallel)
-      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), peel(peel),
-        widen(widen), parallel(parallel) {}
+                bool widen, bool parallel, int64_t padKV)
+      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), padKV(padKV),
+        peel(peel), widen(widen), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -1105,12 +1165,12 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel, padKV);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
-  int64_t tileQ, tileKV;
+  int64_t tileQ, tileKV, padKV;
   bool peel, widen, parallel;
 };
 
@@ -1129,6 +1189,9 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
           "expected positive tile sizes, got tile-q = " +
           Twine(static_cast<int64_t>(tileQ)) +
           " and tile-kv = " + Twine(static_cast<int64_t>(tileKV)));
+    if (padKV < 0)
+      return errorHandler("expected pad-kv >= 0, got " +
+                          Twine(static_cast<int64_t>(padKV)));
     return success();
   }
 
@@ -1144,7 +1207,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
     }
     RewritePatternSet patterns(&getContext());
     populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen,
-                              parallelHeads);
+                              parallelHeads, padKV);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     // Gathers whose tiles were read from the pools (and their dequantizes)
     // are left without uses: erased, users first.
@@ -1166,7 +1229,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
                                            int64_t tileQ, int64_t tileKV,
                                            bool peel, bool widen,
-                                           bool parallelHeads) {
+                                           bool parallelHeads, int64_t padKV) {
   patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel, widen,
-                              parallelHeads);
+                              parallelHeads, padKV);
 }

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8 peel=1" --split-input-file | FileCheck %s
 // RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8" --split-input-file | FileCheck %s --check-prefix=DYN
+// RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8 peel=1 pad-kv=4" --split-input-file | FileCheck %s --check-prefix=PAD
 
 // Sq = 20, Sk = 13 in tiles of 8, peeled: the query loop runs over the two
 // full tiles and the last tile (4 rows) follows it; in each, the key loop
@@ -28,12 +29,48 @@
 // CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x5xf32>, tensor<5x16xf32>)
 // CHECK:           tensor.insert_slice {{.*}} into %[[QL]][{{.*}}] [1, 1, 4, 16]
 // CHECK-NOT:   tensor<?x
+// pad-kv=4: the peeled key tile of 5 keys is padded to 8 (K and V rows
+// zero-filled, the padding's scores -inf); full tiles are unchanged.
+// PAD-LABEL: func.func @peeled
+// PAD:           linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x16xf32>)
+// PAD:         scf.if
+// PAD:           %[[K5:.*]] = tensor.extract_slice %arg1{{.*}} [1, 1, 5, 16] {{.*}} to tensor<5x16xf32>
+// PAD:           %[[V5:.*]] = tensor.extract_slice %arg2{{.*}} [1, 1, 5, 16] {{.*}} to tensor<5x16xf32>
+// PAD:           %[[KZ:.*]] = linalg.fill {{.*}} -> tensor<8x16xf32>
+// PAD:           %[[K8:.*]] = tensor.insert_slice %[[K5]] into %[[KZ]][0, 0] [5, 16] [1, 1] : tensor<5x16xf32> into tensor<8x16xf32>
+// PAD:           %[[VZ:.*]] = linalg.fill {{.*}} -> tensor<8x16xf32>
+// PAD:           %[[V8:.*]] = tensor.insert_slice %[[V5]] into %[[VZ]][0, 0] [5, 16] [1, 1] : tensor<5x16xf32> into tensor<8x16xf32>
+// PAD:           linalg.generic {{.*}} ins(%{{.*}}, %[[K8]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// PAD:           linalg.generic
+// PAD:             %c5{{.*}} = arith.constant 5 : index
+// PAD-NEXT:        %[[COL:.*]] = linalg.index 1 : index
+// PAD-NEXT:        %[[IN:.*]] = arith.cmpi slt, %[[COL]], %c5{{.*}} : index
+// PAD:             arith.select %[[IN]], %{{.*}}, %cst{{.*}} : f32
+// PAD:           linalg.matmul ins(%{{.*}}, %[[V8]] : tensor<8x8xf32>, tensor<8x16xf32>)
+// PAD-NOT:     tensor<8x5xf32>
 // DYN-LABEL: func.func @peeled
 // DYN:         tensor<?x16xf32>
 // DYN:         tensor<?x?xf32>
 func.func @peeled(%q: tensor<1x2x20x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>) -> tensor<1x2x20x16xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x20x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x20x16xf32>
   return %o : tensor<1x2x20x16xf32>
+}
+
+// -----
+
+// pad-kv with a bias and a boolean mask over the keys: their tiles of the
+// padded key tile are padded too (zeros; the padding is hidden anyway); a
+// mask broadcast over the keys is not.
+// PAD-LABEL: func.func @padded_bias_mask
+// PAD:         scf.if
+// PAD:           tensor.extract_slice %arg3{{.*}} [1, 1, 8, 5] {{.*}} to tensor<8x5xf32>
+// PAD:           tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 5] [1, 1] : tensor<8x5xf32> into tensor<8x8xf32>
+// PAD:           tensor.extract_slice %arg4{{.*}} [1, 1, 8, 1] {{.*}} to tensor<8x1xi1>
+// PAD-NOT:       tensor<8x8xi1>
+// PAD:           linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x1xi1>) outs(%{{.*}} : tensor<8x8xf32>)
+func.func @padded_bias_mask(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf32>, %v: tensor<1x2x13x16xf32>, %bias: tensor<1x2x8x13xf32>, %m: tensor<1x1x8x1xi1>) -> tensor<1x2x8x16xf32> {
+  %o = attn.sdpa %q, %k, %v bias(%bias : tensor<1x2x8x13xf32>) attn_mask(%m : tensor<1x1x8x1xi1>) : tensor<1x2x8x16xf32>, tensor<1x2x13x16xf32>, tensor<1x2x13x16xf32> -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
 }
 
 // -----

@@ -6,6 +6,10 @@
 // ERR: error: expected positive tile sizes, got tile-q = 0 and tile-kv = 64
 // ERR-NOT: see current operation
 
+// RUN: not attn-opt %s --attn-flash-tile="pad-kv=-8" 2>&1 | FileCheck %s --check-prefix=PAD
+// PAD: error: expected pad-kv >= 0, got -8
+// PAD-NOT: see current operation
+
 // CHECK-LABEL: func.func @varlen
 // CHECK-NOT:   scf.for
 // CHECK:       attn.sdpa

@@ -46,6 +46,13 @@ static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
   return {6, 16};
 }
 
+/// f32 lanes of a vector register for `isa`.
+static int64_t f32Lanes(attn::CPUVectorIsa isa) {
+  if (isa == attn::CPUVectorIsa::Host)
+    isa = attn::detectHostVectorIsa();
+  return isa == attn::CPUVectorIsa::Avx512 ? 16 : 8;
+}
+
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   // linalg.softmax (and other composite linalg ops) into what lowers.
@@ -154,6 +161,10 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.peel = true;
     flashOptions.widen = true;
     flashOptions.parallelHeads = true;
+    // A peeled last key tile (77 keys: 64 + 13) padded to whole vectors
+    // (16), its padding hidden: rows of whole vectors instead of a partial
+    // vector in every row of the scores and the softmax.
+    flashOptions.padKV = f32Lanes(options.vectorIsa);
     // Paged attention as attn.sdpa over attn.paged_gather of the pools, so
     // that it is flash-tiled (vectorized, on every thread) like dense
     // attention, each key tile read through the block table.

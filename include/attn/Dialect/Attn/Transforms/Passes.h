@@ -25,10 +25,13 @@ void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 /// loops over query and key/value tiles with online softmax; `peel`: the
 /// partial last tiles of static lengths get their own static-size step;
 /// `widen`: f16/bf16 tiles are converted to f32 once per tile;
-/// `parallelHeads`: one scf.forall over (batch, query head).
+/// `parallelHeads`: one scf.forall over (batch, query head); `padKV`: partial
+/// static key tiles whose size is not a multiple of it are padded to one (0:
+/// none).
 void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
                                int64_t tileKV, bool peel = false,
-                               bool widen = false, bool parallelHeads = false);
+                               bool widen = false, bool parallelHeads = false,
+                               int64_t padKV = 0);
 
 } // namespace attn
 } // namespace mlir

@@ -120,7 +120,13 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
     Option<"parallelHeads", "parallel-heads", "bool", /*default=*/"false",
            "One scf.forall over (batch, query head), each iteration writing "
            "its head's slices of the results (what the CPU pipeline runs on "
-           "several threads); otherwise two scf.for loops">
+           "several threads); otherwise two scf.for loops">,
+    Option<"padKV", "pad-kv", "int64_t", /*default=*/"0",
+           "Partial static key tiles (the peeled last tile of a length) "
+           "whose size is not a multiple of this are padded to one: zero "
+           "K and V rows whose scores are hidden, so that every row of the "
+           "tile is whole vectors (the CPU pipeline uses its f32 vector "
+           "length); 0: no padding">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
