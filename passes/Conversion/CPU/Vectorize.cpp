@@ -252,6 +252,69 @@ static linalg::TransposeOp transposeContractionRhs(RewriterBase &rewriter,
   return transpose;
 }
 
+/// Rewrites an elementwise `linalg.generic` tile (no reduction loop, rank
+/// >= 2, with `linalg.index`) that yields `init op x` for one of its inits
+/// so that it reads that init as an input instead (the same value, also
+/// still the init: the vector code reads and writes the same tile).
+/// Upstream's vectorizer takes `init op x` for a reduction combiner even
+/// without reduction loops, and an index of the innermost loop is a 1-D
+/// vector there, never broadcast: `out + slope * j` over `[1, N]` became a
+/// `vector.multi_reduction` of mismatched types (invalid IR, the pass
+/// failed). Returns the new op, or `op` when nothing is to be done.
+static linalg::LinalgOp readInitsAsInputs(RewriterBase &rewriter,
+                                          linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumReductionLoops() != 0 ||
+      generic.getNumLoops() < 2 ||
+      generic.getBody()->getOps<linalg::IndexOp>().empty())
+    return op;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  SmallVector<OpOperand *> read;
+  for (OpOperand &init : generic.getDpsInitsMutable()) {
+    BlockArgument arg = generic.getMatchingBlockArgument(&init);
+    Operation *def =
+        yield.getOperand(init.getOperandNumber() - generic.getNumDpsInputs())
+            .getDefiningOp();
+    if (def && def->getNumOperands() == 2 &&
+        llvm::is_contained(def->getOperands(), Value(arg)))
+      read.push_back(&init);
+  }
+  if (read.empty())
+    return op;
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(generic);
+  SmallVector<Value> inputs = generic.getDpsInputs();
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    maps.push_back(generic.getMatchingIndexingMap(input));
+  for (OpOperand *init : read) {
+    inputs.push_back(init->get());
+    maps.push_back(generic.getMatchingIndexingMap(init));
+  }
+  for (OpOperand &init : generic.getDpsInitsMutable())
+    maps.push_back(generic.getMatchingIndexingMap(&init));
+  auto newOp = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(generic.getRegion(), newOp.getRegion(),
+                              newOp.getRegion().end());
+  Block &body = newOp.getRegion().front();
+  // The new input arguments go after the old inputs; the inits' uses move
+  // to them.
+  unsigned numInputs = generic.getNumDpsInputs();
+  SmallVector<BlockArgument> initArgs;
+  for (OpOperand *init : read)
+    initArgs.push_back(body.getArgument(init->getOperandNumber()));
+  for (auto [i, arg] : llvm::enumerate(initArgs)) {
+    BlockArgument added =
+        body.insertArgument(numInputs + i, arg.getType(), generic.getLoc());
+    rewriter.replaceAllUsesWith(arg, added);
+  }
+  rewriter.replaceOp(generic, newOp->getResults());
+  return newOp;
+}
+
 /// Rewrites the inputs of a `linalg.generic` whose indexing maps are not
 /// projected permutations (e.g. `d3 mod 32` in the RoPE lowering), which the
 /// vectorizer rejects, into `tensor.extract`s in the body at the map applied
@@ -425,6 +488,7 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
       hasSubByteOperand(tileOp) || hasConstantInitIndex(tileOp) ||
       isHalfReduction(tileOp))
     return;
+  tileOp = readInitsAsInputs(rewriter, tileOp);
   if (failed(linalg::vectorizeOpPrecondition(tileOp, {}, {},
                                              /*vectorizeNDExtract=*/true)))
     return;

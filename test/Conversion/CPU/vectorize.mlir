@@ -214,3 +214,51 @@ func.func @row_remainder(%a: tensor<16x48xf32>, %b: tensor<48x64xf32>,
                      outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %0 : tensor<16x64xf32>
 }
+
+// -----
+
+// An elementwise generic adding `slope * j` (j the innermost loop's index)
+// to its init: read as an input (upstream's vectorizer would take `out + x`
+// for a reduction and pair the 1-D index vector with a 2-D accumulator),
+// then vectorized as a plain elementwise op; over [1, 4] and [2, 16].
+// CHECK-LABEL: func.func @index_plus_init
+// CHECK-NOT:     vector.multi_reduction
+// CHECK:         %[[OUT:.*]] = vector.transfer_read %arg0{{.*}} : tensor<1x4xf32>, vector<4xf32>
+// CHECK:         vector.step : vector<4xindex>
+// CHECK:         %[[SUM:.*]] = arith.addf %[[OUT]], %{{.*}} : vector<4xf32>
+// CHECK:         vector.transfer_write %[[SUM]], %arg0{{.*}} : vector<4xf32>, tensor<1x4xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK-LABEL: func.func @index_plus_init_rows
+// CHECK-NOT:     vector.multi_reduction
+// CHECK:         scf.for {{.*}} iter_args(%[[ACC:.*]] = %arg0)
+// CHECK:           %[[ROW:.*]] = tensor.extract_slice %[[ACC]]
+// CHECK:           %[[OUT:.*]] = vector.transfer_read %[[ACC]]{{.*}} : tensor<2x16xf32>, vector<16xf32>
+// CHECK:           %[[SUM:.*]] = arith.addf %{{.*}}, %[[OUT]] : vector<16xf32>
+// CHECK:           vector.transfer_write %[[SUM]], %[[ROW]]
+// CHECK-NOT:     linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @index_plus_init(%x: tensor<1x4xf32>, %c: f32, %o: index) -> tensor<1x4xf32> {
+  %r = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<1x4xf32>) {
+  ^bb0(%out: f32):
+    %j = linalg.index 1 : index
+    %a = arith.addi %o, %j : index
+    %i = arith.index_cast %a : index to i64
+    %f = arith.sitofp %i : i64 to f32
+    %m = arith.mulf %c, %f : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4xf32>
+  return %r : tensor<1x4xf32>
+}
+func.func @index_plus_init_rows(%x: tensor<2x16xf32>, %c: f32) -> tensor<2x16xf32> {
+  %r = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%x : tensor<2x16xf32>) {
+  ^bb0(%out: f32):
+    %j = linalg.index 1 : index
+    %i = arith.index_cast %j : index to i64
+    %f = arith.sitofp %i : i64 to f32
+    %m = arith.mulf %c, %f : f32
+    %s = arith.addf %m, %out : f32
+    linalg.yield %s : f32
+  } -> tensor<2x16xf32>
+  return %r : tensor<2x16xf32>
+}
