@@ -312,6 +312,8 @@ private:
   /// The multiplier of Q·Kᵀ: scale * log2(e), or scale / softcap with a
   /// softcap; a constant unless the default scale needs a dynamic head dim.
   Value scoreMul;
+  /// Whether the current Q tile carries scoreMul (an f32 tile).
+  bool scaleInQ = false;
   std::optional<double> softcap;
   Type elt;
   // Static facts.
@@ -596,100 +598,102 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   }
   maps.push_back(id2);
   bool needPositions = masked || slope2 || colLimit || pad;
-  scores =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{scores.getType()}, ins, ValueRange{scores}, maps,
-          ArrayRef<utils::IteratorType>{par, par},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            auto cst = [&](double v) -> Value {
-              return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
-            };
-            Value s = args.back();
-            if (softcap) {
-              // log2(e) * cap * tanh(scale / cap * s).
-              s = arith::MulFOp::create(nb, l, scoreMul, s);
-              s = math::TanhOp::create(nb, l, s);
-              s = arith::MulFOp::create(nb, l, cst(*softcap * kLog2E), s);
-            } else {
-              s = arith::MulFOp::create(nb, l, scoreMul, s);
-            }
-            unsigned next = 0;
-            if (bias) {
-              Value bv = toF32(args[next++]);
-              bv = arith::MulFOp::create(nb, l, cst(kLog2E), bv);
-              s = arith::AddFOp::create(nb, l, s, bv);
-            }
-            auto ninf = [&] {
-              return cst(-std::numeric_limits<double>::infinity());
-            };
-            if (attnMask) {
-              Value mv = args[next++];
-              if (mv.getType().isInteger(1)) {
-                s = arith::SelectOp::create(nb, l, mv, s, ninf());
-              } else {
-                mv = arith::MulFOp::create(nb, l, cst(kLog2E), toF32(mv));
-                s = arith::AddFOp::create(nb, l, s, mv);
+  // With the multiplier in the Q tile and nothing else to apply, S is
+  // already in the log2 domain.
+  if (!scaleInQ || softcap || bias || attnMask || needPositions)
+    scores =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{scores.getType()}, ins, ValueRange{scores}, maps,
+            ArrayRef<utils::IteratorType>{par, par},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              auto cst = [&](double v) -> Value {
+                return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+              };
+              Value s = args.back();
+              if (!scaleInQ)
+                s = arith::MulFOp::create(nb, l, scoreMul, s);
+              if (softcap) {
+                // log2(e) * cap * tanh(scale / cap * s).
+                s = math::TanhOp::create(nb, l, s);
+                s = arith::MulFOp::create(nb, l, cst(*softcap * kLog2E), s);
               }
-            }
-            if (!needPositions) {
+              unsigned next = 0;
+              if (bias) {
+                Value bv = toF32(args[next++]);
+                bv = arith::MulFOp::create(nb, l, cst(kLog2E), bv);
+                s = arith::AddFOp::create(nb, l, s, bv);
+              }
+              auto ninf = [&] {
+                return cst(-std::numeric_limits<double>::infinity());
+              };
+              if (attnMask) {
+                Value mv = args[next++];
+                if (mv.getType().isInteger(1)) {
+                  s = arith::SelectOp::create(nb, l, mv, s, ninf());
+                } else {
+                  mv = arith::MulFOp::create(nb, l, cst(kLog2E), toF32(mv));
+                  s = arith::AddFOp::create(nb, l, s, mv);
+                }
+              }
+              if (!needPositions) {
+                linalg::YieldOp::create(nb, l, s);
+                return;
+              }
+              // Query row i, key column j and the diagonal d(i).
+              Value i = arith::AddIOp::create(
+                  nb, l, q0, linalg::IndexOp::create(nb, l, 0));
+              Value j = arith::AddIOp::create(
+                  nb, l, k0, linalg::IndexOp::create(nb, l, 1));
+              Value d = arith::AddIOp::create(nb, l, i, diagOffset);
+              if (slope2) {
+                Value dist = arith::SubIOp::create(nb, l, j, d);
+                dist = arith::IndexCastOp::create(nb, l, nb.getI64Type(), dist);
+                dist = arith::SIToFPOp::create(nb, l, nb.getF32Type(), dist);
+                dist = arith::MulFOp::create(nb, l, slope2, dist);
+                s = arith::AddFOp::create(nb, l, s, dist);
+              }
+              if (masked) {
+                auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+                  return arith::CmpIOp::create(nb, l, p, x, y).getResult();
+                };
+                auto cidx = [&](int64_t v) -> Value {
+                  return arith::ConstantIndexOp::create(nb, l, v);
+                };
+                Value visible;
+                auto conj = [&](Value c) {
+                  visible =
+                      visible ? arith::AndIOp::create(nb, l, visible, c) : c;
+                };
+                if (maskShape.causal)
+                  conj(cmp(arith::CmpIPredicate::sle, j, d));
+                if (maskShape.windowLeft >= 0)
+                  conj(cmp(arith::CmpIPredicate::sge, j,
+                           arith::SubIOp::create(nb, l, d,
+                                                 cidx(maskShape.windowLeft))));
+                if (maskShape.windowRight >= 0)
+                  conj(cmp(arith::CmpIPredicate::sle, j,
+                           arith::AddIOp::create(nb, l, d,
+                                                 cidx(maskShape.windowRight))));
+                if (visible)
+                  s = arith::SelectOp::create(nb, l, visible, s, ninf());
+              }
+              if (colLimit)
+                s = arith::SelectOp::create(
+                    nb, l,
+                    arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j,
+                                          colLimit),
+                    s, ninf());
+              if (pad) // The padding's columns.
+                s = arith::SelectOp::create(
+                    nb, l,
+                    arith::CmpIOp::create(
+                        nb, l, arith::CmpIPredicate::slt,
+                        linalg::IndexOp::create(nb, l, 1),
+                        arith::ConstantIndexOp::create(nb, l, *staticCols)),
+                    s, ninf());
               linalg::YieldOp::create(nb, l, s);
-              return;
-            }
-            // Query row i, key column j and the diagonal d(i).
-            Value i = arith::AddIOp::create(nb, l, q0,
-                                            linalg::IndexOp::create(nb, l, 0));
-            Value j = arith::AddIOp::create(nb, l, k0,
-                                            linalg::IndexOp::create(nb, l, 1));
-            Value d = arith::AddIOp::create(nb, l, i, diagOffset);
-            if (slope2) {
-              Value dist = arith::SubIOp::create(nb, l, j, d);
-              dist = arith::IndexCastOp::create(nb, l, nb.getI64Type(), dist);
-              dist = arith::SIToFPOp::create(nb, l, nb.getF32Type(), dist);
-              dist = arith::MulFOp::create(nb, l, slope2, dist);
-              s = arith::AddFOp::create(nb, l, s, dist);
-            }
-            if (masked) {
-              auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
-                return arith::CmpIOp::create(nb, l, p, x, y).getResult();
-              };
-              auto cidx = [&](int64_t v) -> Value {
-                return arith::ConstantIndexOp::create(nb, l, v);
-              };
-              Value visible;
-              auto conj = [&](Value c) {
-                visible =
-                    visible ? arith::AndIOp::create(nb, l, visible, c) : c;
-              };
-              if (maskShape.causal)
-                conj(cmp(arith::CmpIPredicate::sle, j, d));
-              if (maskShape.windowLeft >= 0)
-                conj(cmp(arith::CmpIPredicate::sge, j,
-                         arith::SubIOp::create(nb, l, d,
-                                               cidx(maskShape.windowLeft))));
-              if (maskShape.windowRight >= 0)
-                conj(cmp(arith::CmpIPredicate::sle, j,
-                         arith::AddIOp::create(nb, l, d,
-                                               cidx(maskShape.windowRight))));
-              if (visible)
-                s = arith::SelectOp::create(nb, l, visible, s, ninf());
-            }
-            if (colLimit)
-              s = arith::SelectOp::create(
-                  nb, l,
-                  arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j,
-                                        colLimit),
-                  s, ninf());
-            if (pad) // The padding's columns.
-              s = arith::SelectOp::create(
-                  nb, l,
-                  arith::CmpIOp::create(
-                      nb, l, arith::CmpIPredicate::slt,
-                      linalg::IndexOp::create(nb, l, 1),
-                      arith::ConstantIndexOp::create(nb, l, *staticCols)),
-                  s, ninf());
-            linalg::YieldOp::create(nb, l, s);
-          })
-          .getResult(0);
+            })
+            .getResult(0);
   // m_new = max(m, rowmax(S)) and alpha = exp2(m - m_new), with m_new = -inf
   // read as 0. m_new overwrites m in place so that the loop carries it in
   // the same buffer.
@@ -978,6 +982,28 @@ SmallVector<Value> FlashTiler::emit() {
                       : tileSize(q0, tileQ, sq, sqDivisible);
       qTile =
           widenTile(extractHeadsTile(query, batchIv, headIv, q0, rows, dqk));
+      // An f32 Q tile takes the scores' multiplier once (rows x D products)
+      // instead of every score tile (rows x keys per key tile).
+      scaleInQ =
+          cast<RankedTensorType>(qTile.getType()).getElementType().isF32();
+      if (scaleInQ) {
+        auto qt = cast<RankedTensorType>(qTile.getType());
+        AffineMap id = b.getMultiDimIdentityMap(2);
+        qTile =
+            linalg::GenericOp::create(
+                b, loc, TypeRange{qt}, ValueRange{qTile},
+                ValueRange{empty({rows, dqk}, qt.getElementType())},
+                ArrayRef<AffineMap>{id, id},
+                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location l, ValueRange args) {
+                  linalg::YieldOp::create(
+                      nb, l,
+                      ValueRange{arith::MulFOp::create(nb, l, scoreMul, args[0])
+                                     .getResult()});
+                })
+                .getResult(0);
+      }
       SmallVector<Value> state = {
           filled({rows}, -std::numeric_limits<double>::infinity()),
           filled({rows}, 0.0), filled({rows, dv}, 0.0)};

@@ -122,14 +122,16 @@ func.func @kv_lens_static_tiles(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x13x16xf
 
 // -----
 
-// widen=1: f16 tiles become f32 once per tile (Q per query tile, K and V
-// per key tile) and both contractions read f32; without it the Q·Kᵀ body
+// widen=1: f16 tiles become f32 once per tile (Q per query tile, times the
+// scores' multiplier, K and V per key tile) and both contractions read f32; without it the Q·Kᵀ body
 // extends each f16 product's operands.
 // RUN: attn-opt %s --attn-flash-tile="tile-q=8 tile-kv=8 peel=1 widen=1" --split-input-file | FileCheck %s --check-prefix=WIDE
 // WIDE-LABEL: func.func @widened
 // WIDE:         %[[Q:.*]] = tensor.extract_slice %arg0{{.*}} to tensor<8x16xf16>
-// WIDE:         %[[QW:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<8x16xf16>) outs(%{{.*}} : tensor<8x16xf32>)
+// WIDE:         %[[Q32:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<8x16xf16>) outs(%{{.*}} : tensor<8x16xf32>)
 // WIDE:           arith.extf
+// WIDE:         %[[QW:.*]] = linalg.generic {{.*}} ins(%[[Q32]] : tensor<8x16xf32>) outs(%{{.*}} : tensor<8x16xf32>)
+// WIDE:           arith.mulf
 // WIDE:         %[[K:.*]] = tensor.extract_slice %arg1{{.*}} to tensor<8x16xf16>
 // WIDE:         %[[KW:.*]] = linalg.generic {{.*}} ins(%[[K]] : tensor<8x16xf16>)
 // WIDE:         %[[V:.*]] = tensor.extract_slice %arg2{{.*}} to tensor<8x16xf16>

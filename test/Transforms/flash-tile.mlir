@@ -4,7 +4,8 @@
 // [visible begin, full begin, full end, visible end) are computed at compile
 // time. Query tile 0 sees key tile 0 partially; tile 1 sees tile 0 fully and
 // tile 1 partially; tile 2 (row 16) sees tiles 0..2 fully. Invisible tiles
-// are skipped by the loop bounds read from this table.
+// are skipped by the loop bounds read from this table. The scores'
+// multiplier (scale · log2 e) is applied to the Q tile once.
 // CHECK-LABEL: func.func @causal_17
 // CHECK-DAG:   %[[SCALE:.*]] = arith.constant 0.360673755 : f32
 // CHECK-DAG:   %[[TABLE:.*]] = arith.constant dense<{{\[}}[0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 3, 3]]> : tensor<3x4xi64>
@@ -12,6 +13,9 @@
 // CHECK:         scf.for %[[H:arg[0-9]+]] = {{.*}} iter_args
 // CHECK:           scf.for %[[QT:arg[0-9]+]] = {{.*}} iter_args
 // CHECK:             tensor.extract_slice %arg0[%[[B]], %[[H]], {{.*}}] {{.*}} to tensor<?x16xf32>
+// CHECK:             linalg.generic
+// CHECK-NEXT:          ^bb0(%[[QIN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:            arith.mulf %[[SCALE]], %[[QIN]] : f32
 // CHECK-DAG:         %[[VB:.*]] = tensor.extract %[[TABLE]][%[[QT]], %c0{{.*}}]
 // CHECK-DAG:         %[[FB:.*]] = tensor.extract %[[TABLE]][%[[QT]], %c1{{.*}}]
 // CHECK-DAG:         %[[FE:.*]] = tensor.extract %[[TABLE]][%[[QT]], %c2{{.*}}]
@@ -26,7 +30,7 @@
 // CHECK:                 arith.mulf
 // CHECK:                 arith.addf
 // CHECK:               linalg.generic
-// CHECK:                 arith.mulf %[[SCALE]], %{{.*}}
+// CHECK-NOT:             arith.mulf
 // CHECK:                 linalg.index 0
 // CHECK:                 linalg.index 1
 // CHECK:                 arith.cmpi sle
@@ -38,10 +42,10 @@
 // CHECK:               scf.yield
 // Fully visible tiles: no mask code at all.
 // CHECK:             scf.for %{{.*}} = %[[FBI]] to %[[FEI]]
-// CHECK-NOT:           linalg.index
-// CHECK-NOT:           arith.cmpi
-// CHECK:               arith.mulf %[[SCALE]], %{{.*}}
-// CHECK-NEXT:          linalg.yield
+// CHECK:               linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:               linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK-NEXT:          ^bb0
+// CHECK-NEXT:            arith.maximumf
 // CHECK-NOT:           linalg.index
 // CHECK-NOT:           arith.cmpi
 // CHECK:               linalg.matmul
