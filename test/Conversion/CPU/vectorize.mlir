@@ -262,3 +262,28 @@ func.func @index_plus_init_rows(%x: tensor<2x16xf32>, %c: f32) -> tensor<2x16xf3
   } -> tensor<2x16xf32>
   return %r : tensor<2x16xf32>
 }
+
+// -----
+
+// Q·Kᵀ with K stored [keys, d]: K is transposed into a copy first, in 8 x 8
+// blocks (one 8 x 8 vector.transpose each, lowered to shuffles later), and
+// the register tiles read rows of the copy.
+// SIX-LABEL: func.func @qk_nk
+// SIX:         scf.for %[[I:.*]] = %c0 to %c16 step %c8
+// SIX:           scf.for %[[J:.*]] = %c0 to %c16 step %c8
+// SIX:             %[[BLK:.*]] = vector.transfer_read %arg1[%[[J]], %[[I]]]{{.*}} : tensor<16x16xf32>, vector<8x8xf32>
+// SIX:             %[[T:.*]] = vector.transpose %[[BLK]], [1, 0] : vector<8x8xf32> to vector<8x8xf32>
+// SIX:             vector.transfer_write %[[T]], %{{.*}}[%[[I]], %[[J]]]
+// SIX:         vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+#qk_a = affine_map<(m, n, k) -> (m, k)>
+#qk_b = affine_map<(m, n, k) -> (n, k)>
+#qk_c = affine_map<(m, n, k) -> (m, n)>
+func.func @qk_nk(%q: tensor<12x16xf32>, %k: tensor<16x16xf32>, %s: tensor<12x16xf32>) -> tensor<12x16xf32> {
+  %r = linalg.generic {indexing_maps = [#qk_a, #qk_b, #qk_c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%q, %k : tensor<12x16xf32>, tensor<16x16xf32>) outs(%s : tensor<12x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %t = arith.addf %acc, %p : f32
+    linalg.yield %t : f32
+  } -> tensor<12x16xf32>
+  return %r : tensor<12x16xf32>
+}
