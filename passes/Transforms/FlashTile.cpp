@@ -1044,8 +1044,19 @@ SmallVector<Value> FlashTiler::emit() {
       AffineMap rowOf2 = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
       auto par = utils::IteratorType::parallel;
       Type outElt = oType.getElementType();
-      // O / l, rows that saw no key give 0.
-      Value outInit = empty({rows, dv}, outElt);
+      // O / l, rows that saw no key give 0. With parallelHeads (the CPU
+      // form), written into the output's tile itself, so that the insert
+      // below writes in place (no copy of the tile); otherwise into a new
+      // tile (the loops over query tiles carry the output only to insert
+      // into it, which attn-flash-loops-to-forall relies on).
+      SmallVector<OpFoldResult> offsets, sizes;
+      headsSlice(outBatch, outHead, q0, rows, dv, offsets, sizes);
+      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+      Value outInit = parallelHeads ? tensor::ExtractSliceOp::create(
+                                          b, loc, tileType({rows, dv}, outElt),
+                                          qArgs[0], offsets, sizes, strides)
+                                          .getResult()
+                                    : empty({rows, dv}, outElt);
       Value out =
           linalg::GenericOp::create(
               b, loc, TypeRange{outInit.getType()}, ValueRange{l, acc},
@@ -1063,9 +1074,6 @@ SmallVector<Value> FlashTiler::emit() {
                 linalg::YieldOp::create(nb, lc, q);
               })
               .getResult(0);
-      SmallVector<OpFoldResult> offsets, sizes;
-      headsSlice(outBatch, outHead, q0, rows, dv, offsets, sizes);
-      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
       SmallVector<Value> results = {tensor::InsertSliceOp::create(
           b, loc, out, qArgs[0], offsets, sizes, strides)};
       if (wantLse) {

@@ -40,7 +40,12 @@
 // FORALL-LABEL: func.func @sdpa
 // FORALL:         scf.forall (%[[B:.*]], %[[H:.*]]) in (2, 4) shared_outs(%[[O:.*]] = %{{.*}}) -> (tensor<2x4x100x32xf32>)
 // FORALL:           %[[S:.*]] = tensor.extract_slice %[[O]][%[[B]], %[[H]], %{{.*}}, 0] [1, 1, 100, 32] [1, 1, 1, 1]
-// FORALL:           scf.for {{.*}} iter_args(%{{.*}} = %[[S]])
+// FORALL:           scf.for {{.*}} iter_args(%[[ACC:.*]] = %[[S]])
+// The normalized tile is written into the output's own tile (in place once
+// bufferized: no copy of it).
+// FORALL:             %[[T:.*]] = tensor.extract_slice %[[ACC]][{{.*}}] [1, 1, %{{.*}}, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> to tensor<?x32xf32>
+// FORALL:             %[[N:.*]] = linalg.generic {{.*}} outs(%[[T]] : tensor<?x32xf32>)
+// FORALL:             tensor.insert_slice %[[N]] into %[[ACC]]
 // FORALL:           scf.forall.in_parallel {
 // FORALL-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[O]][%[[B]], %[[H]], %{{.*}}, 0] [1, 1, 100, 32] [1, 1, 1, 1]
 func.func @sdpa(%q: tensor<2x4x100x32xf32>, %k: tensor<2x4x100x32xf32>, %v: tensor<2x4x100x32xf32>) -> tensor<2x4x100x32xf32> {
