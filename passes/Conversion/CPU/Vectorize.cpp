@@ -278,6 +278,24 @@ static linalg::TransposeOp transposeContractionRhs(RewriterBase &rewriter,
   return transpose;
 }
 
+/// A `linalg.generic` like `generic` (same inits, iterators and body,
+/// moved over) with `inputs` read at `inputMaps`; its block keeps the old
+/// arguments for the caller to adjust.
+static linalg::GenericOp rebuildWithInputs(RewriterBase &rewriter,
+                                           linalg::GenericOp generic,
+                                           ValueRange inputs,
+                                           ArrayRef<AffineMap> inputMaps) {
+  SmallVector<AffineMap> maps(inputMaps);
+  for (OpOperand &init : generic.getDpsInitsMutable())
+    maps.push_back(generic.getMatchingIndexingMap(&init));
+  auto newOp = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
+      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(generic.getRegion(), newOp.getRegion(),
+                              newOp.getRegion().end());
+  return newOp;
+}
+
 /// Rewrites an elementwise `linalg.generic` tile (no reduction loop, rank
 /// >= 2, with `linalg.index`) that yields `init op x` for one of its inits
 /// so that it reads that init as an input instead (the same value, also
@@ -318,13 +336,7 @@ static linalg::LinalgOp readInitsAsInputs(RewriterBase &rewriter,
     inputs.push_back(init->get());
     maps.push_back(generic.getMatchingIndexingMap(init));
   }
-  for (OpOperand &init : generic.getDpsInitsMutable())
-    maps.push_back(generic.getMatchingIndexingMap(&init));
-  auto newOp = linalg::GenericOp::create(
-      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
-      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
-  rewriter.inlineRegionBefore(generic.getRegion(), newOp.getRegion(),
-                              newOp.getRegion().end());
+  linalg::GenericOp newOp = rebuildWithInputs(rewriter, generic, inputs, maps);
   Block &body = newOp.getRegion().front();
   // The new input arguments go after the old inputs; the inits' uses move
   // to them.
@@ -371,13 +383,7 @@ static linalg::LinalgOp demoteNonPermutationInputs(RewriterBase &rewriter,
       inputs.push_back(input->get());
       maps.push_back(generic.getMatchingIndexingMap(input));
     }
-  for (OpOperand &init : generic.getDpsInitsMutable())
-    maps.push_back(generic.getMatchingIndexingMap(&init));
-  auto newOp = linalg::GenericOp::create(
-      rewriter, generic.getLoc(), generic.getResultTypes(), inputs,
-      generic.getDpsInits(), maps, generic.getIteratorTypesArray());
-  rewriter.inlineRegionBefore(generic.getRegion(), newOp.getRegion(),
-                              newOp.getRegion().end());
+  linalg::GenericOp newOp = rebuildWithInputs(rewriter, generic, inputs, maps);
   Block &body = newOp.getRegion().front();
   rewriter.setInsertionPointToStart(&body);
   SmallVector<Value> indices;
