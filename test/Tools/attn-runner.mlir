@@ -88,6 +88,13 @@
 // REPEAT-NEXT: call 2: {{[0-9.]+}} ms
 // REPEAT-NEXT: time: median {{[0-9.]+}} ms over 3 call(s)
 
+// --warmup=N calls first, untimed and unprinted.
+// RUN: attn-runner %s --entry=identity --input=%t/out/out0.npy --warmup=3 --repeat=2 \
+// RUN: | FileCheck %s --check-prefix=WARMUP --implicit-check-not="call 2:"
+// WARMUP: call 0: {{[0-9.]+}} ms
+// WARMUP-NEXT: call 1: {{[0-9.]+}} ms
+// WARMUP-NEXT: time: median {{[0-9.]+}} ms over 2 call(s)
+
 // --dump-llvm prints the lowered module with the wrapper and the entry's
 // signature (only the entry and what it calls are compiled: the module's
 // other functions are gone); attn-runner runs that module as is.

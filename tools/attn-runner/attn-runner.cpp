@@ -2,7 +2,7 @@
 //
 // attn-runner FILE.mlir --entry=NAME [--pipeline=P] [--input=a.npy ...]
 //             [--random-seed=N] [--out-dir=DIR] [--print-summary]
-//             [--repeat=N] [--dump-llvm]
+//             [--warmup=N] [--repeat=N] [--dump-llvm]
 //
 // The entry takes ranked tensors of static shape and returns ranked tensors.
 // The tool adds a wrapper
@@ -118,6 +118,12 @@ static cl::opt<unsigned>
            cl::desc("Call the function N times and print each call's time "
                     "(default: 1)"),
            cl::init(1), cl::cat(runnerCategory));
+static cl::opt<unsigned>
+    warmup("warmup",
+           cl::desc("Call the function N times before the timed calls of "
+                    "--repeat, untimed (first calls pay for page faults and "
+                    "the JIT's first buffer allocations; default: 0)"),
+           cl::init(0), cl::cat(runnerCategory));
 static cl::opt<bool>
     dumpLLVM("dump-llvm",
              cl::desc("Print the lowered LLVM-dialect module to stdout"),
@@ -851,6 +857,10 @@ static int runMain() {
   for (Buffer &buffer : buffers)
     descriptors.push_back(buffer.descriptor);
 
+  for (unsigned r = 0; r < warmup; ++r)
+    if (failed(
+            attn::invokeCpuWrapper(**engine, descriptors, entryName, report)))
+      return 1;
   std::vector<double> times;
   for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
