@@ -300,8 +300,8 @@ private:
   OpBuilder &b;
   Location loc;
   int64_t tileQ, tileKV;
-  /// Static key tiles whose size is not a multiple of it are padded to one
-  /// (zero K/V rows, their scores hidden); 0: never.
+  /// Partial static key tiles whose size is not a multiple of it are padded
+  /// to one (zero K/V rows, their scores hidden); 0: never.
   int64_t padKV;
   /// Peel the partial last tiles of static lengths (static tile sizes);
   /// widen f16/bf16 tiles to f32; one scf.forall over (batch, head).
