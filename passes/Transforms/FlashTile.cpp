@@ -223,6 +223,23 @@ private:
       return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
     return arith::TruncFOp::create(b, loc, b.getF32Type(), v);
   }
+  /// `fn(x)` of each element of the `[sizes]` 2-D tile `x`, into a new
+  /// tile of the same type (`fn` may read `linalg.index`).
+  Value mapTile(Value x, ArrayRef<OpFoldResult> sizes,
+                function_ref<Value(OpBuilder &, Location, Value)> fn) {
+    auto type = cast<RankedTensorType>(x.getType());
+    AffineMap id = b.getMultiDimIdentityMap(2);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{type}, ValueRange{x},
+               ValueRange{empty(sizes, type.getElementType())},
+               ArrayRef<AffineMap>{id, id},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(nb, l, fn(nb, l, args[0]));
+               })
+        .getResult(0);
+  }
   /// `tile` at the top left of a zero-filled `[rows, cols]` tensor.
   Value padTile(Value tile, int64_t rows, int64_t cols) {
     auto type = cast<RankedTensorType>(tile.getType());
@@ -524,28 +541,15 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   };
   if (colLimit) {
     // V rows of hidden keys: zeros.
-    auto vType = cast<RankedTensorType>(vTile.getType());
-    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
-    vTile = linalg::GenericOp::create(
-                b, loc, TypeRange{vType}, ValueRange{vTile},
-                ValueRange{empty({cols, dv}, vType.getElementType())},
-                ArrayRef<AffineMap>{id, id},
-                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                              utils::IteratorType::parallel},
-                [&](OpBuilder &nb, Location l, ValueRange args) {
-                  Value j = arith::AddIOp::create(
-                      nb, l, k0, linalg::IndexOp::create(nb, l, 0));
-                  Value inside = arith::CmpIOp::create(
-                      nb, l, arith::CmpIPredicate::slt, j, colLimit);
-                  Value zero = arith::ConstantOp::create(
-                      nb, l, nb.getZeroAttr(args[0].getType()));
-                  linalg::YieldOp::create(
-                      nb, l,
-                      ValueRange{
-                          arith::SelectOp::create(nb, l, inside, args[0], zero)
-                              .getResult()});
-                })
-                .getResult(0);
+    vTile = mapTile(vTile, {cols, dv}, [&](OpBuilder &nb, Location l, Value v) {
+      Value j =
+          arith::AddIOp::create(nb, l, k0, linalg::IndexOp::create(nb, l, 0));
+      Value inside =
+          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j, colLimit);
+      Value zero =
+          arith::ConstantOp::create(nb, l, nb.getZeroAttr(v.getType()));
+      return arith::SelectOp::create(nb, l, inside, v, zero).getResult();
+    });
   }
   if (pad) {
     int64_t kRows = *getConstantIntValue(dqk), vRows = *getConstantIntValue(dv);
@@ -986,24 +990,11 @@ SmallVector<Value> FlashTiler::emit() {
       // instead of every score tile (rows x keys per key tile).
       scaleInQ =
           cast<RankedTensorType>(qTile.getType()).getElementType().isF32();
-      if (scaleInQ) {
-        auto qt = cast<RankedTensorType>(qTile.getType());
-        AffineMap id = b.getMultiDimIdentityMap(2);
-        qTile =
-            linalg::GenericOp::create(
-                b, loc, TypeRange{qt}, ValueRange{qTile},
-                ValueRange{empty({rows, dqk}, qt.getElementType())},
-                ArrayRef<AffineMap>{id, id},
-                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                              utils::IteratorType::parallel},
-                [&](OpBuilder &nb, Location l, ValueRange args) {
-                  linalg::YieldOp::create(
-                      nb, l,
-                      ValueRange{arith::MulFOp::create(nb, l, scoreMul, args[0])
-                                     .getResult()});
-                })
-                .getResult(0);
-      }
+      if (scaleInQ)
+        qTile = mapTile(qTile, {rows, dqk},
+                        [&](OpBuilder &nb, Location l, Value q) -> Value {
+                          return arith::MulFOp::create(nb, l, scoreMul, q);
+                        });
       SmallVector<Value> state = {
           filled({rows}, -std::numeric_limits<double>::infinity()),
           filled({rows}, 0.0), filled({rows, dv}, 0.0)};
