@@ -131,27 +131,19 @@ def alibi(rng):
     return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
 
 
-def alibi_flat(rng):
-    q, k, v = (rng.standard_normal((2, 8, 16)),
-               rng.standard_normal((2, 12, 16)),
-               rng.standard_normal((2, 12, 8)))
-    slopes = np.array([0.5, 0.125])
-    i = np.arange(8)[:, None]
-    j = np.arange(12)[None, :]
-    bias = slopes[:, None, None] * (j - i)
-    return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
-
-
-def alibi_flat_batched(rng):
-    """[B·H, S, D] with B = 2, H = 2; slopes of the head within the batch."""
-    q, k, v = (rng.standard_normal((4, 8, 16)),
-               rng.standard_normal((4, 12, 16)),
-               rng.standard_normal((4, 12, 8)))
-    slopes = np.array([0.5, 0.125])
-    i = np.arange(8)[:, None]
-    j = np.arange(12)[None, :]
-    bias = np.tile(slopes, 2)[:, None, None] * (j - i)
-    return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
+def alibi_flat_case(batch):
+    """ALiBi on flattened [B·H, S, D] tensors, H = 2: the slopes of the head
+    within the batch (the first dimension itself when B = 1)."""
+    def make(rng):
+        q, k, v = (rng.standard_normal((2 * batch, 8, 16)),
+                   rng.standard_normal((2 * batch, 12, 16)),
+                   rng.standard_normal((2 * batch, 12, 8)))
+        slopes = np.array([0.5, 0.125])
+        i = np.arange(8)[:, None]
+        j = np.arange(12)[None, :]
+        bias = np.tile(slopes, batch)[:, None, None] * (j - i)
+        return [q, k, v, slopes], attention(q, k, v, 0.25, bias=bias)
+    return make
 
 
 def to_bf16(x):
@@ -230,8 +222,8 @@ CASES = {
     "scaled_pv": scaled_pv,
     "softcap": softcap,
     "alibi": alibi,
-    "alibi_flat": alibi_flat,
-    "alibi_flat_batched": alibi_flat_batched,
+    "alibi_flat": alibi_flat_case(1),
+    "alibi_flat_batched": alibi_flat_case(2),
     "mixed_f16_bf16": mixed_f16_bf16,
     "bf16_result": bf16_result,
 }
