@@ -325,6 +325,86 @@ def GuardArgumentCopiesPass
   ];
 }
 
+def StackTileBuffersPass
+    : Pass<"attn-stack-tile-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Put the tile buffers of each scf.forall iteration on the "
+                "stack";
+  let description = [{
+    Runs after bufferization and the deallocation pipeline, in the CPU
+    pipelines. In the body of each `scf.forall` (the (batch, head)
+    iterations of flash attention, each run by one thread), a statically
+    shaped `memref.alloc` whose buffer lives within one execution of its
+    block (no alias of it is yielded, returned, passed to a call or carried
+    by a loop, and only the buffer itself is freed, in that block: the
+    `memref.dealloc` goes), and
+    which is nested in that body only through `scf.for` and `scf.if`,
+    becomes a `memref.alloca` at the start of the body; the body saves the
+    stack pointer first (`llvm.intr.stacksave`) and restores it last. The
+    iteration's score, key and padding tiles are carved from the running
+    thread's stack once per iteration and released when it ends, whichever
+    way the forall is lowered (a sequential loop or an OpenMP worksharing
+    loop), instead of one `malloc`/`free` per buffer per iteration (per key
+    tile in a loop). Buffers are taken in program order while their total
+    (each rounded up to 64 bytes) stays within `max-bytes`; the others stay
+    on the heap.
+
+    ```mlir
+    scf.forall (%h) in (8) {
+      scf.for %j = %c0 to %n step %c1 {
+        %s = memref.alloc() {alignment = 64 : i64} : memref<64x64xf32>
+        ...
+        memref.dealloc %s : memref<64x64xf32>
+      }
+    }
+    // becomes
+    scf.forall (%h) in (8) {
+      %sp = llvm.intr.stacksave : !llvm.ptr
+      %s = memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+      scf.for %j = %c0 to %n step %c1 {
+        ...
+      }
+      llvm.intr.stackrestore %sp : !llvm.ptr
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "uint64_t", /*default=*/"262144",
+           "Stack bytes per forall iteration at most (the threads of "
+           "OpenMP and of callers have at least a few MiB)">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def LowerAllocaScopesPass
+    : Pass<"attn-lower-alloca-scopes", "::mlir::func::FuncOp"> {
+  let summary = "Inline memref.alloca_scope ops, saving and restoring the "
+                "stack pointer where they allocate";
+  let description = [{
+    Runs in the CPU pipelines before `convert-scf-to-cf`, which cannot
+    lower loops inside a `memref.alloca_scope` (its region must stay one
+    block; `convert-scf-to-openmp` wraps each parallel iteration in one).
+    Each scope without results is inlined into its block; where its body
+    allocates on the stack (a `memref.alloca` outside any nested allocation
+    scope), an `llvm.intr.stacksave` before the body and an
+    `llvm.intr.stackrestore` after it release that memory at the same point
+    as the scope did, as the `memref` lowering to LLVM would.
+
+    ```mlir
+    memref.alloca_scope {
+      %t = memref.alloca() : memref<64xf32>
+      scf.for %i = %c0 to %n step %c1 { ... }
+    }
+    // becomes
+    %sp = llvm.intr.stacksave : !llvm.ptr
+    %t = memref.alloca() : memref<64xf32>
+    scf.for %i = %c0 to %n step %c1 { ... }
+    llvm.intr.stackrestore %sp : !llvm.ptr
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def CPUVectorizePass : Pass<"attn-cpu-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile linalg ops on tensors to register tiles and vectorize "
                 "them";

@@ -58,6 +58,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "CPU JIT of attn-runner and the C API defines them and "
                      "reuses large buffers across calls)"),
       llvm::cl::init(false)};
+  PassOptions::Option<uint64_t> stackBytes{
+      *this, "stack-bytes",
+      llvm::cl::desc("Bytes of tile buffers each (batch, query head) "
+                     "iteration may take from its thread's stack instead of "
+                     "the heap (attn-stack-tile-buffers; 0: all on the heap; "
+                     "not with parallel-runtime=async)"),
+      llvm::cl::init(262144)};
   PassOptions::Option<int64_t> tileKV{
       *this, "tile-kv", llvm::cl::desc("Key/value tile size of flash tiling"),
       llvm::cl::init(64)};

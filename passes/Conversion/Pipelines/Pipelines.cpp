@@ -80,16 +80,16 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // (Loops that carry the buffer unchanged fold away first.)
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  bool openmp = options.threads > 1 &&
+                options.parallelRuntime == CPUParallelRuntime::OpenMP;
+  bool async = options.threads > 1 &&
+               options.parallelRuntime == CPUParallelRuntime::Async;
   bufferization::BufferDeallocationPipelineOptions deallocOptions;
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   // The deallocation pipeline leaves bufferization.clone (e.g. for a
   // function that returns its argument).
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(createGuardArgumentCopiesPass());
-  bool openmp = options.threads > 1 &&
-                options.parallelRuntime == CPUParallelRuntime::OpenMP;
-  bool async = options.threads > 1 &&
-               options.parallelRuntime == CPUParallelRuntime::Async;
   if (openmp) {
     // The (batch, head) scf.forall of flash tiling as an OpenMP worksharing
     // loop on `threads` threads (libomp's static schedule: one fork per
@@ -98,6 +98,17 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
     ConvertSCFToOpenMPPassOptions ompOptions;
     ompOptions.numThreads = static_cast<unsigned>(options.threads);
     pm.addPass(createConvertSCFToOpenMPPass(ompOptions));
+  }
+  // The tile buffers of each (batch, head) iteration on its thread's stack
+  // (a malloc and a free per buffer and iteration took 15-20 % of a small
+  // attention call): after the deallocation pipeline, which does not know
+  // llvm.intr.stacksave, and after the OpenMP conversion (once per thread
+  // at the start of the parallel region). Not in async tasks, which run as
+  // coroutines.
+  if (options.stackBytes > 0 && !async) {
+    StackTileBuffersPassOptions stackOptions;
+    stackOptions.maxBytes = options.stackBytes;
+    pm.addNestedPass<func::FuncOp>(createStackTileBuffersPass(stackOptions));
   }
   if (async) {
     // The (batch, head) scf.forall of flash tiling, as tasks of the async
@@ -121,6 +132,9 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createConvertLinalgToLoopsPass());
+  // (convert-scf-to-openmp wraps each iteration in a memref.alloca_scope,
+  // which convert-scf-to-cf cannot lower loops inside.)
+  pm.addNestedPass<func::FuncOp>(createLowerAllocaScopesPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createExpandShapeToReinterpretPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -11,21 +11,37 @@
 // RUN: attn-opt %s --attn-flash-tile="parallel-heads=1" | FileCheck %s --check-prefix=FORALL
 // RUN: attn-opt %s --attn-lower-to-cpu="jit-allocator=1" | FileCheck %s --check-prefix=JIT --implicit-check-not="llvm.call @malloc" --implicit-check-not="llvm.call @free"
 
-// With jit-allocator, buffers come from the allocation functions that the
-// CPU JIT defines (it reuses large buffers across calls).
+// With jit-allocator, heap buffers come from the allocation functions that
+// the CPU JIT defines (it reuses large buffers across calls). Here the
+// output is the only one: the tile buffers are on the stack.
 // JIT-DAG: llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
-// JIT-DAG: llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
 // JIT-LABEL: llvm.func @sdpa
 // JIT:         llvm.call @_mlir_memref_to_llvm_alloc
-// JIT:         llvm.call @_mlir_memref_to_llvm_free
+// JIT-NOT:     llvm.call @_mlir_memref_to_llvm
 
+// In the caller's thread, the tile buffers of each (batch, head) iteration
+// on the stack, released at its end; the output is the one heap buffer.
 // ONE-LABEL: llvm.func @sdpa
-// The forall's 2 x 4 iterations as one collapsed OpenMP loop on 4 threads.
+// ONE:         llvm.call @malloc
+// ONE-NOT:     llvm.call @malloc
+// ONE:         %[[SP:.*]] = llvm.intr.stacksave : !llvm.ptr
+// ONE-NEXT:    llvm.alloca
+// ONE-NOT:     llvm.call @malloc
+// ONE:         llvm.intr.stackrestore %[[SP]] : !llvm.ptr
+// ONE-NOT:     llvm.call @malloc
+// The forall's 2 x 4 iterations as one collapsed OpenMP loop on 4 threads;
+// the tile buffers once per thread, on its stack, at the start of the
+// parallel region.
 // OMP-LABEL: llvm.func @sdpa
 // OMP:         %[[N:.*]] = llvm.mlir.constant(4 : i32) : i32
+// OMP:         llvm.call @malloc
 // OMP:         omp.parallel num_threads(%[[N]] : i32) {
-// OMP-NEXT:      omp.wsloop {
+// OMP-NEXT:      llvm.alloca
+// OMP:           omp.wsloop {
 // OMP-NEXT:        omp.loop_nest (%{{.*}}, %{{.*}}) : i64 = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}}) collapse(2) {
+// OMP-NOT:           llvm.alloca
+// OMP-NOT:           llvm.call @malloc
+// OMP-NOT:           llvm.intr.stacksave
 // OMP:             omp.yield
 // OMP:           omp.terminator
 
