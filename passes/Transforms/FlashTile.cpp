@@ -82,10 +82,10 @@ StringRef getUnsupportedReason(SdpaOp op) {
 class FlashTiler {
 public:
   FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel,
-             bool widen, bool parallel, int64_t padKV)
+             bool widen, bool parallel, int64_t padKV, bool transposeKeys)
       : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
         padKV(padKV), peelTiles(peel), widenTiles(widen),
-        parallelHeads(parallel) {}
+        parallelHeads(parallel), transposeKeys(transposeKeys) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -180,6 +180,7 @@ private:
     return widenTile(extractHeadsTile(src, batchIv, kvHead, k0, cols, dim));
   }
   Value pagedTile(Value src, Value k0, OpFoldResult cols, OpFoldResult dim);
+  Value transposedKeys();
   /// The `[rows or 1, cols or 1]` tile of a score-shaped operand (bias,
   /// attn_mask), keeping its size-1 (broadcast) dimensions.
   Value extractScoreTile(Value src, Value batch, Value head, Value row0,
@@ -323,6 +324,12 @@ private:
   /// Peel the partial last tiles of static lengths (static tile sizes);
   /// widen f16/bf16 tiles to f32; one scf.forall over (batch, head).
   bool peelTiles, widenTiles, parallelHeads;
+  /// Transpose each head's keys once (keysT) where that applies.
+  bool transposeKeys;
+  /// The current head's keys transposed tile by tile, `[tiles, D,
+  /// tile-kv]` (widened; the last tile's missing keys zeros), or null: Q·Kᵀ
+  /// reads K tiles.
+  Value keysT;
   bool bshd = false;
   MaskShape maskShape;
   double scale = 1.0;
@@ -355,6 +362,57 @@ static PagedGatherOp getStaticGather(Value v, PagedGatherOp like = {}) {
                gather.getCacheLayout() != like.getCacheLayout()))
     return {};
   return gather;
+}
+
+/// Elements of a head's transposed keys at most (4 MiB of f32): beyond,
+/// Q·Kᵀ reads K tiles as before.
+static constexpr int64_t kMaxKeysTElements = int64_t(1) << 20;
+
+/// The current head's keys transposed once for all its query tiles (see
+/// FlashTiler::keysT), or null where that does not apply: dynamic or zero
+/// lengths, one query tile (each key tile is then transposed once anyway)
+/// or too few to pay for it, keys read from pools (their tiles come through
+/// the block table), a dynamic head dimension or too many elements.
+Value FlashTiler::transposedKeys() {
+  Value key = op.getKey();
+  if (auto dequant = key.getDefiningOp<DequantizeOp>())
+    key = dequant.getInput();
+  std::optional<int64_t> d = getConstantIntValue(dqk);
+  if (!transposeKeys || !parallelHeads || ShapedType::isDynamic(skStatic) ||
+      skStatic == 0 || ShapedType::isDynamic(sqStatic) || sqStatic <= tileQ ||
+      !d || key.getDefiningOp<PagedGatherOp>())
+    return nullptr;
+  // Whole tiles, the last one padded with zero keys.
+  int64_t tiles = llvm::divideCeil(skStatic, tileKV);
+  if (*d > kMaxKeysTElements / (tiles * tileKV))
+    return nullptr;
+  // Worth it when it moves fewer keys than the tiles' own transposes, one
+  // per query tile (each key row once, twice when the last tile is padded
+  // by a copy first): not with two query tiles over 77 keys, say (a head
+  // of 128 padded rows against 2 x 80 rows).
+  int64_t rest = skStatic % tileKV;
+  int64_t padRest = padKV > 0 && rest % padKV != 0
+                        ? llvm::divideCeil(rest, padKV) * padKV
+                        : rest;
+  // (A padded last tile wider than a tile, tile-kv 4 padded to 8, does not
+  // fit its block.)
+  if (padRest > tileKV)
+    return nullptr;
+  int64_t tileCols = skStatic - rest + padRest;
+  int64_t queryTiles = llvm::divideCeil(sqStatic, tileQ);
+  if (tiles * tileKV * (rest ? 2 : 1) >= queryTiles * tileCols)
+    return nullptr;
+  Value keys = readKVTile(op.getKey(), idx(0), b.getIndexAttr(skStatic), dqk);
+  keys = padTile(keys, tiles * tileKV, *d);
+  Type keyElt = cast<RankedTensorType>(keys.getType()).getElementType();
+  keys = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({tiles, tileKV, *d}, keyElt), keys,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{tiles, *d, tileKV}, keyElt);
+  return linalg::TransposeOp::create(b, loc, keys, init,
+                                     ArrayRef<int64_t>{0, 2, 1})
+      .getResult()[0];
 }
 
 /// A tile of an attn.paged_gather of a pool `[N, bs, Hkv, D]` (or
@@ -524,7 +582,8 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   Value k0 = arith::MulIOp::create(b, loc, kvTile, idx(tileKV));
   OpFoldResult cols = staticCols ? b.getIndexAttr(*staticCols)
                                  : tileSize(k0, tileKV, skEff, skDivisible);
-  Value kTile = readKVTile(op.getKey(), k0, cols, dqk);
+  // The keys' tile, or (keysT) none: Q·Kᵀ reads the transposed keys.
+  Value kTile = keysT ? Value() : readKVTile(op.getKey(), k0, cols, dqk);
   Value vTile = readKVTile(op.getValue(), k0, cols, dv);
   // A static tile whose size is not a multiple of the vector length is
   // padded to one: zero K and V rows, their scores hidden below (vector
@@ -553,7 +612,8 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   }
   if (pad) {
     int64_t kRows = *getConstantIntValue(dqk), vRows = *getConstantIntValue(dv);
-    kTile = padTile(kTile, pad, kRows);
+    if (kTile)
+      kTile = padTile(kTile, pad, kRows);
     vTile = padTile(vTile, pad, vRows);
     cols = b.getIndexAttr(pad);
   }
@@ -566,13 +626,25 @@ SmallVector<Value> FlashTiler::emitKVStep(Value kvTile, ValueRange state,
   AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
   AffineMap rowOf2 = AffineMap::get(2, 0, {d0}, ctx);
 
-  // S = Q_tile K_tileᵀ, accumulated in f32.
+  // S = Q_tile K_tileᵀ, accumulated in f32; K_tileᵀ the `[D, cols]` tile
+  // of the transposed keys where there are.
+  AffineMap kMap = AffineMap::get(3, 0, {d1, d2}, ctx);
+  if (keysT) {
+    OpFoldResult zeroIdx = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    kTile = tensor::ExtractSliceOp::create(
+        b, loc,
+        tileType({dqk, cols},
+                 cast<RankedTensorType>(keysT.getType()).getElementType()),
+        keysT, ArrayRef<OpFoldResult>{kvTile, zeroIdx, zeroIdx},
+        ArrayRef<OpFoldResult>{one, dqk, cols},
+        ArrayRef<OpFoldResult>{one, one, one});
+    kMap = AffineMap::get(3, 0, {d2, d1}, ctx);
+  }
   Value scores = filled({rows, cols}, 0.0);
   scores = linalg::GenericOp::create(
                b, loc, TypeRange{scores.getType()}, ValueRange{qTile, kTile},
                ValueRange{scores},
-               ArrayRef<AffineMap>{AffineMap::get(3, 0, {d0, d2}, ctx),
-                                   AffineMap::get(3, 0, {d1, d2}, ctx),
+               ArrayRef<AffineMap>{AffineMap::get(3, 0, {d0, d2}, ctx), kMap,
                                    AffineMap::get(3, 0, {d0, d1}, ctx)},
                ArrayRef<utils::IteratorType>{par, par, red},
                [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -971,6 +1043,7 @@ SmallVector<Value> FlashTiler::emit() {
   auto headBody = [&](Value hIv, ValueRange hArgs) -> SmallVector<Value> {
     headIv = hIv;
     kvHead = arith::DivSIOp::create(b, loc, hIv, group);
+    keysT = transposedKeys();
     slope2 = nullptr;
     if (Value slopes = op.getAlibiSlopes()) {
       Value s = tensor::ExtractOp::create(b, loc, slopes, ValueRange{hIv});
@@ -1179,9 +1252,10 @@ SmallVector<Value> FlashTiler::emit() {
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
   FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel,
-                bool widen, bool parallel, int64_t padKV)
+                bool widen, bool parallel, int64_t padKV, bool transposeKeys)
       : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), padKV(padKV),
-        peel(peel), widen(widen), parallel(parallel) {}
+        peel(peel), widen(widen), parallel(parallel),
+        transposeKeys(transposeKeys) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
@@ -1190,13 +1264,14 @@ struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel, padKV);
+    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel, padKV,
+                     transposeKeys);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
   int64_t tileQ, tileKV, padKV;
-  bool peel, widen, parallel;
+  bool peel, widen, parallel, transposeKeys;
 };
 
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
@@ -1232,7 +1307,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
     }
     RewritePatternSet patterns(&getContext());
     populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen,
-                              parallelHeads, padKV);
+                              parallelHeads, padKV, transposeKeys);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     // Gathers whose tiles were read from the pools (and their dequantizes)
     // are left without uses: erased, users first.
@@ -1254,7 +1329,8 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
                                            int64_t tileQ, int64_t tileKV,
                                            bool peel, bool widen,
-                                           bool parallelHeads, int64_t padKV) {
+                                           bool parallelHeads, int64_t padKV,
+                                           bool transposeKeys) {
   patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel, widen,
-                              parallelHeads, padKV);
+                              parallelHeads, padKV, transposeKeys);
 }

@@ -184,6 +184,35 @@ struct Transpose8x8F32 : OpRewritePattern<vector::TransposeOp> {
   }
 };
 
+/// `vector.transpose` of the two innermost dimensions of a vector whose
+/// other dimensions are all 1 (`vector<1x8x8xf32>`, a tile of a transpose
+/// of rank 3) as the same transpose of the 2-D vector between two
+/// shape_casts, so that Transpose8x8F32 lowers it.
+struct TransposeDropLeadingUnitDims : OpRewritePattern<vector::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransposeOp op,
+                                PatternRewriter &rw) const override {
+    VectorType type = op.getSourceVectorType();
+    int64_t rank = type.getRank();
+    ArrayRef<int64_t> perm = op.getPermutation();
+    if (rank <= 2 || type.isScalable() || perm[rank - 2] != rank - 1 ||
+        perm[rank - 1] != rank - 2)
+      return failure();
+    for (int64_t i = 0; i + 2 < rank; ++i)
+      if (perm[i] != i || type.getDimSize(i) != 1)
+        return failure();
+    auto flat =
+        VectorType::get(type.getShape().take_back(2), type.getElementType());
+    Location loc = op.getLoc();
+    Value src = vector::ShapeCastOp::create(rw, loc, flat, op.getVector());
+    Value t =
+        vector::TransposeOp::create(rw, loc, src, ArrayRef<int64_t>{1, 0});
+    rw.replaceOpWithNewOp<vector::ShapeCastOp>(op, op.getResultVectorType(), t);
+    return success();
+  }
+};
+
 struct CPULowerVectorsPass
     : attn::impl::CPULowerVectorsPassBase<CPULowerVectorsPass> {
   void runOnOperation() override {
@@ -223,7 +252,8 @@ struct CPULowerVectorsPass
       // 8 x 8 f32 transposes (the K tiles of Q·Kᵀ, transposed per 8 x 8
       // block by attn-cpu-vectorize) as unpack/shuffle/permute sequences;
       // any other transpose element by element.
-      patterns.add<Transpose8x8F32>(ctx, /*benefit=*/10);
+      patterns.add<Transpose8x8F32, TransposeDropLeadingUnitDims>(
+          ctx, /*benefit=*/10);
       vector::populateVectorTransposeLoweringPatterns(
           patterns, vector::VectorTransposeLowering::EltWise);
       vector::populateVectorBroadcastLoweringPatterns(patterns);

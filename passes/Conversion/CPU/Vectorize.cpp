@@ -726,6 +726,8 @@ struct CPUVectorizePass : attn::impl::CPUVectorizePassBase<CPUVectorizePass> {
           plan = planContraction(op, *dims, config);
       }
       if (!plan)
+        plan = planTranspose8x8(op);
+      if (!plan)
         plan = planDefault(op, config);
       if (plan)
         tileAndVectorize(rewriter, op, *plan);

@@ -175,6 +175,7 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     flashOptions.peel = true;
     flashOptions.widen = true;
     flashOptions.parallelHeads = true;
+    flashOptions.transposeKeys = true;
     // A peeled last key tile (77 keys: 64 + 13) padded to whole vectors
     // (16), its padding hidden: rows of whole vectors instead of a partial
     // vector in every row of the scores and the softmax.

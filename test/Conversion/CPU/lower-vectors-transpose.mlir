@@ -25,3 +25,17 @@ func.func @transpose_4x8(%v: vector<4x8xf32>) -> vector<8x4xf32> {
   %t = vector.transpose %v, [1, 0] : vector<4x8xf32> to vector<8x4xf32>
   return %t : vector<8x4xf32>
 }
+
+// -----
+
+// A tile of a rank-3 transpose (`vector<1x8x8xf32>`, its two innermost
+// dimensions swapped): the same 24 shuffles.
+// CHECK-LABEL: func.func @transpose_1x8x8
+// CHECK-COUNT-24: vector.shuffle
+// CHECK-NOT:     vector.shuffle
+// CHECK-NOT:     vector.extract %{{.*}}[{{[0-9]+}}, {{[0-9]+}}]
+// CHECK:         return
+func.func @transpose_1x8x8(%v: vector<1x8x8xf32>) -> vector<1x8x8xf32> {
+  %t = vector.transpose %v, [0, 2, 1] : vector<1x8x8xf32> to vector<1x8x8xf32>
+  return %t : vector<1x8x8xf32>
+}

@@ -287,3 +287,20 @@ func.func @qk_nk(%q: tensor<12x16xf32>, %k: tensor<16x16xf32>, %s: tensor<12x16x
   } -> tensor<12x16xf32>
   return %r : tensor<12x16xf32>
 }
+
+// -----
+
+// A linalg.transpose of its own (a head's keys transposed tile by tile by
+// attn-flash-tile{transpose-keys}, or one in the input) of the two
+// innermost dimensions, multiples of 8: the same 8 x 8 blocks.
+// (attn-cpu-lower-vectors lowers the 1 x 8 x 8 transposes to shuffles.)
+// CHECK-LABEL: func.func @transpose_tiles
+// CHECK:         scf.for %[[T:[^ ]*]] = %c0 to %c2 step %c1
+// CHECK:           scf.for %[[I:[^ ]*]] = %c0 to %c16 step %c8
+// CHECK:             %[[BLK:.*]] = vector.transfer_read %arg0[%[[T]], %c0, %[[I]]]{{.*}} : tensor<2x8x16xf32>, vector<8x8xf32>
+// CHECK:             %[[B3:.*]] = vector.broadcast %[[BLK]] : vector<8x8xf32> to vector<1x8x8xf32>
+// CHECK:             vector.transpose %[[B3]], [0, 2, 1] : vector<1x8x8xf32> to vector<1x8x8xf32>
+func.func @transpose_tiles(%k: tensor<2x8x16xf32>, %init: tensor<2x16x8xf32>) -> tensor<2x16x8xf32> {
+  %t = linalg.transpose ins(%k : tensor<2x8x16xf32>) outs(%init : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  return %t : tensor<2x16x8xf32>
+}

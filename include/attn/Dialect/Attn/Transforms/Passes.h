@@ -27,11 +27,11 @@ void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 /// `widen`: f16/bf16 tiles are converted to f32 once per tile;
 /// `parallelHeads`: one scf.forall over (batch, query head); `padKV`: partial
 /// static key tiles whose size is not a multiple of it are padded to one (0:
-/// none).
+/// none); `transposeKeys`: each head's keys transposed once for Q·Kᵀ.
 void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
                                int64_t tileKV, bool peel = false,
                                bool widen = false, bool parallelHeads = false,
-                               int64_t padKV = 0);
+                               int64_t padKV = 0, bool transposeKeys = false);
 
 } // namespace attn
 } // namespace mlir

@@ -126,7 +126,14 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
            "whose size is not a multiple of this are padded to one: zero "
            "K and V rows whose scores are hidden, so that every row of the "
            "tile is whole vectors (the CPU pipeline uses its f32 vector "
-           "length); 0: no padding">
+           "length); 0: no padding">,
+    Option<"transposeKeys", "transpose-keys", "bool", /*default=*/"false",
+           "Each (batch, query head) transposes its keys once (widened, "
+           "padded like the last key tile: `[D, keys]`) before its query "
+           "tiles, and Q·Kᵀ reads that operand's tiles as stored `[D, "
+           "keys]` instead of a `[keys, D]` tile that the CPU vectorizer "
+           "transposes per query tile; with static lengths, dense keys, "
+           "parallel-heads and more than one query tile">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
