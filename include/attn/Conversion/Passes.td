@@ -327,26 +327,31 @@ def GuardArgumentCopiesPass
 
 def StackTileBuffersPass
     : Pass<"attn-stack-tile-buffers", "::mlir::func::FuncOp"> {
-  let summary = "Put the tile buffers of each scf.forall iteration on the "
-                "stack";
+  let summary = "Put the tile buffers of each parallel iteration (scf.forall, "
+                "OpenMP loop) on the stack";
   let description = [{
-    Runs after bufferization and the deallocation pipeline, in the CPU
-    pipelines. In the body of each `scf.forall` (the (batch, head)
-    iterations of flash attention, each run by one thread), a statically
-    shaped `memref.alloc` whose buffer lives within one execution of its
-    block (no alias of it is yielded, returned, passed to a call or carried
-    by a loop, and only the buffer itself is freed, in that block: the
-    `memref.dealloc` goes), and
-    which is nested in that body only through `scf.for` and `scf.if`,
-    becomes a `memref.alloca` at the start of the body; the body saves the
-    stack pointer first (`llvm.intr.stacksave`) and restores it last. The
-    iteration's score, key and padding tiles are carved from the running
-    thread's stack once per iteration and released when it ends, whichever
-    way the forall is lowered (a sequential loop or an OpenMP worksharing
-    loop), instead of one `malloc`/`free` per buffer per iteration (per key
-    tile in a loop). Buffers are taken in program order while their total
-    (each rounded up to 64 bytes) stays within `max-bytes`; the others stay
-    on the heap.
+    Runs after bufferization, the deallocation pipeline and the OpenMP
+    conversion, in the CPU pipelines. In each parallel iteration (the
+    (batch, head) iterations of flash attention, each run by one thread),
+    a statically shaped `memref.alloc` whose buffer lives within one
+    execution of its block (no alias of it is yielded, returned, passed to
+    a call or to a region op, and only the buffer itself is freed, in that
+    block: the `memref.dealloc` goes), and which is nested in the iteration
+    only through `scf.for`, `scf.if` and `memref.alloca_scope`, becomes a
+    `memref.alloca`:
+    - in the body of an `scf.forall`, at its start, after a save of the
+      stack pointer (`llvm.intr.stacksave`) that the body restores last:
+      the buffers are released at the end of every iteration, whichever
+      way the forall is lowered (a sequential loop included);
+    - in the `omp.loop_nest` of an `omp.wsloop` directly in an
+      `omp.parallel`, at the start of the parallel region: once per thread,
+      whose iterations run one after the other, released with the region.
+    The iteration's score, key and padding tiles are then carved from the
+    running thread's stack instead of one `malloc`/`free` per buffer per
+    iteration (per key tile in a loop). Buffers are taken in program order
+    while their total (each rounded up to 64 bytes) stays within
+    `max-bytes` per iteration (per parallel region); the others stay on the
+    heap.
 
     ```mlir
     scf.forall (%h) in (8) {
@@ -369,8 +374,9 @@ def StackTileBuffersPass
   }];
   let options = [
     Option<"maxBytes", "max-bytes", "uint64_t", /*default=*/"262144",
-           "Stack bytes per forall iteration at most (the threads of "
-           "OpenMP and of callers have at least a few MiB)">,
+           "Stack bytes per forall iteration, or per OpenMP parallel region, "
+           "at most (the threads of OpenMP and of callers have at least a "
+           "few MiB)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::LLVM::LLVMDialect"];

@@ -61,27 +61,27 @@ bool onlySequentialRegionsBetween(Operation *alloc, Operation *iteration) {
 
 /// Whether the buffer lives within one execution of the block that
 /// allocates it: no alias of it leaves a region (yield, return), is passed
-/// to a call or carried by a loop, and only the buffer itself is freed
-/// (by a memref.dealloc in that block, which goes with the allocation).
+/// to a call or to a region op (scf loops and conditionals are region
+/// branches) or is a region op's result, and only the buffer itself is
+/// freed (by a memref.dealloc in that block, which goes with the
+/// allocation).
 bool staysInItsBlock(memref::AllocOp alloc,
                      const BufferViewFlowAnalysis &aliases) {
   for (Value alias : aliases.resolve(alloc.getResult())) {
-    for (Operation *user : alias.getUsers()) {
-      if (isa<memref::DeallocOp>(user) &&
-          (alias != alloc.getResult() || user->getBlock() != alloc->getBlock()))
-        return false;
-    }
+    bool isBuffer = alias == alloc.getResult();
     if (Operation *def = alias.getDefiningOp();
-        alias != alloc.getResult() && (!def || def->getNumRegions() != 0))
+        !isBuffer && (!def || def->getNumRegions() != 0))
       return false; // a loop or if result, or a block argument
     for (Operation *user : alias.getUsers()) {
+      if (isa<memref::DeallocOp>(user)) {
+        if (!isBuffer || user->getBlock() != alloc->getBlock())
+          return false;
+        continue;
+      }
       if (user->hasTrait<OpTrait::IsTerminator>() ||
           isa<CallOpInterface, RegionBranchOpInterface>(user) ||
           (user->getNumRegions() != 0 &&
            !user->hasTrait<OpTrait::SingleBlock>()))
-        return false;
-      if (isa<scf::ForOp, scf::IfOp, scf::WhileOp, scf::ForallOp,
-              scf::ParallelOp>(user))
         return false;
     }
   }
@@ -98,8 +98,7 @@ chooseBuffers(Operation *iteration, const BufferViewFlowAnalysis &aliases,
   SmallVector<memref::AllocOp> chosen;
   iteration->walk([&](memref::AllocOp alloc) {
     std::optional<uint64_t> bytes = staticBytes(alloc.getType());
-    if (!bytes || !alloc.getDynamicSizes().empty() ||
-        !alloc.getSymbolOperands().empty() ||
+    if (!bytes || !alloc.getSymbolOperands().empty() ||
         !onlySequentialRegionsBetween(alloc, iteration) ||
         !staysInItsBlock(alloc, aliases))
       return;
