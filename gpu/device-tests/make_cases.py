@@ -38,6 +38,9 @@ def cases():
                 for mask in ("none", "causal"):
                     yield dict(b=16384 // s, hq=16, hkv=16, sq=s, sk=s, d=128, dtype="f16",
                                mask=mask, window=None, fp8=("tensor",) * 3)
+            for mask in ("none", "causal"):
+                yield dict(b=4, hq=32, hkv=32, sq=4096, sk=4096, d=64, dtype="f16", mask=mask,
+                           window=None, fp8=("tensor",) * 3)
         return
     for s in (1, 17, 113, 1000, 4097):
         for mask, window in (("none", None), ("causal", None), ("window", 63)):
@@ -61,6 +64,11 @@ def cases():
                 yield dict(b=2 if s < 1000 else 1, hq=8, hkv=2, sq=s, sk=s, d=128,
                            dtype="bf16" if mask == "window" else "f16", mask=mask, window=window,
                            fp8=("tensor", "head", "head") if s == 113 else ("tensor",) * 3)
+        # Head dimensions 64 and 256.
+        for s, d, mask in ((113, 64, "none"), (1000, 64, "causal"), (113, 256, "causal"),
+                           (1000, 256, "none")):
+            yield dict(b=2 if s < 1000 else 1, hq=8, hkv=2, sq=s, sk=s, d=d, dtype="f16",
+                       mask=mask, window=None, fp8=("tensor", "head", "head"))
 
 
 # The FP8 kernel exists on sm_90a's TMA kernel only.

@@ -192,12 +192,23 @@ struct MmaConfig {
   /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
   /// memory (Q, the slots, 4 mbarriers per slot (5 for FP8) and one for Q,
   /// 1024 bytes to align the swizzle atoms).
-  int64_t qTileBytes() const { return tileQ() * dqk * inBytes(); }
-  int64_t kTileBytes() const { return tileKV * dqk * inBytes(); }
-  int64_t vTileBytes() const { return tileKV * dv * inBytes(); }
+  /// Rows of a Q, K or raw V tile are whole 128-byte TMA box rows: FP8 at
+  /// head dimension 64 fills 64 bytes of each (the box's other half lies
+  /// past the tensor's last column, zero-filled by TMA).
+  int64_t rowBytes(int64_t d) const {
+    return llvm::alignTo(d * inBytes(), 128);
+  }
+  int64_t qTileBytes() const { return tileQ() * rowBytes(dqk); }
+  int64_t kTileBytes() const { return tileKV * rowBytes(dqk); }
+  /// The V tile; FP8: transposed, Dv rows of tileKV (128) key bytes.
+  int64_t vTileBytes() const {
+    return fp8 ? dv * tileKV : tileKV * rowBytes(dv);
+  }
+  /// FP8: the raw V tile as TMA stores it ([Dv/128][keys][128 bytes]).
+  int64_t rawVTileBytes() const { return tileKV * rowBytes(dv); }
   /// A slot: K, V and (FP8) the raw V tile it is transposed from.
   int64_t stageBytes() const {
-    return kTileBytes() + vTileBytes() * (fp8 ? 2 : 1);
+    return kTileBytes() + vTileBytes() + (fp8 ? rawVTileBytes() : 0);
   }
   int64_t tmaSharedBytes() const {
     return 1024 + qTileBytes() + stages * stageBytes() +
@@ -324,8 +335,9 @@ std::string mlir::attn::fp8SdpaUnsupportedReason(SdpaOp op, bool tma) {
     return "the sm_90a TMA kernel is not in use (FP8 runs only there)";
   auto q = cast<RankedTensorType>(op.getQuery().getType());
   auto v = cast<RankedTensorType>(op.getValue().getType());
-  if (q.getShape().back() != 128 || v.getShape().back() != 128)
-    return "head dimensions are not 128";
+  for (int64_t d : {q.getShape().back(), v.getShape().back()})
+    if (d != 64 && d != 128 && d != 256)
+      return "head dimensions are not 64, 128 or 256";
   return "";
 }
 
@@ -837,7 +849,7 @@ private:
       Value bar = barrier(slot, full);
       mbarrierWait(barrier(slot, empty), freeParity);
       NVVM::MBarrierArriveExpectTxOp::create(
-          b, loc, Type(), sharedPtr(bar), i32c(c.tileKV * d * c.inBytes()),
+          b, loc, Type(), sharedPtr(bar), i32c(c.tileKV * c.rowBytes(d)),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < d; col += c.boxCols())
@@ -850,7 +862,7 @@ private:
       // past the queries are zero-filled).
       NVVM::MBarrierArriveExpectTxOp::create(
           b, loc, Type(), sharedPtr(qBarrier()),
-          i32c(c.qBoxRows() * c.dqk * c.inBytes()),
+          i32c(c.qBoxRows() * c.rowBytes(c.dqk)),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < c.dqk; col += c.boxCols())
@@ -870,7 +882,7 @@ private:
     auto loadRawV = [&](Value kt, Value slot) {
       Value bar = barrier(slot, kFullRawV);
       NVVM::MBarrierArriveExpectTxOp::create(
-          b, loc, Type(), sharedPtr(bar), i32c(c.vTileBytes()),
+          b, loc, Type(), sharedPtr(bar), i32c(c.rawVTileBytes()),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA),
           b.getBoolAttr(false), Value());
       for (int64_t col = 0; col < c.dv; col += c.boxCols())
@@ -941,11 +953,21 @@ private:
   /// b, b+1, b+8, b+9 of 4 columns), 8 prmt, 4 32-bit stores. Lane l of
   /// warp w takes columns 4l and position group l ^ (w + 4i) in round i:
   /// the 32 loads and the 32 stores of a warp instruction each hit 32
-  /// distinct banks.
+  /// distinct banks. At Dv = 64 there are 16 column groups: lanes l and
+  /// l + 16 share columns 4·(l % 16), and lane l takes position group
+  /// l ^ (w + 4i) ^ 2·(l / 16); the XOR with 2 puts the two lanes' keys 4
+  /// rows apart modulo 8 (distinct swizzled chunks), and the banks stay
+  /// distinct.
   void transposeV(Value pt, Value raw, Value vt) {
     Value w = arith::DivUIOp::create(b, loc, pt, idx(32));
     Value lane = arith::RemUIOp::create(b, loc, pt, idx(32));
-    Value n = mul(lane, idx(4));
+    bool halfBlock = c.dv % 128 != 0;
+    Value n = mul(halfBlock ? andi(lane, 15) : lane, idx(4));
+    Value laneKey =
+        halfBlock
+            ? xori(lane,
+                   mul(arith::DivUIOp::create(b, loc, lane, idx(16)), idx(2)))
+            : lane;
     auto swz = [&](Value row, Value byte) {
       // Byte `byte` of 128-byte row `row`, chunks XOR row % 8.
       return add(mul(row, idx(128)),
@@ -975,7 +997,7 @@ private:
       // Units: (column group, position group) = (lane + 32·(round / 8)
       // over the 128-column blocks, lane ^ (w + 4·(round % 8))).
       Value blk = arith::DivUIOp::create(b, loc, round, idx(8));
-      Value pq = xori(lane, add(w, mul(andi(round, 7), idx(4))));
+      Value pq = xori(laneKey, add(w, mul(andi(round, 7), idx(4))));
       Value p0 = mul(pq, idx(4));
       // Key of position p0: 32·(p0 / 32) + 16·((p0 % 32) / 16) + 2·tq.
       Value base =
@@ -1526,9 +1548,9 @@ private:
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
   Value kScaleMem, vScaleMem, kZeroMem, vZeroMem, kStage, vStage;
-  /// FP8: the query's scales, the product of this CTA's Q and K scales and
-  /// its V scale (f32).
-  Value qScaleMem, qkScale, vScale;
+  /// FP8: the query's scales and the product of this CTA's Q and K scales
+  /// (f32).
+  Value qScaleMem, qkScale;
   /// `v` as f32, times qkScale (FP8).
   Value scaled(double v) {
     Value x = f32c(v);
@@ -2096,18 +2118,17 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // FP8: the raw scores are q·k codes, their scale the product of the
   // Q and K dequantization scales (this CTA's heads): one more factor.
   double factor = c.transformsScores() ? M_LOG2E : c.scaleLog2;
-  if (c.fp8) {
-    auto scaleOf = [&](Value mem, Value head) -> Value {
-      auto type = cast<MemRefType>(mem.getType());
-      SmallVector<Value, 1> at;
-      if (type.getRank() == 1)
-        at.push_back(type.getDimSize(0) == 1 ? idx(0) : head);
-      return memref::LoadOp::create(b, loc, mem, at);
-    };
+  // FP8: the scale of tensor `mem` ([], [1] or [H]) at head `head`.
+  auto scaleOf = [&](Value mem, Value head) -> Value {
+    auto type = cast<MemRefType>(mem.getType());
+    SmallVector<Value, 1> at;
+    if (type.getRank() == 1)
+      at.push_back(type.getDimSize(0) == 1 ? idx(0) : head);
+    return memref::LoadOp::create(b, loc, mem, at);
+  };
+  if (c.fp8)
     qkScale = arith::MulFOp::create(b, loc, scaleOf(qScaleMem, headR[0]),
                                     scaleOf(kScaleMem, kvHead));
-    vScale = scaleOf(vScaleMem, kvHead);
-  }
   Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor);
   Value negFactorV = arith::NegFOp::create(b, loc, factorV);
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
@@ -2509,14 +2530,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // Epilogue: full row sums, normalize, store the rows that exist (through
   // shared memory in 16-byte vectors; the split-KV partials, f32, directly).
   Value lRows[2], anyRow[2], invRow[2];
+  // FP8: V's scale, read here (loaded with the others, it was live through
+  // the key loop, and at head dimension 256 spilled).
+  Value vScale = c.fp8 ? scaleOf(vScaleMem, kvHead) : f32c(1.0);
   for (int r = 0; r < 2; ++r) {
     lRows[r] = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
     anyRow[r] = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                       lRows[r], zero);
-    invRow[r] = select(
-        anyRow[r],
-        arith::DivFOp::create(b, loc, c.fp8 ? vScale : f32c(1.0), lRows[r]),
-        zero);
+    invRow[r] = select(anyRow[r],
+                       arith::DivFOp::create(b, loc, vScale, lRows[r]), zero);
   }
   bool staged = !c.packed() && stageWidth() > 0;
   if (staged) {

@@ -4,7 +4,7 @@
 // RUN: not attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1 tma=0" 2>&1 | FileCheck %s --check-prefix=NOTMA
 
 // FP8 attention (attn.dequantize operands of attn.sdpa) runs only on the
-// sm_90a TMA tensor-core kernel at head dimension 128 (dense or varlen),
+// sm_90a TMA tensor-core kernel at head dimensions 64, 128 and 256 (dense or varlen),
 // with e4m3 codes for Q, K and V, per-tensor or per-head scales, and each dequantize read only
 // by the attention. Anything else is an error: there is no other FP8
 // kernel to fall back to.
@@ -23,13 +23,13 @@ func.func @per_position(%q8: tensor<1x2x64x128xf8E4M3FN>, %qs: tensor<64xf32>, %
 
 // -----
 
-func.func @d64(%q8: tensor<1x2x64x64xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x64x64xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x64x64xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x64x64xf16> {
-  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x64xf16>
-  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x64xf16>
-  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x64xf16>
-  // expected-error @below {{does not take this op: head dimensions are not 128}}
-  %o = attn.sdpa %q, %k, %v : tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16>, tensor<1x2x64x64xf16> -> tensor<1x2x64x64xf16>
-  return %o : tensor<1x2x64x64xf16>
+func.func @d96(%q8: tensor<1x2x64x96xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x64x96xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x64x96xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x64x96xf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x96xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x96xf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x96xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x96xf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x64x96xf8E4M3FN>, tensor<f32> -> tensor<1x2x64x96xf16>
+  // expected-error @below {{does not take this op: head dimensions are not 64, 128 or 256}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x64x96xf16>, tensor<1x2x64x96xf16>, tensor<1x2x64x96xf16> -> tensor<1x2x64x96xf16>
+  return %o : tensor<1x2x64x96xf16>
 }
 
 // -----

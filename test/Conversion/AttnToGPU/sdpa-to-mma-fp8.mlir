@@ -33,10 +33,12 @@
 // CHECK:         nvvm.setmaxregister increase 240
 // CHECK-DAG:     memref.load %[[KS]][%block_id_y] : memref<2xf32>
 // CHECK-DAG:     memref.load %[[QS]][] : memref<f32>
-// CHECK-DAG:     memref.load %[[VS]][] : memref<f32>
 // CHECK:         wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {{.*}}, $64, $65, p, 1, 1;
 // CHECK:         cvt.rn.satfinite.e4m3x2.f32
 // CHECK:         wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 {{.*}}, {$64, $65, $66, $67}, $68, p, 1, 1;
+// V's scale is read by the epilogue (not kept through the key loop).
+// CHECK:         memref.load %[[VS]][] : memref<f32>
+// CHECK:         arith.divf
 
 // No f16 wgmma: S = Q·Kᵀ is Dqk / 32 = 4 instructions and P·V 128 / 32 = 4
 // per key tile, each twice (the overlapped loop peels S of the first tile
@@ -87,4 +89,43 @@ func.func @packed(%q8: tensor<300x2x128xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor
   %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<300x2x128xf8E4M3FN>, tensor<2xf32> -> tensor<300x2x128xf16>
   %o = attn.sdpa %q, %k, %v cu_seqlens(%cq, %ck : tensor<3xi32>, tensor<3xi32>) {mask = #attn.mask<causal = true>} : tensor<300x2x128xf16>, tensor<300x2x128xf16>, tensor<300x2x128xf16> -> tensor<300x2x128xf16>
   return %o : tensor<300x2x128xf16>
+}
+
+// Head dimension 64: rows of 64 bytes, read as boxes of 128 (the half past
+// the tensor's last column is zero-filled by TMA), so the tiles keep
+// 128-byte rows and their swizzle: S = Q·Kᵀ is 64 / 32 = 2 m64n128k32 per
+// key tile, P·V 128 / 32 = 4 m64n64k32. Each TMA transaction counts the
+// whole box (128 rows x 128 bytes); the transposed V tile is 64 rows of
+// 128 keys. Shared memory: 1024 + Q 16 KiB + 2 slots x (K 16 KiB + V 8 KiB
+// + raw V 16 KiB) + 11 mbarriers.
+
+// CHECK-LABEL: gpu.func @d64_kernel
+// CHECK-SAME:    shared_memory_bytes = 99416
+// CHECK-SAME:    {access = "read", box = array<i64: 128, 128, 1, 1>, dims = array<i64: 64, 100, 2, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 64, 6400, 12800>, swizzle = 128 : i64, tensor = "query"}
+// CHECK:         nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c16384_i32
+// COUNT-LABEL: gpu.func @d64_kernel
+// COUNT-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// COUNT-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
+// COUNT-NOT:   wgmma.mma_async
+func.func @d64(%q8: tensor<1x2x100x64xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x100x64xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x100x64xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x100x64xf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x100x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x100x64xf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x100x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x100x64xf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x100x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x100x64xf16>
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true>} : tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16>, tensor<1x2x100x64xf16> -> tensor<1x2x100x64xf16>
+  return %o : tensor<1x2x100x64xf16>
+}
+
+// Head dimensions 256 (Q, K) and 64 (V): two boxes per Q and K row; S is
+// 256 / 32 = 8 m64n128k32 per key tile.
+
+// COUNT-LABEL: gpu.func @d256_kernel
+// COUNT-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// COUNT-COUNT-8: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
+// COUNT-NOT:   wgmma.mma_async
+func.func @d256(%q8: tensor<1x2x200x256xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor<1x2x300x256xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x300x64xf8E4M3FN>, %vs: tensor<f32>) -> tensor<1x2x200x64xbf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x200x256xf8E4M3FN>, tensor<f32> -> tensor<1x2x200x256xbf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x300x256xf8E4M3FN>, tensor<f32> -> tensor<1x2x300x256xbf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x300x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x300x64xbf16>
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x200x256xbf16>, tensor<1x2x300x256xbf16>, tensor<1x2x300x64xbf16> -> tensor<1x2x200x64xbf16>
+  return %o : tensor<1x2x200x64xbf16>
 }

@@ -37,7 +37,9 @@ checks what the design promises, without a GPU:
 And the decode form (GQA 32:8, one query, 4096 keys) on both chips, dense,
 paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
-local memory.
+local memory. FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
+256: e4m3 QGMMA only, the counts per key tile, V transposed by PRMT, P
+rounded by F2FP, shared memory as modeled (within 227 KiB), no local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
 
 Prints one line per configuration with registers, HMMA, global loads,
@@ -380,57 +382,77 @@ def paged_prefill_gates(attn_compile, cuobjdump, env, tmp):
 
 
 def fp8_gates(attn_compile, cuobjdump, env, tmp):
-    """FP8 prefill (e4m3 codes through attn.dequantize, sm_90a TMA, d 128,
-    keys in tiles of 128): both GEMMs on e4m3 wgmma (QGMMA 64x128x32:
-    Dqk/32 for S and 128/32 for P·V per key tile, twice statically: the
-    overlapped loop peels S of the first tile and P·V of the last), no
-    f16 HGMMA or HMMA; V transposed by the producer (PRMT); P rounded to
-    e4m3 in registers (F2FP.SATFINITE.E4M3, a pair per instruction: 32
-    per tile and thread); Q, K and V by TMA only, the output by TMA; the
-    ring holds K, V and the raw V tile per slot; LDG only for the three
-    scales; no local memory, no C75xx line."""
-    src = os.path.join(tmp, "fp8.mlir")
-    with open(src, "w") as f:
-        f.write(fp8_source(1024, "f16", "causal = true"))
-    k, count, secs = compile_sass(attn_compile, cuobjdump, env, src,
-                                  os.path.join(tmp, "ofp8"))
-    if k is None:
-        return 1
-    ptxas = k["ptxas"]
-    problems = local_memory_or_c75(count, ptxas)
-    qgmma = count("QGMMA", ".64x128x32.F32.E4M3.E4M3")
-    if qgmma != 2 * (128 // 32 + 128 // 32) or count("QGMMA") != qgmma:
-        problems.append(f"{count('QGMMA')} QGMMA ({qgmma} 64x128x32 e4m3), "
-                        "expected 16")
-    if count("HGMMA") or count("HMMA"):
-        problems.append(f"{count('HGMMA')} HGMMA / {count('HMMA')} HMMA")
-    cvt = count("F2FP", ".SATFINITE.E4M3")
-    if cvt != 2 * 32:
-        problems.append(f"{cvt} F2FP.SATFINITE.E4M3, expected 64")
-    if not count("PRMT"):
-        problems.append("no PRMT: V is not transposed by byte permutes")
-    # Q: one 128-byte box; K and V one each per tile (times the unrolling).
-    utmaldg = count("UTMALDG")
-    if utmaldg < 3 or (utmaldg - 1) % 2:
-        problems.append(f"{utmaldg} UTMALDG")
-    # The three per-tensor scales are the only global loads.
-    if count("UTMASTG") != 2 or count("STG") or count("LDG") != 3 or \
-            count("LDGSTS"):
-        problems.append(f"{count('UTMASTG')} UTMASTG (expected 2), "
-                        f"{count('STG')} STG, {count('LDG')} LDG, "
-                        f"{count('LDGSTS')} LDGSTS")
-    smem = k["shared_memory_bytes"]
-    # Q, two slots of K, V and raw V, 5 mbarriers per slot and one for Q.
-    want_smem = 1024 + 128 * 128 + 2 * 128 * 128 * 3 + 11 * 8
-    if smem != want_smem:
-        problems.append(f"{smem} bytes of shared memory, expected {want_smem}")
-    if count("USETMAXREG") != 2:
-        problems.append(f"{count('USETMAXREG')} USETMAXREG (expected 2)")
-    line = (f"fp8 e4m3 d128 causal sm_90a TMA: {ptxas['registers']} registers, "
-            f"{smem} B smem, {qgmma} QGMMA, {cvt} F2FP.E4M3, "
-            f"{count('PRMT')} PRMT, {utmaldg} UTMALDG, {count('MUFU')} MUFU, "
-            f"compile {secs:.2f} s")
-    failures = report(line, problems)
+    """FP8 prefill (e4m3 codes through attn.dequantize, sm_90a TMA, head
+    dimensions 64, 128 and 256, keys in tiles of 128): both GEMMs on e4m3
+    wgmma (QGMMA: Dqk/32 of 64x128x32 for S and 128/32 of 64xDvx32 for
+    P·V per key tile, twice statically: the overlapped loop peels S of the
+    first tile and P·V of the last), no f16 HGMMA or HMMA; V transposed by
+    the producer (PRMT); P rounded to e4m3 in registers
+    (F2FP.SATFINITE.E4M3, a pair per instruction: 32 per tile and thread);
+    Q, K and V by TMA only (boxes of 128-byte rows: one per row at d 64,
+    half past the tensor), the output by TMA; the ring holds K, V and the
+    raw V tile per slot; LDG only for the three scales; no local memory,
+    no C75xx line."""
+    failures = 0
+    for d in (128, 64, 256):
+        src = os.path.join(tmp, f"fp8_d{d}.mlir")
+        with open(src, "w") as f:
+            f.write(fp8_source(1024, "f16", "causal = true", d))
+        k, count, secs = compile_sass(attn_compile, cuobjdump, env, src,
+                                      os.path.join(tmp, f"ofp8_d{d}"))
+        if k is None:
+            failures += 1
+            continue
+        ptxas = k["ptxas"]
+        problems = local_memory_or_c75(count, ptxas)
+        qk = count("QGMMA", ".64x128x32.F32.E4M3.E4M3")
+        pv = qk if d == 128 else count("QGMMA",
+                                       f".64x{d}x32.F32.E4M3.E4M3")
+        want_qk, want_pv = 2 * (d // 32), 2 * (128 // 32)
+        if d == 128:
+            want_qk = want_pv = want_qk + want_pv
+        if (qk, pv) != (want_qk, want_pv) or \
+                count("QGMMA") != qk + (pv if d != 128 else 0):
+            problems.append(f"{count('QGMMA')} QGMMA ({qk} 64x128x32, {pv} "
+                            f"64x{d}x32), expected {want_qk} and {want_pv}")
+        if count("HGMMA") or count("HMMA"):
+            problems.append(f"{count('HGMMA')} HGMMA / {count('HMMA')} HMMA")
+        cvt = count("F2FP", ".SATFINITE.E4M3")
+        if cvt != 2 * 32:
+            problems.append(f"{cvt} F2FP.SATFINITE.E4M3, expected 64")
+        if not count("PRMT"):
+            problems.append("no PRMT: V is not transposed by byte permutes")
+        # Q: one box per 128 bytes of a row; K and V as many each per tile
+        # (times the unrolling).
+        boxes = (d + 127) // 128
+        utmaldg = count("UTMALDG")
+        if utmaldg < 3 * boxes or (utmaldg - boxes) % (2 * boxes):
+            problems.append(f"{utmaldg} UTMALDG")
+        # The three per-tensor scales are the only global loads.
+        if not count("UTMASTG") or count("STG") or count("LDG") != 3 or \
+                count("LDGSTS"):
+            problems.append(f"{count('UTMASTG')} UTMASTG, "
+                            f"{count('STG')} STG, {count('LDG')} LDG, "
+                            f"{count('LDGSTS')} LDGSTS")
+        smem = k["shared_memory_bytes"]
+        # Q, two slots of K, V (transposed: Dv rows of 128 keys) and raw V,
+        # 5 mbarriers per slot and one for Q; rows of 128 bytes at least.
+        row = max(d, 128)
+        want_smem = 1024 + 128 * row + 2 * (128 * row + d * 128 +
+                                            128 * row) + 11 * 8
+        if smem != want_smem:
+            problems.append(f"{smem} bytes of shared memory, expected "
+                            f"{want_smem}")
+        if smem > 227 * 1024:
+            problems.append(f"{smem} bytes of shared memory, above 227 KiB")
+        if count("USETMAXREG") != 2:
+            problems.append(f"{count('USETMAXREG')} USETMAXREG (expected 2)")
+        line = (f"fp8 e4m3 d{d} causal sm_90a TMA: {ptxas['registers']} "
+                f"registers, {smem} B smem, {count('QGMMA')} QGMMA, {cvt} "
+                f"F2FP.E4M3, {count('PRMT')} PRMT, {utmaldg} UTMALDG, "
+                f"{count('UTMASTG')} UTMASTG, {count('MUFU')} MUFU, "
+                f"compile {secs:.2f} s")
+        failures += report(line, problems)
     # Shapes whose key loop LLVM straightens (at most one iteration per
     # CTA) or bounds differently: attn-compile fails on any C75xx line.
     for length, dtype, mask in [(256, "bf16", "causal = true"),
@@ -458,11 +480,11 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
     return failures
 
 
-def fp8_source(length, dtype, mask):
+def fp8_source(length, dtype, mask, d=128):
     """An attention of 2 x 8 heads over `length` tokens at head dimension
-    128 whose Q, K and V are e4m3 codes with per-tensor scales."""
-    t8 = f"tensor<2x8x{length}x128xf8E4M3FN>"
-    t16 = f"tensor<2x8x{length}x128x{dtype}>"
+    `d` whose Q, K and V are e4m3 codes with per-tensor scales."""
+    t8 = f"tensor<2x8x{length}x{d}xf8E4M3FN>"
+    t16 = f"tensor<2x8x{length}x{d}x{dtype}>"
     deq = [f"  %{x} = attn.dequantize %{x}8, %{x}s {{quant = #attn.quant<"
            f"fp8_e4m3, per_tensor>}} : {t8}, tensor<f32> -> {t16}\n"
            for x in "qkv"]
