@@ -6,7 +6,7 @@ the kernel kind ("wgmma", "mma.sync" or "simt") in "kernel":
    "causal": false, "ms": ..., "tflops": ...}
 FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
 Decode points (one query) print {"kind": "decode", ..., "tbps_kv": ...} like the peers' decode grid;
-FP8 (e4m3) prefill points print "kind": "prefill_fp8" (compare.py leaves them out: no peer has them).
+FP8 (e4m3) points print "kind": "prefill_fp8" or "decode_fp8" (compare.py leaves them out: no peer has them).
 Run peers_gpu.py in the same device command and compare with compare.py.
 
 Written compile-only in a session without a GPU: NOT RUN YET.
@@ -36,9 +36,11 @@ def main(root):
         fn_(); torch.cuda.synchronize()
         ms = do_bench(fn_, warmup=10, rep=50)
         if c["sq"] == 1:
-            # Decode: bandwidth of the K and V bytes read, as the peers report it.
-            kv = 2 * c["b"] * c["hkv"] * c["sk"] * c["d"] * 2
-            print(json.dumps(dict(kind="decode", impl="attn", kernel=kind, b=c["b"], hq=c["hq"],
+            # Decode: bandwidth of the K and V bytes read, as the peers report it (FP8: codes
+            # of one byte, a kind of its own).
+            kv = 2 * c["b"] * c["hkv"] * c["sk"] * c["d"] * (1 if c.get("fp8") else 2)
+            print(json.dumps(dict(kind="decode_fp8" if c.get("fp8") else "decode", impl="attn",
+                                  kernel=kind, b=c["b"], hq=c["hq"],
                                   hkv=c["hkv"], skv=c["sk"], d=c["d"], ms=ms, tbps_kv=kv / ms / 1e9,
                                   compile_s=c.get("compile_s"))), flush=True)
             continue

@@ -41,6 +41,10 @@ def cases():
             for mask in ("none", "causal"):
                 yield dict(b=4, hq=32, hkv=32, sq=4096, sk=4096, d=64, dtype="f16", mask=mask,
                            window=None, fp8=("tensor",) * 3)
+            # FP8 decode (the split-KV form) next to the fp16 decode points.
+            for b, skv in ((1, 8192), (64, 2048)):
+                yield dict(b=b, hq=32, hkv=8, sq=1, sk=skv, d=128, dtype="f16", mask="none",
+                           window=None, fp8=("tensor",) * 3)
         return
     for s in (1, 17, 113, 1000, 4097):
         for mask, window in (("none", None), ("causal", None), ("window", 63)):
@@ -64,6 +68,9 @@ def cases():
                 yield dict(b=2 if s < 1000 else 1, hq=8, hkv=2, sq=s, sk=s, d=128,
                            dtype="bf16" if mask == "window" else "f16", mask=mask, window=window,
                            fp8=("tensor", "head", "head") if s == 113 else ("tensor",) * 3)
+        # Decode (the split-KV form), per-head Q scales.
+        yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br",
+                   window=None, fp8=("head", "tensor", "head"))
         # Head dimensions 64 and 256.
         for s, d, mask in ((113, 64, "none"), (1000, 64, "causal"), (113, 256, "causal"),
                            (1000, 256, "none")):

@@ -18,6 +18,7 @@ Prints one line per case and "N passed, M failed"; exits 1 on any failure.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -177,7 +178,14 @@ def configs(grid):
                     kv_lens=(70, 33), fp8=("tensor", "head", "head")))
     out.append(dict(f8, d=64, varlen=((70, 1), (100, 64)), mask="causal_br",
                     alibi=True))
-    # One query (decode shape; FP8 has no decode form: the prefill kernel).
+    # Decode shapes: the split-KV form (per-head Q scales: its rows are
+    # several query heads), a split count chosen at launch, and three key
+    # tiles (too few to split: the prefill kernel).
+    out.append(dict(f8, b=2, hq=8, hkv=2, sq=1, sk=700, mask="causal_br",
+                    lse=True, kv_bytes=True))
+    out.append(dict(f8, b=1, hq=8, hkv=1, heads="mqa", sq=3, sk=600,
+                    mask="none", softcap=20.0, splits=3,
+                    fp8=("head", "head", "tensor")))
     out.append(dict(f8, b=2, hq=8, hkv=2, sq=1, sk=300, mask="causal_br",
                     lse=True))
     for c in out:
@@ -446,14 +454,20 @@ def run_case(c, args, seed):
             man = json.load(open(os.path.join(d, manifest)))
             if len(man["kernels"]) != 2:
                 return False, name, "expected the split-KV decode form", 0
+            # (Bytes per element: 2, or 1 for FP8 codes, whose kernel also
+            # reads the scales: one 4-byte load per thread and row.)
             splits = c.get("splits", man["kernels"][0]["grid"][0])
             dv = c.get("dv", c["d"])
-            want = 2 * (c["b"] * c["hkv"] * c["sk"] * (c["d"] + dv) +
-                        splits * c["b"] * c["hq"] * c["sq"] * c["d"])
-            got_bytes = int(r.stdout.split("global bytes read: ")[1].split(",")[0])
+            eb = 1 if c.get("fp8") else 2
+            want = eb * (c["b"] * c["hkv"] * c["sk"] * (c["d"] + dv) +
+                         splits * c["b"] * c["hq"] * c["sq"] * c["d"])
+            first = r.stdout.split("kernel ")[1]
+            got_bytes = sum(
+                int(m) for m in re.findall(
+                    r"buffer (?:query|key|value): read (\d+)", first))
             if got_bytes != want:
-                return False, name, (f"first kernel read {got_bytes} bytes, "
-                                     f"analytical {want}"), 0
+                return False, name, (f"first kernel read {got_bytes} bytes "
+                                     f"of Q, K and V, analytical {want}"), 0
         conflicts = bank_conflicts(r.stdout)
         if conflicts:
             return False, name, ("shared-memory bank conflicts:\n" +

@@ -672,11 +672,12 @@ private:
       for (int64_t e = 0; e < 4; ++e) {
         Value x = acc[e];
         if (c.softcap != 0) {
-          x = arith::MulFOp::create(b, loc, x, scaled(c.scale / c.softcap));
+          x = arith::MulFOp::create(b, loc, x,
+                                    scaled(c.scale / c.softcap, e / 2));
           x = math::TanhOp::create(b, loc, x);
           x = arith::MulFOp::create(b, loc, x, f32c(c.softcap));
         } else {
-          x = arith::MulFOp::create(b, loc, x, scaled(c.scale));
+          x = arith::MulFOp::create(b, loc, x, scaled(c.scale, e / 2));
         }
         Value col = addi(first, 8 * static_cast<int64_t>(j) + (e & 1));
         if (c.bias) {
@@ -1548,13 +1549,15 @@ private:
   /// the staging buffer the raw K and V tiles are copied into (one, used
   /// in turn).
   Value kScaleMem, vScaleMem, kZeroMem, vZeroMem, kStage, vStage;
-  /// FP8: the query's scales and the product of this CTA's Q and K scales
-  /// (f32).
-  Value qScaleMem, qkScale;
-  /// `v` as f32, times qkScale (FP8).
-  Value scaled(double v) {
+  /// FP8: the query's scales and, for each of this thread's two rows, the
+  /// product of its query head's Q scale and the KV head's K scale (f32;
+  /// the decode form's rows are several query heads).
+  Value qScaleMem, qkScale[2];
+  /// `v` as f32, times row `r`'s qkScale (FP8).
+  Value scaled(double v, int r) {
     Value x = f32c(v);
-    return qkScale ? arith::MulFOp::create(b, loc, x, qkScale).getResult() : x;
+    return qkScale[r] ? arith::MulFOp::create(b, loc, x, qkScale[r]).getResult()
+                      : x;
   }
   Value kvHeadOfCta;
   /// The scale or zero point of pool row `poolRow` (per_token: indexed by
@@ -2126,10 +2129,13 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       at.push_back(type.getDimSize(0) == 1 ? idx(0) : head);
     return memref::LoadOp::create(b, loc, mem, at);
   };
-  if (c.fp8)
-    qkScale = arith::MulFOp::create(b, loc, scaleOf(qScaleMem, headR[0]),
-                                    scaleOf(kScaleMem, kvHead));
-  Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor);
+  if (c.fp8) {
+    Value kScale = scaleOf(kScaleMem, kvHead);
+    for (int r = 0; r < 2; ++r)
+      qkScale[r] =
+          arith::MulFOp::create(b, loc, scaleOf(qScaleMem, headR[r]), kScale);
+  }
+  Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor, 0);
   Value negFactorV = arith::NegFOp::create(b, loc, factorV);
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
   Value slope[2];
@@ -2718,9 +2724,8 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t rows = c.group() * c.sq;
     // Head dimension 256 runs only as the prefill kernel (the decode form
     // packs query heads into the rows, which the Q tile copy does not).
-    // FP8 runs only as the TMA prefill kernel.
     if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4 || c.dqk == 256 ||
-        c.dv == 256 || c.fp8)
+        c.dv == 256)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);
@@ -2852,6 +2857,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     MmaConfig c = sdpa ? configOf(sdpa) : configOf(cast<PagedAttentionOp>(op));
     RopeOp rope;
     c.wgmma = useWgmma;
+    // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
+    // bytes, one swizzle atom wide), in the decode form's splits too.
+    if (c.fp8)
+      c.tileKV = 128;
     chooseSplits(c);
     // TMA needs strides below 2^40 bytes; the decode form keeps
     // per-thread cp.async (its tiles are not boxes of one tensor), and so
@@ -2871,15 +2880,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
              << "has no GPU kernel: head dimension 256 with varlen needs the "
                 "TMA kernel, and the tensors are too large for TMA (strides "
                 "of 2^40 bytes or more)";
-    // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
-    // bytes, one swizzle atom wide).
-    if (c.fp8) {
-      if (!c.tma)
-        return op->emitOpError()
-               << "has no FP8 GPU kernel: the tensors are too large for TMA "
-                  "(strides of 2^40 bytes or more)";
-      c.tileKV = 128;
-    }
+    if (c.fp8 && !c.tma)
+      return op->emitOpError()
+             << "has no FP8 GPU kernel: the tensors are too large for TMA "
+                "(strides of 2^40 bytes or more)";
     // The TMA kernel at head dimensions up to 128: keys in tiles of 128
     // (FlashAttention-3's N), so that S = Q·Kᵀ is m64n128k16 with both
     // operands in shared memory: 6 KiB read per 64 x 128 x 16 MACs instead

@@ -1,7 +1,7 @@
 // RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s
 // RUN: attn-opt %s --attn-check-gpu-support="chip=sm_90a tensor-cores=1" --attn-sdpa-to-mma="wgmma=1" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
 
-// FP8 prefill: Q, K and V are e4m3 codes through attn.dequantize. The
+// FP8: Q, K and V are e4m3 codes through attn.dequantize. The
 // dequantizes disappear into the sm_90a TMA kernel, which reads the codes
 // (1-byte tensor maps, 128 x 128 boxes) and takes the scales as the
 // parameters q_scale, k_scale and v_scale after the other inputs. Both
@@ -128,4 +128,27 @@ func.func @d256(%q8: tensor<1x2x200x256xf8E4M3FN>, %qs: tensor<f32>, %k8: tensor
   %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x300x64xf8E4M3FN>, tensor<f32> -> tensor<1x2x300x64xbf16>
   %o = attn.sdpa %q, %k, %v : tensor<1x2x200x256xbf16>, tensor<1x2x300x256xbf16>, tensor<1x2x300x64xbf16> -> tensor<1x2x200x64xbf16>
   return %o : tensor<1x2x200x64xbf16>
+}
+
+// Decode shape (one query, GQA 8:2, 1024 keys in 8 tiles of 128): the
+// decode form of the FP8 kernel. The CTAs split the keys (grid x, the
+// split count), take the query heads of one KV head as their rows (a Q box
+// of 1 query x 4 heads) and write f32 partial outputs (V's scale applied)
+// and lse for the combine kernel. Per-head Q scales are read per row (the
+// rows are different query heads).
+// CHECK-LABEL: gpu.func @decode_kernel
+// CHECK-SAME:    %[[QS:[a-z0-9]+]]: memref<8xf32>, %{{[a-z0-9]+}}: memref<f32>, %{{[a-z0-9]+}}: memref<2xf32>, %{{[a-z0-9]+}}: memref<1x8x1x8x128xf32>, %{{[a-z0-9]+}}: memref<1x8x1x8xf32>
+// CHECK-SAME:    grid = array<i64: 8, 2, 1>
+// CHECK-SAME:    box = array<i64: 128, 1, 4, 1>, dims = array<i64: 128, 1, 8, 1>, kind = "tensor_map", name = "query_tensor_map"
+// CHECK-COUNT-2: memref.load %[[QS]]
+// CHECK-LABEL: gpu.func @decode_kernel_combine
+// COUNT-LABEL: gpu.func @decode_kernel
+// COUNT-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// COUNT-NOT:   wgmma.mma_async
+func.func @decode(%q8: tensor<1x8x1x128xf8E4M3FN>, %qs: tensor<8xf32>, %k8: tensor<1x2x1024x128xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x1024x128xf8E4M3FN>, %vs: tensor<2xf32>) -> tensor<1x8x1x128xf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x8x1x128xf8E4M3FN>, tensor<8xf32> -> tensor<1x8x1x128xf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x1024x128xf8E4M3FN>, tensor<f32> -> tensor<1x2x1024x128xf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x1024x128xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x1024x128xf16>
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x1x128xf16>, tensor<1x2x1024x128xf16>, tensor<1x2x1024x128xf16> -> tensor<1x8x1x128xf16>
+  return %o : tensor<1x8x1x128xf16>
 }

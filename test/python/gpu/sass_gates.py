@@ -498,13 +498,15 @@ def fp8_source(length, dtype, mask, d=128):
 def decode_gates(attn_compile, cuobjdump, env, tmp):
     """The decode form (split-KV, GQA packing): two kernels; the first copies
     K and V with 16-byte cp.async only (LDGSTS .128) -- by TMA only
-    (UTMALDG, no LDGSTS) in the dense sm_90a kernel --, uses the tensor
-    cores, no local memory; the combine kernel no local memory either."""
+    (UTMALDG, no LDGSTS) in the dense sm_90a kernels, f16 and FP8 --, uses
+    the tensor cores (FP8: e4m3 QGMMA only), no local memory; the combine
+    kernel no local memory either."""
     failures = 0
     q, kv = "tensor<1x32x1x128xf16>", "tensor<1x8x4096x128xf16>"
     # Paged: 256 blocks of 16 tokens, NHD pools, a 4096-token table.
     pool, table = "tensor<256x16x8x128xf16>", "tensor<1x256xi32>"
     pool8 = "tensor<256x16x8x128xf8E4M3FN>"
+    q8, kv8 = "tensor<1x32x1x128xf8E4M3FN>", "tensor<1x8x4096x128xf8E4M3FN>"
     sources = {
         "decode": (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
                    f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
@@ -522,8 +524,21 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                       f"#attn.quant<fp8_e4m3, per_head, axis = 2>}} : {q}, {pool8}, "
                       f"{pool8}, {table}, tensor<1xi32> -> {q}\n"
                       f"  return %o : {q}\n}}\n"),
+        # FP8 e4m3 Q, K and V through attn.dequantize (sm_90a only): the
+        # decode form of the FP8 TMA kernel, per-head Q and V scales.
+        "decode_fp8": (f"func.func @attn(%q8: {q8}, %qs: tensor<32xf32>, %k8: {kv8}, "
+                       f"%ks: tensor<f32>, %v8: {kv8}, %vs: tensor<8xf32>) -> {q} {{\n"
+                       f"  %q = attn.dequantize %q8, %qs {{quant = #attn.quant<fp8_e4m3, "
+                       f"per_head, axis = 1>}} : {q8}, tensor<32xf32> -> {q}\n"
+                       f"  %k = attn.dequantize %k8, %ks {{quant = #attn.quant<fp8_e4m3, "
+                       f"per_tensor>}} : {kv8}, tensor<f32> -> {kv}\n"
+                       f"  %v = attn.dequantize %v8, %vs {{quant = #attn.quant<fp8_e4m3, "
+                       f"per_head, axis = 1>}} : {kv8}, tensor<8xf32> -> {kv}\n"
+                       f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+                       f"  return %o : {q}\n}}\n"),
     }
-    for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")]:
+    for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")
+                               if not (w[0] == "decode_fp8" and c == "sm_80")]:
         src = os.path.join(tmp, what + ".mlir")
         with open(src, "w") as f:
             f.write(text)
@@ -548,20 +563,24 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
             if i == 0:
                 ldgsts = [o for o in ops if o.startswith("LDGSTS")]
                 utmaldg = base.count("UTMALDG")
-                mma = sum(1 for o in base if o in ("HMMA", "HGMMA"))
-                if what == "decode" and chip == "sm_90a":
+                mma = sum(1 for o in base if o in ("HMMA", "HGMMA", "QGMMA"))
+                if what in ("decode", "decode_fp8") and chip == "sm_90a":
                     if ldgsts or not utmaldg:
                         problems.append(f"{len(ldgsts)} LDGSTS, {utmaldg} UTMALDG: "
                                         "expected K and V by TMA only")
                 elif not ldgsts or any(not o.endswith(".128") for o in ldgsts):
                     problems.append(f"K/V copies not all 16-byte: {sorted(set(ldgsts))}")
                 if not mma:
-                    problems.append("no HMMA/HGMMA")
+                    problems.append("no HMMA/HGMMA/QGMMA")
+                if what == "decode_fp8" and (base.count("HGMMA") or
+                                             not base.count("QGMMA")):
+                    problems.append("expected e4m3 QGMMA only")
                 parts.append(f"grid {k['grid']}, {k['ptxas']['registers']} registers, "
                              f"{len(ldgsts)} LDGSTS.128, {utmaldg} UTMALDG, {mma} MMA")
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
-        prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 "}[what]
+        prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 ",
+                  "decode_fp8": "FP8 "}[what]
         line = f"{prefix}decode GQA 32:8 d128 Sk 4096 {chip}: " + "; ".join(parts)
         if problems:
             failures += 1
