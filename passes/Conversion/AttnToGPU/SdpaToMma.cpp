@@ -2131,9 +2131,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   };
   if (c.fp8) {
     Value kScale = scaleOf(kScaleMem, kvHead);
-    for (int r = 0; r < 2; ++r)
+    // Both rows are of one query head except in the decode form.
+    for (int r = 0; r < (c.packed() ? 2 : 1); ++r)
       qkScale[r] =
           arith::MulFOp::create(b, loc, scaleOf(qScaleMem, headR[r]), kScale);
+    if (!c.packed())
+      qkScale[1] = qkScale[0];
   }
   Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor, 0);
   Value negFactorV = arith::NegFOp::create(b, loc, factorV);

@@ -49,6 +49,7 @@ cuobjdump/nvdisasm (PyPI nvidia-cuda-cuobjdump / nvidia-cuda-nvdisasm).
 usage: sass_gates.py --attn-compile BIN
 """
 import argparse
+from collections import Counter
 import glob
 import json
 import os
@@ -405,16 +406,13 @@ def fp8_gates(attn_compile, cuobjdump, env, tmp):
             continue
         ptxas = k["ptxas"]
         problems = local_memory_or_c75(count, ptxas)
-        qk = count("QGMMA", ".64x128x32.F32.E4M3.E4M3")
-        pv = qk if d == 128 else count("QGMMA",
-                                       f".64x{d}x32.F32.E4M3.E4M3")
-        want_qk, want_pv = 2 * (d // 32), 2 * (128 // 32)
-        if d == 128:
-            want_qk = want_pv = want_qk + want_pv
-        if (qk, pv) != (want_qk, want_pv) or \
-                count("QGMMA") != qk + (pv if d != 128 else 0):
-            problems.append(f"{count('QGMMA')} QGMMA ({qk} 64x128x32, {pv} "
-                            f"64x{d}x32), expected {want_qk} and {want_pv}")
+        # Per shape (S: 64x128x32, P·V: 64x{Dv}x32; the same at d 128).
+        want = Counter({".64x128x32.F32.E4M3.E4M3": 2 * (d // 32)})
+        want[f".64x{d}x32.F32.E4M3.E4M3"] += 2 * (128 // 32)
+        got = {shape: count("QGMMA", shape) for shape in want}
+        if got != dict(want) or count("QGMMA") != sum(want.values()):
+            problems.append(f"{count('QGMMA')} QGMMA {got}, expected "
+                            f"{dict(want)}")
         if count("HGMMA") or count("HMMA"):
             problems.append(f"{count('HGMMA')} HGMMA / {count('HMMA')} HMMA")
         cvt = count("F2FP", ".SATFINITE.E4M3")
