@@ -377,7 +377,8 @@ def build_ours(args, work, sq, sk):
         f.write(f"func.func @attn(%q: {tq}, %k: {tk}, %v: {tk}) -> {tq} {{\n"
                 f"  %o = attn.sdpa %q, %k, %v : {tq}, {tk}, {tk} -> {tq}\n"
                 f"  return %o : {tq}\n}}\n")
-    run([args.attn_compile, mlir, "--chip=sm_80", f"--out-dir={d}"])
+    run([args.attn_compile, mlir, "--chip=sm_80", f"--out-dir={d}"] +
+        args.compile_flag)
     with open(os.path.join(d, "attn.json")) as f:
         man = json.load(f)
     if len(man["kernels"]) != 1:
@@ -469,6 +470,9 @@ def main():
                     help="CUTLASS 3.x/4.x include dir (holding cute/ and cutlass/)")
     ap.add_argument("--attn-compile", required=True)
     ap.add_argument("--sim", required=True, help="attn-gpu-sim")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="an extra attn-compile flag for our kernel "
+                    "(e.g. --compile-flag=--warp-rows=16; repeatable)")
     ap.add_argument("--nvcc")
     ap.add_argument("--ptxas")
     ap.add_argument("--cuobjdump")

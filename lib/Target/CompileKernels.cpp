@@ -136,6 +136,10 @@ mlir::attn::verifyKernelCompileOptions(const KernelCompileOptions &options,
     log(true, "expected tile-kv > 0 and block-size in [1, 1024], got " +
                   llvm::Twine(options.tileKV) + " and " +
                   llvm::Twine(options.blockSize));
+  else if (options.warpRows != 0 && options.warpRows != 16 &&
+           options.warpRows != 32)
+    log(true, "expected --warp-rows=0, 16 or 32, got " +
+                  llvm::Twine(options.warpRows));
   else
     return success();
   return failure();
@@ -163,6 +167,7 @@ FailureOr<KernelCompileResult> mlir::attn::compileKernels(
   pipelineOptions.blockSize = options.blockSize;
   pipelineOptions.kernel = options.kernel;
   pipelineOptions.tma = options.tma;
+  pipelineOptions.warpRows = options.warpRows;
   pipelineOptions.format = "isa";
   pipelineOptions.toolkit = options.toolkit;
 
@@ -261,6 +266,7 @@ FailureOr<KernelCompileResult> mlir::attn::compileKernels(
   info.blockSize = options.blockSize;
   info.kernel = options.kernel;
   info.tma = options.tma;
+  info.warpRows = options.warpRows;
   info.compilerVersion = getVersionString();
   info.compilerRevision = getGitDescribe();
   info.llvmVersion = getLLVMVersionString();

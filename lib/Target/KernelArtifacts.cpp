@@ -360,7 +360,8 @@ std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
       {"options", llvm::json::Object{{"tile_kv", info.tileKV},
                                      {"block_size", info.blockSize},
                                      {"kernel", info.kernel},
-                                     {"tma", info.tma}}},
+                                     {"tma", info.tma},
+                                     {"warp_rows", info.warpRows}}},
       {"kernels", std::move(kernelArray)}};
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -375,8 +376,8 @@ std::string mlir::attn::computeCacheKey(StringRef source,
   os << source << "\n// chip=" << info.chip << " features=" << info.features
      << " tile-kv=" << info.tileKV << " block-size=" << info.blockSize
      << " kernel=" << info.kernel << " tma=" << (info.tma ? "true" : "false")
-     << "\n// attn " << info.compilerVersion << " (" << info.compilerRevision
-     << ") llvm " << info.llvmVersion << " ptxas "
-     << info.ptxasVersion.value_or("none");
+     << " warp-rows=" << info.warpRows << "\n// attn " << info.compilerVersion
+     << " (" << info.compilerRevision << ") llvm " << info.llvmVersion
+     << " ptxas " << info.ptxasVersion.value_or("none");
   return sha256Hex(key);
 }

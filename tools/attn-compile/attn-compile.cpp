@@ -63,6 +63,12 @@ static cl::opt<bool>
                     "warpgroup (default; --tma=false: cp.async from every "
                     "warp)"),
            cl::init(true), cl::cat(category));
+static cl::opt<int64_t> warpRows(
+    "warp-rows",
+    cl::desc("mma.sync prefill kernels (dense, head dimensions up to 128): "
+             "query rows per warp, 32 (4 warps), 16 (8 warps) or 0 (default: "
+             "32 at Dv = 64, 16 at Dv = 128)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<std::string>
     ptxasPath("ptxas",
               cl::desc("ptxas to build cubins with (default: the CUDA "
@@ -100,6 +106,7 @@ int main(int argc, char **argv) {
   options.blockSize = blockSize;
   options.kernel = kernelKind;
   options.tma = useTma;
+  options.warpRows = warpRows;
   options.ptxas = ptxasPath;
   options.toolkit = toolkit;
   options.cubin = !noCubin;

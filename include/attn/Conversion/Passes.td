@@ -123,6 +123,13 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
            "shared memory while the consumer warpgroups compute; false: "
            "every warp copies with cp.async. Varlen and the decode form "
            "always use cp.async">,
+    Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",
+           "Query rows per warp of the mma.sync prefill kernel (dense, not "
+           "varlen, head dimensions up to 128, more than 64 queries): 32 "
+           "(4 warps, 128 rows: two m16 tiles share every K and V fragment "
+           "loaded from shared memory; at Dqk = 128 Q stays in shared "
+           "memory, read per key tile), 16 (8 warps), or 0: 32 at Dv = 64, "
+           "16 at Dv = 128">,
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU (132: H100 SXM); the "
            "decode form splits the keys until about two CTAs per SM run">

@@ -152,6 +152,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("sm_90a wgmma kernels: K and V by TMA from a producer "
                      "warpgroup (true) or by cp.async from every warp"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> warpRows{
+      *this, "warp-rows",
+      llvm::cl::desc("mma.sync prefill kernels (dense, head dimensions up "
+                     "to 128): query rows per warp, 32 (4 warps), 16 (8 "
+                     "warps) or 0 (32 at Dv = 64, 16 at Dv = 128)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> blockSize{*this, "block-size",
                                          llvm::cl::desc("Threads per block"),
                                          llvm::cl::init(128)};

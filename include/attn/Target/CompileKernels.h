@@ -36,6 +36,9 @@ struct KernelCompileOptions {
   std::string kernel = "auto";
   /// sm_90a wgmma kernels: TMA from a producer warpgroup.
   bool tma = true;
+  /// mma.sync prefill kernels: query rows per warp (16 or 32; 0: by head
+  /// dimension).
+  int64_t warpRows = 0;
   /// ptxas to build cubins with; empty: the toolkit's, then PATH.
   std::string ptxas;
   /// CUDA toolkit directory; empty: CUDA_ROOT, CUDA_HOME, CUDA_PATH or

@@ -75,9 +75,10 @@ struct ManifestInfo {
   std::string sourceHash, cacheKey;
   std::string chip, features;
   int64_t tileKV = 0, blockSize = 0;
-  /// --kernel (auto, mma, wgmma, simt) and --tma.
+  /// --kernel (auto, mma, wgmma, simt), --tma and --warp-rows.
   std::string kernel;
   bool tma = true;
+  int64_t warpRows = 0;
   /// The compiler that wrote the kernels: the attn version ("0.4.0"), its
   /// `git describe` (the version again outside a git checkout) and the
   /// LLVM/MLIR release it is built against.

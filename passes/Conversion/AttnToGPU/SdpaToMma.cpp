@@ -71,6 +71,7 @@ using namespace mlir::attn;
 
 namespace {
 
+/// Rows of one m16n8k16 tile: a warp's rows are 16 or 32 (MmaConfig::mTiles).
 constexpr int64_t kRowsPerWarp = 16;
 /// Keys per tile, except where MmaConfig::tileKV says otherwise.
 constexpr int64_t kDefaultTileKV = 64;
@@ -186,7 +187,16 @@ struct MmaConfig {
   bool quantized() const { return quant.has_value(); }
   bool asymmetric() const { return quant == QuantScheme::Int8Asym; }
   int64_t group() const { return hq / hkv; }
-  int64_t tileQ() const { return warps * kRowsPerWarp; }
+  /// mma.sync: 16-row m-tiles per warp. 2 (32 rows, FlashAttention-2's
+  /// split at head dimensions up to 128): each K and V fragment a warp
+  /// loads from shared memory serves both tiles, half the ldmatrix per
+  /// mma of one tile. The accumulators of O and S double; at Dqk = 128
+  /// Q stays in shared memory (qInSmem) and is read per key tile.
+  int64_t mTiles = 1;
+  int64_t warpRows() const { return mTiles * kRowsPerWarp; }
+  /// Rows of a thread: two per m-tile (g and g + 8).
+  int64_t threadRows() const { return 2 * mTiles; }
+  int64_t tileQ() const { return warps * warpRows(); }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
   /// TMA: bytes of the Q tile ([Dqk/64][tileQ rows][64]), of one ring slot
   /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
@@ -1285,15 +1295,22 @@ private:
     int64_t rowsPerPass = c.threads() / chunksPerRow;
     Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
     Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
+    bool flat = rowsPerPass % 8 == 0;
+    Value dstMem = flat ? flatTile(qSmem) : qSmem;
+    Value first = add(mul(copyRow, idx(c.dqk)),
+                      mul(xori(copyChunk, andi(copyRow, 7)), idx(8)));
     for (int64_t k = 0; k < c.tileQ() / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value q = add(qFirst, row);
       Value n =
           select(cmp(arith::CmpIPredicate::slt, q, queries), idx(8), idx(0));
       q = minIdx(q, idx(c.sq - 1));
+      SmallVector<Value, 2> dst = {row,
+                                   mul(xori(copyChunk, andi(row, 7)), idx(8))};
+      if (flat)
+        dst = {addi(first, k * rowsPerPass * c.dqk)};
       nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, qSmem,
-          ValueRange{row, mul(xori(copyChunk, andi(row, 7)), idx(8))}, qMem,
+          b, loc, dstMem, dst, qMem,
           ValueRange{batch, head, q, mul(copyChunk, idx(8))}, b.getIndexAttr(8),
           n, b.getUnitAttr());
     }
@@ -1353,9 +1370,10 @@ private:
   }
 
   /// qViaSmem: the Q tile into shared memory (copyQTile), then each warp's
-  /// A fragments by ldmatrix.x4, two per 32-wide slice of Dqk (lane l gives
-  /// row l % 8 + 8·((l / 8) % 2) of the warp's 16, 8-column block l / 16);
-  /// a barrier on each side: the tile lives where K and V go next.
+  /// A fragments by ldmatrix.x4, two per 32-wide slice of Dqk and m-tile
+  /// (lane l gives row l % 8 + 8·((l / 8) % 2) of the m-tile's 16, 8-column
+  /// block l / 16; the set of m-tile i is [i·Dqk/16, (i+1)·Dqk/16)); a
+  /// barrier on each side: the tile lives where K and V go next.
   SmallVector<SmallVector<Value, 4>>
   loadQFragmentsViaSmem(Value tid, Value warp, Value lane, Value batch,
                         Value head, Value qFirst, Value queries) {
@@ -1365,25 +1383,54 @@ private:
     Value row8 = arith::RemUIOp::create(b, loc, lane, idx(8));
     Value mat = arith::DivUIOp::create(b, loc, lane, idx(8));
     Value qRow =
-        add(mul(warp, idx(kRowsPerWarp)), add(row8, mul(andi(mat, 1), idx(8))));
+        add(mul(warp, idx(c.warpRows())), add(row8, mul(andi(mat, 1), idx(8))));
     Value half = arith::DivUIOp::create(b, loc, lane, idx(16));
     auto x4Type = VectorType::get({4, 2}, c.elt);
     SmallVector<SmallVector<Value, 4>> qFrag;
-    for (int64_t p = 0; p < c.dqk / 32; ++p)
-      for (int64_t h = 0; h < 2; ++h) {
-        Value col = mul(xori(addi(half, 4 * p + 2 * h), row8), idx(8));
-        Value x4 = nvgpu::LdMatrixOp::create(b, loc, x4Type, qSmem,
-                                             ValueRange{qRow, col},
-                                             /*transpose=*/false,
-                                             /*numTiles=*/4);
-        SmallVector<Value, 4> frag;
-        for (int64_t f = 0; f < 4; ++f)
-          frag.push_back(operand(
-              vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{f})));
-        qFrag.push_back(frag);
-      }
+    for (int64_t mt = 0; mt < c.mTiles; ++mt)
+      for (int64_t p = 0; p < c.dqk / 32; ++p)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value col = mul(xori(addi(half, 4 * p + 2 * h), row8), idx(8));
+          Value x4 = nvgpu::LdMatrixOp::create(
+              b, loc, x4Type, qSmem, ValueRange{addi(qRow, 16 * mt), col},
+              /*transpose=*/false,
+              /*numTiles=*/4);
+          SmallVector<Value, 4> frag;
+          for (int64_t f = 0; f < 4; ++f)
+            frag.push_back(operand(
+                vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{f})));
+          qFrag.push_back(frag);
+        }
     gpu::BarrierOp::create(b, loc);
     return qFrag;
+  }
+
+  /// `v` (an index) defined here: an empty volatile asm, which LLVM does
+  /// not hoist out of the key loop. The addresses of a tile copy's
+  /// 16-byte chunks are then this register plus constants, formed in the
+  /// loop; hoisted, each was a register of its own for the whole loop
+  /// (ptxas spilled them at 32 query rows per warp).
+  Value pinned(Value v) {
+    Type i64 = b.getI64Type();
+    Value x = arith::IndexCastOp::create(b, loc, i64, v);
+    x = LLVM::InlineAsmOp::create(b, loc, i64, ValueRange{x}, "", "=l,0",
+                                  /*has_side_effects=*/true,
+                                  /*is_align_stack=*/false,
+                                  LLVM::tailcallkind::TailCallKind::None,
+                                  LLVM::AsmDialectAttr(), ArrayAttr())
+            .getResult(0);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), x);
+  }
+  /// A shared-memory tile as one dimension (row-major), so that a copy's
+  /// 16-byte chunks `rows` apart are one register plus constants (indexed
+  /// by row and column, each row offset was folded into an address of its
+  /// own).
+  Value flatTile(Value tile) {
+    auto type = cast<MemRefType>(tile.getType());
+    if (type.getRank() == 1)
+      return tile;
+    SmallVector<ReassociationIndices> all = {{0, 1}};
+    return memref::CollapseShapeOp::create(b, loc, tile, all);
   }
 
   /// A [rows][cols] tile of the element type at byte `offset` of the
@@ -1429,17 +1476,19 @@ private:
     return 0;
   }
 
-  /// Stores this warp's 16 output rows (`o`: the normalized O fragments,
-  /// f32, m16n8k16 accumulator order) through shared memory, so that each
-  /// lane writes 16-byte vectors and each group of lanes whole 128-byte
-  /// lines. The fragments go to the warp's own part of the staging area,
+  /// Stores 16 output rows of this warp, one m-tile (`o`: the normalized O
+  /// fragments, f32, m16n8k16 accumulator order), through shared memory, so
+  /// that each lane writes 16-byte vectors and each group of lanes whole
+  /// 128-byte lines. The fragments go to the m-tile's own part (`slot`,
+  /// 16 rows each) of the staging area (the first m-tile's call waits for
+  /// every warp to be done with the tiles it held),
   /// `width` columns at a time, rows of `width` elements whose 16-byte
   /// chunks are XOR-swizzled by row (the fragment writes of a warp and the
   /// 16-byte reads of each quarter-warp hit distinct banks), then each lane
   /// reads 16-byte chunks back and stores those of existing rows.
-  void storeOutputStaged(ArrayRef<Value> o, Value warp, Value lane, Value g,
+  void storeOutputStaged(ArrayRef<Value> o, Value slot, Value lane, Value g,
                          Value t2, Value rowFirst, Value queries, Value batch,
-                         Value head, Value oMem) {
+                         Value head, Value oMem, bool first = true) {
     int64_t width = stageWidth();
     int64_t chunks = width / 8;       // 16-byte chunks per staged row
     int64_t rowsPerLine = 8 / chunks; // staged rows per 128 bytes
@@ -1451,12 +1500,12 @@ private:
     // Every warp is done with the tiles the staging area held (the TMA
     // kernel: every consumer warp; named barrier 3, the key loop uses 1
     // and 2).
-    if (c.tma)
+    if (first && c.tma)
       inlinePtx("bar.sync 3, " + std::to_string(c.warps * 32) + ";", "",
                 ValueRange{});
-    else
+    else if (first)
       gpu::BarrierOp::create(b, loc);
-    Value warpBase = add(stageBase, mul(warp, idx(kRowsPerWarp * width)));
+    Value warpBase = add(stageBase, mul(slot, idx(kRowsPerWarp * width)));
     Value swG = swizzle(g);
     auto vec8 = VectorType::get({8}, c.elt);
     Value allLanes = i32c(-1);
@@ -1760,11 +1809,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                arith::SubIOp::create(b, loc, idx(c.sk), kTok0));
   }
   Value lastRow = maxIdx(addi(queries, -1), idx(0));
-  // Each thread's two rows: query index (rows; rowsC clamped to the last
-  // query), query head and whether the row exists.
-  Value rows[2], rowsC[2], headR[2], valid[2];
+  // Each thread's rows (g and g + 8 of each m-tile: CTA row warp·warpRows
+  // + g + 8r for r < threadRows): query index (rows; rowsC clamped to the
+  // last query), query head and whether the row exists.
+  constexpr int kMaxRows = 4;
+  const int nRows = static_cast<int>(c.threadRows());
+  assert(nRows <= kMaxRows && "at most two m-tiles per warp");
+  Value rows[kMaxRows], rowsC[kMaxRows], headR[kMaxRows], valid[kMaxRows];
   Value kvHead, qFirst, split;
-  Value ctaRow = add(mul(warp, idx(kRowsPerWarp)), g);
+  Value ctaRow = add(mul(warp, idx(c.warpRows())), g);
   // The first CTA row of this thread's warpgroup.
   Value wgRow = mul(arith::DivUIOp::create(b, loc, warp, idx(4)), idx(64));
   if (c.packed()) {
@@ -1772,7 +1825,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     split = blockX;
     kvHead = blockY;
     int64_t n = c.group() * c.sq;
-    for (int r = 0; r < 2; ++r) {
+    for (int r = 0; r < nRows; ++r) {
       Value cr = addi(ctaRow, 8 * r);
       valid[r] = cmp(arith::CmpIPredicate::slt, cr, idx(n));
       Value rc = minIdx(cr, idx(n - 1));
@@ -1785,7 +1838,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value head = blockY;
     kvHead = arith::DivUIOp::create(b, loc, head, idx(c.group()));
     qFirst = mul(blockX, idx(c.tileQ()));
-    for (int r = 0; r < 2; ++r) {
+    for (int r = 0; r < nRows; ++r) {
       rows[r] = add(qFirst, addi(ctaRow, 8 * r));
       rowsC[r] = minIdx(rows[r], lastRow);
       headR[r] = head;
@@ -1945,8 +1998,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   else
     qFrag = loadQFragments(batch, t2, headR, rowsC, valid);
 
-  std::pair<Value, Value> keyRange[2] = {visibleKeys(rows[0]),
-                                         visibleKeys(rows[1])};
+  std::pair<Value, Value> keyRange[kMaxRows];
+  for (int r = 0; r < nRows && c.mTiles == 1; ++r)
+    keyRange[r] = visibleKeys(rows[r]);
 
   bool partialTiles = c.sk % c.tileKV != 0;
   auto copyTile = [&](bool isK, Value kt, Value rowsBuf = Value()) {
@@ -1979,6 +2033,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     } else {
       copyCol = mul(xori(copyChunk, andi(copyRow, 7)), idx(8));
     }
+    Value flatMem, flatFirst;
     for (int64_t k = 0; k < c.tileKV / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value key = add(kt, row);
@@ -2005,12 +2060,22 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         key = minIdx(key, idx(c.sk - 1));
       }
       SmallVector<Value, 2> dst;
-      if (c.wgmma && !c.quantized())
+      Value dstMem = smem;
+      if (c.wgmma && !c.quantized()) {
         dst = {add(atomBase, mul(row, idx(64)))};
-      else
+      } else if (!c.quantized() && rowsPerPass % 8 == 0) {
+        // The flat tile: the passes' destinations differ by constants.
+        if (!flatFirst) {
+          flatMem = flatTile(smem);
+          flatFirst = pinned(add(mul(copyRow, idx(d)), copyCol));
+        }
+        dstMem = flatMem;
+        dst = {addi(flatFirst, k * rowsPerPass * d)};
+      } else {
         dst = {row, c.quantized() || rowsPerPass % 8 == 0
                         ? copyCol
                         : mul(xori(copyChunk, andi(row, 7)), idx(8))};
+      }
       if (!c.paged) {
         src = {kvHead, key, mul(copyChunk, idx(8))};
         if (c.varlen)
@@ -2018,7 +2083,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         else
           src.insert(src.begin(), batch);
       }
-      nvgpu::DeviceAsyncCopyOp::create(b, loc, smem, dst, gmem, src,
+      nvgpu::DeviceAsyncCopyOp::create(b, loc, dstMem, dst, gmem, src,
                                        b.getIndexAttr(perChunk), srcElements,
                                        b.getUnitAttr());
     }
@@ -2107,7 +2172,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     ldRow = arith::RemUIOp::create(b, loc, lane, idx(8));
     ldMat = arith::DivUIOp::create(b, loc, lane, idx(8));
   }
-  auto swizzled = [&](Value chunk) { return mul(xori(chunk, ldRow), idx(8)); };
+  // The swizzled column of 16-byte chunk `laneChunk + c` (laneChunk < 8 -
+  // c % 8) in a row this lane's ldmatrix address reads: the XOR with the
+  // row (< 8) changes only the chunk's low 3 bits, so the chunks 8 apart
+  // share one register and differ by an immediate offset (hoisted out of
+  // the key loop, one register per chunk had ptxas spill at 32 rows per
+  // warp).
+  auto swizzled = [&](Value laneChunk, int64_t c) {
+    return addi(mul(xori(addi(laneChunk, c % 8), ldRow), idx(8)),
+                8 * (c - c % 8));
+  };
   auto x4Type = VectorType::get({4, 2}, c.elt);
   auto fragment = [&](Value x4, int64_t i) -> Value {
     return operand(vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{i}));
@@ -2141,9 +2215,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value factorV = c.transformsScores() ? f32c(factor) : scaled(factor, 0);
   Value negFactorV = arith::NegFOp::create(b, loc, factorV);
   Value negInf = f32c(-INFINITY), zero = f32c(0.0);
-  Value slope[2];
+  Value slope[kMaxRows];
   if (c.alibi)
-    for (int r = 0; r < 2; ++r)
+    for (int r = 0; r < nRows; ++r)
       slope[r] = memref::LoadOp::create(b, loc, alibiMem, ValueRange{headR[r]});
   // Keys every row of the CTA sees: [ctaLoMax, ctaHiMin] (the rows' visible
   // intervals grow monotonically with the row). Without a mask and with
@@ -2158,12 +2232,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                                           visibleKeys(qFirst).second);
   }
 
-  // The op's scores of key tile `kt` in place: transformed, and masked
-  // where the tile is partial for some row of the CTA.
-  auto scoresOf = [&](SmallVector<SmallVector<Value, 4>> &s, Value kt) {
+  // The op's scores of key tile `kt` for m-tile `mt` in place:
+  // transformed, and masked where the tile is partial for some row of the
+  // CTA.
+  auto scoresOf = [&](SmallVector<SmallVector<Value, 4>> &s, Value kt,
+                      int mt = 0) {
     Value colBase = toI32(add(kt, t2));
+    int r0 = 2 * mt;
     if (c.transformsScores())
-      transformScores(s, kt, t2, rows, rowsC, batch, headR, biasMem, slope);
+      transformScores(s, kt, t2, rows + r0, rowsC + r0, batch, headR + r0,
+                      biasMem, slope + r0);
 
     // Only tiles some query of the CTA sees partially are masked: the
     // others skip the compares (a branch uniform across the CTA).
@@ -2188,12 +2266,21 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         b.setInsertionPointToStart(ifFull.thenBlock());
         scf::YieldOp::create(b, loc, flat);
         b.setInsertionPointToStart(ifFull.elseBlock());
+        // Two m-tiles: the rows' visible keys are computed here, from the
+        // first row (pinned, so not hoisted out of the key loop: 8 more
+        // registers live through it made ptxas spill).
+        std::pair<Value, Value> range[2] = {keyRange[r0], keyRange[r0 + 1]};
+        if (c.mTiles > 1) {
+          Value first = pinned(rows[0]);
+          for (int r = 0; r < 2; ++r)
+            range[r] = visibleKeys(addi(first, 8 * (r0 + r)));
+        }
         SmallVector<Value> masked;
         for (auto [j, acc] : llvm::enumerate(s))
           for (int64_t e = 0; e < 4; ++e) {
             Value col = arith::AddIOp::create(
                 b, loc, colBase, i32c(8 * static_cast<int64_t>(j) + (e & 1)));
-            auto [lo, hi] = keyRange[e / 2];
+            auto [lo, hi] = range[e / 2];
             Value vis = arith::AndIOp::create(
                 b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
                 cmp(arith::CmpIPredicate::sle, col, hi));
@@ -2384,25 +2471,31 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     copyTile(/*isK=*/true, kStart, c.paged ? idx(0) : Value());
   }
 
-  // Loop state: O accumulators (d/8 tiles x 4), row max and sum per row.
+  // Loop state: O accumulators (per m-tile, d/8 tiles x 4), row max and sum
+  // per row of the thread.
   int64_t oTiles = c.dv / 8;
+  int64_t nO = c.mTiles * oTiles * 4;
   SmallVector<Value> res;
   if (c.tma) {
     res =
         buildOverlappedLoop(warp, kStart, kEnd, oTiles, negInf, zero, scoresOf,
                             softmax, packP, issueS, preparePV, issuePV, nTiles);
   } else {
-    SmallVector<Value> init(oTiles * 4, zero);
-    init.append({negInf, negInf, zero, zero});
+    SmallVector<Value> init(nO, zero);
+    init.append(nRows, negInf);
+    init.append(nRows, zero);
     auto loop = scf::ForOp::create(b, loc, kStart, kEnd, idx(c.tileKV), init);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value kt = loop.getInductionVar();
       ValueRange state = loop.getRegionIterArgs();
-      SmallVector<Value> o(state.begin(), state.begin() + oTiles * 4);
-      Value m[2] = {state[oTiles * 4], state[oTiles * 4 + 1]};
-      Value l[2] = {state[oTiles * 4 + 2], state[oTiles * 4 + 3]};
+      SmallVector<Value> o(state.begin(), state.begin() + nO);
+      Value m[kMaxRows], l[kMaxRows];
+      for (int r = 0; r < nRows; ++r) {
+        m[r] = state[nO + r];
+        l[r] = state[nO + nRows + r];
+      }
       // K(kt) has landed and every warp is done with V of the previous tile:
       // start V(kt) while S is computed. (The TMA kernel's loop is
       // buildOverlappedLoop.)
@@ -2422,64 +2515,71 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         writeTileRows(tid, batch, kvHead, next, rowsBufOf(next));
       }
 
-      // S = Q·Kᵀ for 8 n-tiles of 8 keys, unscaled (the scale is folded into
-      // the exp2 argument).
-      // One ldmatrix.x4 gives the B fragments of two 16-wide slices of d.
-      SmallVector<SmallVector<Value, 4>> s;
+      // S = Q·Kᵀ for 8 n-tiles of 8 keys per m-tile, unscaled (the scale is
+      // folded into the exp2 argument). One ldmatrix.x4 gives the B
+      // fragments of two 16-wide slices of d, for every m-tile.
+      using Tiles = SmallVector<SmallVector<Value, 4>>;
+      SmallVector<Tiles, 2> s(
+          c.mTiles, Tiles(c.tileKV / 8, SmallVector<Value, 4>(4, zero)));
+      // mma.sync: K's fragments for n-tile j and 32-wide slice p, flat
+      // (their addresses differ by constants); V's likewise.
+      Value kFlat = c.wgmma ? Value() : flatTile(kSmem);
+      Value vFlat = c.wgmma ? Value() : flatTile(vSmem);
+      auto kAt = [&](int64_t j, int64_t p) {
+        return addi(add(mul(ldRow, idx(c.dqk)), swizzled(ldMat, 4 * p)),
+                    8 * j * c.dqk);
+      };
       if (c.wgmma) {
         SmallVector<Value> acc = issueS(kAddr);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         fenceOperands(acc);
-        s = nTiles(acc);
-      }
-      if (c.qInSmem) {
-        // Q from shared memory: per 32-wide slice of Dqk, its two A
-        // fragments by ldmatrix.x4 (lane l gives row l % 8 + 8·((l / 8) % 2)
-        // of the warp's 16, 8-column block l / 16), then the slice of every
-        // n-tile.
-        SmallVector<SmallVector<Value, 4>> acc(c.tileKV / 8,
-                                               SmallVector<Value, 4>(4, zero));
-        Value qRow = add(mul(warp, idx(kRowsPerWarp)),
-                         add(ldRow, mul(andi(ldMat, 1), idx(8))));
-        Value half = arith::DivUIOp::create(b, loc, lane, idx(16));
+        s[0] = nTiles(acc);
+      } else {
+        // Per 32-wide slice of Dqk: the two A fragments of each m-tile
+        // (registers, or with Q in shared memory by ldmatrix.x4: lane l
+        // gives row l % 8 + 8·((l / 8) % 2) of the m-tile's 16, 8-column
+        // block l / 16; flat indices, so that the m-tiles' and slices'
+        // addresses differ by constants), then the slice of every n-tile,
+        // each K fragment serving every m-tile.
+        int64_t slices = c.dqk / 16;
+        Value qFlat, qRowAt, half;
+        if (c.qInSmem) {
+          Value qRow = add(mul(warp, idx(c.warpRows())),
+                           add(ldRow, mul(andi(ldMat, 1), idx(8))));
+          qFlat = flatTile(qSmem);
+          qRowAt = mul(qRow, idx(c.dqk));
+          half = arith::DivUIOp::create(b, loc, lane, idx(16));
+        }
         for (int64_t p = 0; p < c.dqk / 32; ++p) {
-          SmallVector<Value, 4> qA[2];
-          for (int64_t h = 0; h < 2; ++h) {
-            Value x4 = nvgpu::LdMatrixOp::create(
-                b, loc, x4Type, qSmem,
-                ValueRange{qRow, swizzled(addi(half, 4 * p + 2 * h))},
-                /*transpose=*/false, /*numTiles=*/4);
-            for (int64_t f = 0; f < 4; ++f)
-              qA[h].push_back(fragment(x4, f));
-          }
+          SmallVector<SmallVector<Value, 4>, 4> qA(2 * c.mTiles);
+          for (int64_t mt = 0; mt < c.mTiles; ++mt)
+            for (int64_t h = 0; h < 2; ++h) {
+              if (!c.qInSmem) {
+                qA[2 * mt + h] = qFrag[mt * slices + 2 * p + h];
+                continue;
+              }
+              Value x4 = nvgpu::LdMatrixOp::create(
+                  b, loc, x4Type, qFlat,
+                  ValueRange{addi(add(qRowAt, swizzled(half, 4 * p + 2 * h)),
+                                  16 * mt * c.dqk)},
+                  /*transpose=*/false, /*numTiles=*/4);
+              for (int64_t f = 0; f < 4; ++f)
+                qA[2 * mt + h].push_back(fragment(x4, f));
+            }
           for (int64_t j = 0; j < c.tileKV / 8; ++j) {
             Value x4 = nvgpu::LdMatrixOp::create(
-                b, loc, x4Type, kSmem,
-                ValueRange{addi(ldRow, 8 * j), swizzled(addi(ldMat, 4 * p))},
+                b, loc, x4Type, kFlat, ValueRange{kAt(j, p)},
                 /*transpose=*/false, /*numTiles=*/4);
-            for (int64_t h = 0; h < 2; ++h)
-              acc[j] =
-                  mma(qA[h], {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)},
-                      acc[j]);
+            for (int64_t mt = 0; mt < c.mTiles; ++mt)
+              for (int64_t h = 0; h < 2; ++h)
+                s[mt][j] = mma(qA[2 * mt + h],
+                               {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)},
+                               s[mt][j]);
           }
         }
-        s = acc;
       }
-      for (int64_t j = 0; !c.wgmma && !c.qInSmem && j < c.tileKV / 8; ++j) {
-        SmallVector<Value, 4> acc(4, zero);
-        Value keyRow = addi(ldRow, 8 * j);
-        for (int64_t p = 0; p < c.dqk / 32; ++p) {
-          Value x4 = nvgpu::LdMatrixOp::create(
-              b, loc, x4Type, kSmem,
-              ValueRange{keyRow, swizzled(addi(ldMat, 4 * p))},
-              /*transpose=*/false, /*numTiles=*/4);
-          for (int64_t h = 0; h < 2; ++h)
-            acc = mma(qFrag[2 * p + h],
-                      {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
-        }
-        s.push_back(acc);
-      }
-      scoresOf(s, kt);
+      for (int64_t mt = 0; mt < c.mTiles; ++mt)
+        scoresOf(s[mt], kt, mt);
 
       // V(kt) has landed and every warp is done with K(kt): start the next K.
       waitAndSync();
@@ -2494,41 +2594,51 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         copyTile(/*isK=*/true, next, c.paged ? rowsBufOf(next) : Value());
       }
 
-      Value alpha[2], mNew[2], lNew[2];
-      softmax(s, m, l, mNew, lNew, alpha);
-      for (int64_t i = 0; i < oTiles * 4; ++i)
-        o[i] = arith::MulFOp::create(b, loc, o[i], alpha[(i % 4) / 2]);
+      Value alpha[kMaxRows], mNew[kMaxRows], lNew[kMaxRows];
+      SmallVector<Tiles, 2> pFrag;
+      for (int64_t mt = 0; mt < c.mTiles; ++mt) {
+        int r0 = 2 * mt;
+        softmax(s[mt], m + r0, l + r0, mNew + r0, lNew + r0, alpha + r0);
+        for (int64_t i = 0; i < oTiles * 4; ++i) {
+          Value &x = o[mt * oTiles * 4 + i];
+          x = arith::MulFOp::create(b, loc, x, alpha[r0 + (i % 4) / 2]);
+        }
+        // P repacked from the S accumulators of n-tiles 2k, 2k+1.
+        pFrag.push_back(packP(s[mt]));
+      }
 
-      // O += P·V, P repacked from the S accumulators of n-tiles 2k, 2k+1.
-      SmallVector<SmallVector<Value, 4>> pFrag = packP(s);
+      // O += P·V.
       if (c.wgmma) {
-        SmallVector<Value> descs = preparePV(pFrag, o, vAddr);
-        issuePV(pFrag, o, descs);
+        SmallVector<Value> descs = preparePV(pFrag[0], o, vAddr);
+        issuePV(pFrag[0], o, descs);
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         fenceOperands(o);
       }
       for (int64_t ks = 0; !c.wgmma && ks < c.tileKV / 16; ++ks) {
-        SmallVector<Value, 4> &a = pFrag[ks];
         // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
-        // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1).
-        Value keyRow = add(addi(ldRow, 16 * ks), mul(andi(ldMat, 1), idx(8)));
+        // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1), for
+        // every m-tile.
+        Value keyRow = add(ldRow, mul(andi(ldMat, 1), idx(8)));
         Value dimChunk = arith::DivUIOp::create(b, loc, ldMat, idx(2));
         for (int64_t jd = 0; jd < oTiles; jd += 2) {
-          Value x4 = nvgpu::LdMatrixOp::create(
-              b, loc, x4Type, vSmem,
-              ValueRange{keyRow, swizzled(addi(dimChunk, jd))},
-              /*transpose=*/true, /*numTiles=*/4);
-          for (int64_t h = 0; h < 2; ++h) {
-            int64_t tile = jd + h;
-            SmallVector<Value, 4> acc(o.begin() + 4 * tile,
-                                      o.begin() + 4 * tile + 4);
-            acc = mma(a, {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
-            std::copy(acc.begin(), acc.end(), o.begin() + 4 * tile);
-          }
+          Value at = addi(add(mul(keyRow, idx(c.dv)), swizzled(dimChunk, jd)),
+                          16 * ks * c.dv);
+          Value x4 =
+              nvgpu::LdMatrixOp::create(b, loc, x4Type, vFlat, ValueRange{at},
+                                        /*transpose=*/true, /*numTiles=*/4);
+          for (int64_t mt = 0; mt < c.mTiles; ++mt)
+            for (int64_t h = 0; h < 2; ++h) {
+              auto at = o.begin() + 4 * (mt * oTiles + jd + h);
+              SmallVector<Value, 4> acc(at, at + 4);
+              acc = mma(pFrag[mt][ks],
+                        {fragment(x4, 2 * h), fragment(x4, 2 * h + 1)}, acc);
+              std::copy(acc.begin(), acc.end(), at);
+            }
         }
       }
       SmallVector<Value> yield(o.begin(), o.end());
-      yield.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      yield.append(mNew, mNew + nRows);
+      yield.append(lNew, lNew + nRows);
       scf::YieldOp::create(b, loc, yield);
     }
     // Nothing stays in flight (the loop may run no iteration).
@@ -2538,30 +2648,34 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
 
   // Epilogue: full row sums, normalize, store the rows that exist (through
   // shared memory in 16-byte vectors; the split-KV partials, f32, directly).
-  Value lRows[2], anyRow[2], invRow[2];
+  // Row r of the thread is row r % 2 of m-tile r / 2; its O accumulators
+  // are oOf(r)[4·jd + 2·(r % 2) + {0, 1}].
+  auto oOf = [&](int r) { return res.begin() + (r / 2) * oTiles * 4; };
+  Value lRows[kMaxRows], anyRow[kMaxRows], invRow[kMaxRows];
   // FP8: V's scale, read here (loaded with the others, it was live through
   // the key loop, and at head dimension 256 spilled).
   Value vScale = c.fp8 ? scaleOf(vScaleMem, kvHead) : f32c(1.0);
-  for (int r = 0; r < 2; ++r) {
-    lRows[r] = quadReduce(res[oTiles * 4 + 2 + r], /*isMax=*/false);
+  for (int r = 0; r < nRows; ++r) {
+    lRows[r] = quadReduce(res[nO + nRows + r], /*isMax=*/false);
     anyRow[r] = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                       lRows[r], zero);
     invRow[r] = select(anyRow[r],
                        arith::DivFOp::create(b, loc, vScale, lRows[r]), zero);
   }
   bool staged = !c.packed() && stageWidth() > 0;
-  if (staged) {
-    SmallVector<Value> o(res.begin(), res.begin() + 4 * oTiles);
+  for (int64_t mt = 0; staged && mt < c.mTiles; ++mt) {
+    SmallVector<Value> o(oOf(2 * mt), oOf(2 * mt) + 4 * oTiles);
     for (int64_t i = 0; i < 4 * oTiles; ++i)
-      o[i] = arith::MulFOp::create(b, loc, o[i], invRow[(i % 4) / 2]);
-    storeOutputStaged(o, warp, lane, g, t2,
-                      add(qFirst, mul(warp, idx(kRowsPerWarp))), queries, batch,
-                      headR[0], oMem);
+      o[i] = arith::MulFOp::create(b, loc, o[i], invRow[2 * mt + (i % 4) / 2]);
+    Value slot = addi(mul(warp, idx(c.mTiles)), mt);
+    storeOutputStaged(o, slot, lane, g, t2,
+                      add(qFirst, addi(mul(warp, idx(c.warpRows())), 16 * mt)),
+                      queries, batch, headR[0], oMem, /*first=*/mt == 0);
   }
   // What is left per row: the direct stores and the lse.
-  for (int r = 0; r < 2 && (!staged || c.lse); ++r) {
+  for (int r = 0; r < nRows && (!staged || c.lse); ++r) {
     Value lRow = lRows[r];
-    Value mRow = res[oTiles * 4 + r];
+    Value mRow = res[nO + r];
     Value any = anyRow[r];
     Value inv = invRow[r];
     Value store = valid[r];
@@ -2571,8 +2685,9 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
     for (int64_t jd = 0; !staged && jd < oTiles; ++jd) {
-      Value x = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r], inv);
-      Value y = arith::MulFOp::create(b, loc, res[4 * jd + 2 * r + 1], inv);
+      auto at = oOf(r) + 4 * jd + 2 * (r % 2);
+      Value x = arith::MulFOp::create(b, loc, at[0], inv);
+      Value y = arith::MulFOp::create(b, loc, at[1], inv);
       if (c.packed()) {
         auto vt = VectorType::get({2}, f32);
         vector::StoreOp::create(
@@ -2871,11 +2986,30 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
       return (c.varlen ? 1 : c.batch) * h * s * d * 2 < (int64_t(1) << 40);
     };
+    if (warpRows != 0 && warpRows != 16 && warpRows != 32) {
+      op->emitOpError() << "attn-sdpa-to-mma: warp-rows must be 0 (auto), 16 "
+                           "or 32, got "
+                        << static_cast<int64_t>(warpRows);
+      return failure();
+    }
     c.qInSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
-    if (c.qInSmem)
+    // 32 rows per warp: O and S take Dv + tileKV accumulator registers per
+    // thread and Q's A fragments Dqk / 2 more. At Dqk = 128 Q stays in
+    // shared memory instead and is read per key tile (two ldmatrix.x4 per
+    // m-tile and 32-wide slice, as FlashAttention-2 does). The default
+    // (0) takes them at Dv = 64, where ptxas fits every mask and score
+    // term in 255 registers; at Dv = 128, with 128 registers of O, it
+    // spilled 8-72 bytes for masks, so those keep 16 rows unless asked.
+    bool twoTiles = warpRows == 32 || (warpRows == 0 && c.dv <= 64);
+    if (c.qInSmem) {
       c.tileKV = 32;
-    if (c.qInSmem)
       c.warps = 4;
+    } else if (!c.wgmma && twoTiles && c.warps == 8 && !c.packed() &&
+               !c.paged && !c.varlen) {
+      c.mTiles = 2;
+      c.warps = 4;
+      c.qInSmem = c.dqk == 128;
+    }
     c.tma = c.wgmma && useTma && !c.paged && below2e40(c.hq, c.sq, c.dqk) &&
             below2e40(c.hkv, c.sk, c.dqk) && below2e40(c.hkv, c.sk, c.dv);
     if (c.varlen && (c.dqk == 256 || c.dv == 256) && !c.tma)

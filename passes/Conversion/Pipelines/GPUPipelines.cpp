@@ -64,6 +64,7 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
         options.kernel == "wgmma" ||
         (options.kernel == "auto" && options.chip == "sm_90a");
     mmaOptions.useTma = options.tma;
+    mmaOptions.warpRows = options.warpRows;
     pm.addPass(createSdpaToMmaPass(mmaOptions));
   }
   // One query row per tile: each GPU thread owns one row's online softmax.

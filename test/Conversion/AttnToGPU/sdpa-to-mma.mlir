@@ -1,6 +1,10 @@
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma="report-fallbacks=1" --verify-diagnostics | FileCheck %s
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=COUNT
-// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma --canonicalize --cse | FileCheck %s --check-prefix=LDSM
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma="report-fallbacks=1 warp-rows=16" --verify-diagnostics | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma="warp-rows=16" --canonicalize --cse | FileCheck %s --check-prefix=COUNT
+// RUN: attn-opt %s --split-input-file --attn-check-gpu-support="chip=sm_80 tensor-cores=1" --attn-sdpa-to-mma="warp-rows=16" --canonicalize --cse | FileCheck %s --check-prefix=LDSM
+
+// The kernels with 16 query rows per warp (one m16 tile; the default at
+// Dv = 128). sdpa-to-mma-rows32.mlir has the 32-row form (the default at
+// Dv = 64).
 
 // GQA with lse and a bottom-right causal mask: one CTA of 8 warps per 128
 // query rows, head and batch; Q·Kᵀ and P·V on mma.sync (bf16 in, f32
@@ -26,7 +30,10 @@
 // CHECK-DAG:       %[[KS:.*]] = memref.view %[[BUF]][%{{.*}}][] : {{.*}} to memref<64x64xbf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:       %[[VS:.*]] = memref.view %[[BUF]][%c8192{{.*}}][] : {{.*}} to memref<64x64xbf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:       %[[QS:.*]] = memref.view %[[BUF]][%{{.*}}][] : {{.*}} to memref<128x64xbf16, #gpu.address_space<workgroup>>
-// CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[{{.*}}], %[[QS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// Copies write the tiles flat (one register and constant offsets per
+// thread's chunks).
+// CHECK:           %[[QF:.*]] = memref.collapse_shape %[[QS]] {{.*}} into memref<8192xbf16, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4:   nvgpu.device_async_copy %arg0[{{.*}}], %[[QF]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK-NEXT:      nvvm.cp.async.wait.group 0
 // CHECK-NEXT:      gpu.barrier
@@ -36,14 +43,19 @@
 // for K, starts V, computes S from ldmatrix fragments, waits for V, starts
 // the next K, then P·V from ldmatrix.trans. Keys past the 100 of the
 // sequence are zero-filled (srcElements operand).
-// CHECK-COUNT-2:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK:           %[[KF0:.*]] = memref.collapse_shape %[[KS]]
+// CHECK-COUNT-2:   nvgpu.device_async_copy %arg1[{{.*}}], %[[KF0]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK:           scf.for
 // CHECK:             nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
-// CHECK-COUNT-2:     nvgpu.device_async_copy %arg2[{{.*}}], %[[VS]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK:             %[[VF:.*]] = memref.collapse_shape %[[VS]]
+// CHECK-COUNT-2:     nvgpu.device_async_copy %arg2[{{.*}}], %[[VF]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK:             nvvm.cp.async.commit.group
-// CHECK:             nvgpu.ldmatrix %[[KS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
+// The fragments are read from the flat tiles too.
+// CHECK:             %[[KF:.*]] = memref.collapse_shape %[[KS]]
+// CHECK:             %[[VF1:.*]] = memref.collapse_shape %[[VS]]
+// CHECK:             nvgpu.ldmatrix %[[KF]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK:             nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // Only tiles that some row of the CTA sees partially run the mask: a
 // fully visible tile passes its scores through unchanged.
@@ -56,13 +68,14 @@
 // CHECK:             nvvm.cp.async.wait.group 0
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             scf.if
-// CHECK-COUNT-2:       nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]]
+// CHECK:               %[[KF1:.*]] = memref.collapse_shape %[[KS]]
+// CHECK-COUNT-2:       nvgpu.device_async_copy %arg1[{{.*}}], %[[KF1]]
 // CHECK:               nvvm.cp.async.commit.group
 // CHECK:             gpu.shuffle  xor
 // The scale is folded into one fma per score before exp2.
 // CHECK:             math.fma
 // CHECK-NEXT:        math.exp2
-// CHECK:             nvgpu.ldmatrix %[[VS]][{{.*}}] {numTiles = 4 : i32, transpose = true}
+// CHECK:             nvgpu.ldmatrix %[[VF1]][{{.*}}] {numTiles = 4 : i32, transpose = true}
 // CHECK:             scf.yield
 // CHECK:           nvvm.cp.async.wait.group 0
 // The output goes through shared memory (the K tile, free once every warp

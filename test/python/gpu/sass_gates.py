@@ -18,6 +18,9 @@ checks what the design promises, without a GPU:
     its two ldmatrix per 32-wide slice each key tile; at 64 and 128 the Q
     tile passes through shared memory once: its copy (LDGSTS) and two
     ldmatrix per 32-wide slice, no LDG but for ALiBi slopes and kv_lens;
+  * at Dv = 64 on sm_80, 32 query rows per warp (4 warps, 128 rows): twice
+    the HMMA per key tile for the same K and V ldmatrix, Q's ldmatrix per
+    m-tile (each key tile at Dqk = 128, where Q stays in shared memory);
   * no local memory (no LDL/STL), no spills, no stack frame;
   * sm_90a: HGMMA (wgmma) instead: Dqk/16 + 4 per key tile of 64 (with
     TMA, tiles of 128 keys up to head dimension 128: Dqk/16 + 8, and twice
@@ -144,15 +147,22 @@ def main():
             count = lambda name: sum(1 for o in ops if o == name)
             wg = chip == "sm_90a"
             # mma.sync with head dimension 256: Q in shared memory, CTAs of 4
-            # warps, tiles of 32 keys.
-            qsm = not wg and (d == 256 or dv == 256)
+            # warps (64 rows), tiles of 32 keys.
+            big = not wg and (d == 256 or dv == 256)
+            # mma.sync at Dv = 64: 32 query rows per warp (two m16 tiles per
+            # K and V fragment), CTAs of 4 warps (128 rows).
+            mt = 2 if not wg and not big and dv <= 64 else 1
+            # Q stays in shared memory, read per key tile (at Dqk = 128 with
+            # two m-tiles).
+            qsm = big or (mt == 2 and d == 128)
+            q_rows = 64 if big else 128
             # Other dense mma.sync kernels pass the Q tile (128 rows) through
             # shared memory once.
             qvia = not wg and not qsm
             # The TMA kernel takes keys in tiles of 128 up to head dimension
             # 128.
-            tk = 32 if qsm else 128 if tma and d <= 128 and dv <= 128 else 64
-            threads = 128 if qsm else 384 if tma else 256
+            tk = 32 if big else 128 if tma and d <= 128 and dv <= 128 else 64
+            threads = 128 if big or mt == 2 else 384 if tma else 256
             problems = []
             if wg:
                 # Warpgroup MMA: one HGMMA.64x{tk}x16 per 16 of Dqk for S, one
@@ -168,7 +178,7 @@ def main():
             else:
                 mma_name = "HMMA"
                 hmma = count("HMMA")
-                want = (d // 16) * (tk // 8) + (tk // 16) * (dv // 8)
+                want = mt * ((d // 16) * (tk // 8) + (tk // 16) * (dv // 8))
             if hmma != want:
                 problems.append(f"{hmma} {mma_name}, expected {want} per key tile")
             ldgsts, ldsm = count("LDGSTS"), count("LDSM")
@@ -177,7 +187,7 @@ def main():
             # stays in shared memory: 16-byte chunks per thread.
             per = lambda rows, cols: rows * cols // 8 // threads
             want_ldgsts = 0 if tma else (2 * per(tk, d) + per(tk, dv) +
-                                         (per(64, d) if qsm else 0) +
+                                         (per(q_rows, d) if qsm else 0) +
                                          (per(128, d) if qvia else 0))
             if ldgsts != want_ldgsts:
                 problems.append(f"{ldgsts} LDGSTS, expected {want_ldgsts}")
@@ -201,16 +211,16 @@ def main():
             if (tma or qvia or qsm) and count("LDG") != (2 if terms else 0):
                 problems.append(f"{count('LDG')} LDG: Q is loaded by TMA or cp.async")
             # K: one x4 per 8 keys and 32 dims; V: per 16 keys and 16 dims;
-            # Q from shared memory: two per 32-wide slice.
+            # Q from shared memory: two per 32-wide slice and m-tile.
             want_ldsm = 0 if wg else ((tk // 8) * (d // 32) + (tk // 16) * (dv // 16) +
-                                      (2 * (d // 32) if qsm or qvia else 0))
+                                      (2 * mt * (d // 32) if qsm or qvia else 0))
             if ldsm != want_ldsm:
                 problems.append(f"{ldsm} LDSM, expected {want_ldsm} per key tile")
             smem = ptxas.get("shared_memory_bytes")
             if qsm:
-                # Dynamic: the Q tile (64 rows), then K and V.
+                # Dynamic: the Q tile, then K and V.
                 smem = k["shared_memory_bytes"]
-                want_smem = (64 + tk) * d * 2 + tk * dv * 2
+                want_smem = (q_rows + tk) * d * 2 + tk * dv * 2
             elif tma:
                 # Dynamic: the Q tile (128 rows), two K/V slots, 1 KiB to
                 # align the swizzle atoms, 4 mbarriers per slot and one for Q.
