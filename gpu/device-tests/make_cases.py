@@ -14,6 +14,9 @@ p.add_argument("--out", default=".gpu/cases")
 p.add_argument("--bench", action="store_true", help="the benchmark grid instead of the test grid")
 p.add_argument("--kernel", default="auto", choices=["auto", "mma", "wgmma", "simt"],
                help="attn-compile's --kernel (auto: wgmma on sm_90a, mma.sync on sm_80)")
+p.add_argument("--warp-rows", type=int, default=0, choices=[0, 16, 32],
+               help="attn-compile's --warp-rows (mma.sync: query rows per warp; 0: by head "
+               "dimension)")
 a = p.parse_args()
 
 
@@ -131,7 +134,8 @@ for c in cases():
         json.dump(c, f)
     t0 = time.time()
     r = subprocess.run([a.attn_compile, os.path.join(d, "case.mlir"), f"--chip={a.chip}", f"--out-dir={d}",
-                        f"--kernel={a.kernel}"], capture_output=True, text=True)
+                        f"--kernel={a.kernel}", f"--warp-rows={a.warp_rows}"],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"attn-compile failed on {name}:\n{r.stderr}")
     # attn-compile's wall time (MLIR pipeline, PTX, ptxas): reported next to the timings.

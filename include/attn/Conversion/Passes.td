@@ -89,8 +89,10 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
     `gpu.launch_func` of a generated `gpu.func` (in its own `gpu.module`)
     that computes it with `mma.sync.m16n8k16`, FlashAttention-2 style: one
     CTA of 8 warps per (128 query rows, query head, batch) (4 warps when the
-    queries fit in 64 rows), Q fragments in
-    registers, a loop over 64-key tiles bounded by the mask with K and V
+    queries fit in 64 rows; 4 warps of 32 rows each, two m16 tiles sharing
+    every K and V fragment, with `warp-rows=32`, the default at Dv = 64),
+    Q fragments in registers (at Dqk = 128 with 32 rows, read from shared
+    memory each key tile), a loop over 64-key tiles bounded by the mask with K and V
     staged in swizzled shared memory by cp.async (V loading during Q·Kᵀ,
     the next K during the softmax and P·V) and read by ldmatrix, the online
     softmax on the accumulator fragments with quad shuffles, P kept in
