@@ -1295,10 +1295,15 @@ private:
     int64_t rowsPerPass = c.threads() / chunksPerRow;
     Value copyRow = arith::DivUIOp::create(b, loc, tid, idx(chunksPerRow));
     Value copyChunk = arith::RemUIOp::create(b, loc, tid, idx(chunksPerRow));
+    // Flat when every pass writes the same swizzled column (rows per pass
+    // a multiple of 8): the passes' destinations differ by constants.
     bool flat = rowsPerPass % 8 == 0;
-    Value dstMem = flat ? flatTile(qSmem) : qSmem;
-    Value first = add(mul(copyRow, idx(c.dqk)),
-                      mul(xori(copyChunk, andi(copyRow, 7)), idx(8)));
+    Value dstMem = qSmem, first;
+    if (flat) {
+      dstMem = flatTile(qSmem);
+      first = add(mul(copyRow, idx(c.dqk)),
+                  mul(xori(copyChunk, andi(copyRow, 7)), idx(8)));
+    }
     for (int64_t k = 0; k < c.tileQ() / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
       Value q = add(qFirst, row);
