@@ -71,8 +71,9 @@ using namespace mlir::attn;
 
 namespace {
 
-/// Rows of one m16n8k16 tile: a warp's rows are 16 or 32 (MmaConfig::mTiles).
-constexpr int64_t kRowsPerWarp = 16;
+/// Rows of one m16n8k16 tile (an m-tile); a warp has one or two of them
+/// (MmaConfig::mTiles), a TMA output box one.
+constexpr int64_t kTileRows = 16;
 /// Keys per tile, except where MmaConfig::tileKV says otherwise.
 constexpr int64_t kDefaultTileKV = 64;
 constexpr int64_t kCombineThreads = 256;
@@ -193,7 +194,7 @@ struct MmaConfig {
   /// mma of one tile. The accumulators of O and S double; at Dqk = 128
   /// Q stays in shared memory (qInSmem) and is read per key tile.
   int64_t mTiles = 1;
-  int64_t warpRows() const { return mTiles * kRowsPerWarp; }
+  int64_t warpRows() const { return mTiles * kTileRows; }
   /// Rows of a thread: two per m-tile (g and g + 8).
   int64_t threadRows() const { return 2 * mTiles; }
   int64_t tileQ() const { return warps * warpRows(); }
@@ -1510,11 +1511,11 @@ private:
                 ValueRange{});
     else if (first)
       gpu::BarrierOp::create(b, loc);
-    Value warpBase = add(stageBase, mul(slot, idx(kRowsPerWarp * width)));
+    Value warpBase = add(stageBase, mul(slot, idx(kTileRows * width)));
     Value swG = swizzle(g);
     auto vec8 = VectorType::get({8}, c.elt);
     Value allLanes = i32c(-1);
-    int64_t reads = llvm::divideCeil(kRowsPerWarp * chunks, 32);
+    int64_t reads = llvm::divideCeil(kTileRows * chunks, 32);
     // TMA kernels: the staged 16 rows x 64 columns of a warp are one box of
     // the output's map (1024-byte aligned, 128-byte rows, chunks XOR row %
     // 8: the 128-byte swizzle), stored by lane 0; rows past the queries are
@@ -1572,10 +1573,9 @@ private:
         Value chunk = arith::RemUIOp::create(b, loc, q, idx(chunks));
         Value qRow = add(rowFirst, row);
         Value ok = cmp(arith::CmpIPredicate::ult, qRow, queries);
-        if (kRowsPerWarp * chunks < 32 * (i + 1))
+        if (kTileRows * chunks < 32 * (i + 1))
           ok = arith::AndIOp::create(
-              b, loc, ok,
-              cmp(arith::CmpIPredicate::ult, row, idx(kRowsPerWarp)));
+              b, loc, ok, cmp(arith::CmpIPredicate::ult, row, idx(kTileRows)));
         auto ifOp = scf::IfOp::create(b, loc, ok, /*withElse=*/false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -2847,7 +2847,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t rows = c.group() * c.sq;
     // Head dimension 256 runs only as the prefill kernel (the decode form
     // packs query heads into the rows, which the Q tile copy does not).
-    if (c.varlen || rows > 4 * kRowsPerWarp || tiles < 4 || c.dqk == 256 ||
+    if (c.varlen || rows > 4 * kTileRows || tiles < 4 || c.dqk == 256 ||
         c.dv == 256)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
@@ -3146,7 +3146,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                                   Map{1, c.dqk, c.sk, c.hkv, c.tileKV},
                                   Map{2, c.dv, c.sk, c.hkv, c.tileKV}};
       if (c.tmaStore())
-        maps.push_back(Map{numInputs, c.dv, c.sq, c.hq, kRowsPerWarp});
+        maps.push_back(Map{numInputs, c.dv, c.sq, c.hq, kTileRows});
       for (Map m : maps) {
         // Q, K and V: FP8 codes are single bytes (boxes of 128 columns).
         int64_t bytes = m.param < 3 ? c.inBytes() : 2;
