@@ -59,6 +59,8 @@ def cases():
                                mask=mask, window=window)
     # decode: one query against many keys, causal bottom-right (sees every key)
     yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
+    # ... at head dimension 256 (Gemma's: 16 query heads on 8 KV heads)
+    yield dict(b=4, hq=16, hkv=8, sq=1, sk=4097, d=256, dtype="bf16", mask="causal_br", window=None)
     # varlen: packed sequences (cu_seqlens), an empty one and one longer than a CTA's rows
     for mask, dtype, d in (("causal_br", "f16", 128), ("none", "bf16", 64)):
         lens = ((130, 0, 57, 300), (200, 20, 70, 300))
@@ -73,6 +75,8 @@ def cases():
                            fp8=("tensor", "head", "head") if s == 113 else ("tensor",) * 3)
         # Decode (the split-KV form), per-head Q scales.
         yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br",
+                   window=None, fp8=("head", "tensor", "head"))
+        yield dict(b=4, hq=16, hkv=8, sq=1, sk=4097, d=256, dtype="bf16", mask="causal_br",
                    window=None, fp8=("head", "tensor", "head"))
         # Head dimensions 64 and 256.
         for s, d, mask in ((113, 64, "none"), (1000, 64, "causal"), (113, 256, "causal"),

@@ -144,14 +144,20 @@ def configs(grid):
     out.append(dict(base, b=2, hq=8, hkv=2, sq=1, sk=400, mask="swa",
                     kv_lens=(400, 250)))
     # Head dimension 256 (the sm_90a TMA kernel; on sm_80 Q in shared memory):
-    # Dqk = Dv, and each with 64; decode shapes run as prefill.
+    # Dqk = Dv, and each with 64; decode shapes in the split-KV form (Q's
+    # rows several query heads), one with a split count chosen at launch.
     out.append(dict(base, sq=130, sk=139, mask="causal", d=256, lse=True))
     out.append(dict(base, sq=64, sk=200, mask="causal_br", d=256, dv=64,
                     dtype="bf16", softcap=30.0))
     out.append(dict(base, b=2, sq=70, sk=70, mask="none", d=64, dv=256,
                     kv_lens=(70, 33)))
     out.append(dict(base, b=1, hq=8, hkv=2, sq=1, sk=300, mask="none",
-                    d=256, dtype="bf16"))
+                    d=256, dtype="bf16", lse=True, kv_bytes=True))
+    out.append(dict(base, b=2, hq=8, hkv=1, heads="mqa", sq=3, sk=500,
+                    mask="causal_br", d=256, dv=64, kv_lens=(500, 130),
+                    softcap=20.0, splits=3))
+    out.append(dict(base, b=1, hq=16, hkv=4, sq=1, sk=400, mask="window_br",
+                    d=64, dv=256, alibi=True, lse=True))
     # FP8 (e4m3 codes through attn.dequantize; the sm_90a TMA kernel only):
     # per-tensor and per-head scales, masks, GQA, partial tiles, score terms.
     f8 = dict(base, d=128, fp8=("head", "tensor", "tensor1"))
@@ -188,6 +194,12 @@ def configs(grid):
                     fp8=("head", "head", "tensor")))
     out.append(dict(f8, b=2, hq=8, hkv=2, sq=1, sk=300, mask="causal_br",
                     lse=True))
+    # ... and at head dimension 256.
+    out.append(dict(f8, d=256, b=2, hq=8, hkv=2, sq=1, sk=700,
+                    mask="causal_br", lse=True, kv_bytes=True))
+    out.append(dict(f8, d=256, dv=64, b=1, hq=8, hkv=1, heads="mqa", sq=2,
+                    sk=600, mask="none", splits=3,
+                    fp8=("head", "head", "tensor")))
     for c in out:
         if "varlen" in c:  # packed totals
             c.update(b=len(c["varlen"][0]), sq=sum(c["varlen"][0]),

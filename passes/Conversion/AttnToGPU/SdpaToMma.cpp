@@ -1289,7 +1289,9 @@ private:
 
   /// qInSmem: the CTA's Q tile into shared memory by cp.async (16-byte
   /// chunks at chunk XOR row % 8; rows past the queries zero-filled), as
-  /// its own group: the key loop's first wait covers it.
+  /// its own group: the key loop's first wait covers it. In the decode
+  /// form `head` is the KV head and row r is query r % Sq of its query
+  /// head r / Sq (rows past the pairs zero-filled).
   void copyQTile(Value tid, Value batch, Value head, Value qFirst,
                  Value queries) {
     int64_t chunksPerRow = c.dqk / 8;
@@ -1305,20 +1307,31 @@ private:
       first = add(mul(copyRow, idx(c.dqk)),
                   mul(xori(copyChunk, andi(copyRow, 7)), idx(8)));
     }
+    int64_t pairs = c.group() * c.sq;
     for (int64_t k = 0; k < c.tileQ() / rowsPerPass; ++k) {
       Value row = addi(copyRow, k * rowsPerPass);
-      Value q = add(qFirst, row);
+      Value q = add(qFirst, row), rowHead = head;
       Value n =
           select(cmp(arith::CmpIPredicate::slt, q, queries), idx(8), idx(0));
       q = minIdx(q, idx(c.sq - 1));
+      if (c.packed()) {
+        if (k * rowsPerPass >= pairs)
+          break; // whole passes past the pairs: nothing to load or zero
+        Value pair = minIdx(row, idx(pairs - 1));
+        n = select(cmp(arith::CmpIPredicate::slt, row, idx(pairs)), idx(8),
+                   idx(0));
+        rowHead = add(mul(head, idx(c.group())),
+                      arith::DivUIOp::create(b, loc, pair, idx(c.sq)));
+        q = arith::RemUIOp::create(b, loc, pair, idx(c.sq));
+      }
       SmallVector<Value, 2> dst = {row,
                                    mul(xori(copyChunk, andi(row, 7)), idx(8))};
       if (flat)
         dst = {addi(first, k * rowsPerPass * c.dqk)};
       nvgpu::DeviceAsyncCopyOp::create(
           b, loc, dstMem, dst, qMem,
-          ValueRange{batch, head, q, mul(copyChunk, idx(8))}, b.getIndexAttr(8),
-          n, b.getUnitAttr());
+          ValueRange{batch, rowHead, q, mul(copyChunk, idx(8))},
+          b.getIndexAttr(8), n, b.getUnitAttr());
     }
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   }
@@ -2845,10 +2858,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + c.tileKV - 1) / c.tileKV;
     int64_t rows = c.group() * c.sq;
-    // Head dimension 256 runs only as the prefill kernel (the decode form
-    // packs query heads into the rows, which the Q tile copy does not).
-    if (c.varlen || rows > 4 * kTileRows || tiles < 4 || c.dqk == 256 ||
-        c.dv == 256)
+    if (c.varlen || rows > 4 * kTileRows || tiles < 4)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);

@@ -75,3 +75,34 @@ func.func @wide(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
   %o = attn.sdpa %q, %k, %v : tensor<1x8x16x64xf16>, tensor<1x1x4000x64xf16>, tensor<1x1x4000x64xf16> -> tensor<1x8x16x64xf16>
   return %o : tensor<1x8x16x64xf16>
 }
+
+// -----
+
+// Head dimension 256 (Q in shared memory, keys in tiles of 32): the decode
+// form too. Its Q tile copy gives row r of the CTA the query r % Sq of
+// query head KV head · 4 + r / Sq; only the 8 (head, query) pairs are
+// copied (two passes of 4 rows: 128 threads, 32 chunks per row), each
+// zero-filled past the pairs.
+
+// CHECK-LABEL: func.func @decode_d256(
+// CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c10, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
+// CHECK-SAME:      memref<1x8x2x10x256xf32>
+// CHECK-NEXT:    gpu.launch_func @decode_d256_kernel_combine::@decode_d256_kernel_combine
+// CHECK:       gpu.func @decode_d256_kernel(
+// CHECK:         %[[ROW:.*]] = arith.divui %thread_id_x, %c32 : index
+// CHECK:         %[[KVH:.*]] = gpu.block_id y
+// CHECK:         %[[HBASE:.*]] = arith.muli %[[KVH]], %c4 : index
+// CHECK:         %[[PAIR:.*]] = arith.minsi %[[ROW]], %c7 : index
+// CHECK:         %[[IN:.*]] = arith.cmpi slt, %[[ROW]], %c8 : index
+// CHECK:         %[[N:.*]] = arith.select %[[IN]], %c8, %c0 : index
+// CHECK:         %[[HOFF:.*]] = arith.divui %[[PAIR]], %c2 : index
+// CHECK:         %[[HEAD:.*]] = arith.addi %[[HBASE]], %[[HOFF]] : index
+// CHECK:         %[[QROW:.*]] = arith.remui %[[PAIR]], %c2 : index
+// CHECK:         nvgpu.device_async_copy %arg0[%{{.*}}, %[[HEAD]], %[[QROW]], %{{.*}}], %{{.*}}[%[[ROW]], %{{.*}}], 8, %[[N]] {bypassL1} : memref<1x8x2x256xbf16> to memref<64x256xbf16, #gpu.address_space<workgroup>>
+// CHECK:         nvgpu.device_async_copy %arg0
+// CHECK-NOT:     nvgpu.device_async_copy %arg0
+// CHECK:         nvvm.cp.async.commit.group
+func.func @decode_d256(%q: tensor<1x8x2x256xbf16>, %k: tensor<1x2x600x256xbf16>, %v: tensor<1x2x600x256xbf16>) -> tensor<1x8x2x256xbf16> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x8x2x256xbf16>, tensor<1x2x600x256xbf16>, tensor<1x2x600x256xbf16> -> tensor<1x8x2x256xbf16>
+  return %o : tensor<1x8x2x256xbf16>
+}

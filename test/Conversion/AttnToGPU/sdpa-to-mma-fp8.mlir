@@ -152,3 +152,26 @@ func.func @decode(%q8: tensor<1x8x1x128xf8E4M3FN>, %qs: tensor<8xf32>, %k8: tens
   %o = attn.sdpa %q, %k, %v : tensor<1x8x1x128xf16>, tensor<1x2x1024x128xf16>, tensor<1x2x1024x128xf16> -> tensor<1x8x1x128xf16>
   return %o : tensor<1x8x1x128xf16>
 }
+
+// The same at head dimension 256: the decode form, with two 128-byte boxes
+// per Q and K row (S = Q·Kᵀ is 8 m64n128k32 per key tile, P·V 4
+// m64n256k32; each twice, in the masked and the unmasked tile's branch). Shared memory: 1024 + Q 16 KiB (64 rows) + 2 slots
+// x (K, V and raw V, 32 KiB each) + 11 mbarriers, against 230,488 bytes for
+// the prefill kernel's 128-row Q tile.
+// CHECK-LABEL: gpu.func @decode_d256_kernel
+// CHECK-SAME:    %{{[a-z0-9]+}}: memref<1x8x1x8x256xf32>, %{{[a-z0-9]+}}: memref<1x8x1x8xf32>
+// CHECK-SAME:    grid = array<i64: 8, 2, 1>
+// CHECK-SAME:    shared_memory_bytes = 214104
+// CHECK-SAME:    box = array<i64: 128, 1, 4, 1>, dims = array<i64: 256, 1, 8, 1>, kind = "tensor_map", name = "query_tensor_map"
+// CHECK-LABEL: gpu.func @decode_d256_kernel_combine
+// COUNT-LABEL: gpu.func @decode_d256_kernel
+// COUNT-COUNT-16: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// COUNT-COUNT-8: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// COUNT-NOT:   wgmma.mma_async
+func.func @decode_d256(%q8: tensor<1x8x1x256xf8E4M3FN>, %qs: tensor<8xf32>, %k8: tensor<1x2x1024x256xf8E4M3FN>, %ks: tensor<f32>, %v8: tensor<1x2x1024x256xf8E4M3FN>, %vs: tensor<2xf32>) -> tensor<1x8x1x256xbf16> {
+  %q = attn.dequantize %q8, %qs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x8x1x256xf8E4M3FN>, tensor<8xf32> -> tensor<1x8x1x256xbf16>
+  %k = attn.dequantize %k8, %ks {quant = #attn.quant<fp8_e4m3, per_tensor>} : tensor<1x2x1024x256xf8E4M3FN>, tensor<f32> -> tensor<1x2x1024x256xbf16>
+  %v = attn.dequantize %v8, %vs {quant = #attn.quant<fp8_e4m3, per_head, axis = 1>} : tensor<1x2x1024x256xf8E4M3FN>, tensor<2xf32> -> tensor<1x2x1024x256xbf16>
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x1x256xbf16>, tensor<1x2x1024x256xbf16>, tensor<1x2x1024x256xbf16> -> tensor<1x8x1x256xbf16>
+  return %o : tensor<1x8x1x256xbf16>
+}

@@ -37,7 +37,8 @@ checks what the design promises, without a GPU:
     (SYNCS), 3 warpgroups of which the producer gives its registers to the
     consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
     memory; with --tma=false the cp.async form is checked as above.
-And the decode form (GQA 32:8, one query, 4096 keys) on both chips, dense,
+And the decode form (GQA 32:8, one query, 4096 keys; dense and FP8 also at
+head dimension 256) on both chips, dense,
 paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
 local memory. FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
@@ -514,11 +515,35 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
     # Paged: 256 blocks of 16 tokens, NHD pools, a 4096-token table.
     pool, table = "tensor<256x16x8x128xf16>", "tensor<1x256xi32>"
     pool8 = "tensor<256x16x8x128xf8E4M3FN>"
-    q8, kv8 = "tensor<1x32x1x128xf8E4M3FN>", "tensor<1x8x4096x128xf8E4M3FN>"
+
+    def dense(d):
+        q, kv = f"tensor<1x32x1x{d}xf16>", f"tensor<1x8x4096x{d}xf16>"
+        return (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
+                f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
+
+    # FP8 e4m3 Q, K and V through attn.dequantize (sm_90a only): the
+    # decode form of the FP8 TMA kernel, per-head Q and V scales.
+    def fp8(d):
+        q, kv = f"tensor<1x32x1x{d}xf16>", f"tensor<1x8x4096x{d}xf16>"
+        q8, kv8 = (f"tensor<1x32x1x{d}xf8E4M3FN>",
+                   f"tensor<1x8x4096x{d}xf8E4M3FN>")
+        return (f"func.func @attn(%q8: {q8}, %qs: tensor<32xf32>, %k8: {kv8}, "
+                f"%ks: tensor<f32>, %v8: {kv8}, %vs: tensor<8xf32>) -> {q} {{\n"
+                f"  %q = attn.dequantize %q8, %qs {{quant = #attn.quant<fp8_e4m3, "
+                f"per_head, axis = 1>}} : {q8}, tensor<32xf32> -> {q}\n"
+                f"  %k = attn.dequantize %k8, %ks {{quant = #attn.quant<fp8_e4m3, "
+                f"per_tensor>}} : {kv8}, tensor<f32> -> {kv}\n"
+                f"  %v = attn.dequantize %v8, %vs {{quant = #attn.quant<fp8_e4m3, "
+                f"per_head, axis = 1>}} : {kv8}, tensor<8xf32> -> {kv}\n"
+                f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
+                f"  return %o : {q}\n}}\n")
+
     sources = {
-        "decode": (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
-                   f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
-                   f"  return %o : {q}\n}}\n"),
+        "decode": dense(128),
+        # Head dimension 256: Q in shared memory on sm_80, the TMA kernel
+        # on sm_90a.
+        "decode_d256": dense(256),
         "paged": (f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
                   f"%l: tensor<1xi32>) -> {q} {{\n"
                   f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
@@ -532,21 +557,11 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                       f"#attn.quant<fp8_e4m3, per_head, axis = 2>}} : {q}, {pool8}, "
                       f"{pool8}, {table}, tensor<1xi32> -> {q}\n"
                       f"  return %o : {q}\n}}\n"),
-        # FP8 e4m3 Q, K and V through attn.dequantize (sm_90a only): the
-        # decode form of the FP8 TMA kernel, per-head Q and V scales.
-        "decode_fp8": (f"func.func @attn(%q8: {q8}, %qs: tensor<32xf32>, %k8: {kv8}, "
-                       f"%ks: tensor<f32>, %v8: {kv8}, %vs: tensor<8xf32>) -> {q} {{\n"
-                       f"  %q = attn.dequantize %q8, %qs {{quant = #attn.quant<fp8_e4m3, "
-                       f"per_head, axis = 1>}} : {q8}, tensor<32xf32> -> {q}\n"
-                       f"  %k = attn.dequantize %k8, %ks {{quant = #attn.quant<fp8_e4m3, "
-                       f"per_tensor>}} : {kv8}, tensor<f32> -> {kv}\n"
-                       f"  %v = attn.dequantize %v8, %vs {{quant = #attn.quant<fp8_e4m3, "
-                       f"per_head, axis = 1>}} : {kv8}, tensor<8xf32> -> {kv}\n"
-                       f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
-                       f"  return %o : {q}\n}}\n"),
+        "decode_fp8": fp8(128),
+        "decode_fp8_d256": fp8(256),
     }
     for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")
-                               if not (w[0] == "decode_fp8" and c == "sm_80")]:
+                               if not (w[0].startswith("decode_fp8") and c == "sm_80")]:
         src = os.path.join(tmp, what + ".mlir")
         with open(src, "w") as f:
             f.write(text)
@@ -572,7 +587,7 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                 ldgsts = [o for o in ops if o.startswith("LDGSTS")]
                 utmaldg = base.count("UTMALDG")
                 mma = sum(1 for o in base if o in ("HMMA", "HGMMA", "QGMMA"))
-                if what in ("decode", "decode_fp8") and chip == "sm_90a":
+                if what.startswith("decode") and chip == "sm_90a":
                     if ldgsts or not utmaldg:
                         problems.append(f"{len(ldgsts)} LDGSTS, {utmaldg} UTMALDG: "
                                         "expected K and V by TMA only")
@@ -580,7 +595,7 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                     problems.append(f"K/V copies not all 16-byte: {sorted(set(ldgsts))}")
                 if not mma:
                     problems.append("no HMMA/HGMMA/QGMMA")
-                if what == "decode_fp8" and (base.count("HGMMA") or
+                if what.startswith("decode_fp8") and (base.count("HGMMA") or
                                              not base.count("QGMMA")):
                     problems.append("expected e4m3 QGMMA only")
                 parts.append(f"grid {k['grid']}, {k['ptxas']['registers']} registers, "
@@ -588,8 +603,9 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
         prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 ",
-                  "decode_fp8": "FP8 "}[what]
-        line = f"{prefix}decode GQA 32:8 d128 Sk 4096 {chip}: " + "; ".join(parts)
+                  "decode_fp8": "FP8 "}[what.removesuffix("_d256")]
+        d = 256 if what.endswith("_d256") else 128
+        line = f"{prefix}decode GQA 32:8 d{d} Sk 4096 {chip}: " + "; ".join(parts)
         if problems:
             failures += 1
             print("FAIL " + line + ": " + "; ".join(problems))
