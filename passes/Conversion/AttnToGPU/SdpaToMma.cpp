@@ -2850,15 +2850,19 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   }
 
   /// The decode form: when the (query head of a KV head, query) pairs fit
-  /// one CTA of 4 warps (so K and V are read once per KV head, not once per
-  /// query head, and warps are not mostly empty rows) and there are at
-  /// least 4 key tiles, splits the keys so that B · Hkv · splits is about
-  /// two CTAs per SM (the default grid x; a launch may choose another
-  /// split count, for the actual lengths, up to `splits`).
+  /// one CTA of 4 warps, or of 8 up to head dimension 128 (so K and V are
+  /// read once per KV head, not once per query head, and warps are not
+  /// mostly empty rows) and there are at least 4 key tiles, splits the keys
+  /// so that B · Hkv · splits is about two CTAs per SM (the default grid x;
+  /// a launch may choose another split count, for the actual lengths, up
+  /// to `splits`).
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + c.tileKV - 1) / c.tileKV;
     int64_t rows = c.group() * c.sq;
-    if (c.varlen || rows > 4 * kTileRows || tiles < 4)
+    // Head dimension 256 has CTAs of 4 warps (Q in shared memory on
+    // mma.sync).
+    int64_t maxWarps = c.dqk == 256 || c.dv == 256 ? 4 : 8;
+    if (c.varlen || rows > maxWarps * kTileRows || tiles < 4)
       return;
     int64_t want = (2 * smCount + c.batch * c.hkv - 1) / (c.batch * c.hkv);
     int64_t splits = std::clamp<int64_t>(want, 1, tiles);
@@ -2867,7 +2871,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // Launches may choose up to twice the default (a GPU with more SMs than
     // sm-count), never more than one split per key tile.
     c.splits = std::min(tiles, 2 * c.defaultSplits);
-    c.warps = 4;
+    c.warps = rows > 4 * kTileRows ? 8 : 4;
   }
 
   /// The combine kernel of the decode form: out[b, h, q, :] = the

@@ -59,7 +59,8 @@ func.func @decode(%q: tensor<2x8x1x128xf16>, %k: tensor<2x2x1000x128xf16>, %v: t
 // -----
 
 // Short key sequences (fewer than 4 key tiles) and rows that do not fit one
-// CTA (8 heads per KV head x 16 queries) keep the prefill form.
+// CTA (8 heads per KV head x 17 queries; at head dimension 256, whose CTAs
+// have 4 warps, 8 x 9) keep the prefill form.
 
 // CHECK-LABEL: func.func @short(
 // CHECK:         gpu.launch_func @short_kernel::@short_kernel blocks in (%c1, %c8, %c1)
@@ -67,12 +68,39 @@ func.func @decode(%q: tensor<2x8x1x128xf16>, %k: tensor<2x2x1000x128xf16>, %v: t
 // CHECK-LABEL: func.func @wide(
 // CHECK:         gpu.launch_func @wide_kernel::@wide_kernel blocks in (%c1, %c8, %c1)
 // CHECK-NOT:     gpu.launch_func
+// CHECK-LABEL: func.func @wide_d256(
+// CHECK:         gpu.launch_func @wide_d256_kernel::@wide_d256_kernel blocks in (%c1, %c8, %c1)
+// CHECK-NOT:     gpu.launch_func
 func.func @short(%q: tensor<1x8x1x64xf16>, %k: tensor<1x1x190x64xf16>, %v: tensor<1x1x190x64xf16>) -> tensor<1x8x1x64xf16> {
   %o = attn.sdpa %q, %k, %v : tensor<1x8x1x64xf16>, tensor<1x1x190x64xf16>, tensor<1x1x190x64xf16> -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
 }
-func.func @wide(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tensor<1x1x4000x64xf16>) -> tensor<1x8x16x64xf16> {
-  %o = attn.sdpa %q, %k, %v : tensor<1x8x16x64xf16>, tensor<1x1x4000x64xf16>, tensor<1x1x4000x64xf16> -> tensor<1x8x16x64xf16>
+func.func @wide(%q: tensor<1x8x17x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tensor<1x1x4000x64xf16>) -> tensor<1x8x17x64xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x17x64xf16>, tensor<1x1x4000x64xf16>, tensor<1x1x4000x64xf16> -> tensor<1x8x17x64xf16>
+  return %o : tensor<1x8x17x64xf16>
+}
+func.func @wide_d256(%q: tensor<1x8x9x256xf16>, %k: tensor<1x1x4000x256xf16>, %v: tensor<1x1x4000x256xf16>) -> tensor<1x8x9x256xf16> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x9x256xf16>, tensor<1x1x4000x256xf16>, tensor<1x1x4000x256xf16> -> tensor<1x8x9x256xf16>
+  return %o : tensor<1x8x9x256xf16>
+}
+
+// -----
+
+// 65 to 128 pairs (8 heads per KV head x 16 queries: a speculative decode
+// step) take the decode form with CTAs of 8 warps; warp w's rows are pairs
+// 16w to 16w + 15.
+
+// CHECK-LABEL: func.func @spec(
+// CHECK:         gpu.launch_func @spec_kernel::@spec_kernel blocks in (%c{{[0-9]+}}, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK-NEXT:    gpu.launch_func @spec_kernel_combine::@spec_kernel_combine
+// CHECK:       gpu.func @spec_kernel(
+// CHECK-SAME:    known_block_size = array<i32: 256, 1, 1>
+// CHECK:         arith.cmpi slt, %{{.*}}, %c128 : index
+// CHECK:         arith.minsi %{{.*}}, %c127 : index
+// CHECK:         arith.divui %{{.*}}, %c16 : index
+// CHECK:         arith.remui %{{.*}}, %c16 : index
+func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tensor<1x1x4000x64xf16>) -> tensor<1x8x16x64xf16> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x8x16x64xf16>, tensor<1x1x4000x64xf16>, tensor<1x1x4000x64xf16> -> tensor<1x8x16x64xf16>
   return %o : tensor<1x8x16x64xf16>
 }
 

@@ -38,7 +38,7 @@ checks what the design promises, without a GPU:
     consumers (USETMAXREG), a ring of two K/V slots in dynamic shared
     memory; with --tma=false the cp.async form is checked as above.
 And the decode form (GQA 32:8, one query, 4096 keys; dense and FP8 also at
-head dimension 256) on both chips, dense,
+head dimension 256; dense GQA 64:8 with 16 queries, CTAs of 8 warps) on both chips, dense,
 paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
 local memory. FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
@@ -516,8 +516,8 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
     pool, table = "tensor<256x16x8x128xf16>", "tensor<1x256xi32>"
     pool8 = "tensor<256x16x8x128xf8E4M3FN>"
 
-    def dense(d):
-        q, kv = f"tensor<1x32x1x{d}xf16>", f"tensor<1x8x4096x{d}xf16>"
+    def dense(d, hq=32, sq=1):
+        q, kv = f"tensor<1x{hq}x{sq}x{d}xf16>", f"tensor<1x8x4096x{d}xf16>"
         return (f"func.func @attn(%q: {q}, %k: {kv}, %v: {kv}) -> {q} {{\n"
                 f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
                 f"  return %o : {q}\n}}\n")
@@ -544,6 +544,8 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
         # Head dimension 256: Q in shared memory on sm_80, the TMA kernel
         # on sm_90a.
         "decode_d256": dense(256),
+        # 8 query heads per KV head x 16 queries: CTAs of 8 warps.
+        "decode_spec": dense(128, hq=64, sq=16),
         "paged": (f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
                   f"%l: tensor<1xi32>) -> {q} {{\n"
                   f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
@@ -603,9 +605,10 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
         prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 ",
-                  "decode_fp8": "FP8 "}[what.removesuffix("_d256")]
+                  "decode_fp8": "FP8 "}[what.removesuffix("_d256").removesuffix("_spec")]
         d = 256 if what.endswith("_d256") else 128
-        line = f"{prefix}decode GQA 32:8 d{d} Sk 4096 {chip}: " + "; ".join(parts)
+        shape = "GQA 64:8 Sq 16" if what.endswith("_spec") else "GQA 32:8"
+        line = f"{prefix}decode {shape} d{d} Sk 4096 {chip}: " + "; ".join(parts)
         if problems:
             failures += 1
             print("FAIL " + line + ": " + "; ".join(problems))
