@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import ml_dtypes
@@ -81,6 +82,13 @@ def configs(grid):
              dtype="bf16", d=128, mask="causal", splits=1),
         dict(b=7, heads="mqa", sq=1, ctx=[1, 17, 255, 0, 100, 64, 3], bs=1,
              layout="hnd", dtype="bf16", d=64, splits=3),
+        # More than 64 (query head, query) pairs of a KV head: the split-KV
+        # form's CTAs of 8 warps (20 queries x 4 heads, 12 x 8).
+        dict(b=2, heads="gqa32:8", sq=20, ctx=[255, 300], bs=16,
+             layout="nhd", dtype="f16", d=128, mask="causal"),
+        dict(b=1, heads="mqa", sq=12, ctx=[290], bs=16, layout="hnd",
+             dtype="bf16", d=64, mask="causal",
+             quant=("int8_sym", "per_head")),
         # Quantized pools: (scheme, granularity), filled by the runtime
         # where it stores that form.
         dict(b=3, heads="gqa4:2", sq=1, ctx=[200, 17, 64], bs=16,
@@ -800,8 +808,11 @@ def main():
         os.makedirs(args.keep, exist_ok=True)
     cases = [c for c in configs(args.grid) if args.filter in name_of(c)]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        results = list(ex.map(lambda ic: run_case(ic[1], args, lib, 2000 + ic[0]),
-                              enumerate(cases)))
+        # Inputs seeded by the case's name: the same with or without
+        # --filter.
+        results = list(ex.map(
+            lambda c: run_case(c, args, lib, zlib.crc32(name_of(c).encode())),
+            cases))
     failed = 0
     for ok, name, msg in results:
         print(("PASS " if ok else "FAIL ") + name + ": " + msg)
