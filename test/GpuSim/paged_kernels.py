@@ -89,6 +89,11 @@ def configs(grid):
         dict(b=1, heads="mqa", sq=12, ctx=[290], bs=16, layout="hnd",
              dtype="bf16", d=64, mask="causal",
              quant=("int8_sym", "per_head")),
+        # ... with 9 new tokens appended and RoPE fused into the append and
+        # the Q load (72 pairs).
+        dict(b=2, heads="mqa", sq=9, ctx=[100, 290], bs=16, layout="nhd",
+             dtype="f16", d=64, append=9, mask="causal",
+             rope=("neox", 10000.0, None)),
         # Quantized pools: (scheme, granularity), filled by the runtime
         # where it stores that form.
         dict(b=3, heads="gqa4:2", sq=1, ctx=[200, 17, 64], bs=16,
