@@ -2998,6 +2998,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // bytes, one swizzle atom wide), in the decode form's splits too.
     if (c.fp8)
       c.tileKV = 128;
+    // mma.sync at head dimension 256: Q stays in shared memory and keys
+    // come in tiles of 32 (the decode form counts its splits in them).
+    bool q256InSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
+    if (q256InSmem)
+      c.tileKV = 32;
     chooseSplits(c);
     // TMA needs strides below 2^40 bytes; the decode form keeps
     // per-thread cp.async (its tiles are not boxes of one tensor), and so
@@ -3011,7 +3016,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                         << static_cast<int64_t>(warpRows);
       return failure();
     }
-    c.qInSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
+    c.qInSmem = q256InSmem;
     // 32 rows per warp: O and S take Dv + tileKV accumulator registers per
     // thread and Q's A fragments Dqk / 2 more. At Dqk = 128 Q stays in
     // shared memory instead and is read per key tile (two ldmatrix.x4 per
@@ -3021,7 +3026,6 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // spilled 8-72 bytes for masks, so those keep 16 rows unless asked.
     bool twoTiles = warpRows == 32 || (warpRows == 0 && c.dv <= 64);
     if (c.qInSmem) {
-      c.tileKV = 32;
       c.warps = 4;
     } else if (!c.wgmma && twoTiles && c.warps == 8 && !c.packed() &&
                !c.paged && !c.varlen) {

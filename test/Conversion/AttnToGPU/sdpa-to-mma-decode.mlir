@@ -107,14 +107,15 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // -----
 
 // Head dimension 256 (Q in shared memory, keys in tiles of 32): the decode
-// form too. Its Q tile copy gives row r of the CTA the query r % Sq of
+// form too, its splits counted in tiles of 32 (600 keys: 19 splits of one
+// tile each). Its Q tile copy gives row r of the CTA the query r % Sq of
 // query head KV head · 4 + r / Sq; only the 8 (head, query) pairs are
 // copied (two passes of 4 rows: 128 threads, 32 chunks per row), each
 // zero-filled past the pairs.
 
 // CHECK-LABEL: func.func @decode_d256(
-// CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c10, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
-// CHECK-SAME:      memref<1x8x2x10x256xf32>
+// CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c19, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
+// CHECK-SAME:      memref<1x8x2x19x256xf32>
 // CHECK-NEXT:    gpu.launch_func @decode_d256_kernel_combine::@decode_d256_kernel_combine
 // CHECK:       gpu.func @decode_d256_kernel(
 // CHECK:         %[[ROW:.*]] = arith.divui %thread_id_x, %c32 : index
