@@ -114,7 +114,8 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"reportFallbacks", "report-fallbacks", "bool", /*default=*/"false",
-           "Emit a remark for each attn.sdpa left to the SIMT kernel">,
+           "Emit a remark for each attn.sdpa left to the SIMT kernel (or "
+           "moved from wgmma to mma.sync)">,
     Option<"useWgmma", "wgmma", "bool", /*default=*/"false",
            "Both GEMMs on sm_90a warpgroup MMA (wgmma) with K and V read "
            "from 128-byte swizzled shared memory by descriptor, instead of "
@@ -123,8 +124,9 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
            "With wgmma: a producer warpgroup loads K and V by TMA (tensor "
            "maps passed by value) into a two-slot mbarrier ring in dynamic "
            "shared memory while the consumer warpgroups compute; false: "
-           "every warp copies with cp.async. Varlen and the decode form "
-           "always use cp.async">,
+           "every warp copies with cp.async (and head dimension 256, which "
+           "wgmma takes only with TMA, runs on mma.sync). Paged attention "
+           "always uses cp.async">,
     Option<"warpRows", "warp-rows", "int64_t", /*default=*/"0",
            "Query rows per warp of the mma.sync prefill kernel (dense, not "
            "varlen, head dimensions up to 128, more than 64 queries): 32 "

@@ -2772,6 +2772,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
           ops.push_back(op);
       });
       for (auto [i, op] : llvm::enumerate(ops)) {
+        bool wgmma = useWgmma;
         if (auto paged = dyn_cast<PagedAttentionOp>(op)) {
           // No other GPU kernel takes it (attn-check-gpu-support says so
           // first in the pipeline).
@@ -2791,6 +2792,17 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         } else {
           std::string why = tensorCoreUnsupportedReason(
               cast<SdpaOp>(op), useWgmma && useTma, useWgmma);
+          // What wgmma cannot take without TMA (head dimension 256) runs
+          // on mma.sync, which sm_90a has too, rather than on SIMT.
+          if (!why.empty() && useWgmma && !useTma &&
+              tensorCoreUnsupportedReason(cast<SdpaOp>(op), /*tma=*/false,
+                                          /*wgmma=*/false)
+                  .empty()) {
+            if (reportFallbacks)
+              op->emitRemark() << "uses the mma.sync kernel: " << why;
+            wgmma = false;
+            why.clear();
+          }
           if (!why.empty() && cast<SdpaOp>(op).isVarlen()) {
             // The SIMT kernel has no varlen form.
             op->emitOpError() << "has no varlen GPU kernel: " << why;
@@ -2806,7 +2818,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
         if (ops.size() > 1)
           name += "_" + std::to_string(i);
         name += "_kernel";
-        if (failed(convert(func, op, name, symbols, ctx)))
+        if (failed(convert(func, op, name, symbols, ctx, wgmma)))
           return signalPassFailure();
       }
     }
@@ -2989,11 +3001,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   }
 
   LogicalResult convert(func::FuncOp func, Operation *op, StringRef name,
-                        SymbolTable &symbols, MLIRContext *ctx) {
+                        SymbolTable &symbols, MLIRContext *ctx, bool wgmma) {
     auto sdpa = dyn_cast<SdpaOp>(op);
     MmaConfig c = sdpa ? configOf(sdpa) : configOf(cast<PagedAttentionOp>(op));
     RopeOp rope;
-    c.wgmma = useWgmma;
+    c.wgmma = wgmma;
     // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
     // bytes, one swizzle atom wide), in the decode form's splits too.
     if (c.fp8)
@@ -3004,9 +3016,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (q256InSmem)
       c.tileKV = 32;
     chooseSplits(c);
-    // TMA needs strides below 2^40 bytes; the decode form keeps
-    // per-thread cp.async (its tiles are not boxes of one tensor), and so
-    // do paged pools. Varlen tiles are boxes of the packed tokens.
+    // TMA needs strides below 2^40 bytes; paged pools keep per-thread
+    // cp.async (their tiles are not boxes of one tensor). Varlen tiles are
+    // boxes of the packed tokens.
     auto below2e40 = [&](int64_t h, int64_t s, int64_t d) {
       return (c.varlen ? 1 : c.batch) * h * s * d * 2 < (int64_t(1) << 40);
     };
