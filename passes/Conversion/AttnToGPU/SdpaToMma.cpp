@@ -1291,7 +1291,9 @@ private:
   /// chunks at chunk XOR row % 8; rows past the queries zero-filled), as
   /// its own group: the key loop's first wait covers it. In the decode
   /// form `head` is the KV head and row r is query r % Sq of its query
-  /// head r / Sq (rows past the pairs zero-filled).
+  /// head r / Sq; rows past the pairs are zero-filled within the copy's
+  /// passes, and passes wholly past them are skipped (those rows only
+  /// give results of rows past the pairs, which are never stored).
   void copyQTile(Value tid, Value batch, Value head, Value qFirst,
                  Value queries) {
     int64_t chunksPerRow = c.dqk / 8;
@@ -2871,8 +2873,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
   void chooseSplits(MmaConfig &c) {
     int64_t tiles = (c.sk + c.tileKV - 1) / c.tileKV;
     int64_t rows = c.group() * c.sq;
-    // Head dimension 256 has CTAs of 4 warps (Q in shared memory on
-    // mma.sync).
+    // Head dimension 256 keeps CTAs of 4 warps: mma.sync's kernel has
+    // only that form (Q in shared memory), and 64 rows of Q leave the TMA
+    // kernels' ring its room (FP8: 214 of 227 KiB).
     int64_t maxWarps = c.dqk == 256 || c.dv == 256 ? 4 : 8;
     if (c.varlen || rows > maxWarps * kTileRows || tiles < 4)
       return;
