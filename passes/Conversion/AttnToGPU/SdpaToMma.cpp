@@ -1287,6 +1287,16 @@ private:
     pairs.assign(rotated.begin(), rotated.end());
   }
 
+  /// The decode form's CTA row `row` of KV head `kvHead`: (query head,
+  /// query) of pair `row`, clamped to the last pair (rows past the pairs
+  /// load nothing and store nothing).
+  std::pair<Value, Value> packedPair(Value kvHead, Value row) {
+    Value pair = minIdx(row, idx(c.group() * c.sq - 1));
+    return {add(mul(kvHead, idx(c.group())),
+                arith::DivUIOp::create(b, loc, pair, idx(c.sq))),
+            arith::RemUIOp::create(b, loc, pair, idx(c.sq))};
+  }
+
   /// qInSmem: the CTA's Q tile into shared memory by cp.async (16-byte
   /// chunks at chunk XOR row % 8; rows past the queries zero-filled), as
   /// its own group: the key loop's first wait covers it. In the decode
@@ -1319,12 +1329,9 @@ private:
       if (c.packed()) {
         if (k * rowsPerPass >= pairs)
           break; // whole passes past the pairs: nothing to load or zero
-        Value pair = minIdx(row, idx(pairs - 1));
         n = select(cmp(arith::CmpIPredicate::slt, row, idx(pairs)), idx(8),
                    idx(0));
-        rowHead = add(mul(head, idx(c.group())),
-                      arith::DivUIOp::create(b, loc, pair, idx(c.sq)));
-        q = arith::RemUIOp::create(b, loc, pair, idx(c.sq));
+        std::tie(rowHead, q) = packedPair(head, row);
       }
       SmallVector<Value, 2> dst = {row,
                                    mul(xori(copyChunk, andi(row, 7)), idx(8))};
@@ -1848,10 +1855,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     for (int r = 0; r < nRows; ++r) {
       Value cr = addi(ctaRow, 8 * r);
       valid[r] = cmp(arith::CmpIPredicate::slt, cr, idx(n));
-      Value rc = minIdx(cr, idx(n - 1));
-      headR[r] = add(mul(kvHead, idx(c.group())),
-                     arith::DivUIOp::create(b, loc, rc, idx(c.sq)));
-      rows[r] = rowsC[r] = arith::RemUIOp::create(b, loc, rc, idx(c.sq));
+      std::tie(headR[r], rows[r]) = packedPair(kvHead, cr);
+      rowsC[r] = rows[r];
     }
     qFirst = idx(0);
   } else {

@@ -121,9 +121,9 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // CHECK:         %[[ROW:.*]] = arith.divui %thread_id_x, %c32 : index
 // CHECK:         %[[KVH:.*]] = gpu.block_id y
 // CHECK:         %[[HBASE:.*]] = arith.muli %[[KVH]], %c4 : index
-// CHECK:         %[[PAIR:.*]] = arith.minsi %[[ROW]], %c7 : index
 // CHECK:         %[[IN:.*]] = arith.cmpi slt, %[[ROW]], %c8 : index
 // CHECK:         %[[N:.*]] = arith.select %[[IN]], %c8, %c0 : index
+// CHECK:         %[[PAIR:.*]] = arith.minsi %[[ROW]], %c7 : index
 // CHECK:         %[[HOFF:.*]] = arith.divui %[[PAIR]], %c2 : index
 // CHECK:         %[[HEAD:.*]] = arith.addi %[[HBASE]], %[[HOFF]] : index
 // CHECK:         %[[QROW:.*]] = arith.remui %[[PAIR]], %c2 : index
