@@ -376,10 +376,12 @@ def from_bf16_bits(b):
     return (np.asarray(b, np.uint16).astype(np.uint32) << 16).view(np.float32)
 
 
-def weights_of(c, vals, causal, align, wl, wr):
-    """The attention weights (float64) of case `c`, shaped like the output
+def weights_of(reference, vals):
+    """The attention weights (float64) of a case, shaped like its output
     with the keys in place of V's columns: [B, Hq, Sq, Sk], or [Tq, Hq, Tk]
-    for varlen (a sequence's keys at their tokens)."""
+    for varlen (a sequence's keys at their tokens). `reference(v)` is the
+    case's fp64 attention of values `v`: the weights are that of an
+    identity V."""
     k = vals["k"]
     if "cu_seqlens_q" in vals:
         tk, hkv, _ = k.shape
@@ -387,26 +389,17 @@ def weights_of(c, vals, causal, align, wl, wr):
     else:
         b, hkv, sk, _ = k.shape
         eye = np.broadcast_to(np.eye(sk), (b, hkv, sk, sk))
-    w, _ = sdpa_reference(vals["q"], k, eye, causal=causal, align=align,
-                          window_left=wl, window_right=wr,
-                          scale=c.get("scale"), softcap=c.get("softcap"),
-                          bias=vals.get("bias"),
-                          alibi_slopes=vals.get("slopes"),
-                          kv_lens=vals.get("kv_lens"),
-                          cu_seqlens_q=vals.get("cu_seqlens_q"),
-                          cu_seqlens_k=vals.get("cu_seqlens_k"))
-    return w
+    return reference(eye)[0]
 
 
-def weighted_squares(c, vals, w):
-    """sum_j w_j^2 v_j^2 for every output element, with `w` from
-    weights_of()."""
-    v = np.asarray(vals["v"], np.float64) ** 2
+def weighted(c, vals, w, x):
+    """sum_j w_j x_j for every output element, with `w` weights shaped as
+    weights_of() gives them and `x` shaped like V."""
     group = c["hq"] // c["hkv"]
     if "cu_seqlens_q" in vals:  # [Hq, Tq, Tk] @ [Hq, Tk, Dv] -> [Tq, Hq, Dv]
-        v = np.repeat(v.transpose(1, 0, 2), group, axis=0)
-        return ((w ** 2).transpose(1, 0, 2) @ v).transpose(1, 0, 2)
-    return (w ** 2) @ np.repeat(v, group, axis=1)
+        x = np.repeat(x.transpose(1, 0, 2), group, axis=0)
+        return (w.transpose(1, 0, 2) @ x).transpose(1, 0, 2)
+    return w @ np.repeat(x, group, axis=1)
 
 
 def run_case(c, args, seed):
@@ -537,34 +530,33 @@ def run_case(c, args, seed):
         got = (out.astype(np.float64) if c["dtype"] == "f16"
                else from_bf16_bits(out).astype(np.float64))
         _, causal, align, wl, wr = ALL_MASKS[c["mask"]]
-        ref, ref_lse = sdpa_reference(vals["q"], vals["k"], vals["v"],
-                                      causal=causal, align=align,
-                                      window_left=wl, window_right=wr,
-                                      scale=c.get("scale"),
-                                      softcap=c.get("softcap"),
-                                      bias=vals.get("bias"),
-                                      alibi_slopes=vals.get("slopes"),
-                                      kv_lens=vals.get("kv_lens"),
-                                      cu_seqlens_q=vals.get("cu_seqlens_q"),
-                                      cu_seqlens_k=vals.get("cu_seqlens_k"))
+        def reference(v):
+            return sdpa_reference(vals["q"], vals["k"], v, causal=causal,
+                                  align=align, window_left=wl,
+                                  window_right=wr, scale=c.get("scale"),
+                                  softcap=c.get("softcap"),
+                                  bias=vals.get("bias"),
+                                  alibi_slopes=vals.get("slopes"),
+                                  kv_lens=vals.get("kv_lens"),
+                                  cu_seqlens_q=vals.get("cu_seqlens_q"),
+                                  cu_seqlens_k=vals.get("cu_seqlens_k"))
+
+        ref, ref_lse = reference(vals["v"])
         # Output rounding (half an ulp of f16 / bf16) plus f32 accumulation.
         atol, rtol = ((2e-3, 4e-3) if c["dtype"] == "f16"
                       else (1e-2, 1.6e-2))
         err = np.abs(got - ref)
         tol = atol + rtol * np.abs(ref)
+        rms_note = ""
         if c.get("fp8"):
             # P is rounded to e4m3 for P·V (the weights' sum is not): each
             # weight w_j is off by up to 1/16 of itself (3 mantissa bits),
             # so an output by up to sum_j w_j |v_j| / 16 -- the attention of
-            # |V|; plus the e4m3 subnormals' absolute rounding.
-            weighted_abs, _ = sdpa_reference(
-                vals["q"], vals["k"], np.abs(vals["v"]), causal=causal,
-                align=align, window_left=wl, window_right=wr,
-                scale=c.get("scale"), softcap=c.get("softcap"),
-                bias=vals.get("bias"), alibi_slopes=vals.get("slopes"),
-                kv_lens=vals.get("kv_lens"),
-                cu_seqlens_q=vals.get("cu_seqlens_q"),
-                cu_seqlens_k=vals.get("cu_seqlens_k"))
+            # |V|; plus the e4m3 subnormals' absolute rounding. (The weights
+            # w_j are the attention of an identity V.)
+            v = np.asarray(vals["v"], np.float64)
+            w = weights_of(reference, vals)
+            weighted_abs = weighted(c, vals, w, np.abs(v))
             tol = tol + weighted_abs / 16 + FP8_ATOL
             # The RMS error: rounding w_j to e4m3 (to nearest, 3 mantissa
             # bits) adds an error uniform over half an ulp either side, at
@@ -573,10 +565,8 @@ def run_case(c, args, seed):
             # sum_j w_j^2 v_j^2 / 768 (errors of different keys are
             # independent), plus its own rounding's; twice the square root
             # of the mean variance, plus the subnormals' rounding, bounds
-            # the RMS error. The weights w_j are the attention of an
-            # identity V.
-            w = weights_of(c, vals, causal, align, wl, wr)
-            var = weighted_squares(c, vals, w) / 768
+            # the RMS error.
+            var = weighted(c, vals, w ** 2, v ** 2) / 768
             ulp = 2.0 ** -8 if c["dtype"] == "bf16" else 2.0 ** -11
             var = var + (ulp * ref) ** 2 / 12
             rms_bound = 2 * float(np.sqrt(np.mean(var))) + FP8_ATOL
@@ -584,8 +574,6 @@ def run_case(c, args, seed):
             if rms > rms_bound:
                 return False, name, (f"RMS error {rms:.3g} above the bound "
                                      f"{rms_bound:.3g} (max {err.max():.3g})"), 0
-        rms_note = ""
-        if c.get("fp8"):
             rms_note = f", RMS {rms:.2e} (bound {rms_bound:.2e})"
         bad = ~(err <= tol)
         if bad.any():

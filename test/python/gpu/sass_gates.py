@@ -539,31 +539,36 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                 f"  %o = attn.sdpa %q, %k, %v : {q}, {kv}, {kv} -> {q}\n"
                 f"  return %o : {q}\n}}\n")
 
+    paged = (f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
+             f"%l: tensor<1xi32>) -> {q} {{\n"
+             f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
+             f"{table}, tensor<1xi32> -> {q}\n"
+             f"  return %o : {q}\n}}\n")
+    # FP8 e4m3 pools with per-head scales: codes staged, dequantized.
+    paged_fp8 = (f"func.func @attn(%q: {q}, %k: {pool8}, %v: {pool8}, %t: {table}, "
+                 f"%l: tensor<1xi32>, %ks: tensor<8xf32>, %vs: tensor<8xf32>) -> {q} {{\n"
+                 f"  %o = attn.paged_attention %q, %k, %v, %t, %l k_scale(%ks : "
+                 f"tensor<8xf32>) v_scale(%vs : tensor<8xf32>) {{kv_quant = "
+                 f"#attn.quant<fp8_e4m3, per_head, axis = 2>}} : {q}, {pool8}, "
+                 f"{pool8}, {table}, tensor<1xi32> -> {q}\n"
+                 f"  return %o : {q}\n}}\n")
+    # name: (the line's label, the source, whether sm_80 has a kernel for it)
     sources = {
-        "decode": dense(128),
+        "decode": ("decode GQA 32:8 d128", dense(128), True),
         # Head dimension 256: Q in shared memory on sm_80, the TMA kernel
         # on sm_90a.
-        "decode_d256": dense(256),
+        "decode_d256": ("decode GQA 32:8 d256", dense(256), True),
         # 8 query heads per KV head x 16 queries: CTAs of 8 warps.
-        "decode_spec": dense(128, hq=64, sq=16),
-        "paged": (f"func.func @attn(%q: {q}, %k: {pool}, %v: {pool}, %t: {table}, "
-                  f"%l: tensor<1xi32>) -> {q} {{\n"
-                  f"  %o = attn.paged_attention %q, %k, %v, %t, %l : {q}, {pool}, {pool}, "
-                  f"{table}, tensor<1xi32> -> {q}\n"
-                  f"  return %o : {q}\n}}\n"),
-        # FP8 e4m3 pools with per-head scales: codes staged, dequantized.
-        "paged_fp8": (f"func.func @attn(%q: {q}, %k: {pool8}, %v: {pool8}, %t: {table}, "
-                      f"%l: tensor<1xi32>, %ks: tensor<8xf32>, %vs: tensor<8xf32>) -> {q} {{\n"
-                      f"  %o = attn.paged_attention %q, %k, %v, %t, %l k_scale(%ks : "
-                      f"tensor<8xf32>) v_scale(%vs : tensor<8xf32>) {{kv_quant = "
-                      f"#attn.quant<fp8_e4m3, per_head, axis = 2>}} : {q}, {pool8}, "
-                      f"{pool8}, {table}, tensor<1xi32> -> {q}\n"
-                      f"  return %o : {q}\n}}\n"),
-        "decode_fp8": fp8(128),
-        "decode_fp8_d256": fp8(256),
+        "decode_spec": ("decode GQA 64:8 Sq 16 d128", dense(128, hq=64, sq=16),
+                        True),
+        "paged": ("paged decode GQA 32:8 d128", paged, True),
+        "paged_fp8": ("paged FP8 decode GQA 32:8 d128", paged_fp8, True),
+        "decode_fp8": ("FP8 decode GQA 32:8 d128", fp8(128), False),
+        "decode_fp8_d256": ("FP8 decode GQA 32:8 d256", fp8(256), False),
     }
-    for (what, text), chip in [(w, c) for w in sources.items() for c in ("sm_80", "sm_90a")
-                               if not (w[0].startswith("decode_fp8") and c == "sm_80")]:
+    for (what, (label, text, _)), chip in [
+            (w, c) for w in sources.items() for c in ("sm_80", "sm_90a")
+            if c == "sm_90a" or w[1][2]]:
         src = os.path.join(tmp, what + ".mlir")
         with open(src, "w") as f:
             f.write(text)
@@ -604,11 +609,7 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                              f"{len(ldgsts)} LDGSTS.128, {utmaldg} UTMALDG, {mma} MMA")
             else:
                 parts.append(f"combine {k['ptxas']['registers']} registers")
-        prefix = {"decode": "", "paged": "paged ", "paged_fp8": "paged FP8 ",
-                  "decode_fp8": "FP8 "}[what.removesuffix("_d256").removesuffix("_spec")]
-        d = 256 if what.endswith("_d256") else 128
-        shape = "GQA 64:8 Sq 16" if what.endswith("_spec") else "GQA 32:8"
-        line = f"{prefix}decode {shape} d{d} Sk 4096 {chip}: " + "; ".join(parts)
+        line = f"{label} Sk 4096 {chip}: " + "; ".join(parts)
         if problems:
             failures += 1
             print("FAIL " + line + ": " + "; ".join(problems))
