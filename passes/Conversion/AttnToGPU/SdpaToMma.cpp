@@ -126,6 +126,25 @@ struct MmaConfig {
   /// `defaultSplits` is the manifest's default.
   int64_t splits = 0, defaultSplits = 0;
   bool packed() const { return splits > 0; }
+  /// The decode form on mma.sync with at most 16 (query head, query)
+  /// pairs (a decode step of GQA up to 16:1, MHA, MQA): every warp takes
+  /// all of the CTA's rows (one m-tile) and its own 16 keys of each key
+  /// tile, with its own running max, sum and O; after the key loop the
+  /// warps' results are merged through shared memory and warp 0 stores
+  /// them. (With 16 rows per warp, the warps past the pairs computed rows
+  /// that are never stored: at 4 pairs, four times the ldmatrix and mma
+  /// of the rows that exist, every one of them reading the whole K and V
+  /// tiles from shared memory.)
+  bool splitKeys = false;
+  /// Keys of a tile that one warp multiplies.
+  int64_t warpKeys() const { return splitKeys ? tileKV / warps : tileKV; }
+  /// Split keys: bytes of the warps' merged states (KernelBuilder::
+  /// mergeWarpKeys): per warp but the first, its O accumulators and row
+  /// sums for 32 lanes, and its 16 row maxima.
+  int64_t mergeBytes() const {
+    return splitKeys ? (warps - 1) * ((dv / 2 + threadRows()) * 32 + 16) * 4
+                     : 0;
+  }
   /// sm_90a, warp specialized: a producer warpgroup (one thread) loads the
   /// Q tile once and K and V tiles by TMA into a ring of `stages` slots
   /// guarded by mbarriers; the `warps` consumer warps only compute, with Q
@@ -150,13 +169,13 @@ struct MmaConfig {
   /// accumulator registers of O leave no room for 64 scores per row: ptxas
   /// spilled).
   int64_t tileKV = kDefaultTileKV;
-  /// mma.sync at head dimensions 64 and 128 (dense or paged prefill, not
-  /// the decode form, varlen or a fused RoPE on Q): the Q tile goes through
-  /// shared memory once, by 16-byte
-  /// cp.async into the K and V tiles' space (one buffer, grown to the Q
-  /// tile when that is larger) and then ldmatrix into the A fragments,
-  /// before the first K/V copy. (Loaded from global memory directly, each
-  /// thread read 4 bytes at a time, Dqk/4 loads.)
+  /// mma.sync at head dimensions 64 and 128 (dense or paged prefill, the
+  /// decode form with split keys; not varlen or a fused RoPE on Q): the Q
+  /// tile goes through shared memory once, by 16-byte cp.async into the K
+  /// and V tiles' space (one buffer, grown to the Q tile when that is
+  /// larger) and then ldmatrix into the A fragments, before the first K/V
+  /// copy. (Loaded from global memory directly, each thread read 4 bytes
+  /// at a time, Dqk/4 loads.)
   bool qViaSmem = false;
   /// Bytes of the K and V tiles.
   int64_t kvTilesBytes() const { return tileKV * (dqk + dv) * 2; }
@@ -197,7 +216,7 @@ struct MmaConfig {
   int64_t warpRows() const { return mTiles * kTileRows; }
   /// Rows of a thread: two per m-tile (g and g + 8).
   int64_t threadRows() const { return 2 * mTiles; }
-  int64_t tileQ() const { return warps * warpRows(); }
+  int64_t tileQ() const { return (splitKeys ? 1 : warps) * warpRows(); }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
   /// TMA: bytes of the Q tile ([Dqk/64][tileQ rows][64]), of one ring slot
   /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
@@ -1301,9 +1320,10 @@ private:
   /// chunks at chunk XOR row % 8; rows past the queries zero-filled), as
   /// its own group: the key loop's first wait covers it. In the decode
   /// form `head` is the KV head and row r is query r % Sq of its query
-  /// head r / Sq; rows past the pairs are zero-filled within the copy's
-  /// passes, and passes wholly past them are skipped (those rows only
-  /// give results of rows past the pairs, which are never stored).
+  /// head r / Sq; rows past the pairs are zero-filled up to the end of
+  /// the last m-tile that has pairs (an m-tile's rows are the A operand
+  /// of one mma), and passes wholly past it are skipped (the m-tiles
+  /// there give only rows past the pairs, which are never stored).
   void copyQTile(Value tid, Value batch, Value head, Value qFirst,
                  Value queries) {
     int64_t chunksPerRow = c.dqk / 8;
@@ -1327,8 +1347,9 @@ private:
           select(cmp(arith::CmpIPredicate::slt, q, queries), idx(8), idx(0));
       q = minIdx(q, idx(c.sq - 1));
       if (c.packed()) {
-        if (k * rowsPerPass >= pairs)
-          break; // whole passes past the pairs: nothing to load or zero
+        if (k * rowsPerPass >=
+            static_cast<int64_t>(llvm::alignTo(pairs, kTileRows)))
+          break; // passes past the m-tiles with pairs
         n = select(cmp(arith::CmpIPredicate::slt, row, idx(pairs)), idx(8),
                    idx(0));
         std::tie(rowHead, q) = packedPair(head, row);
@@ -1397,40 +1418,169 @@ private:
     return qFrag;
   }
 
+  /// A lane's part of the ldmatrix.x4 addresses of Q's A fragments in the
+  /// Q tile in shared memory (flat): lane l gives row l % 8 + 8·((l / 8) %
+  /// 2) of an m-tile's 16 rows, from the warp's first row `warpRow0`, and
+  /// 8-column block l / 16 of the 16-wide slice.
+  struct QLanes {
+    Value flat, rowAt, half, row8;
+  };
+  QLanes qLanes(Value warpRow0, Value lane) {
+    Value row8 = arith::RemUIOp::create(b, loc, lane, idx(8));
+    Value mat = arith::DivUIOp::create(b, loc, lane, idx(8));
+    Value qRow = add(warpRow0, add(row8, mul(andi(mat, 1), idx(8))));
+    return {flatTile(qSmem), mul(qRow, idx(c.dqk)),
+            arith::DivUIOp::create(b, loc, lane, idx(16)), row8};
+  }
+  /// The A fragment of Q for m-tile `mt` and the 16-wide slice 2p + h of
+  /// Dqk, by one ldmatrix.x4. The chunks are swizzled by XOR with the row
+  /// (below 8), which changes only a chunk's low 3 bits: every m-tile's
+  /// and slice's address is the lane's register plus a constant.
+  SmallVector<Value, 4> qFragment(const QLanes &q, int64_t mt, int64_t p,
+                                  int64_t h) {
+    int64_t chunk = 4 * p + 2 * h;
+    Value col = addi(mul(xori(addi(q.half, chunk % 8), q.row8), idx(8)),
+                     8 * (chunk - chunk % 8));
+    Value x4 = nvgpu::LdMatrixOp::create(
+        b, loc, VectorType::get({4, 2}, c.elt), q.flat,
+        ValueRange{addi(add(q.rowAt, col), 16 * mt * c.dqk)},
+        /*transpose=*/false, /*numTiles=*/4);
+    SmallVector<Value, 4> frag;
+    for (int64_t f = 0; f < 4; ++f)
+      frag.push_back(
+          operand(vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{f})));
+    return frag;
+  }
+
   /// qViaSmem: the Q tile into shared memory (copyQTile), then each warp's
-  /// A fragments by ldmatrix.x4, two per 32-wide slice of Dqk and m-tile
-  /// (lane l gives row l % 8 + 8·((l / 8) % 2) of the m-tile's 16, 8-column
-  /// block l / 16; the set of m-tile i is [i·Dqk/16, (i+1)·Dqk/16)); a
-  /// barrier on each side: the tile lives where K and V go next.
+  /// A fragments (qFragment), two per 32-wide slice of Dqk and m-tile (the
+  /// set of m-tile i is [i·Dqk/16, (i+1)·Dqk/16)); a barrier on each side:
+  /// the tile lives where K and V go next.
   SmallVector<SmallVector<Value, 4>>
-  loadQFragmentsViaSmem(Value tid, Value warp, Value lane, Value batch,
+  loadQFragmentsViaSmem(Value tid, Value warpRow0, Value lane, Value batch,
                         Value head, Value qFirst, Value queries) {
     copyQTile(tid, batch, head, qFirst, queries);
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
     gpu::BarrierOp::create(b, loc);
-    Value row8 = arith::RemUIOp::create(b, loc, lane, idx(8));
-    Value mat = arith::DivUIOp::create(b, loc, lane, idx(8));
-    Value qRow =
-        add(mul(warp, idx(c.warpRows())), add(row8, mul(andi(mat, 1), idx(8))));
-    Value half = arith::DivUIOp::create(b, loc, lane, idx(16));
-    auto x4Type = VectorType::get({4, 2}, c.elt);
+    QLanes q = qLanes(warpRow0, lane);
     SmallVector<SmallVector<Value, 4>> qFrag;
     for (int64_t mt = 0; mt < c.mTiles; ++mt)
       for (int64_t p = 0; p < c.dqk / 32; ++p)
-        for (int64_t h = 0; h < 2; ++h) {
-          Value col = mul(xori(addi(half, 4 * p + 2 * h), row8), idx(8));
-          Value x4 = nvgpu::LdMatrixOp::create(
-              b, loc, x4Type, qSmem, ValueRange{addi(qRow, 16 * mt), col},
-              /*transpose=*/false,
-              /*numTiles=*/4);
-          SmallVector<Value, 4> frag;
-          for (int64_t f = 0; f < 4; ++f)
-            frag.push_back(operand(
-                vector::ExtractOp::create(b, loc, x4, ArrayRef<int64_t>{f})));
-          qFrag.push_back(frag);
-        }
+        for (int64_t h = 0; h < 2; ++h)
+          qFrag.push_back(qFragment(q, mt, p, h));
     gpu::BarrierOp::create(b, loc);
     return qFrag;
+  }
+
+  /// Split keys: merges the warps' online softmax states (`res`: O
+  /// accumulators, then the row max and the partial row sum of each of the
+  /// thread's rows) into warp 0's, through the K/V tiles' buffer (free
+  /// once every warp is past the last tile's ldmatrix: a barrier). Warps
+  /// 1, 2, ... write their O and sums to slots of their own and their row
+  /// maxima after the slots; after a barrier warp 0 takes the maximum M of
+  /// the warps' and adds each warp's state times exp2((m - M) · factor) (0
+  /// for a warp whose rows saw no key). Lane l of every warp holds the same
+  /// rows and columns, so the sums' quad reduction in the epilogue is
+  /// unchanged.
+  void mergeWarpKeys(SmallVector<Value> &res, Value warp, Value lane, Value g,
+                     Value t, Value factor) {
+    int64_t nRows = c.threadRows();
+    int64_t nO = static_cast<int64_t>(res.size()) - 2 * nRows;
+    // A lane's words in pairs (a row's two columns of an n-tile; the two
+    // sums): pair q of lane l at 64·q + 2·l, a warp's 256 contiguous bytes
+    // per 8-byte access. (Warp 0's rows past the pairs are dead: LLVM drops
+    // their loads. In 16-byte groups, the 8-byte loads left had 4-way bank
+    // conflicts.)
+    int64_t words = nO + nRows, pairs = words / 2;
+    int64_t slot = pairs * 64;
+    int64_t maxBase = (c.warps - 1) * slot;
+    Value negInf = f32c(-INFINITY), zero = f32c(0.0);
+    // The state's words: the O accumulators, then the sums.
+    auto word = [&](int64_t i) -> Value & {
+      return i < nO ? res[i] : res[nO + nRows + (i - nO)];
+    };
+    // The row (0: g, 1: g + 8) of word i: O accumulator i % 4 of an n-tile
+    // is of row (i % 4) / 2.
+    auto rowOf = [&](int64_t i) { return i < nO ? (i % 4) / 2 : i - nO; };
+    auto v2 = VectorType::get({2}, f32);
+    Value lane2 = mul(lane, idx(2));
+    // Warp w's row r of this thread (w > 0).
+    auto maxAt = [&](Value w, int64_t r) {
+      return addi(add(mul(w, idx(c.warpRows())), g),
+                  maxBase - c.warpRows() + 8 * r);
+    };
+    gpu::BarrierOp::create(b, loc);
+    Value isWarp0 = cmp(arith::CmpIPredicate::eq, warp, idx(0));
+    {
+      auto others =
+          scf::IfOp::create(b, loc, cmp(arith::CmpIPredicate::ne, warp, idx(0)),
+                            /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(others.thenBlock()->getTerminator());
+      Value first = add(mul(addi(warp, -1), idx(slot)), lane2);
+      for (int64_t q = 0; q < pairs; ++q)
+        vector::StoreOp::create(
+            b, loc,
+            vector::FromElementsOp::create(
+                b, loc, v2, ValueRange{word(2 * q), word(2 * q + 1)}),
+            mergeSmem, ValueRange{addi(first, 64 * q)},
+            /*nontemporal=*/false, llvm::Align(8));
+      auto quad0 = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::eq, t, idx(0)), false);
+      b.setInsertionPoint(quad0.thenBlock()->getTerminator());
+      for (int64_t r = 0; r < nRows; ++r)
+        memref::StoreOp::create(b, loc, res[nO + r], mergeSmem,
+                                ValueRange{maxAt(warp, r)});
+    }
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Type> types(res.size(), b.getF32Type());
+    auto merge = scf::IfOp::create(b, loc, types, isWarp0, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(merge.elseBlock());
+      scf::YieldOp::create(b, loc, res);
+      b.setInsertionPointToStart(merge.thenBlock());
+      SmallVector<Value> merged(res);
+      // weight[w][r]: warp w's factor for row r.
+      SmallVector<SmallVector<Value, 2>> weight(c.warps);
+      for (int64_t r = 0; r < nRows; ++r) {
+        SmallVector<Value> m = {res[nO + r]};
+        for (int64_t w = 1; w < c.warps; ++w)
+          m.push_back(memref::LoadOp::create(b, loc, mergeSmem,
+                                             ValueRange{maxAt(idx(w), r)}));
+        Value mAll = m[0];
+        for (int64_t w = 1; w < c.warps; ++w)
+          mAll = arith::MaximumFOp::create(b, loc, mAll, m[w]);
+        for (int64_t w = 0; w < c.warps; ++w) {
+          Value diff = arith::MulFOp::create(
+              b, loc, arith::SubFOp::create(b, loc, m[w], mAll), factor);
+          weight[w].push_back(
+              select(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           m[w], negInf),
+                     zero, math::Exp2Op::create(b, loc, diff)));
+        }
+        merged[nO + r] = mAll;
+      }
+      auto out = [&](int64_t i) -> Value & {
+        return i < nO ? merged[i] : merged[nO + nRows + (i - nO)];
+      };
+      for (int64_t i = 0; i < words; ++i)
+        out(i) = arith::MulFOp::create(b, loc, word(i), weight[0][rowOf(i)]);
+      for (int64_t w = 1; w < c.warps; ++w)
+        for (int64_t q = 0; q < pairs; ++q) {
+          Value two = vector::LoadOp::create(
+              b, loc, v2, mergeSmem,
+              ValueRange{addi(lane2, (w - 1) * slot + 64 * q)},
+              /*nontemporal=*/false, llvm::Align(8));
+          for (int64_t e = 0; e < 2; ++e)
+            out(2 * q + e) = math::FmaOp::create(
+                b, loc,
+                vector::ExtractOp::create(b, loc, two, ArrayRef<int64_t>{e}),
+                weight[w][rowOf(2 * q + e)], out(2 * q + e));
+        }
+      scf::YieldOp::create(b, loc, merged);
+    }
+    res.assign(merge.getResults().begin(), merge.getResults().end());
   }
 
   /// `v` (an index) defined here: an empty volatile asm, which LLVM does
@@ -1476,6 +1626,8 @@ private:
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
+  /// Split keys: f32 words for mergeWarpKeys, over the K/V tiles.
+  Value mergeSmem;
   /// The epilogue's staging area, shared memory that is free once the key
   /// loop is done (the K tile, the Q tile, the wgmma buffer or the TMA
   /// ring): `stageElems` elements from element `stageBase` of `stageMem`
@@ -1844,7 +1996,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   assert(nRows <= kMaxRows && "at most two m-tiles per warp");
   Value rows[kMaxRows], rowsC[kMaxRows], headR[kMaxRows], valid[kMaxRows];
   Value kvHead, qFirst, split;
-  Value ctaRow = add(mul(warp, idx(c.warpRows())), g);
+  // The warp's first CTA row, and its first key of each key tile (split
+  // keys: every warp has the same rows and 16 keys of its own).
+  Value warpRow0 = c.splitKeys ? idx(0) : mul(warp, idx(c.warpRows()));
+  Value warpKey0 = c.splitKeys ? mul(warp, idx(c.warpKeys())) : idx(0);
+  Value ctaRow = add(warpRow0, g);
   // The first CTA row of this thread's warpgroup.
   Value wgRow = mul(arith::DivUIOp::create(b, loc, warp, idx(4)), idx(64));
   if (c.packed()) {
@@ -1980,11 +2136,19 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vSmem = view((c.tileQ() + c.tileKV) * c.dqk * 2, c.tileKV, c.dv);
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
-  } else if (c.qViaSmem) {
+  } else if (c.qViaSmem || c.splitKeys) {
     Value buffer = func.getWorkgroupAttributions()[0];
     auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
       return tileView(buffer, offset, rows, cols);
     };
+    if (c.splitKeys)
+      mergeSmem = memref::ViewOp::create(
+          b, loc,
+          MemRefType::get({c.mergeBytes() / 4}, f32,
+                          MemRefLayoutAttrInterface(),
+                          gpu::AddressSpaceAttr::get(
+                              b.getContext(), gpu::AddressSpace::Workgroup)),
+          buffer, idx(0), ValueRange{});
     kSmem = view(0, c.tileKV, c.dqk);
     vSmem = view(c.tileKV * c.dqk * 2, c.tileKV, c.dv);
     qSmem = view(0, c.tileQ(), c.dqk);
@@ -1999,12 +2163,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   if (!stageBase)
     stageBase = idx(0);
   if (c.paged) {
-    rowsSmem = func.getWorkgroupAttributions().back();
+    auto attrs = func.getWorkgroupAttributions();
+    rowsSmem = attrs.back();
     kvHeadOfCta = kvHead;
-    if (c.quantized()) {
-      auto attrs = func.getWorkgroupAttributions();
+    if (c.quantized())
       kStage = vStage = attrs[attrs.size() - 2];
-    }
     SmallVector<ReassociationIndices> rowsOf = {{0, 1, 2}, {3}};
     kPoolRows = memref::CollapseShapeOp::create(b, loc, kMem, rowsOf);
     vPoolRows = memref::CollapseShapeOp::create(b, loc, vMem, rowsOf);
@@ -2018,8 +2181,8 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   else if (c.qInSmem)
     copyQTile(tid, batch, blockY, qFirst, queries);
   else if (c.qViaSmem)
-    qFrag =
-        loadQFragmentsViaSmem(tid, warp, lane, batch, blockY, qFirst, queries);
+    qFrag = loadQFragmentsViaSmem(tid, warpRow0, lane, batch, blockY, qFirst,
+                                  queries);
   else
     qFrag = loadQFragments(batch, t2, headR, rowsC, valid);
 
@@ -2260,12 +2423,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // The op's scores of key tile `kt` for m-tile `mt` in place:
   // transformed, and masked where the tile is partial for some row of the
   // CTA.
+  // The thread's first column of the tile: t2 of its warp's keys.
+  Value keyT2 = c.splitKeys ? add(t2, warpKey0) : t2;
   auto scoresOf = [&](SmallVector<SmallVector<Value, 4>> &s, Value kt,
                       int mt = 0) {
-    Value colBase = toI32(add(kt, t2));
+    Value colBase = toI32(add(kt, keyT2));
     int r0 = 2 * mt;
     if (c.transformsScores())
-      transformScores(s, kt, t2, rows + r0, rowsC + r0, batch, headR + r0,
+      transformScores(s, kt, keyT2, rows + r0, rowsC + r0, batch, headR + r0,
                       biasMem, slope + r0);
 
     // Only tiles some query of the CTA sees partially are masked: the
@@ -2310,7 +2475,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
                 b, loc, cmp(arith::CmpIPredicate::sge, col, lo),
                 cmp(arith::CmpIPredicate::sle, col, hi));
             if (c.paged) {
-              Value at = addi(t2, 8 * static_cast<int64_t>(j) + (e & 1));
+              Value at = addi(keyT2, 8 * static_cast<int64_t>(j) + (e & 1));
               Value present =
                   cmp(arith::CmpIPredicate::sge,
                       memref::LoadOp::create(b, loc, rowsSmem,
@@ -2394,7 +2559,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     }
     if (c.fp8)
       return pFrag;
-    for (int64_t ks = 0; ks < c.tileKV / 16; ++ks) {
+    for (size_t ks = 0; ks < s.size() / 2; ++ks) {
       pFrag.push_back({operand(pack(s[2 * ks][0], s[2 * ks][1])),
                        operand(pack(s[2 * ks][2], s[2 * ks][3])),
                        operand(pack(s[2 * ks + 1][0], s[2 * ks + 1][1])),
@@ -2545,14 +2710,15 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
       // fragments of two 16-wide slices of d, for every m-tile.
       using Tiles = SmallVector<SmallVector<Value, 4>>;
       SmallVector<Tiles, 2> s(
-          c.mTiles, Tiles(c.tileKV / 8, SmallVector<Value, 4>(4, zero)));
+          c.mTiles, Tiles(c.warpKeys() / 8, SmallVector<Value, 4>(4, zero)));
       // mma.sync: K's fragments for n-tile j and 32-wide slice p, flat
       // (their addresses differ by constants); V's likewise.
       Value kFlat = c.wgmma ? Value() : flatTile(kSmem);
       Value vFlat = c.wgmma ? Value() : flatTile(vSmem);
       auto kAt = [&](int64_t j, int64_t p) {
-        return addi(add(mul(ldRow, idx(c.dqk)), swizzled(ldMat, 4 * p)),
-                    8 * j * c.dqk);
+        return addi(
+            add(mul(add(warpKey0, ldRow), idx(c.dqk)), swizzled(ldMat, 4 * p)),
+            8 * j * c.dqk);
       };
       if (c.wgmma) {
         SmallVector<Value> acc = issueS(kAddr);
@@ -2561,37 +2727,19 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         s[0] = nTiles(acc);
       } else {
         // Per 32-wide slice of Dqk: the two A fragments of each m-tile
-        // (registers, or with Q in shared memory by ldmatrix.x4: lane l
-        // gives row l % 8 + 8·((l / 8) % 2) of the m-tile's 16, 8-column
-        // block l / 16; flat indices, so that the m-tiles' and slices'
-        // addresses differ by constants), then the slice of every n-tile,
-        // each K fragment serving every m-tile.
+        // (registers, or with Q in shared memory by ldmatrix.x4), then the
+        // slice of every n-tile, each K fragment serving every m-tile.
         int64_t slices = c.dqk / 16;
-        Value qFlat, qRowAt, half;
-        if (c.qInSmem) {
-          Value qRow = add(mul(warp, idx(c.warpRows())),
-                           add(ldRow, mul(andi(ldMat, 1), idx(8))));
-          qFlat = flatTile(qSmem);
-          qRowAt = mul(qRow, idx(c.dqk));
-          half = arith::DivUIOp::create(b, loc, lane, idx(16));
-        }
+        QLanes qLane;
+        if (c.qInSmem)
+          qLane = qLanes(warpRow0, lane);
         for (int64_t p = 0; p < c.dqk / 32; ++p) {
           SmallVector<SmallVector<Value, 4>, 4> qA(2 * c.mTiles);
           for (int64_t mt = 0; mt < c.mTiles; ++mt)
-            for (int64_t h = 0; h < 2; ++h) {
-              if (!c.qInSmem) {
-                qA[2 * mt + h] = qFrag[mt * slices + 2 * p + h];
-                continue;
-              }
-              Value x4 = nvgpu::LdMatrixOp::create(
-                  b, loc, x4Type, qFlat,
-                  ValueRange{addi(add(qRowAt, swizzled(half, 4 * p + 2 * h)),
-                                  16 * mt * c.dqk)},
-                  /*transpose=*/false, /*numTiles=*/4);
-              for (int64_t f = 0; f < 4; ++f)
-                qA[2 * mt + h].push_back(fragment(x4, f));
-            }
-          for (int64_t j = 0; j < c.tileKV / 8; ++j) {
+            for (int64_t h = 0; h < 2; ++h)
+              qA[2 * mt + h] = c.qInSmem ? qFragment(qLane, mt, p, h)
+                                         : qFrag[mt * slices + 2 * p + h];
+          for (int64_t j = 0; j < c.warpKeys() / 8; ++j) {
             Value x4 = nvgpu::LdMatrixOp::create(
                 b, loc, x4Type, kFlat, ValueRange{kAt(j, p)},
                 /*transpose=*/false, /*numTiles=*/4);
@@ -2639,11 +2787,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
         NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
         fenceOperands(o);
       }
-      for (int64_t ks = 0; !c.wgmma && ks < c.tileKV / 16; ++ks) {
+      for (int64_t ks = 0; !c.wgmma && ks < c.warpKeys() / 16; ++ks) {
         // V fragments by ldmatrix.trans: matrices (keys 0-7, dims jd),
         // (keys 8-15, jd), (keys 0-7, jd + 1), (keys 8-15, jd + 1), for
         // every m-tile.
-        Value keyRow = add(ldRow, mul(andi(ldMat, 1), idx(8)));
+        Value keyRow = add(add(warpKey0, ldRow), mul(andi(ldMat, 1), idx(8)));
         Value dimChunk = arith::DivUIOp::create(b, loc, ldMat, idx(2));
         for (int64_t jd = 0; jd < oTiles; jd += 2) {
           Value at = addi(add(mul(keyRow, idx(c.dv)), swizzled(dimChunk, jd)),
@@ -2669,6 +2817,21 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // Nothing stays in flight (the loop may run no iteration).
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
     res.assign(loop.getResults().begin(), loop.getResults().end());
+    if (c.splitKeys) {
+      // A CTA that visits no key tile has nothing to merge (a branch
+      // uniform across the CTA: the merge's barriers are in it).
+      SmallVector<Type> types(res.size(), f32);
+      auto visited = scf::IfOp::create(
+          b, loc, types, cmp(arith::CmpIPredicate::slt, kStart, kEnd),
+          /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(visited.elseBlock());
+      scf::YieldOp::create(b, loc, res);
+      b.setInsertionPointToStart(visited.thenBlock());
+      mergeWarpKeys(res, warp, lane, g, t, factorV);
+      scf::YieldOp::create(b, loc, res);
+      res.assign(visited.getResults().begin(), visited.getResults().end());
+    }
   }
 
   // Epilogue: full row sums, normalize, store the rows that exist (through
@@ -2706,6 +2869,10 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value store = valid[r];
     if (c.packed())
       store = arith::AndIOp::create(b, loc, store, splitStored);
+    // Split keys: warp 0 holds the merged rows.
+    if (c.splitKeys)
+      store = arith::AndIOp::create(
+          b, loc, store, cmp(arith::CmpIPredicate::eq, warp, idx(0)));
     auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -2892,6 +3059,9 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // sm-count), never more than one split per key tile.
     c.splits = std::min(tiles, 2 * c.defaultSplits);
     c.warps = rows > 4 * kTileRows ? 8 : 4;
+    // One m-tile of rows: the four warps split each 64-key tile instead.
+    c.splitKeys = !c.wgmma && rows <= kTileRows && c.warps == 4 &&
+                  c.tileKV == c.warps * kTileRows;
   }
 
   /// The combine kernel of the decode form: out[b, h, q, :] = the
@@ -3130,7 +3300,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     }
     // A fused RoPE rotates the Q registers loaded from global memory
     // (loadQFragments): not on the shared-memory path.
-    c.qViaSmem = !c.wgmma && !c.qInSmem && !c.packed() && !c.varlen && !c.ropeQ;
+    // The decode form with split keys shares one m-tile of Q among its
+    // warps: also through shared memory, read once.
+    c.qViaSmem = !c.wgmma && !c.qInSmem && (!c.packed() || c.splitKeys) &&
+                 !c.varlen && !c.ropeQ;
     size_t numInputs = tensors.size();
     tensors.push_back(op->getResult(0));
     if (c.lse)
@@ -3269,13 +3442,13 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
               MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);
-    } else if (c.qViaSmem) {
+    } else if (c.qViaSmem || c.splitKeys) {
       // K then V tile in one buffer, which holds the Q tile first (at most
-      // 32 KiB: Dqk <= 128).
+      // 32 KiB: Dqk <= 128) and, with split keys, the warps' states last.
       kernel.addWorkgroupAttribution(
           MemRefType::get(
-              {std::max(c.kvTilesBytes(), c.qTileBytes())}, b.getI8Type(),
-              MemRefLayoutAttrInterface(),
+              {std::max({c.kvTilesBytes(), c.qTileBytes(), c.mergeBytes()})},
+              b.getI8Type(), MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);
     } else {

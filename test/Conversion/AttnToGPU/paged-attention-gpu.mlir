@@ -12,7 +12,8 @@
 // the mask, which runs on every tile, hides absent keys. The context
 // length bounds the keys and places the bottom-right diagonal. One query
 // per sequence: the decode form (split-KV, query heads of a KV head in one
-// CTA, a combine kernel).
+// CTA, a combine kernel; 4 query heads, one m-tile: the warps split each
+// key tile, with the K and V tiles in one buffer).
 
 // NAMES-LABEL: func.func @decode(
 // NAMES-SAME: {attn.param = "query"}
@@ -27,7 +28,7 @@
 // CHECK:         gpu.launch_func @decode_kernel_combine::@decode_kernel_combine
 // CHECK-LABEL: gpu.func @decode_kernel(
 // CHECK-SAME:    %[[Q:[a-z0-9]+]]: memref<2x8x1x64xf16>, %[[KC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[VC:[a-z0-9]+]]: memref<32x16x2x64xf16>, %[[T:[a-z0-9]+]]: memref<2x20xi32>, %[[L:[a-z0-9]+]]: memref<2xi32>
-// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<64x64xf16, #gpu.address_space<workgroup>>, %[[ROWS:[a-z0-9]+]] : memref<2x64xi32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%{{[a-z0-9]+}} : memref<16384xi8, #gpu.address_space<workgroup>>, %[[ROWS:[a-z0-9]+]] : memref<2x64xi32, #gpu.address_space<workgroup>>)
 // CHECK:         memref.load %[[L]]
 // CHECK:         %[[KROWS:.*]] = memref.collapse_shape %[[KC]] {{\[\[}}0, 1, 2], [3]] : memref<32x16x2x64xf16> into memref<1024x64xf16>
 // CHECK:         %[[VROWS:.*]] = memref.collapse_shape %[[VC]]

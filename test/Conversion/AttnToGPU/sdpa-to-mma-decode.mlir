@@ -26,8 +26,40 @@
 // CHECK:         %[[SPLIT:.*]] = gpu.block_id x
 // CHECK:         %[[G:.*]] = gpu.grid_dim x
 // CHECK:         arith.ceildivui %c16, %[[G]]
+// Four (query head, query) pairs, one m-tile: the 4 warps split each key
+// tile instead, every warp with the CTA's 16 rows and 16 keys of its own
+// (S: 8 k-steps x 2 n-tiles, P·V: 1 k-step x 16 n-tiles). One buffer
+// holds the K and V tiles, first the 16-row Q tile (2 copies of 8 rows)
+// and last the warps' states (3 warps x (66 x 32 + 16) words).
+// CHECK:         %[[MERGE:.*]] = memref.view %{{.*}}[%c0][] : memref<32768xi8, #gpu.address_space<workgroup>> to memref<6384xf32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view {{.*}} to memref<16x128xf16, #gpu.address_space<workgroup>>
+// CHECK-COUNT-2: nvgpu.device_async_copy %arg0
+// CHECK-NOT:     nvgpu.device_async_copy %arg0
 // CHECK:         scf.for
-// CHECK:           nvvm.mma.sync
+// CHECK-COUNT-16:  nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           nvgpu.ldmatrix {{.*}}transpose = true
+// CHECK-COUNT-16:  nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           scf.yield
+// After the loop, in CTAs that visited a key tile: a barrier; warps 1-3
+// write their O and row sums (33 pairs of words) and their row maxima; a
+// barrier; warp 0 adds the three states, rescaled to the rows' maxima,
+// to its own, and alone stores.
+// CHECK:         %[[RES:.*]]:68 = scf.if
+// CHECK:           gpu.barrier
+// CHECK:           %[[W0:.*]] = arith.cmpi eq, %[[WARP:.*]], %c0 : index
+// CHECK:           %[[OTHER:.*]] = arith.cmpi ne, %[[WARP]], %c0 : index
+// CHECK:           scf.if %[[OTHER]] {
+// CHECK-COUNT-33:    vector.store %{{.*}}, %[[MERGE]][%{{.*}}] {alignment = 8 : i64} : memref<6384xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK-COUNT-2:     memref.store %{{.*}}, %[[MERGE]]
+// CHECK:           gpu.barrier
+// CHECK-NEXT:      scf.if %[[W0]] -> ({{.*}}) {
+// CHECK-COUNT-6:     memref.load %[[MERGE]]
+// CHECK-COUNT-99:    vector.load %[[MERGE]]
+// CHECK:           } else {
+// CHECK:         %[[STORES:.*]] = arith.cmpi eq, %[[WARP]], %c0 : index
+// CHECK-NEXT:    arith.andi %{{.*}}, %[[STORES]] : i1
 // CHECK:         vector.store {{.*}} : memref<2x8x1x16x128xf32>, vector<2xf32>
 // CHECK:         memref.store {{.*}} : memref<2x8x1x16xf32>
 // The workspace's splits past the launch's count get lse -inf.
@@ -109,9 +141,9 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // Head dimension 256 (Q in shared memory, keys in tiles of 32): the decode
 // form too, its splits counted in tiles of 32 (600 keys: 19 splits of one
 // tile each). Its Q tile copy gives row r of the CTA the query r % Sq of
-// query head KV head · 4 + r / Sq; only the 8 (head, query) pairs are
-// copied (two passes of 4 rows: 128 threads, 32 chunks per row), each
-// zero-filled past the pairs.
+// query head KV head · 4 + r / Sq; only the first m-tile, whose 16 rows
+// hold the 8 (head, query) pairs, is written (four passes of 4 rows: 128
+// threads, 32 chunks per row), zero-filled past the pairs.
 
 // CHECK-LABEL: func.func @decode_d256(
 // CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c19, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
@@ -128,7 +160,7 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // CHECK:         %[[HEAD:.*]] = arith.addi %[[HBASE]], %[[HOFF]] : index
 // CHECK:         %[[QROW:.*]] = arith.remui %[[PAIR]], %c2 : index
 // CHECK:         nvgpu.device_async_copy %arg0[%{{.*}}, %[[HEAD]], %[[QROW]], %{{.*}}], %{{.*}}[%[[ROW]], %{{.*}}], 8, %[[N]] {bypassL1} : memref<1x8x2x256xbf16> to memref<64x256xbf16, #gpu.address_space<workgroup>>
-// CHECK:         nvgpu.device_async_copy %arg0
+// CHECK-COUNT-3: nvgpu.device_async_copy %arg0
 // CHECK-NOT:     nvgpu.device_async_copy %arg0
 // CHECK:         nvvm.cp.async.commit.group
 func.func @decode_d256(%q: tensor<1x8x2x256xbf16>, %k: tensor<1x2x600x256xbf16>, %v: tensor<1x2x600x256xbf16>) -> tensor<1x8x2x256xbf16> {

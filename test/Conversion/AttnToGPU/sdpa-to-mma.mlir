@@ -37,7 +37,8 @@
 // CHECK:           nvvm.cp.async.commit.group
 // CHECK-NEXT:      nvvm.cp.async.wait.group 0
 // CHECK-NEXT:      gpu.barrier
-// CHECK-COUNT-4:   nvgpu.ldmatrix %[[QS]][{{.*}}] {numTiles = 4 : i32, transpose = false}
+// CHECK:           %[[QL:.*]] = memref.collapse_shape %[[QS]]
+// CHECK-COUNT-4:   nvgpu.ldmatrix %[[QL]][{{.*}}] {numTiles = 4 : i32, transpose = false}
 // CHECK:           gpu.barrier
 // The first K tile is in flight before the key loop; each iteration waits
 // for K, starts V, computes S from ldmatrix fragments, waits for V, starts

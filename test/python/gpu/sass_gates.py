@@ -41,7 +41,8 @@ And the decode form (GQA 32:8, one query, 4096 keys; dense and FP8 also at
 head dimension 256; dense GQA 64:8 with 16 queries, CTAs of 8 warps) on both chips, dense,
 paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
-local memory. FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
+local memory; on sm_80 with four query heads per KV head, the HMMA of the
+warps' split key tiles (32 per key tile at d 128). FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
 256: e4m3 QGMMA only, the counts per key tile, V transposed by PRMT, P
 rounded by F2FP, shared memory as modeled (within 227 KiB), no local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
@@ -504,6 +505,11 @@ def fp8_source(length, dtype, mask, d=128):
             f"{t16}\n  return %o : {t16}\n}}\n")
 
 
+# The decode sources whose sm_80 kernel splits each key tile over its warps
+# (at most 16 (query head, query) pairs).
+SPLIT_KEYS = ("decode", "paged", "paged_fp8")
+
+
 def decode_gates(attn_compile, cuobjdump, env, tmp):
     """The decode form (split-KV, GQA packing): two kernels; the first copies
     K and V with 16-byte cp.async only (LDGSTS .128) -- by TMA only
@@ -602,6 +608,14 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                     problems.append(f"K/V copies not all 16-byte: {sorted(set(ldgsts))}")
                 if not mma:
                     problems.append("no HMMA/HGMMA/QGMMA")
+                # Four query heads per KV head on mma.sync: the warps split
+                # each 64-key tile, 16 keys each (S: Dqk/16 k-steps x 2
+                # n-tiles; P.V: one k-step x Dv/8 n-tiles).
+                if chip == "sm_80" and what in SPLIT_KEYS:
+                    want = 128 // 16 * 2 + 128 // 8
+                    if base.count("HMMA") != want:
+                        problems.append(f"{base.count('HMMA')} HMMA, expected "
+                                        f"{want} per key tile (split keys)")
                 if what.startswith("decode_fp8") and (base.count("HGMMA") or
                                              not base.count("QGMMA")):
                     problems.append("expected e4m3 QGMMA only")
