@@ -136,6 +136,12 @@ struct MmaConfig {
   /// of the rows that exist, every one of them reading the whole K and V
   /// tiles from shared memory.)
   bool splitKeys = false;
+  /// qInSmem: the dynamic shared memory, Q, K and V tiles (the warps'
+  /// states after the key loop with split keys).
+  int64_t qInSmemBytes() const {
+    return std::max((tileQ() + tileKV) * dqk * 2 + tileKV * dv * 2,
+                    mergeBytes());
+  }
   /// Keys of a tile that one warp multiplies.
   int64_t warpKeys() const { return splitKeys ? tileKV / warps : tileKV; }
   /// Split keys: bytes of the warps' merged states (KernelBuilder::
@@ -167,7 +173,7 @@ struct MmaConfig {
   /// 64; 128 in the TMA kernel up to head dimension 128 (and for FP8); 32
   /// with Q in shared memory (head dimension 256 on mma.sync, whose 128
   /// accumulator registers of O leave no room for 64 scores per row: ptxas
-  /// spilled).
+  /// spilled) unless the warps split the keys (16 scores per row each).
   int64_t tileKV = kDefaultTileKV;
   /// mma.sync at head dimensions 64 and 128 (dense or paged prefill, the
   /// decode form with split keys; not varlen or a fused RoPE on Q): the Q
@@ -2136,6 +2142,12 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vSmem = view((c.tileQ() + c.tileKV) * c.dqk * 2, c.tileKV, c.dv);
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
+    if (c.splitKeys)
+      mergeSmem = memref::ViewOp::create(
+          b, loc,
+          MemRefType::get({c.mergeBytes() / 4}, f32,
+                          MemRefLayoutAttrInterface(), space),
+          dyn, idx(0), ValueRange{});
   } else if (c.qViaSmem || c.splitKeys) {
     Value buffer = func.getWorkgroupAttributions()[0];
     auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
@@ -3189,11 +3201,16 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     if (c.fp8)
       c.tileKV = 128;
     // mma.sync at head dimension 256: Q stays in shared memory and keys
-    // come in tiles of 32 (the decode form counts its splits in them).
+    // come in tiles of 32 (the decode form counts its splits in them),
+    // except in the decode form with split keys, whose warps' S is 16 keys
+    // of a 64-key tile.
     bool q256InSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
-    if (q256InSmem)
-      c.tileKV = 32;
     chooseSplits(c);
+    if (q256InSmem && !c.splitKeys) {
+      c.tileKV = 32;
+      c.splits = c.defaultSplits = 0;
+      chooseSplits(c);
+    }
     // TMA needs strides below 2^40 bytes; paged pools keep per-thread
     // cp.async (their tiles are not boxes of one tensor). Varlen tiles are
     // boxes of the packed tokens.
@@ -3431,8 +3448,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
                       b.getI32IntegerAttr(1));
     } else if (c.qInSmem) {
       // Q, K and V tiles: dynamic shared memory (96 KiB at d = 256).
-      setKernelSharedMemory(kernel, (c.tileQ() + c.tileKV) * c.dqk * 2 +
-                                        c.tileKV * c.dv * 2);
+      setKernelSharedMemory(kernel, c.qInSmemBytes());
     } else if (c.wgmma) {
       // K and V tiles in one buffer, 1024 bytes extra for the alignment
       // of the swizzle atoms.
@@ -3518,9 +3534,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     Value dynamicShared;
     if (c.qInSmem)
       dynamicShared = arith::ConstantOp::create(
-          b, loc,
-          b.getI32IntegerAttr((c.tileQ() + c.tileKV) * c.dqk * 2 +
-                              c.tileKV * c.dv * 2));
+          b, loc, b.getI32IntegerAttr(c.qInSmemBytes()));
     if (c.tma) {
       // The engine passes the tensor maps the manifest describes; the
       // host IR has no tensor-map value and passes null in their place.

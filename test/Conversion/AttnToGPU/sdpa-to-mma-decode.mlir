@@ -138,16 +138,19 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 
 // -----
 
-// Head dimension 256 (Q in shared memory, keys in tiles of 32): the decode
-// form too, its splits counted in tiles of 32 (600 keys: 19 splits of one
-// tile each). Its Q tile copy gives row r of the CTA the query r % Sq of
-// query head KV head · 4 + r / Sq; only the first m-tile, whose 16 rows
-// hold the 8 (head, query) pairs, is written (four passes of 4 rows: 128
-// threads, 32 chunks per row), zero-filled past the pairs.
+// Head dimension 256 (Q in shared memory): the decode form too. With at
+// most 16 (head, query) pairs the warps split 64-key tiles (600 keys: 10
+// splits of one tile each; 72 KiB of dynamic shared memory: the 16-row Q
+// tile, K and V); with more, keys come in tiles of 32, as in its prefill
+// kernel (48 pairs: 19 splits), and the splits are counted in them. The Q
+// tile copy gives row r of the CTA the query r % Sq of query head KV head
+// · 4 + r / Sq; only the first m-tile, whose 16 rows hold the 8 (head,
+// query) pairs, is written (four passes of 4 rows: 128 threads, 32 chunks
+// per row), zero-filled past the pairs.
 
 // CHECK-LABEL: func.func @decode_d256(
-// CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c19, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
-// CHECK-SAME:      memref<1x8x2x19x256xf32>
+// CHECK:         gpu.launch_func @decode_d256_kernel::@decode_d256_kernel blocks in (%c10, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c73728_i32
+// CHECK-SAME:      memref<1x8x2x10x256xf32>
 // CHECK-NEXT:    gpu.launch_func @decode_d256_kernel_combine::@decode_d256_kernel_combine
 // CHECK:       gpu.func @decode_d256_kernel(
 // CHECK:         %[[ROW:.*]] = arith.divui %thread_id_x, %c32 : index
@@ -159,11 +162,21 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // CHECK:         %[[HOFF:.*]] = arith.divui %[[PAIR]], %c2 : index
 // CHECK:         %[[HEAD:.*]] = arith.addi %[[HBASE]], %[[HOFF]] : index
 // CHECK:         %[[QROW:.*]] = arith.remui %[[PAIR]], %c2 : index
-// CHECK:         nvgpu.device_async_copy %arg0[%{{.*}}, %[[HEAD]], %[[QROW]], %{{.*}}], %{{.*}}[%[[ROW]], %{{.*}}], 8, %[[N]] {bypassL1} : memref<1x8x2x256xbf16> to memref<64x256xbf16, #gpu.address_space<workgroup>>
+// CHECK:         nvgpu.device_async_copy %arg0[%{{.*}}, %[[HEAD]], %[[QROW]], %{{.*}}], %{{.*}}[%[[ROW]], %{{.*}}], 8, %[[N]] {bypassL1} : memref<1x8x2x256xbf16> to memref<16x256xbf16, #gpu.address_space<workgroup>>
 // CHECK-COUNT-3: nvgpu.device_async_copy %arg0
 // CHECK-NOT:     nvgpu.device_async_copy %arg0
 // CHECK:         nvvm.cp.async.commit.group
 func.func @decode_d256(%q: tensor<1x8x2x256xbf16>, %k: tensor<1x2x600x256xbf16>, %v: tensor<1x2x600x256xbf16>) -> tensor<1x8x2x256xbf16> {
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x8x2x256xbf16>, tensor<1x2x600x256xbf16>, tensor<1x2x600x256xbf16> -> tensor<1x8x2x256xbf16>
   return %o : tensor<1x8x2x256xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @decode_d256_wide(
+// CHECK:         gpu.launch_func @decode_d256_wide_kernel::@decode_d256_wide_kernel blocks in (%c19, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
+// CHECK-SAME:      memref<1x16x3x19x256xf32>
+func.func @decode_d256_wide(%q: tensor<1x16x3x256xbf16>, %k: tensor<1x2x600x256xbf16>, %v: tensor<1x2x600x256xbf16>) -> tensor<1x16x3x256xbf16> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x16x3x256xbf16>, tensor<1x2x600x256xbf16>, tensor<1x2x600x256xbf16> -> tensor<1x16x3x256xbf16>
+  return %o : tensor<1x16x3x256xbf16>
 }

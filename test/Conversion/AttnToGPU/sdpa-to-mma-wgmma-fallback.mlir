@@ -2,11 +2,11 @@
 
 // wgmma without TMA has no kernel at head dimension 256 (its Q fragments
 // leave no registers for O); sm_90a runs mma.sync too, so the op gets that
-// kernel (Q in shared memory, keys in tiles of 32, 4 warps; here the decode
-// form) rather than the SIMT one, with a remark saying why.
+// kernel (Q in shared memory, 4 warps; here the decode form, whose warps
+// split 64-key tiles) rather than the SIMT one, with a remark saying why.
 
 // CHECK-LABEL: gpu.func @d256_kernel(
-// CHECK-SAME:    shared_memory_bytes = 65536
+// CHECK-SAME:    shared_memory_bytes = 73728
 // CHECK:         nvvm.mma.sync
 // CHECK-NOT:     wgmma.mma_async
 // CHECK-LABEL: gpu.func @d256_kernel_combine(

@@ -42,7 +42,7 @@ head dimension 256; dense GQA 64:8 with 16 queries, CTAs of 8 warps) on both chi
 paged (256 blocks of 16 tokens) and paged with FP8 e4m3 pools: two kernels (split-KV attention +
 combine), K/V copied only by 16-byte LDGSTS, tensor-core instructions, no
 local memory; on sm_80 with four query heads per KV head, the HMMA of the
-warps' split key tiles (32 per key tile at d 128). FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
+warps' split key tiles (32 per key tile at d 128, 64 at d 256). FP8 e4m3 prefill (sm_90a TMA) at head dimensions 64, 128 and
 256: e4m3 QGMMA only, the counts per key tile, V transposed by PRMT, P
 rounded by F2FP, shared memory as modeled (within 227 KiB), no local memory.
 The compile time is printed (a figure, not a gate: it depends on the load).
@@ -506,8 +506,8 @@ def fp8_source(length, dtype, mask, d=128):
 
 
 # The decode sources whose sm_80 kernel splits each key tile over its warps
-# (at most 16 (query head, query) pairs).
-SPLIT_KEYS = ("decode", "paged", "paged_fp8")
+# (at most 16 (query head, query) pairs), with their head dimension.
+SPLIT_KEYS = {"decode": 128, "decode_d256": 256, "paged": 128, "paged_fp8": 128}
 
 
 def decode_gates(attn_compile, cuobjdump, env, tmp):
@@ -612,7 +612,8 @@ def decode_gates(attn_compile, cuobjdump, env, tmp):
                 # each 64-key tile, 16 keys each (S: Dqk/16 k-steps x 2
                 # n-tiles; P.V: one k-step x Dv/8 n-tiles).
                 if chip == "sm_80" and what in SPLIT_KEYS:
-                    want = 128 // 16 * 2 + 128 // 8
+                    d = SPLIT_KEYS[what]
+                    want = d // 16 * 2 + d // 8
                     if base.count("HMMA") != want:
                         problems.append(f"{base.count('HMMA')} HMMA, expected "
                                         f"{want} per key tile (split keys)")
