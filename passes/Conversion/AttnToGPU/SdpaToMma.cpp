@@ -126,16 +126,21 @@ struct MmaConfig {
   /// `defaultSplits` is the manifest's default.
   int64_t splits = 0, defaultSplits = 0;
   bool packed() const { return splits > 0; }
-  /// The decode form on mma.sync with at most 16 (query head, query)
-  /// pairs (a decode step of GQA up to 16:1, MHA, MQA): every warp takes
-  /// all of the CTA's rows (one m-tile) and its own 16 keys of each key
-  /// tile, with its own running max, sum and O; after the key loop the
-  /// warps' results are merged through shared memory and warp 0 stores
-  /// them. (With 16 rows per warp, the warps past the pairs computed rows
-  /// that are never stored: at 4 pairs, four times the ldmatrix and mma
-  /// of the rows that exist, every one of them reading the whole K and V
-  /// tiles from shared memory.)
-  bool splitKeys = false;
+  /// The decode form on mma.sync with at most 32 (query head, query)
+  /// pairs (a decode step of GQA up to 32:1, MHA, MQA; a few queries of
+  /// smaller groups): the 4 warps split each key tile in `keyGroups`
+  /// parts, 4 for one m-tile of rows (16 keys each), 2 for two (32 keys
+  /// each). Warp w takes m-tile w % rowTiles() and part w / rowTiles(),
+  /// with its own running max, sum and O; after the key loop the states
+  /// of an m-tile's warps are merged through shared memory, into and
+  /// stored by its warp of part 0. (With 16 rows per warp, the warps past
+  /// the pairs computed rows that are never stored: at 4 pairs, four
+  /// times the ldmatrix and mma of the rows that exist, every one of them
+  /// reading the whole K and V tiles from shared memory.)
+  int64_t keyGroups = 1;
+  bool splitKeys() const { return keyGroups > 1; }
+  /// Split keys: the m-tiles of the CTA's rows.
+  int64_t rowTiles() const { return warps / keyGroups; }
   /// qInSmem: the dynamic shared memory, Q, K and V tiles (the warps'
   /// states after the key loop with split keys).
   int64_t qInSmemBytes() const {
@@ -143,13 +148,12 @@ struct MmaConfig {
                     mergeBytes());
   }
   /// Keys of a tile that one warp multiplies.
-  int64_t warpKeys() const { return splitKeys ? tileKV / warps : tileKV; }
+  int64_t warpKeys() const { return tileKV / keyGroups; }
   /// Split keys: bytes of the warps' merged states (KernelBuilder::
-  /// mergeWarpKeys): per warp but the first, its O accumulators and row
-  /// sums for 32 lanes, and its 16 row maxima.
+  /// mergeWarpKeys): per warp of a part but the first, its O accumulators
+  /// and row sums for 32 lanes, and its 16 row maxima.
   int64_t mergeBytes() const {
-    return splitKeys ? (warps - 1) * ((dv / 2 + threadRows()) * 32 + 16) * 4
-                     : 0;
+    return (warps - rowTiles()) * ((dv / 2 + threadRows()) * 32 + 16) * 4;
   }
   /// sm_90a, warp specialized: a producer warpgroup (one thread) loads the
   /// Q tile once and K and V tiles by TMA into a ring of `stages` slots
@@ -222,7 +226,7 @@ struct MmaConfig {
   int64_t warpRows() const { return mTiles * kTileRows; }
   /// Rows of a thread: two per m-tile (g and g + 8).
   int64_t threadRows() const { return 2 * mTiles; }
-  int64_t tileQ() const { return (splitKeys ? 1 : warps) * warpRows(); }
+  int64_t tileQ() const { return rowTiles() * warpRows(); }
   int64_t threads() const { return warps * 32 + (tma ? 128 : 0); }
   /// TMA: bytes of the Q tile ([Dqk/64][tileQ rows][64]), of one ring slot
   /// (K then V tile, each [D/64][64 keys][64]) and of the dynamic shared
@@ -1478,28 +1482,29 @@ private:
     return qFrag;
   }
 
-  /// Split keys: merges the warps' online softmax states (`res`: O
-  /// accumulators, then the row max and the partial row sum of each of the
-  /// thread's rows) into warp 0's, through the K/V tiles' buffer (free
-  /// once every warp is past the last tile's ldmatrix: a barrier). Warps
-  /// 1, 2, ... write their O and sums to slots of their own and their row
-  /// maxima after the slots; after a barrier warp 0 takes the maximum M of
-  /// the warps' and adds each warp's state times exp2((m - M) · factor) (0
-  /// for a warp whose rows saw no key). Lane l of every warp holds the same
-  /// rows and columns, so the sums' quad reduction in the epilogue is
-  /// unchanged.
+  /// Split keys: merges the online softmax states (`res`: O accumulators,
+  /// then the row max and the partial row sum of each of the thread's
+  /// rows) of the warps of an m-tile into that of its part-0 warp (warp w
+  /// < R, R = rowTiles()), through the K/V tiles' buffer (free once every
+  /// warp is past the last tile's ldmatrix: a barrier). Warps w >= R write
+  /// their O and sums to slot w - R and their row maxima after the slots;
+  /// after a barrier warp w < R takes the maximum M of its m-tile's warps'
+  /// and adds each warp's state times exp2((m - M) · factor) (0 for a warp
+  /// whose rows saw no key). Lane l of those warps holds the same rows and
+  /// columns, so the sums' quad reduction in the epilogue is unchanged.
   void mergeWarpKeys(SmallVector<Value> &res, Value warp, Value lane, Value g,
                      Value t, Value factor) {
     int64_t nRows = c.threadRows();
     int64_t nO = static_cast<int64_t>(res.size()) - 2 * nRows;
+    int64_t rowTiles = c.rowTiles();
     // A lane's words in pairs (a row's two columns of an n-tile; the two
     // sums): pair q of lane l at 64·q + 2·l, a warp's 256 contiguous bytes
-    // per 8-byte access. (Warp 0's rows past the pairs are dead: LLVM drops
-    // their loads. In 16-byte groups, the 8-byte loads left had 4-way bank
-    // conflicts.)
+    // per 8-byte access. (A merging warp's rows past the pairs are dead:
+    // LLVM drops their loads. In 16-byte groups, the 8-byte loads left had
+    // 4-way bank conflicts.)
     int64_t words = nO + nRows, pairs = words / 2;
     int64_t slot = pairs * 64;
-    int64_t maxBase = (c.warps - 1) * slot;
+    int64_t maxBase = (c.warps - rowTiles) * slot;
     Value negInf = f32c(-INFINITY), zero = f32c(0.0);
     // The state's words: the O accumulators, then the sums.
     auto word = [&](int64_t i) -> Value & {
@@ -1510,20 +1515,20 @@ private:
     auto rowOf = [&](int64_t i) { return i < nO ? (i % 4) / 2 : i - nO; };
     auto v2 = VectorType::get({2}, f32);
     Value lane2 = mul(lane, idx(2));
-    // Warp w's row r of this thread (w > 0).
-    auto maxAt = [&](Value w, int64_t r) {
-      return addi(add(mul(w, idx(c.warpRows())), g),
-                  maxBase - c.warpRows() + 8 * r);
+    // Slot `s`'s maximum of row r of this thread.
+    auto maxAt = [&](Value s, int64_t r) {
+      return addi(add(mul(s, idx(c.warpRows())), g), maxBase + 8 * r);
     };
     gpu::BarrierOp::create(b, loc);
-    Value isWarp0 = cmp(arith::CmpIPredicate::eq, warp, idx(0));
+    Value merges = cmp(arith::CmpIPredicate::ult, warp, idx(rowTiles));
     {
-      auto others =
-          scf::IfOp::create(b, loc, cmp(arith::CmpIPredicate::ne, warp, idx(0)),
-                            /*withElse=*/false);
+      auto writes = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::uge, warp, idx(rowTiles)),
+          /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(others.thenBlock()->getTerminator());
-      Value first = add(mul(addi(warp, -1), idx(slot)), lane2);
+      b.setInsertionPoint(writes.thenBlock()->getTerminator());
+      Value own = addi(warp, -rowTiles);
+      Value first = add(mul(own, idx(slot)), lane2);
       for (int64_t q = 0; q < pairs; ++q)
         vector::StoreOp::create(
             b, loc,
@@ -1536,33 +1541,39 @@ private:
       b.setInsertionPoint(quad0.thenBlock()->getTerminator());
       for (int64_t r = 0; r < nRows; ++r)
         memref::StoreOp::create(b, loc, res[nO + r], mergeSmem,
-                                ValueRange{maxAt(warp, r)});
+                                ValueRange{maxAt(own, r)});
     }
     gpu::BarrierOp::create(b, loc);
     SmallVector<Type> types(res.size(), b.getF32Type());
-    auto merge = scf::IfOp::create(b, loc, types, isWarp0, /*withElse=*/true);
+    auto merge = scf::IfOp::create(b, loc, types, merges, /*withElse=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(merge.elseBlock());
       scf::YieldOp::create(b, loc, res);
       b.setInsertionPointToStart(merge.thenBlock());
       SmallVector<Value> merged(res);
-      // weight[w][r]: warp w's factor for row r.
-      SmallVector<SmallVector<Value, 2>> weight(c.warps);
+      // The slots of this m-tile's other warps: warp + R·(p - 1) for
+      // parts p > 0.
+      int64_t others = c.keyGroups - 1;
+      SmallVector<Value> slots;
+      for (int64_t p = 0; p < others; ++p)
+        slots.push_back(addi(warp, p * rowTiles));
+      // weight[p][r]: the factor of part p for row r.
+      SmallVector<SmallVector<Value, 2>> weight(c.keyGroups);
       for (int64_t r = 0; r < nRows; ++r) {
         SmallVector<Value> m = {res[nO + r]};
-        for (int64_t w = 1; w < c.warps; ++w)
+        for (Value sl : slots)
           m.push_back(memref::LoadOp::create(b, loc, mergeSmem,
-                                             ValueRange{maxAt(idx(w), r)}));
+                                             ValueRange{maxAt(sl, r)}));
         Value mAll = m[0];
-        for (int64_t w = 1; w < c.warps; ++w)
-          mAll = arith::MaximumFOp::create(b, loc, mAll, m[w]);
-        for (int64_t w = 0; w < c.warps; ++w) {
+        for (int64_t p = 1; p <= others; ++p)
+          mAll = arith::MaximumFOp::create(b, loc, mAll, m[p]);
+        for (int64_t p = 0; p <= others; ++p) {
           Value diff = arith::MulFOp::create(
-              b, loc, arith::SubFOp::create(b, loc, m[w], mAll), factor);
-          weight[w].push_back(
+              b, loc, arith::SubFOp::create(b, loc, m[p], mAll), factor);
+          weight[p].push_back(
               select(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           m[w], negInf),
+                                           m[p], negInf),
                      zero, math::Exp2Op::create(b, loc, diff)));
         }
         merged[nO + r] = mAll;
@@ -1572,18 +1583,19 @@ private:
       };
       for (int64_t i = 0; i < words; ++i)
         out(i) = arith::MulFOp::create(b, loc, word(i), weight[0][rowOf(i)]);
-      for (int64_t w = 1; w < c.warps; ++w)
+      for (int64_t p = 1; p <= others; ++p) {
+        Value first = add(mul(slots[p - 1], idx(slot)), lane2);
         for (int64_t q = 0; q < pairs; ++q) {
           Value two = vector::LoadOp::create(
-              b, loc, v2, mergeSmem,
-              ValueRange{addi(lane2, (w - 1) * slot + 64 * q)},
+              b, loc, v2, mergeSmem, ValueRange{addi(first, 64 * q)},
               /*nontemporal=*/false, llvm::Align(8));
           for (int64_t e = 0; e < 2; ++e)
             out(2 * q + e) = math::FmaOp::create(
                 b, loc,
                 vector::ExtractOp::create(b, loc, two, ArrayRef<int64_t>{e}),
-                weight[w][rowOf(2 * q + e)], out(2 * q + e));
+                weight[p][rowOf(2 * q + e)], out(2 * q + e));
         }
+      }
       scf::YieldOp::create(b, loc, merged);
     }
     res.assign(merge.getResults().begin(), merge.getResults().end());
@@ -2004,8 +2016,16 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value kvHead, qFirst, split;
   // The warp's first CTA row, and its first key of each key tile (split
   // keys: every warp has the same rows and 16 keys of its own).
-  Value warpRow0 = c.splitKeys ? idx(0) : mul(warp, idx(c.warpRows()));
-  Value warpKey0 = c.splitKeys ? mul(warp, idx(c.warpKeys())) : idx(0);
+  Value warpRow0 = mul(
+      c.splitKeys()
+          ? arith::RemUIOp::create(b, loc, warp, idx(c.rowTiles())).getResult()
+          : warp,
+      idx(c.warpRows()));
+  Value warpKey0 =
+      c.splitKeys()
+          ? mul(arith::DivUIOp::create(b, loc, warp, idx(c.rowTiles())),
+                idx(c.warpKeys()))
+          : idx(0);
   Value ctaRow = add(warpRow0, g);
   // The first CTA row of this thread's warpgroup.
   Value wgRow = mul(arith::DivUIOp::create(b, loc, warp, idx(4)), idx(64));
@@ -2142,18 +2162,18 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     vSmem = view((c.tileQ() + c.tileKV) * c.dqk * 2, c.tileKV, c.dv);
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
-    if (c.splitKeys)
+    if (c.splitKeys())
       mergeSmem = memref::ViewOp::create(
           b, loc,
           MemRefType::get({c.mergeBytes() / 4}, f32,
                           MemRefLayoutAttrInterface(), space),
           dyn, idx(0), ValueRange{});
-  } else if (c.qViaSmem || c.splitKeys) {
+  } else if (c.qViaSmem || c.splitKeys()) {
     Value buffer = func.getWorkgroupAttributions()[0];
     auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
       return tileView(buffer, offset, rows, cols);
     };
-    if (c.splitKeys)
+    if (c.splitKeys())
       mergeSmem = memref::ViewOp::create(
           b, loc,
           MemRefType::get({c.mergeBytes() / 4}, f32,
@@ -2436,7 +2456,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   // transformed, and masked where the tile is partial for some row of the
   // CTA.
   // The thread's first column of the tile: t2 of its warp's keys.
-  Value keyT2 = c.splitKeys ? add(t2, warpKey0) : t2;
+  Value keyT2 = c.splitKeys() ? add(t2, warpKey0) : t2;
   auto scoresOf = [&](SmallVector<SmallVector<Value, 4>> &s, Value kt,
                       int mt = 0) {
     Value colBase = toI32(add(kt, keyT2));
@@ -2829,7 +2849,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     // Nothing stays in flight (the loop may run no iteration).
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
     res.assign(loop.getResults().begin(), loop.getResults().end());
-    if (c.splitKeys) {
+    if (c.splitKeys()) {
       // A CTA that visits no key tile has nothing to merge (a branch
       // uniform across the CTA: the merge's barriers are in it).
       SmallVector<Type> types(res.size(), f32);
@@ -2881,10 +2901,11 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     Value store = valid[r];
     if (c.packed())
       store = arith::AndIOp::create(b, loc, store, splitStored);
-    // Split keys: warp 0 holds the merged rows.
-    if (c.splitKeys)
+    // Split keys: the part-0 warps hold the merged rows.
+    if (c.splitKeys())
       store = arith::AndIOp::create(
-          b, loc, store, cmp(arith::CmpIPredicate::eq, warp, idx(0)));
+          b, loc, store,
+          cmp(arith::CmpIPredicate::ult, warp, idx(c.rowTiles())));
     auto ifOp = scf::IfOp::create(b, loc, store, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -3071,9 +3092,11 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // sm-count), never more than one split per key tile.
     c.splits = std::min(tiles, 2 * c.defaultSplits);
     c.warps = rows > 4 * kTileRows ? 8 : 4;
-    // One m-tile of rows: the four warps split each 64-key tile instead.
-    c.splitKeys = !c.wgmma && rows <= kTileRows && c.warps == 4 &&
-                  c.tileKV == c.warps * kTileRows;
+    // One or two m-tiles of rows: the four warps split each 64-key tile
+    // too, in 4 or 2 parts.
+    if (!c.wgmma && rows <= 2 * kTileRows && c.warps == 4 &&
+        c.tileKV == c.warps * kTileRows)
+      c.keyGroups = rows <= kTileRows ? 4 : 2;
   }
 
   /// The combine kernel of the decode form: out[b, h, q, :] = the
@@ -3206,9 +3229,10 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // of a 64-key tile.
     bool q256InSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
     chooseSplits(c);
-    if (q256InSmem && !c.splitKeys) {
+    if (q256InSmem && !c.splitKeys()) {
       c.tileKV = 32;
       c.splits = c.defaultSplits = 0;
+      c.keyGroups = 1;
       chooseSplits(c);
     }
     // TMA needs strides below 2^40 bytes; paged pools keep per-thread
@@ -3319,7 +3343,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // (loadQFragments): not on the shared-memory path.
     // The decode form with split keys shares one m-tile of Q among its
     // warps: also through shared memory, read once.
-    c.qViaSmem = !c.wgmma && !c.qInSmem && (!c.packed() || c.splitKeys) &&
+    c.qViaSmem = !c.wgmma && !c.qInSmem && (!c.packed() || c.splitKeys()) &&
                  !c.varlen && !c.ropeQ;
     size_t numInputs = tensors.size();
     tensors.push_back(op->getResult(0));
@@ -3458,7 +3482,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
               MemRefLayoutAttrInterface(),
               gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)),
           loc);
-    } else if (c.qViaSmem || c.splitKeys) {
+    } else if (c.qViaSmem || c.splitKeys()) {
       // K then V tile in one buffer, which holds the Q tile first (at most
       // 32 KiB: Dqk <= 128) and, with split keys, the warps' states last.
       kernel.addWorkgroupAttribution(

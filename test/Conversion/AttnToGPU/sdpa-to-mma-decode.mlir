@@ -48,8 +48,8 @@
 // to its own, and alone stores.
 // CHECK:         %[[RES:.*]]:68 = scf.if
 // CHECK:           gpu.barrier
-// CHECK:           %[[W0:.*]] = arith.cmpi eq, %[[WARP:.*]], %c0 : index
-// CHECK:           %[[OTHER:.*]] = arith.cmpi ne, %[[WARP]], %c0 : index
+// CHECK:           %[[W0:.*]] = arith.cmpi ult, %[[WARP:.*]], %c1 : index
+// CHECK:           %[[OTHER:.*]] = arith.cmpi uge, %[[WARP]], %c1 : index
 // CHECK:           scf.if %[[OTHER]] {
 // CHECK-COUNT-33:    vector.store %{{.*}}, %[[MERGE]][%{{.*}}] {alignment = 8 : i64} : memref<6384xf32, #gpu.address_space<workgroup>>, vector<2xf32>
 // CHECK-COUNT-2:     memref.store %{{.*}}, %[[MERGE]]
@@ -58,7 +58,7 @@
 // CHECK-COUNT-6:     memref.load %[[MERGE]]
 // CHECK-COUNT-99:    vector.load %[[MERGE]]
 // CHECK:           } else {
-// CHECK:         %[[STORES:.*]] = arith.cmpi eq, %[[WARP]], %c0 : index
+// CHECK:         %[[STORES:.*]] = arith.cmpi ult, %[[WARP]], %c1 : index
 // CHECK-NEXT:    arith.andi %{{.*}}, %[[STORES]] : i1
 // CHECK:         vector.store {{.*}} : memref<2x8x1x16x128xf32>, vector<2xf32>
 // CHECK:         memref.store {{.*}} : memref<2x8x1x16xf32>
@@ -86,6 +86,38 @@
 func.func @decode(%q: tensor<2x8x1x128xf16>, %k: tensor<2x2x1000x128xf16>, %v: tensor<2x2x1000x128xf16>) -> (tensor<2x8x1x128xf16>, tensor<2x8x1xf32>) {
   %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x1x128xf16>, tensor<2x2x1000x128xf16>, tensor<2x2x1000x128xf16> -> tensor<2x8x1x128xf16>, tensor<2x8x1xf32>
   return %o#0, %o#1 : tensor<2x8x1x128xf16>, tensor<2x8x1xf32>
+}
+
+// -----
+
+// 17 to 32 pairs (8 query heads x 3 queries), two m-tiles: warp w takes
+// m-tile w % 2 and keys [32·(w / 2), +32) of each tile (S: 4 k-steps x 4
+// n-tiles, P·V: 2 k-steps x 8 n-tiles); warps 2 and 3 write their states,
+// warps 0 and 1 merge and store. The 32-row Q tile goes through shared
+// memory.
+
+// CHECK-LABEL: func.func @decode_two_tiles(
+// CHECK:         gpu.launch_func @decode_two_tiles_kernel::@decode_two_tiles_kernel blocks in (%c16, %c1, %c1) threads in (%c128, %c1, %c1)
+// CHECK:       gpu.func @decode_two_tiles_kernel(
+// CHECK:         %[[WARP:.*]] = arith.divui %thread_id_x, %c32 : index
+// CHECK:         %[[MERGE:.*]] = memref.view %{{.*}}[%c0][] : memref<16384xi8, #gpu.address_space<workgroup>> to memref<2208xf32, #gpu.address_space<workgroup>>
+// CHECK:         memref.view {{.*}} to memref<32x64xf16, #gpu.address_space<workgroup>>
+// CHECK:         scf.for
+// CHECK-COUNT-16:  nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           nvgpu.ldmatrix {{.*}}transpose = true
+// CHECK-COUNT-16:  nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           scf.yield
+// CHECK:         %[[MERGES:.*]] = arith.cmpi ult, %[[WARP]], %c2 : index
+// CHECK:         %[[WRITES:.*]] = arith.cmpi uge, %[[WARP]], %c2 : index
+// CHECK:         scf.if %[[WRITES]] {
+// CHECK-COUNT-17:  vector.store %{{.*}}, %[[MERGE]]
+// CHECK:         scf.if %[[MERGES]] -> (
+// CHECK-COUNT-17:  vector.load %[[MERGE]]
+func.func @decode_two_tiles(%q: tensor<1x8x3x64xf16>, %k: tensor<1x1x1000x64xf16>, %v: tensor<1x1x1000x64xf16>) -> tensor<1x8x3x64xf16> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x8x3x64xf16>, tensor<1x1x1000x64xf16>, tensor<1x1x1000x64xf16> -> tensor<1x8x3x64xf16>
+  return %o : tensor<1x8x3x64xf16>
 }
 
 // -----
@@ -139,7 +171,7 @@ func.func @spec(%q: tensor<1x8x16x64xf16>, %k: tensor<1x1x4000x64xf16>, %v: tens
 // -----
 
 // Head dimension 256 (Q in shared memory): the decode form too. With at
-// most 16 (head, query) pairs the warps split 64-key tiles (600 keys: 10
+// most 32 (head, query) pairs the warps split 64-key tiles (600 keys: 10
 // splits of one tile each; 72 KiB of dynamic shared memory: the 16-row Q
 // tile, K and V); with more, keys come in tiles of 32, as in its prefill
 // kernel (48 pairs: 19 splits), and the splits are counted in them. The Q
@@ -174,9 +206,9 @@ func.func @decode_d256(%q: tensor<1x8x2x256xbf16>, %k: tensor<1x2x600x256xbf16>,
 // -----
 
 // CHECK-LABEL: func.func @decode_d256_wide(
-// CHECK:         gpu.launch_func @decode_d256_wide_kernel::@decode_d256_wide_kernel blocks in (%c19, %c2, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
+// CHECK:         gpu.launch_func @decode_d256_wide_kernel::@decode_d256_wide_kernel blocks in (%c19, %c1, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c65536_i32
 // CHECK-SAME:      memref<1x16x3x19x256xf32>
-func.func @decode_d256_wide(%q: tensor<1x16x3x256xbf16>, %k: tensor<1x2x600x256xbf16>, %v: tensor<1x2x600x256xbf16>) -> tensor<1x16x3x256xbf16> {
-  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x16x3x256xbf16>, tensor<1x2x600x256xbf16>, tensor<1x2x600x256xbf16> -> tensor<1x16x3x256xbf16>
+func.func @decode_d256_wide(%q: tensor<1x16x3x256xbf16>, %k: tensor<1x1x600x256xbf16>, %v: tensor<1x1x600x256xbf16>) -> tensor<1x16x3x256xbf16> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<1x16x3x256xbf16>, tensor<1x1x600x256xbf16>, tensor<1x1x600x256xbf16> -> tensor<1x16x3x256xbf16>
   return %o : tensor<1x16x3x256xbf16>
 }
