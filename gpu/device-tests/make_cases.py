@@ -12,6 +12,8 @@ p.add_argument("--attn-compile", required=True)
 p.add_argument("--chip", default="sm_90a", choices=["sm_80", "sm_90a"])
 p.add_argument("--out", default=".gpu/cases")
 p.add_argument("--bench", action="store_true", help="the benchmark grid instead of the test grid")
+p.add_argument("--decode", action="store_true",
+               help="the decode cases only (one query per sequence: the split-KV form)")
 p.add_argument("--kernel", default="auto", choices=["auto", "mma", "wgmma", "simt"],
                help="attn-compile's --kernel (auto: wgmma on sm_90a, mma.sync on sm_80)")
 p.add_argument("--warp-rows", type=int, default=0, choices=[0, 16, 32],
@@ -20,7 +22,22 @@ p.add_argument("--warp-rows", type=int, default=0, choices=[0, 16, 32],
 a = p.parse_args()
 
 
+def decode_cases():
+    # One query against many keys, causal bottom-right (sees every key): GQA 32:8 and, at head
+    # dimension 256, Gemma's 16 query heads on 8 KV heads (on mma.sync the warps of a CTA split
+    # each key tile and merge), MHA (one row per CTA) and MQA with 32 query heads (two m-tiles).
+    yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
+    yield dict(b=4, hq=16, hkv=8, sq=1, sk=4097, d=256, dtype="bf16", mask="causal_br", window=None)
+    if a.decode:
+        yield dict(b=2, hq=8, hkv=8, sq=1, sk=1000, d=128, dtype="bf16", mask="none", window=None)
+        yield dict(b=1, hq=32, hkv=1, sq=1, sk=2000, d=64, dtype="f16", mask="causal_br",
+                   window=None)
+
+
 def cases():
+    if a.decode:
+        yield from decode_cases()
+        return
     if a.bench:
         # The FlashAttention paper grid of peers_gpu.py (16k tokens, h*d = 2048, fp16); the SIMT
         # kernel is far too slow for more than the small lengths.
@@ -57,10 +74,7 @@ def cases():
                         continue  # keep the largest length to one layout
                     yield dict(b=2 if s < 1000 else 1, hq=hq, hkv=hkv, sq=s, sk=s, d=d, dtype=dtype,
                                mask=mask, window=window)
-    # decode: one query against many keys, causal bottom-right (sees every key)
-    yield dict(b=4, hq=32, hkv=8, sq=1, sk=4097, d=128, dtype="f16", mask="causal_br", window=None)
-    # ... at head dimension 256 (Gemma's: 16 query heads on 8 KV heads)
-    yield dict(b=4, hq=16, hkv=8, sq=1, sk=4097, d=256, dtype="bf16", mask="causal_br", window=None)
+    yield from decode_cases()
     # varlen: packed sequences (cu_seqlens), an empty one and one longer than a CTA's rows
     for mask, dtype, d in (("causal_br", "f16", 128), ("none", "bf16", 64)):
         lens = ((130, 0, 57, 300), (200, 20, 70, 300))

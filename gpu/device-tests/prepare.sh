@@ -26,11 +26,14 @@ fi
 for f in peers_gpu.py compare.py; do
   [[ -f $peers/$f ]] || { echo "$0: $peers/$f not found" >&2; exit 2; }
 done
-rm -rf "$out/cases" "$out/bench" "$out/bench-mma"
+rm -rf "$out/cases" "$out/cases-mma" "$out/bench" "$out/bench-mma"
 mkdir -p "$out"
 python3 "$here/make_cases.py" --attn-compile "$compiler" --chip "$chip" --out "$out/cases"
 python3 "$here/make_cases.py" --attn-compile "$compiler" --chip "$chip" --out "$out/bench" --bench
 if [[ $chip == sm_90a ]]; then
+  # The mma.sync decode kernels (benchmarked below) checked too.
+  python3 "$here/make_cases.py" --attn-compile "$compiler" --chip "$chip" --out "$out/cases-mma" \
+    --decode --kernel mma
   python3 "$here/make_cases.py" --attn-compile "$compiler" --chip "$chip" --out "$out/bench-mma" \
     --bench --kernel mma
 fi

@@ -17,6 +17,10 @@ step() { echo; echo "== $*"; }
 
 step "correctness: $dir/cases"
 timeout 150 python3 "$here/run_kernels.py" "$dir/cases" || status=1
+if [[ -d $dir/cases-mma ]]; then
+  step "correctness: $dir/cases-mma (mma.sync decode)"
+  timeout 60 python3 "$here/run_kernels.py" "$dir/cases-mma" || status=1
+fi
 
 san=$(command -v compute-sanitizer || true)
 [[ -z $san && -x /usr/local/cuda/bin/compute-sanitizer ]] && san=/usr/local/cuda/bin/compute-sanitizer
@@ -25,6 +29,11 @@ if [[ -n $san ]]; then
     step "compute-sanitizer --tool $tool (cases of length 113)"
     timeout 120 "$san" --tool "$tool" --error-exitcode 3 \
       python3 "$here/run_kernels.py" --filter _s113x113_ "$dir/cases" | tail -3 || status=1
+    if [[ -d $dir/cases-mma ]]; then
+      step "compute-sanitizer --tool $tool (mma.sync decode, MHA)"
+      timeout 60 "$san" --tool "$tool" --error-exitcode 3 \
+        python3 "$here/run_kernels.py" --filter _hq8_hkv8_ "$dir/cases-mma" | tail -3 || status=1
+    fi
   done
 else
   step "compute-sanitizer not found: memcheck and racecheck NOT run"
