@@ -304,3 +304,31 @@ func.func @transpose_tiles(%k: tensor<2x8x16xf32>, %init: tensor<2x16x8xf32>) ->
   %t = linalg.transpose ins(%k : tensor<2x8x16xf32>) outs(%init : tensor<2x16x8xf32>) permutation = [0, 2, 1]
   return %t : tensor<2x16x8xf32>
 }
+
+// -----
+
+// A column count the 32-column tile does not divide (80: a 77-key score
+// tile padded to 80) gets the largest divisor that is a multiple of 16
+// lanes, not 20 (vectors of 20 floats, split into pieces by LLVM); other
+// ops' rows of 72 (above the 64 kept whole) get 8, not 12.
+// CHECK-LABEL: func.func @columns_of_80
+// CHECK:         vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
+// CHECK-NOT:     vector<8x20xf32>
+// CHECK-LABEL: func.func @rows_of_72
+// CHECK:         math.exp {{.*}} : vector<8xf32>
+func.func @columns_of_80(%a: tensor<16x64xf32>, %b: tensor<64x80xf32>,
+                         %c: tensor<16x80xf32>) -> tensor<16x80xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x80xf32>)
+                     outs(%c : tensor<16x80xf32>) -> tensor<16x80xf32>
+  return %0 : tensor<16x80xf32>
+}
+func.func @rows_of_72(%x: tensor<4x72xf32>) -> tensor<4x72xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      outs(%x : tensor<4x72xf32>) {
+  ^bb0(%v: f32):
+    %e = math.exp %v : f32
+    linalg.yield %e : f32
+  } -> tensor<4x72xf32>
+  return %0 : tensor<4x72xf32>
+}
