@@ -177,7 +177,8 @@ struct MmaConfig {
   /// 64; 128 in the TMA kernel up to head dimension 128 (and for FP8); 32
   /// with Q in shared memory (head dimension 256 on mma.sync, whose 128
   /// accumulator registers of O leave no room for 64 scores per row: ptxas
-  /// spilled) unless the warps split the keys (16 scores per row each).
+  /// spilled) unless the warps split the keys (16 or 32 scores per row
+  /// each).
   int64_t tileKV = kDefaultTileKV;
   /// mma.sync at head dimensions 64 and 128 (dense or paged prefill, the
   /// decode form with split keys; not varlen or a fused RoPE on Q): the Q
