@@ -1642,6 +1642,18 @@ private:
                                   bytes, idx(offset), ValueRange{});
   }
 
+  /// Split keys: the f32 words of mergeWarpKeys at the start of the shared
+  /// i8 buffer `bytes` (the Q, K and V tiles', free after the key loop).
+  Value mergeView(Value bytes) {
+    auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                            gpu::AddressSpace::Workgroup);
+    return memref::ViewOp::create(b, loc,
+                                  MemRefType::get({c.mergeBytes() / 4}, f32,
+                                                  MemRefLayoutAttrInterface(),
+                                                  space),
+                                  bytes, idx(0), ValueRange{});
+  }
+
   /// The query parameter; the block table (paged); the positions or
   /// offsets of a fused RoPE on Q; the Q tile in shared memory (qInSmem).
   Value qMem, tableMem, ropePosMem, qSmem;
@@ -2016,7 +2028,7 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
   Value rows[kMaxRows], rowsC[kMaxRows], headR[kMaxRows], valid[kMaxRows];
   Value kvHead, qFirst, split;
   // The warp's first CTA row, and its first key of each key tile (split
-  // keys: every warp has the same rows and 16 keys of its own).
+  // keys: m-tile w % rowTiles() and part w / rowTiles() of each tile).
   Value warpRow0 = mul(
       c.splitKeys()
           ? arith::RemUIOp::create(b, loc, warp, idx(c.rowTiles())).getResult()
@@ -2164,24 +2176,14 @@ void KernelBuilder::build(gpu::GPUFuncOp func) {
     stageMem = qSmem;
     stageElems = c.tileQ() * c.dqk;
     if (c.splitKeys())
-      mergeSmem = memref::ViewOp::create(
-          b, loc,
-          MemRefType::get({c.mergeBytes() / 4}, f32,
-                          MemRefLayoutAttrInterface(), space),
-          dyn, idx(0), ValueRange{});
+      mergeSmem = mergeView(dyn);
   } else if (c.qViaSmem || c.splitKeys()) {
     Value buffer = func.getWorkgroupAttributions()[0];
     auto view = [&](int64_t offset, int64_t rows, int64_t cols) {
       return tileView(buffer, offset, rows, cols);
     };
     if (c.splitKeys())
-      mergeSmem = memref::ViewOp::create(
-          b, loc,
-          MemRefType::get({c.mergeBytes() / 4}, f32,
-                          MemRefLayoutAttrInterface(),
-                          gpu::AddressSpaceAttr::get(
-                              b.getContext(), gpu::AddressSpace::Workgroup)),
-          buffer, idx(0), ValueRange{});
+      mergeSmem = mergeView(buffer);
     kSmem = view(0, c.tileKV, c.dqk);
     vSmem = view(c.tileKV * c.dqk * 2, c.tileKV, c.dv);
     qSmem = view(0, c.tileQ(), c.dqk);
