@@ -110,6 +110,17 @@
 // RUN:   --input=%S/Inputs/sdpa-v.npy --print-summary \
 // RUN: | FileCheck %s --check-prefix=SUMMARY
 
+// The entry is inlined into the wrapper, and the flash path computes the
+// results in the caller's buffers: no function of the entry's name, no
+// buffer allocated for a result and copied after the call.
+// RUN: attn-runner %s --entry=causal --num-threads=1 \
+// RUN:   --input=%S/Inputs/sdpa-q.npy --input=%S/Inputs/sdpa-k.npy \
+// RUN:   --input=%S/Inputs/sdpa-v.npy --dump-llvm \
+// RUN: | FileCheck %s --check-prefix=INPLACE --implicit-check-not="llvm.func @causal(" \
+// RUN:   --implicit-check-not="@_mlir_memref_to_llvm_alloc(" --implicit-check-not="@malloc("
+// INPLACE: llvm.func @__attn_runner_entry(
+// INPLACE: llvm.func @_mlir_ciface___attn_runner_entry(
+
 func.func @causal(%q: tensor<1x2x3x4xf32>, %k: tensor<1x1x5x4xf32>,
                   %v: tensor<1x1x5x2xf32>)
     -> (tensor<1x2x3x2xf32>, tensor<1x2x3xf32>) {

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -17,6 +18,19 @@ using namespace mlir::attn;
 #define GET_ATTRDEF_CLASSES
 #include "attn/Dialect/Attn/IR/AttnAttrDefs.cpp.inc"
 
+namespace {
+/// attn ops have no regions and no side effects beyond their operands and
+/// results (the cache ops update the tensors they return): a call to a
+/// function made of them may be inlined anywhere.
+struct AttnInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void AttnDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
@@ -26,6 +40,7 @@ void AttnDialect::initialize() {
 #define GET_OP_LIST
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
       >();
+  addInterfaces<AttnInlinerInterface>();
 }
 
 //===----------------------------------------------------------------------===//

@@ -70,6 +70,10 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCPUVectorizePass(vectorizeOptions));
     pm.addPass(createCanonicalizerPass());
   }
+  // A result computed into a tensor.empty and then stored into a buffer
+  // (bufferization.materialize_in_destination, as attn-runner's and the C
+  // API's entry wrapper does) is computed in that buffer.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
