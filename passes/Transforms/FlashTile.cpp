@@ -16,8 +16,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -81,11 +83,12 @@ StringRef getUnsupportedReason(SdpaOp op) {
 /// Emits the tiled form of one `attn.sdpa`.
 class FlashTiler {
 public:
-  FlashTiler(SdpaOp op, OpBuilder &b, int64_t tileQ, int64_t tileKV, bool peel,
-             bool widen, bool parallel, int64_t padKV, bool transposeKeys)
-      : op(op), b(b), loc(op.getLoc()), tileQ(tileQ), tileKV(tileKV),
-        padKV(padKV), peelTiles(peel), widenTiles(widen),
-        parallelHeads(parallel), transposeKeys(transposeKeys) {}
+  FlashTiler(SdpaOp op, OpBuilder &b, const FlashTilePassOptions &options)
+      : op(op), b(b), loc(op.getLoc()), tileQ(options.tileQ),
+        tileKV(options.tileKV), padKV(options.padKV), peelTiles(options.peel),
+        widenTiles(options.widen), parallelHeads(options.parallelHeads),
+        transposeKeys(options.transposeKeys),
+        prefetchPieces(options.prefetchPages) {}
 
   /// Returns the replacement values of the op's results.
   SmallVector<Value> emit();
@@ -180,6 +183,8 @@ private:
     return widenTile(extractHeadsTile(src, batchIv, kvHead, k0, cols, dim));
   }
   Value pagedTile(Value src, Value k0, OpFoldResult cols, OpFoldResult dim);
+  void prefetchPiece(PagedGatherOp gather, Value start, int64_t rows,
+                     int64_t blockSize, int64_t numBlocks, int64_t headDim);
   Value transposedKeys();
   /// The `[rows or 1, cols or 1]` tile of a score-shaped operand (bias,
   /// attn_mask), keeping its size-1 (broadcast) dimensions.
@@ -326,6 +331,7 @@ private:
   bool peelTiles, widenTiles, parallelHeads;
   /// Transpose each head's keys once (keysT) where that applies.
   bool transposeKeys;
+  bool prefetchPieces;
   /// The current head's keys transposed tile by tile, `[tiles, D,
   /// tile-kv]` (widened; the last tile's missing keys zeros), or null: Q·Kᵀ
   /// reads K tiles.
@@ -428,6 +434,51 @@ Value FlashTiler::transposedKeys() {
 /// holds: the kv_lens masking hides them and zeroes their V rows. Null when
 /// `src` is not such a gather, or its block size and the tile do not divide
 /// one another.
+/// Software prefetches of the pool rows of the piece that starts at key
+/// `start` (the next piece of a tile, or the next tile's first): its block
+/// id from the table (the last table entry past the table, block 0 for an
+/// invalid id), then one prefetch per 64 bytes of each of its `rows` rows.
+/// In an NHD pool a KV head's rows are Hkv * D elements apart, two or fewer
+/// per 4 KiB page, where the hardware prefetchers, which stay inside a page,
+/// do not follow them.
+void FlashTiler::prefetchPiece(PagedGatherOp gather, Value start, int64_t rows,
+                               int64_t blockSize, int64_t numBlocks,
+                               int64_t headDim) {
+  Value table = gather.getBlockTable();
+  Value width = tensor::DimOp::create(b, loc, table, 1);
+  Value last = arith::SubIOp::create(b, loc, width, idx(1));
+  Value n = arith::MinUIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, start, idx(blockSize)), last);
+  Value slot = arith::RemUIOp::create(b, loc, start, idx(blockSize));
+  Value blk = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      tensor::ExtractOp::create(b, loc, table, ValueRange{batchIv, n}));
+  Value valid = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, blk, idx(0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, blk,
+                            idx(numBlocks)));
+  Value safeBlk = arith::SelectOp::create(b, loc, valid, blk, idx(0));
+  auto poolType = cast<RankedTensorType>(gather.getPool().getType());
+  Value pool = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(poolType.getShape(), poolType.getElementType()),
+      gather.getPool(), /*readOnly=*/true);
+  bool hnd = gather.getCacheLayout() == CacheLayout::HND;
+  int64_t eltBytes =
+      std::max<int64_t>(1, poolType.getElementTypeBitWidth() / 8);
+  int64_t step = std::max<int64_t>(1, 64 / eltBytes);
+  for (int64_t r = 0; r < rows; ++r) {
+    Value row = arith::AddIOp::create(b, loc, slot, idx(r));
+    for (int64_t c = 0; c < headDim; c += step) {
+      SmallVector<Value> indices = {safeBlk, row, kvHead, idx(c)};
+      if (hnd)
+        std::swap(indices[1], indices[2]);
+      memref::PrefetchOp::create(b, loc, pool, indices, /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
+    }
+  }
+}
+
 Value FlashTiler::pagedTile(Value src, Value k0, OpFoldResult cols,
                             OpFoldResult dim) {
   auto dequant = src.getDefiningOp<DequantizeOp>();
@@ -538,6 +589,9 @@ Value FlashTiler::pagedTile(Value src, Value k0, OpFoldResult cols,
               b, l, RankedTensorType::get({rows, headDim}, realElt), piece,
               scale, zeroPoint, pieceQuant);
         }
+        if (prefetchPieces)
+          prefetchPiece(gather, arith::AddIOp::create(b, l, start, idx(rows)),
+                        rows, blockSize, numBlocks, headDim);
         SmallVector<OpFoldResult> at = {row0, zero};
         Value dest = tensor::ExtractSliceOp::create(b, l, iter[0], at,
                                                     pieceSizes, unit2);
@@ -1251,27 +1305,22 @@ SmallVector<Value> FlashTiler::emit() {
 
 /// Rewrites a supported `attn.sdpa` into its flash-tiled form.
 struct FlashTileSdpa : OpRewritePattern<SdpaOp> {
-  FlashTileSdpa(MLIRContext *ctx, int64_t tileQ, int64_t tileKV, bool peel,
-                bool widen, bool parallel, int64_t padKV, bool transposeKeys)
-      : OpRewritePattern(ctx), tileQ(tileQ), tileKV(tileKV), padKV(padKV),
-        peel(peel), widen(widen), parallel(parallel),
-        transposeKeys(transposeKeys) {}
+  FlashTileSdpa(MLIRContext *ctx, const FlashTilePassOptions &options)
+      : OpRewritePattern(ctx), options(options) {}
 
   LogicalResult matchAndRewrite(SdpaOp op,
                                 PatternRewriter &rewriter) const override {
-    if (tileQ <= 0 || tileKV <= 0)
+    if (options.tileQ <= 0 || options.tileKV <= 0)
       return rewriter.notifyMatchFailure(op, "expected positive tile sizes");
     StringRef reason = getUnsupportedReason(op);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    FlashTiler tiler(op, rewriter, tileQ, tileKV, peel, widen, parallel, padKV,
-                     transposeKeys);
+    FlashTiler tiler(op, rewriter, options);
     rewriter.replaceOp(op, tiler.emit());
     return success();
   }
 
-  int64_t tileQ, tileKV, padKV;
-  bool peel, widen, parallel, transposeKeys;
+  FlashTilePassOptions options;
 };
 
 struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
@@ -1306,8 +1355,16 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateFlashTilePatterns(patterns, tileQ, tileKV, peel, widen,
-                              parallelHeads, padKV, transposeKeys);
+    FlashTilePassOptions options;
+    options.tileQ = tileQ;
+    options.tileKV = tileKV;
+    options.peel = peel;
+    options.widen = widen;
+    options.parallelHeads = parallelHeads;
+    options.padKV = padKV;
+    options.transposeKeys = transposeKeys;
+    options.prefetchPages = prefetchPages;
+    populateFlashTilePatterns(patterns, options);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     // Gathers whose tiles were read from the pools (and their dequantizes)
     // are left without uses: erased, users first.
@@ -1326,11 +1383,7 @@ struct FlashTilePass : attn::impl::FlashTilePassBase<FlashTilePass> {
 
 } // namespace
 
-void mlir::attn::populateFlashTilePatterns(RewritePatternSet &patterns,
-                                           int64_t tileQ, int64_t tileKV,
-                                           bool peel, bool widen,
-                                           bool parallelHeads, int64_t padKV,
-                                           bool transposeKeys) {
-  patterns.add<FlashTileSdpa>(patterns.getContext(), tileQ, tileKV, peel, widen,
-                              parallelHeads, padKV, transposeKeys);
+void mlir::attn::populateFlashTilePatterns(
+    RewritePatternSet &patterns, const FlashTilePassOptions &options) {
+  patterns.add<FlashTileSdpa>(patterns.getContext(), options);
 }

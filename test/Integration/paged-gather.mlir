@@ -8,6 +8,11 @@
 // block id is valid and runs the attn.sdpa semantics with bottom-right
 // masks.
 //
+// The key tiles prefetch the next piece's pool rows (invalid ids included:
+// block 0 is prefetched then).
+// RUN: attn-opt %s --attn-lower-to-cpu | FileCheck %s --check-prefix=LLVM
+// LLVM: "llvm.intr.prefetch"
+//
 // RUN: attn-opt %s --attn-lower-to-cpu | mlir-runner-22 -e main -entry-point-result=void \
 // RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s

@@ -1,5 +1,6 @@
-// RUN: attn-opt %s -attn-flash-tile="tile-kv=8 peel widen parallel-heads" -split-input-file | FileCheck %s
+// RUN: attn-opt %s -attn-flash-tile="tile-kv=8 peel widen parallel-heads" -split-input-file | FileCheck %s --implicit-check-not=memref.prefetch
 // RUN: attn-opt %s -attn-flash-tile="tile-kv=6 peel widen parallel-heads" -split-input-file | FileCheck %s --check-prefix=SIX
+// RUN: attn-opt %s -attn-flash-tile="tile-kv=8 peel widen parallel-heads prefetch-pages" -split-input-file | FileCheck %s --check-prefix=PREFETCH
 
 // Keys and values gathered from NHD pools with blocks of 4 keys: each tile
 // of 8 keys is read in 2 pieces, each from one block: the block id from the
@@ -32,6 +33,32 @@
 // CHECK: arith.select %[[VALID]], %[[X]], %{{.*}} : f32
 // CHECK: tensor.insert_slice %{{.*}} into %[[ACC]][%[[ROW0]], 0] [4, 8] [1, 1] : tensor<4x8xf32> into tensor<8x8xf32>
 // CHECK: tensor.extract_slice %[[VC]][%{{.*}}, %{{.*}}, %[[KVH]], 0] [1, 4, 1, 8]
+// With prefetch-pages, each piece also prefetches the pool rows of the next
+// piece (4 keys on): the block id from the table (its last entry past the
+// table, block 0 for an invalid id), then one memref.prefetch per 64 bytes
+// of each of its 4 rows (a row of 8 f16 is 16 bytes: one each), on the pool
+// as a read-only buffer.
+// PREFETCH-LABEL: func.func @nhd_pieces
+// PREFETCH-SAME: %[[KC:[^:]*]]: tensor<5x4x2x8xf16>, %[[VC:[^:]*]]: tensor<5x4x2x8xf16>, %[[T:[^:]*]]: tensor<1x4xi32>
+// PREFETCH: scf.forall (%[[B:.*]], %[[H:.*]]) in (1, 2)
+// PREFETCH: %[[KVH:.*]] = arith.divsi %[[H]]
+// PREFETCH: %[[START:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// PREFETCH: tensor.extract_slice %[[KC]]
+// PREFETCH: %[[NEXT:.*]] = arith.addi %[[START]], %[[C4:.*]] : index
+// PREFETCH: %[[W:.*]] = tensor.dim %[[T]], %{{.*}} : tensor<1x4xi32>
+// PREFETCH: %[[LAST:.*]] = arith.subi %[[W]], %{{.*}} : index
+// PREFETCH: %[[N:.*]] = arith.divui %[[NEXT]], %{{.*}} : index
+// PREFETCH: %[[NC:.*]] = arith.minui %[[N]], %[[LAST]] : index
+// PREFETCH: %[[SLOT:.*]] = arith.remui %[[NEXT]], %{{.*}} : index
+// PREFETCH: tensor.extract %[[T]][%[[B]], %[[NC]]] : tensor<1x4xi32>
+// PREFETCH: %[[SAFE:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
+// PREFETCH: %[[KBUF:.*]] = bufferization.to_buffer %[[KC]] read_only : tensor<5x4x2x8xf16> to memref<5x4x2x8xf16>
+// PREFETCH: %[[R0:.*]] = arith.addi %[[SLOT]], %{{.*}} : index
+// PREFETCH: memref.prefetch %[[KBUF]][%[[SAFE]], %[[R0]], %[[KVH]], %{{.*}}], read, locality<3>, data : memref<5x4x2x8xf16>
+// PREFETCH-COUNT-3: memref.prefetch %[[KBUF]][%[[SAFE]], %{{.*}}, %[[KVH]], %{{.*}}], read, locality<3>, data
+// PREFETCH-NOT: memref.prefetch
+// PREFETCH: linalg.generic
+// PREFETCH: bufferization.to_buffer %[[VC]] read_only
 func.func @nhd_pieces(%q: tensor<1x2x1x8xf16>, %kc: tensor<5x4x2x8xf16>,
                       %vc: tensor<5x4x2x8xf16>, %t: tensor<1x4xi32>,
                       %l: tensor<1xi32>, %m: tensor<1x1x1x16xi1>)
@@ -63,6 +90,14 @@ func.func @nhd_pieces(%q: tensor<1x2x1x8xf16>, %kc: tensor<5x4x2x8xf16>,
 // CHECK: linalg.generic
 // CHECK-NOT: arith.extf
 // CHECK: arith.select
+// The next piece of an HND pool: rows [blk, head, slot + r], 32 bytes each.
+// PREFETCH-LABEL: func.func @hnd_one_piece
+// PREFETCH-SAME: %[[KC:[^:]*]]: tensor<3x2x16x8xf32>
+// PREFETCH: %[[KVH:.*]] = arith.divsi
+// PREFETCH: %[[KBUF:.*]] = bufferization.to_buffer %[[KC]] read_only
+// PREFETCH-COUNT-8: memref.prefetch %[[KBUF]][%{{.*}}, %[[KVH]], %{{.*}}, %{{.*}}], read, locality<3>, data : memref<3x2x16x8xf32>
+// PREFETCH-NOT: memref.prefetch
+// PREFETCH: linalg.generic
 func.func @hnd_one_piece(%q: tensor<1x2x1x8xf32>, %kc: tensor<3x2x16x8xf32>,
                          %vc: tensor<3x2x16x8xf32>, %t: tensor<1x2xi32>,
                          %l: tensor<1xi32>) -> tensor<1x2x1x8xf32> {

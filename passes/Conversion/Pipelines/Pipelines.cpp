@@ -184,6 +184,9 @@ void attn::buildAttnToCPUPipeline(OpPassManager &pm,
     // (16), its padding hidden: rows of whole vectors instead of a partial
     // vector in every row of the scores and the softmax.
     flashOptions.padKV = f32Lanes(options.vectorIsa);
+    // Paged KV tiles prefetch the next piece's pool rows (an NHD pool's
+    // rows of one KV head are too far apart for the hardware prefetchers).
+    flashOptions.prefetchPages = true;
     // Paged attention as attn.sdpa over attn.paged_gather of the pools, so
     // that it is flash-tiled (vectorized, on every thread) like dense
     // attention, each key tile read through the block table.

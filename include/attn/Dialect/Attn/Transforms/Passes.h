@@ -22,16 +22,11 @@ namespace attn {
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 
 /// Pattern of `attn-flash-tile`: rewrites a supported `attn.sdpa` into
-/// loops over query and key/value tiles with online softmax; `peel`: the
-/// partial last tiles of static lengths get their own static-size step;
-/// `widen`: f16/bf16 tiles are converted to f32 once per tile;
-/// `parallelHeads`: one scf.forall over (batch, query head); `padKV`: partial
-/// static key tiles whose size is not a multiple of it are padded to one (0:
-/// none); `transposeKeys`: each head's keys transposed once for Q·Kᵀ.
-void populateFlashTilePatterns(RewritePatternSet &patterns, int64_t tileQ,
-                               int64_t tileKV, bool peel = false,
-                               bool widen = false, bool parallelHeads = false,
-                               int64_t padKV = 0, bool transposeKeys = false);
+/// loops over query and key/value tiles with online softmax, as the pass's
+/// options say (tile sizes, peeling, widening, parallel heads, key padding,
+/// keys transposed once per head, prefetches of paged KV pieces).
+void populateFlashTilePatterns(RewritePatternSet &patterns,
+                               const FlashTilePassOptions &options);
 
 } // namespace attn
 } // namespace mlir

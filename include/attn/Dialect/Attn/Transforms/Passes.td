@@ -133,11 +133,16 @@ def FlashTilePass : Pass<"attn-flash-tile"> {
            "tiles, and Q·Kᵀ reads that operand's tiles as stored `[D, "
            "keys]` instead of a `[keys, D]` tile that the CPU vectorizer "
            "transposes per query tile; with static lengths, dense keys, "
-           "parallel-heads and more than one query tile">
+           "parallel-heads and more than one query tile">,
+    Option<"prefetchPages", "prefetch-pages", "bool", /*default=*/"false",
+           "Tiles read from a paged KV cache (an attn.paged_gather) issue "
+           "software prefetches (memref.prefetch) of the pool rows of the "
+           "next piece while copying the current one">
   ];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
