@@ -336,6 +336,27 @@ def GuardArgumentCopiesPass
   ];
 }
 
+def EliminateResultEmptiesPass
+    : Pass<"attn-eliminate-result-empties", "::mlir::ModuleOp"> {
+  let summary = "Compute results in the buffers they are stored into";
+  let description = [{
+    Runs before bufferization in the CPU pipelines. When the module stores a
+    value into a given buffer (`bufferization.materialize_in_destination`,
+    as the entry wrapper of attn-runner and the C API does for each result),
+    runs upstream's empty-tensor elimination (`eliminate-empty-tensors`):
+    the `tensor.empty` that the stored value is computed into (attention's
+    output tile loop) becomes a subset of that buffer, so the value is
+    computed there rather than in a fresh buffer copied into it. Modules
+    without such a store are left as they are; the elimination would only
+    cost its One-Shot analysis (about 50 ms on a function with every
+    attention feature).
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def StackTileBuffersPass
     : Pass<"attn-stack-tile-buffers", "::mlir::func::FuncOp"> {
   let summary = "Put the tile buffers of each parallel iteration (scf.forall, "

@@ -73,7 +73,7 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // A result computed into a tensor.empty and then stored into a buffer
   // (bufferization.materialize_in_destination, as attn-runner's and the C
   // API's entry wrapper does) is computed in that buffer.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(createEliminateResultEmptiesPass());
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
