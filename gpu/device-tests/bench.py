@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Times the cases of `make_cases.py --bench` ON THE GPU MACHINE and prints one JSON line per point
 in the schema of the peers' benchmark peers_gpu.py, impl "attn" (what compare.py calls ours) and
-the kernel kind ("wgmma", "mma.sync" or "simt") in "kernel":
-  {"kind": "prefill", "impl": "attn", "kernel": "wgmma", "d": 128, "h": 16, "s": 2048, "b": 8,
-   "causal": false, "ms": ..., "tflops": ...}
+the kernel's form from its manifest ("wgmma.tma", "wgmma", "mma.sync" or "simt") in "kernel", with
+its query rows per CTA and keys per tile:
+  {"kind": "prefill", "impl": "attn", "kernel": "wgmma.tma", "d": 128, "h": 16, "s": 2048, "b": 8,
+   "causal": false, "ms": ..., "tflops": ..., "query_rows": 128, "tile_kv": 128}
 FLOPs = 4*b*h*s*s*d (halved when causal). Timing: triton.testing.do_bench (median), like the peers.
 Decode points (one query) print {"kind": "decode", ..., "tbps_kv": ...} like the peers' decode grid;
 FP8 (e4m3) points print "kind": "prefill_fp8" or "decode_fp8" (compare.py leaves them out: no peer has them).
@@ -27,8 +28,10 @@ def main(root):
         d = os.path.join(root, name)
         c = json.load(open(os.path.join(d, "config.json")))
         _, loaded = load(d)
-        ptx = open(os.path.join(d, loaded[0][0]["ptx"])).read()
-        kind = "wgmma" if "wgmma.mma_async" in ptx else "mma.sync" if "mma.sync" in ptx else "simt"
+        # The manifest's config says how a tensor-core kernel was generated; the SIMT kernel has none.
+        cfg = loaded[0][0].get("config") or {}
+        kind = cfg.get("form", "simt")
+        tiles = dict(query_rows=cfg.get("query_rows"), tile_kv=cfg.get("tile_kv"))
         dt = {"f16": torch.float16, "bf16": torch.bfloat16}[c["dtype"]]
         named, (q, _, _) = inputs(c, dt)
         named["out"] = torch.empty_like(q)
@@ -42,7 +45,7 @@ def main(root):
             print(json.dumps(dict(kind="decode_fp8" if c.get("fp8") else "decode", impl="attn",
                                   kernel=kind, b=c["b"], hq=c["hq"],
                                   hkv=c["hkv"], skv=c["sk"], d=c["d"], ms=ms, tbps_kv=kv / ms / 1e9,
-                                  compile_s=c.get("compile_s"))), flush=True)
+                                  compile_s=c.get("compile_s"), **tiles)), flush=True)
             continue
         causal = c["mask"] == "causal"
         f = 4 * c["b"] * c["hq"] * c["sq"] * c["sk"] * c["d"] / (2 if causal else 1)
@@ -50,7 +53,7 @@ def main(root):
         print(json.dumps(dict(kind="prefill_fp8" if c.get("fp8") else "prefill", impl="attn", kernel=kind,
                               d=c["d"], h=c["hq"], s=c["sq"], b=c["b"],
                               causal=causal, ms=ms, tflops=f / ms / 1e9,
-                              compile_s=c.get("compile_s"))), flush=True)
+                              compile_s=c.get("compile_s"), **tiles)), flush=True)
 
 
 if __name__ == "__main__":

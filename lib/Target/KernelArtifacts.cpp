@@ -54,6 +54,13 @@ static std::optional<std::pair<std::string, int64_t>> getDType(Type t) {
   return std::nullopt;
 }
 
+std::optional<int64_t> KernelConfig::get(StringRef name) const {
+  for (const Entry &e : entries)
+    if (e.name == name)
+      return e.value;
+  return std::nullopt;
+}
+
 FailureOr<std::vector<KernelInfo>> mlir::attn::collectKernels(ModuleOp module) {
   std::vector<KernelInfo> kernels;
   WalkResult result = module.walk([&](gpu::GPUFuncOp func) {
@@ -94,6 +101,34 @@ FailureOr<std::vector<KernelInfo>> mlir::attn::collectKernels(ModuleOp module) {
     }
     llvm::copy(block.asArrayRef(), info.block.begin());
     info.sharedMemoryBytes = smem.getInt();
+    if (Attribute attr = launch.get("config")) {
+      auto config = dyn_cast<DictionaryAttr>(attr);
+      auto form = config ? config.getAs<StringAttr>("form") : StringAttr();
+      if (!form) {
+        func.emitOpError() << "expected '" << kLaunchAttr
+                           << "' config to be a dictionary with a form";
+        return WalkResult::interrupt();
+      }
+      KernelConfig kc;
+      kc.form = form.str();
+      for (NamedAttribute entry : config) {
+        if (entry.getName() == "form")
+          continue;
+        if (auto flag = dyn_cast<BoolAttr>(entry.getValue())) {
+          kc.entries.push_back({entry.getName().str(), flag.getValue(), true});
+          continue;
+        }
+        auto value = dyn_cast<IntegerAttr>(entry.getValue());
+        if (!value) {
+          func.emitOpError() << "expected '" << kLaunchAttr
+                             << "' config entry '" << entry.getName().getValue()
+                             << "' to be an integer or a boolean";
+          return WalkResult::interrupt();
+        }
+        kc.entries.push_back({entry.getName().str(), value.getInt(), false});
+      }
+      info.config = std::move(kc);
+    }
     for (auto [type, attr] :
          llvm::zip_equal(func.getFunctionType().getInputs(), params)) {
       auto dict = dyn_cast<DictionaryAttr>(attr);
@@ -330,6 +365,13 @@ std::string mlir::attn::emitKernelManifest(const ManifestInfo &info,
                               {"params", std::move(params)}};
     if (k.gridMax)
       kernel["grid_max"] = llvm::json::Array(*k.gridMax);
+    if (k.config) {
+      llvm::json::Object config{{"form", k.config->form}};
+      for (const KernelConfig::Entry &e : k.config->entries)
+        config[e.name] = e.flag ? llvm::json::Value(e.value != 0)
+                                : llvm::json::Value(e.value);
+      kernel["config"] = std::move(config);
+    }
     if (k.ptxas) {
       kernel["ptxas"] = llvm::json::Object{
           {"registers", k.ptxas->registers},

@@ -167,6 +167,17 @@ int main(int argc, char **argv) {
                    << k.ptxas->sharedMemoryBytes << " bytes smem)";
     llvm::outs() << "\n";
   }
+  // --tile-kv sets the SIMT kernel's key tile; the tensor-core kernels
+  // choose theirs (recorded in the manifest's config).
+  if (tileKV.getNumOccurrences())
+    for (const attn::KernelInfo &k : result->kernels)
+      if (std::optional<int64_t> tile =
+              k.config ? k.config->get("tile_kv") : std::nullopt)
+        if (*tile != tileKV)
+          log(false, "note: --tile-kv=" + llvm::Twine(tileKV.getValue()) +
+                         " sets the SIMT kernel's key tile; " + k.name + " (" +
+                         k.config->form + ") takes tiles of " +
+                         llvm::Twine(*tile) + " keys");
   llvm::outs() << "wrote " << result->headerPath << " and "
                << result->manifestPath << "\n";
   return 0;

@@ -52,6 +52,22 @@ struct PtxasReport {
 };
 
 /// One outlined kernel and its launch.
+/// How a tensor-core kernel was generated (attn.launch's "config"): its
+/// form ("mma.sync", "wgmma", "wgmma.tma", "combine") and its settings, in
+/// the order given: sizes (query_rows, tile_kv, warps, ...) and flags
+/// (decode, paged, ...).
+struct KernelConfig {
+  struct Entry {
+    std::string name;
+    int64_t value;
+    bool flag;
+  };
+  std::string form;
+  std::vector<Entry> entries;
+  /// The value of entry `name`, if present.
+  std::optional<int64_t> get(StringRef name) const;
+};
+
 struct KernelInfo {
   /// Kernel entry name (also the gpu.module name and the file stem).
   std::string name;
@@ -65,6 +81,8 @@ struct KernelInfo {
   /// File names relative to the manifest; `cubin` empty when not built.
   std::string ptxFile, cubinFile;
   std::optional<PtxasReport> ptxas;
+  /// Tensor-core kernels: what they were generated with.
+  std::optional<KernelConfig> config;
 };
 
 /// What the manifest records about the compilation.

@@ -388,6 +388,21 @@ DictionaryAttr mlir::attn::tensorMapParamInfo(
        b.getNamedAttr("swizzle", b.getI64IntegerAttr(swizzle))});
 }
 
+void mlir::attn::setKernelConfig(gpu::GPUFuncOp kernel, StringRef form,
+                                 ArrayRef<std::pair<StringRef, int64_t>> sizes,
+                                 ArrayRef<std::pair<StringRef, bool>> flags) {
+  Builder b(kernel.getContext());
+  NamedAttrList config;
+  config.append("form", b.getStringAttr(form));
+  for (auto [name, value] : sizes)
+    config.append(name, b.getI64IntegerAttr(value));
+  for (auto [name, value] : flags)
+    config.append(name, b.getBoolAttr(value));
+  NamedAttrList launch(kernel->getAttrOfType<DictionaryAttr>(kLaunchAttr));
+  launch.set("config", config.getDictionary(kernel.getContext()));
+  kernel->setAttr(kLaunchAttr, launch.getDictionary(kernel.getContext()));
+}
+
 void mlir::attn::setKernelSharedMemory(gpu::GPUFuncOp kernel, int64_t bytes) {
   Builder b(kernel.getContext());
   NamedAttrList launch(kernel->getAttrOfType<DictionaryAttr>(kLaunchAttr));

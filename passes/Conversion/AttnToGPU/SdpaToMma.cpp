@@ -3437,6 +3437,28 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     int64_t threads = c.threads();
     auto kernel = createKernel(b, loc, name, symbols, paramTypes, paramInfos,
                                grid, threads, c.packed() ? c.splits : 0);
+    {
+      // The kernel's configuration, for the manifest.
+      SmallVector<std::pair<StringRef, int64_t>> sizes = {
+          {"query_rows", c.tileQ()},
+          {"tile_kv", c.tileKV},
+          {"warps", c.warps},
+          {"warp_rows", c.warpRows()},
+          {"key_groups", c.keyGroups}};
+      if (c.tma)
+        sizes.push_back({"stages", c.stages});
+      if (c.packed())
+        sizes.push_back({"splits", c.splits});
+      setKernelConfig(kernel,
+                      !c.wgmma ? "mma.sync"
+                      : c.tma  ? "wgmma.tma"
+                               : "wgmma",
+                      sizes,
+                      {{"decode", c.packed()},
+                       {"paged", c.paged},
+                       {"fp8", c.fp8},
+                       {"q_in_smem", c.qInSmem || c.qViaSmem || c.tma}});
+    }
     if (rope) {
       // inv_freq[i] = theta^(-2i/R), computed in f64, rounded to f32.
       OpBuilder::InsertionGuard guard(b);
@@ -3534,6 +3556,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
       combineGrid = {(n + kCombineThreads - 1) / kCombineThreads, 1, 1};
       combine = createKernel(b, loc, (name + "_combine").str(), symbols, types,
                              infos, combineGrid, kCombineThreads);
+      setKernelConfig(combine, "combine", {{"splits", c.splits}});
       OpBuilder kb(ctx);
       buildCombine(kb, loc, combine, c);
     }

@@ -13,7 +13,7 @@
 
 // CHECK-LABEL: func.func @gqa(
 // CHECK:         gpu.launch_func @gqa_kernel::@gqa_kernel blocks in (%c1, %c8, %c2) threads in (%c128, %c1, %c1)
-// CHECK:       gpu.func @gqa_kernel({{.*}}) workgroup(%[[BUF:[^ ]*]] : memref<16384xi8, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}
+// CHECK:       gpu.func @gqa_kernel({{.*}}) workgroup(%[[BUF:[^ ]*]] : memref<16384xi8, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, config = {decode = false, form = "mma.sync", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 128 : i64, tile_kv = 64 : i64, warp_rows = 32 : i64, warps = 4 : i64}, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}
 // CHECK-COUNT-8:   nvgpu.device_async_copy %arg0
 // CHECK:           gpu.barrier
 // CHECK-COUNT-8:   nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
@@ -32,7 +32,7 @@
 // CHECK-COUNT-2:   nvvm.bar.warp.sync
 // CHECK-NOT:       gpu.barrier
 // CHECK:           gpu.return
-// ROWS16:      gpu.func @gqa_kernel({{.*}}) workgroup({{.*}}) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 8, 2>
+// ROWS16:      gpu.func @gqa_kernel({{.*}}) workgroup({{.*}}) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, config = {decode = false, form = "mma.sync", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 128 : i64, tile_kv = 64 : i64, warp_rows = 16 : i64, warps = 8 : i64}, grid = array<i64: 1, 8, 2>
 func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
   %o:2 = attn.sdpa %q, %k, %v {mask = #attn.mask<causal = true, align = bottom_right>} : tensor<2x8x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
   return %o#0, %o#1 : tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
@@ -47,7 +47,7 @@ func.func @gqa(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: ten
 
 // CHECK-LABEL: func.func @mixed(
 // CHECK:         gpu.launch_func @mixed_kernel::@mixed_kernel blocks in (%c2, %c4, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %c57344_i32
-// CHECK:       gpu.func @mixed_kernel({{.*}}) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 2, 4, 1>, shared_memory_bytes = 57344 : i64}
+// CHECK:       gpu.func @mixed_kernel({{.*}}) kernel attributes {attn.launch = {block = array<i64: 128, 1, 1>, config = {decode = false, form = "mma.sync", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 128 : i64, tile_kv = 64 : i64, warp_rows = 32 : i64, warps = 4 : i64}, grid = array<i64: 2, 4, 1>, shared_memory_bytes = 57344 : i64}
 // CHECK-COUNT-16:  nvgpu.device_async_copy %arg0
 // CHECK-NOT:       nvgpu.ldmatrix
 // CHECK:           scf.for

@@ -22,7 +22,7 @@
 
 // CHECK-LABEL: gpu.func @whole_kernel
 // CHECK-SAME:    %[[QMAP:[a-z0-9]+]]: !llvm.ptr, %[[KMAP:[a-z0-9]+]]: !llvm.ptr, %[[VMAP:[a-z0-9]+]]: !llvm.ptr, %[[OMAP:[a-z0-9]+]]: !llvm.ptr) kernel
-// CHECK-SAME:    attn.launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 3, 2, 1>, shared_memory_bytes = 132168 : i64}
+// CHECK-SAME:    attn.launch = {block = array<i64: 384, 1, 1>, config = {decode = false, form = "wgmma.tma", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 128 : i64, stages = 2 : i64, tile_kv = 128 : i64, warp_rows = 16 : i64, warps = 8 : i64}, grid = array<i64: 3, 2, 1>, shared_memory_bytes = 132168 : i64}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 128, 1, 1>, dims = array<i64: 128, 300, 2, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 256, 76800, 153600>, swizzle = 128 : i64, tensor = "query"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 128, 1, 1>, dims = array<i64: 128, 300, 2, 1>, kind = "tensor_map", name = "key_tensor_map", strides = array<i64: 256, 76800, 153600>, swizzle = 128 : i64, tensor = "key"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 128, 1, 1>, dims = array<i64: 64, 300, 2, 1>, kind = "tensor_map", name = "value_tensor_map", strides = array<i64: 128, 38400, 76800>, swizzle = 128 : i64, tensor = "value"}
@@ -123,7 +123,7 @@ func.func @whole(%q: tensor<1x2x300x128xf16>, %k: tensor<1x2x300x128xf16>, %v: t
 // COUNT-LABEL: gpu.func @decode_kernel
 // COUNT-NOT:   nvgpu.device_async_copy
 // CHECK-LABEL: gpu.func @decode_kernel
-// CHECK-SAME:    attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 16, 2, 1>, grid_max = array<i64: 16, 2, 1>, shared_memory_bytes = 42056 : i64}
+// CHECK-SAME:    attn.launch = {block = array<i64: 256, 1, 1>, config = {decode = true, form = "wgmma.tma", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 64 : i64, splits = 16 : i64, stages = 2 : i64, tile_kv = 64 : i64, warp_rows = 16 : i64, warps = 4 : i64}, grid = array<i64: 16, 2, 1>, grid_max = array<i64: 16, 2, 1>, shared_memory_bytes = 42056 : i64}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 1, 4, 1>, dims = array<i64: 64, 1, 8, 1>, kind = "tensor_map", name = "query_tensor_map", strides = array<i64: 128, 128, 1024>, swizzle = 128 : i64, tensor = "query"}
 // CHECK-SAME:    {access = "read", box = array<i64: 64, 64, 1, 1>, dims = array<i64: 64, 1024, 2, 1>, kind = "tensor_map", name = "key_tensor_map"
 // CHECK-NOT:     out_tensor_map

@@ -22,7 +22,7 @@
 // CHECK:         %[[LT:.*]] = bufferization.to_tensor %[[L]] restrict writable
 // CHECK:         return %[[OT]], %[[LT]]
 // CHECK:       gpu.module @gqa_kernel
-// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[BUF:[^ ]*]] : memref<16384xi8, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
+// CHECK:         gpu.func @gqa_kernel({{.*}}) workgroup(%[[BUF:[^ ]*]] : memref<16384xi8, #gpu.address_space<workgroup>>) kernel attributes {attn.launch = {block = array<i64: 256, 1, 1>, config = {decode = false, form = "mma.sync", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 128 : i64, tile_kv = 64 : i64, warp_rows = 16 : i64, warps = 8 : i64}, grid = array<i64: 1, 8, 2>, shared_memory_bytes = 0 : i64}, attn.params = [{access = "read", name = "query"}, {access = "read", name = "key"}, {access = "read", name = "value"}, {access = "readwrite", name = "out"}, {access = "readwrite", name = "lse"}]
 // K and V tiles in one shared buffer, where the Q tile passes first: 16-byte
 // copies of its 128 rows (4 per thread), a wait and a barrier, each warp's
 // A fragments by ldmatrix (2 per 32 columns), a barrier before K and V
@@ -185,7 +185,7 @@ func.func @huge_keys(%q: tensor<1x1x64x64xf16>, %k: tensor<1x1x2147483712x64xf16
 
 // CHECK-LABEL: func.func @whole(
 // CHECK:       gpu.func @whole_kernel
-// CHECK-SAME:    block = array<i64: 128, 1, 1>, grid = array<i64: 1, 2, 1>
+// CHECK-SAME:    block = array<i64: 128, 1, 1>, config = {decode = false, form = "mma.sync", fp8 = false, key_groups = 1 : i64, paged = false, q_in_smem = true, query_rows = 64 : i64, tile_kv = 64 : i64, warp_rows = 16 : i64, warps = 4 : i64}, grid = array<i64: 1, 2, 1>
 // CHECK:         scf.for
 // CHECK-NOT:       scf.if {{.*}} -> (f32
 // CHECK:           scf.yield

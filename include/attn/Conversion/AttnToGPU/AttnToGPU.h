@@ -11,6 +11,7 @@
 #define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -101,6 +102,14 @@ inline constexpr llvm::StringLiteral kTensorMapArgsAttr =
 
 /// Sets the dynamic shared memory a kernel marked by setKernelLaunch needs.
 void setKernelSharedMemory(gpu::GPUFuncOp kernel, int64_t bytes);
+
+/// Records the configuration a tensor-core kernel was generated with as
+/// `config` in its `attn.launch` (the manifest's "config"): `form`
+/// ("mma.sync", "wgmma", "wgmma.tma" or "combine"), integer settings
+/// (query_rows, tile_kv, warps, ...) and flags (decode, paged, ...).
+void setKernelConfig(gpu::GPUFuncOp kernel, StringRef form,
+                     ArrayRef<std::pair<StringRef, int64_t>> sizes,
+                     ArrayRef<std::pair<StringRef, bool>> flags = {});
 
 /// Whether `chip` is a GPU the pipeline generates code for (sm_80, sm_90a).
 bool isSupportedGPUChip(llvm::StringRef chip);
