@@ -183,6 +183,7 @@ private:
     return widenTile(extractHeadsTile(src, batchIv, kvHead, k0, cols, dim));
   }
   Value pagedTile(Value src, Value k0, OpFoldResult cols, OpFoldResult dim);
+  std::pair<Value, Value> tableBlock(Value table, Value n, int64_t numBlocks);
   void prefetchPiece(PagedGatherOp gather, Value start, int64_t rows,
                      int64_t blockSize, int64_t numBlocks, int64_t headDim);
   Value transposedKeys();
@@ -434,6 +435,22 @@ Value FlashTiler::transposedKeys() {
 /// holds: the kv_lens masking hides them and zeroes their V rows. Null when
 /// `src` is not such a gather, or its block size and the tile do not divide
 /// one another.
+/// The block id of entry `n` of this batch's row of the block table, as
+/// an index, and whether it is a valid block ([0, numBlocks)); block 0 in
+/// place of an invalid one (so that reads stay in bounds).
+std::pair<Value, Value> FlashTiler::tableBlock(Value table, Value n,
+                                               int64_t numBlocks) {
+  Value blk = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      tensor::ExtractOp::create(b, loc, table, ValueRange{batchIv, n}));
+  Value valid = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, blk, idx(0)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, blk,
+                            idx(numBlocks)));
+  return {arith::SelectOp::create(b, loc, valid, blk, idx(0)), valid};
+}
+
 /// Software prefetches of the pool rows of the piece that starts at key
 /// `start` (the next piece of a tile, or the next tile's first): its block
 /// id from the table (the last table entry past the table, block 0 for an
@@ -450,15 +467,7 @@ void FlashTiler::prefetchPiece(PagedGatherOp gather, Value start, int64_t rows,
   Value n = arith::MinUIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, start, idx(blockSize)), last);
   Value slot = arith::RemUIOp::create(b, loc, start, idx(blockSize));
-  Value blk = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      tensor::ExtractOp::create(b, loc, table, ValueRange{batchIv, n}));
-  Value valid = arith::AndIOp::create(
-      b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, blk, idx(0)),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, blk,
-                            idx(numBlocks)));
-  Value safeBlk = arith::SelectOp::create(b, loc, valid, blk, idx(0));
+  Value safeBlk = tableBlock(table, n, numBlocks).first;
   auto poolType = cast<RankedTensorType>(gather.getPool().getType());
   Value pool = bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(poolType.getShape(), poolType.getElementType()),
@@ -536,16 +545,8 @@ Value FlashTiler::pagedTile(Value src, Value k0, OpFoldResult cols,
         Value start = arith::AddIOp::create(b, l, k0, row0);
         Value n = arith::DivUIOp::create(b, l, start, idx(blockSize));
         Value slot = arith::RemUIOp::create(b, l, start, idx(blockSize));
-        Value blk = arith::IndexCastOp::create(
-            b, l, b.getIndexType(),
-            tensor::ExtractOp::create(b, l, gather.getBlockTable(),
-                                      ValueRange{batchIv, n}));
-        Value valid = arith::AndIOp::create(
-            b, l,
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, blk, idx(0)),
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, blk,
-                                  idx(numBlocks)));
-        Value safeBlk = arith::SelectOp::create(b, l, valid, blk, idx(0));
+        auto [safeBlk, valid] =
+            tableBlock(gather.getBlockTable(), n, numBlocks);
         // The piece's rows of a pool (with or without D): [rows(, D)].
         auto slicePool = [&](Value pool) -> Value {
           auto type = cast<RankedTensorType>(pool.getType());
