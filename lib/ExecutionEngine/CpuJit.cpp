@@ -227,12 +227,12 @@ LogicalResult mlir::attn::addCpuEntryWrapper(ModuleOp module,
   }
   func::ReturnOp::create(b, loc);
   // The entry's body in the wrapper: the results' tensor.empty become the
-  // caller's result buffers (eliminate-empty-tensors in the CPU pipeline),
-  // so the results are computed where the caller wants them instead of in
-  // a fresh buffer copied there after the call (an alloc, a copy and a free
-  // per call: 3-4 % of a [1, 8, 128, 64] attention call on one thread, a
-  // serial part of the call on several). The call stays when it cannot be
-  // inlined.
+  // caller's result buffers (attn-eliminate-result-empties in the CPU
+  // pipeline), so the results are computed where the caller wants them
+  // instead of in a fresh buffer copied there after the call (an alloc, a
+  // copy and a free per call: 3-4 % of a [1, 8, 128, 64] attention call on
+  // one thread, a serial part of the call on several). The call stays when
+  // it cannot be inlined.
   InlinerInterface inliner(ctx);
   InlinerConfig config;
   if (succeeded(inlineCall(inliner, config.getCloneCallback(),
