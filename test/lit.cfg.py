@@ -28,6 +28,14 @@ tools = ["attn-opt", "attn-capi-test", "attn-capi-run-test", ToolSubst("attn-run
          ToolSubst("attn-gpu-sim", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
+# The CPU's vector extensions (code lowered for AVX-512 runs only with it).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512f" in cpuinfo.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass
+
 if config.attn_has_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.attn_ptxas))

@@ -21,6 +21,7 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cstdlib>
 #include <map>
@@ -338,6 +339,27 @@ mlir::attn::createCpuEngine(ModuleOp module, const CpuJitError &error) {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
+  // Code lowered for AVX-512 (vector-isa=avx512: exp2's vscalefps) does
+  // not run elsewhere; LLVM would abort selecting it.
+  if (!llvm::sys::getHostCPUFeatures().lookup("avx512f")) {
+    Operation *avx512 = nullptr;
+    module.walk([&](LLVM::CallIntrinsicOp call) {
+      if (call.getIntrin().starts_with("llvm.x86.avx512")) {
+        avx512 = call;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (avx512) {
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      os << avx512->getLoc();
+      error("the module was lowered for AVX-512 (vector-isa=avx512), which "
+            "this CPU does not have: an AVX-512 instruction at " +
+            loc + "; lower it with vector-isa=host or avx2");
+      return failure();
+    }
+  }
   DialectRegistry registry;
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);

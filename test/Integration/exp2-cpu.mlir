@@ -1,7 +1,13 @@
 // exp2 on the CPU (attn-cpu-lower-vectors' polynomial, vectorized): the
 // special values the softmax relies on (exp2(-inf) = 0), subnormal and
 // overflowing results, and ordinary arguments.
+// For this machine's vectors (on an AVX-512 one, 2^n by vscalefps), then
+// for AVX2's (2^n built in the exponent field).
 // RUN: attn-opt %s --attn-linalg-to-llvm \
+// RUN: | mlir-runner-22 -e main -entry-point-result=void \
+// RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
+// RUN: | FileCheck %s
+// RUN: attn-opt %s --attn-linalg-to-llvm=vector-isa=avx2 \
 // RUN: | mlir-runner-22 -e main -entry-point-result=void \
 // RUN:   -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s

@@ -520,12 +520,20 @@ def CPULowerVectorsPass : Pass<"attn-cpu-lower-vectors"> {
     runs in vector registers instead of one libm call per element, and
     `arith.extf` of bf16 vectors to f32 becomes a shift of their bits into
     the upper half (exact; the x86 backend widens bf16 element by element
-    without AVX512-BF16).
+    without AVX512-BF16). With `avx512`, the power of two of exp2 is applied
+    by AVX-512's `vscalefps` (`x86vector.avx512.mask.scalef`, one
+    instruction per 16 lanes in place of eight integer and multiply
+    instructions; then `convert-vector-to-llvm` needs `enable-x86vector`).
   }];
+  let options = [
+    Option<"avx512", "avx512", "bool", /*default=*/"false",
+           "exp2 scales by vscalefps (x86vector.avx512.mask.scalef) on "
+           "vectors of a multiple of 16 lanes">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::vector::VectorDialect"
+    "::mlir::vector::VectorDialect", "::mlir::x86vector::X86VectorDialect"
   ];
 }
 

@@ -80,7 +80,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
           "registers of 16 floats: 8 x 32 tiles), 'avx2' (16 registers of 8 "
           "floats, also right for other 16-register ISAs: 6 x 16 tiles) or "
           "'host' (the machine running the pass: avx512 where it has "
-          "AVX-512F, avx2 otherwise). tile-m and tile-n override it"),
+          "AVX-512F, avx2 otherwise). tile-m and tile-n override it. "
+          "avx512 also applies exp2's power of two by vscalefps: that "
+          "code runs only on CPUs with AVX-512F"),
       llvm::cl::init(CPUVectorIsa::Host),
       llvm::cl::values(clEnumValN(CPUVectorIsa::Host, "host", "this machine"),
                        clEnumValN(CPUVectorIsa::Avx2, "avx2",

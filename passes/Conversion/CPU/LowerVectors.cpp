@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/X86Vector/Transforms.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -50,8 +51,16 @@ static GreedyRewriteConfig boundedConfig() {
 /// 2^(n/2) and 2^(n - n/2), so that results between 2^-149 and 2^128 round
 /// correctly through the subnormals. x is clamped to [-151, 128] first:
 /// -inf (a masked score) gives exactly 0, +inf gives +inf, NaN stays NaN.
+///
+/// With `scalef` (AVX-512), a vector of a multiple of 16 lanes takes 2^n by
+/// `vscalefps` instead, 16 lanes at a time: y · 2^n in one rounding, correct
+/// through the subnormals too, where the exponent-field construction takes
+/// a conversion to integers, two shifts, a subtraction, two additions and
+/// two multiplications.
 struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
-  using OpRewritePattern::OpRewritePattern;
+  Exp2Polynomial(MLIRContext *ctx, bool scalef)
+      : OpRewritePattern(ctx), scalef(scalef) {}
+  bool scalef;
 
   LogicalResult matchAndRewrite(math::Exp2Op op,
                                 PatternRewriter &rw) const override {
@@ -90,6 +99,33 @@ struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
     for (float c : ArrayRef<float>(kP).drop_front())
       p = math::FmaOp::create(rw, loc, p, frac, f(c));
     Value y = math::FmaOp::create(rw, loc, frac, p, f(1.0f));
+    if (scalef && vecType && vecType.getRank() == 1 &&
+        vecType.getNumElements() % 16 == 0) {
+      auto lanes = VectorType::get({16}, rw.getF32Type());
+      Value allLanes = arith::ConstantOp::create(rw, loc, rw.getI16Type(),
+                                                 rw.getI16IntegerAttr(-1));
+      // _MM_FROUND_CUR_DIRECTION: the current rounding mode.
+      Value rounding = arith::ConstantOp::create(rw, loc, rw.getI32Type(),
+                                                 rw.getI32IntegerAttr(4));
+      Value result = f(0.0f);
+      for (int64_t k = 0; k < vecType.getNumElements(); k += 16) {
+        auto slice = [&](Value v) -> Value {
+          return vector::ExtractStridedSliceOp::create(
+              rw, loc, v, ArrayRef<int64_t>{k}, ArrayRef<int64_t>{16},
+              ArrayRef<int64_t>{1});
+        };
+        // The op's operands go to llvm.x86.avx512.mask.scalef.ps.512 in
+        // order, i.e. as (value, exponent, pass-through): y · 2^n.
+        Value yk = slice(y);
+        Value scaled = x86vector::MaskScaleFOp::create(
+            rw, loc, lanes, yk, slice(n), yk, allLanes, rounding);
+        result = vector::InsertStridedSliceOp::create(rw, loc, scaled, result,
+                                                      ArrayRef<int64_t>{k},
+                                                      ArrayRef<int64_t>{1});
+      }
+      rw.replaceOp(op, result);
+      return success();
+    }
     Value ni = arith::FPToSIOp::create(rw, loc, intType, n);
     Value n1 = arith::ShRSIOp::create(rw, loc, ni, i(1));
     Value n2 = arith::SubIOp::create(rw, loc, ni, n1);
@@ -215,6 +251,8 @@ struct TransposeDropLeadingUnitDims : OpRewritePattern<vector::TransposeOp> {
 
 struct CPULowerVectorsPass
     : attn::impl::CPULowerVectorsPassBase<CPULowerVectorsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     Operation *root = getOperation();
@@ -223,7 +261,8 @@ struct CPULowerVectorsPass
     // widened by shifts.
     {
       RewritePatternSet patterns(ctx);
-      patterns.add<Exp2Polynomial, BF16ExtAsShift>(ctx);
+      patterns.add<Exp2Polynomial>(ctx, avx512);
+      patterns.add<BF16ExtAsShift>(ctx);
       (void)applyPatternsGreedily(root, std::move(patterns), boundedConfig());
     }
     // 1. Contractions to outer products (then FMAs), with the transfers'

@@ -46,11 +46,16 @@ static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
   return {6, 16};
 }
 
-/// f32 lanes of a vector register for `isa`.
-static int64_t f32Lanes(attn::CPUVectorIsa isa) {
+/// Whether `isa` (the host's for Host) has AVX-512.
+static bool isAvx512(attn::CPUVectorIsa isa) {
   if (isa == attn::CPUVectorIsa::Host)
     isa = attn::detectHostVectorIsa();
-  return isa == attn::CPUVectorIsa::Avx512 ? 16 : 8;
+  return isa == attn::CPUVectorIsa::Avx512;
+}
+
+/// f32 lanes of a vector register for `isa`.
+static int64_t f32Lanes(attn::CPUVectorIsa isa) {
+  return isAvx512(isa) ? 16 : 8;
 }
 
 void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
@@ -130,7 +135,9 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.vectorize) {
     // n-D vectors to 1-D vectors and FMAs; n-D transfers to unrolled 1-D
     // transfers (convert-vector-to-llvm lowers those).
-    pm.addPass(createCPULowerVectorsPass());
+    CPULowerVectorsPassOptions lowerOptions;
+    lowerOptions.avx512 = isAvx512(options.vectorIsa);
+    pm.addPass(createCPULowerVectorsPass(lowerOptions));
     pm.addPass(createConvertVectorToSCFPass(
         VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
     pm.addPass(createCanonicalizerPass());
@@ -150,6 +157,8 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // a tree of vector ops instead of a chain of scalar ones.
   ConvertVectorToLLVMPassOptions toLLVMOptions;
   toLLVMOptions.reassociateFPReductions = true;
+  // exp2's vscalefps (attn-cpu-lower-vectors{avx512}).
+  toLLVMOptions.x86Vector = options.vectorize && isAvx512(options.vectorIsa);
   pm.addPass(createConvertVectorToLLVMPass(toLLVMOptions));
   if (async)
     pm.addPass(createConvertAsyncToLLVMPass());

@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --split-input-file --attn-cpu-lower-vectors | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-cpu-lower-vectors=avx512=1 | FileCheck %s --check-prefix=AVX512
 
 // math.exp2 on f32 vectors becomes a polynomial on the fraction times two
 // powers of two built in the exponent field: no libm call per element.
@@ -50,4 +51,32 @@ func.func @f16(%x: vector<8xf16>, %d: f64) -> (vector<8xf16>, f64) {
   %y = math.exp2 %x : vector<8xf16>
   %e = math.exp2 %d : f64
   return %y, %e : vector<8xf16>, f64
+}
+
+// -----
+
+// With avx512, a vector of a multiple of 16 lanes applies 2^n by vscalefps,
+// 16 lanes at a time (the op's operands go to the intrinsic as value,
+// exponent, pass-through; all 16 lanes, the current rounding); other
+// widths and scalars keep the exponent-field construction.
+// AVX512-LABEL: func.func @scalef(
+// AVX512-DAG:     %[[ALL:.*]] = arith.constant -1 : i16
+// AVX512-DAG:     %[[CUR:.*]] = arith.constant 4 : i32
+// AVX512:         %[[N:.*]] = math.roundeven %{{.*}} : vector<32xf32>
+// AVX512-COUNT-5: math.fma
+// AVX512:         %[[Y:.*]] = math.fma {{.*}} : vector<32xf32>
+// AVX512:         %[[Y0:.*]] = vector.shuffle %[[Y]], %[[Y]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+// AVX512:         %[[N0:.*]] = vector.shuffle %[[N]], %[[N]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+// AVX512:         x86vector.avx512.mask.scalef %[[Y0]], %[[N0]], %[[Y0]], %[[ALL]], %[[CUR]] : vector<16xf32>
+// AVX512:         %[[Y1:.*]] = vector.shuffle %[[Y]], %[[Y]] [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]
+// AVX512:         %[[N1:.*]] = vector.shuffle %[[N]], %[[N]] [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]
+// AVX512:         x86vector.avx512.mask.scalef %[[Y1]], %[[N1]], %[[Y1]], %[[ALL]], %[[CUR]] : vector<16xf32>
+// AVX512-NOT:     x86vector
+// AVX512:         arith.fptosi {{.*}} : vector<8xf32> to vector<8xi32>
+// AVX512-NOT:     x86vector
+// AVX512:         return
+func.func @scalef(%x: vector<32xf32>, %s: vector<8xf32>) -> (vector<32xf32>, vector<8xf32>) {
+  %y = math.exp2 %x : vector<32xf32>
+  %t = math.exp2 %s : vector<8xf32>
+  return %y, %t : vector<32xf32>, vector<8xf32>
 }
