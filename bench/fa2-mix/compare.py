@@ -382,7 +382,8 @@ def build_ours(args, work, sq, sk):
     with open(os.path.join(d, "attn.json")) as f:
         man = json.load(f)
     if len(man["kernels"]) != 1:
-        die("expected one kernel in attn-compile's manifest")
+        die("expected one kernel in attn-compile's manifest (at most 128 "
+            "queries take the decode form: use --seqlen-q above 128)")
     return {"dir": d, "manifest": os.path.join(d, "attn.json"), "json": man,
             "kernel": man["kernels"][0]}
 
@@ -476,7 +477,9 @@ def main():
     ap.add_argument("--nvcc")
     ap.add_argument("--ptxas")
     ap.add_argument("--cuobjdump")
-    ap.add_argument("--seqlen-q", type=int, default=128)
+    # More than 128 queries: with 128 or fewer (query head, query) pairs a
+    # head's queries take the decode form (two kernels, split keys).
+    ap.add_argument("--seqlen-q", type=int, default=256)
     ap.add_argument("--seqlen-k", type=int, default=1024)
     ap.add_argument("--seqlen-k-base", type=int, default=512,
                     help="second key length; per-tile figures are the difference")

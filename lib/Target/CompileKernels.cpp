@@ -131,9 +131,9 @@ mlir::attn::verifyKernelCompileOptions(const KernelCompileOptions &options,
     log(true, "expected --kernel=auto, mma, wgmma or simt, got '" + kind + "'");
   else if (kind == "wgmma" && options.chip != "sm_90a")
     log(true, "--kernel=wgmma needs --chip=sm_90a, got " + options.chip);
-  else if (options.tileKV <= 0 || options.blockSize <= 0 ||
+  else if (options.tileKV < 0 || options.blockSize <= 0 ||
            options.blockSize > 1024)
-    log(true, "expected tile-kv > 0 and block-size in [1, 1024], got " +
+    log(true, "expected tile-kv >= 0 and block-size in [1, 1024], got " +
                   llvm::Twine(options.tileKV) + " and " +
                   llvm::Twine(options.blockSize));
   else if (options.warpRows != 0 && options.warpRows != 16 &&
@@ -163,7 +163,9 @@ FailureOr<KernelCompileResult> mlir::attn::compileKernels(
 
   GPUPipelineOptions pipelineOptions;
   pipelineOptions.chip = options.chip;
-  pipelineOptions.tileKV = options.tileKV;
+  // 0: each kernel's own tile (the pipeline's default for the SIMT kernel).
+  if (options.tileKV > 0)
+    pipelineOptions.tileKV = options.tileKV;
   pipelineOptions.blockSize = options.blockSize;
   pipelineOptions.kernel = options.kernel;
   pipelineOptions.tma = options.tma;

@@ -46,8 +46,11 @@ static cl::opt<std::string>
                         "file's stem)"),
                cl::cat(category));
 static cl::opt<int64_t>
-    tileKV("tile-kv", cl::desc("Keys per online-softmax step (default: 64)"),
-           cl::init(64), cl::cat(category));
+    tileKV("tile-kv",
+           cl::desc("Keys per online-softmax step of every kernel, one each "
+                    "supports (default: 0, each kernel's own: 64 for the SIMT "
+                    "kernel)"),
+           cl::init(0), cl::cat(category));
 static cl::opt<int64_t> blockSize("block-size",
                                   cl::desc("Threads per block (default: 128)"),
                                   cl::init(128), cl::cat(category));
@@ -167,17 +170,6 @@ int main(int argc, char **argv) {
                    << k.ptxas->sharedMemoryBytes << " bytes smem)";
     llvm::outs() << "\n";
   }
-  // --tile-kv sets the SIMT kernel's key tile; the tensor-core kernels
-  // choose theirs (recorded in the manifest's config).
-  if (tileKV.getNumOccurrences())
-    for (const attn::KernelInfo &k : result->kernels)
-      if (std::optional<int64_t> tile =
-              k.config ? k.config->get("tile_kv") : std::nullopt)
-        if (*tile != tileKV)
-          log(false, "note: --tile-kv=" + llvm::Twine(tileKV.getValue()) +
-                         " sets the SIMT kernel's key tile; " + k.name + " (" +
-                         k.config->form + ") takes tiles of " +
-                         llvm::Twine(*tile) + " keys");
   llvm::outs() << "wrote " << result->headerPath << " and "
                << result->manifestPath << "\n";
   return 0;

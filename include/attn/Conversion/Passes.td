@@ -134,6 +134,13 @@ def SdpaToMmaPass : Pass<"attn-sdpa-to-mma", "::mlir::ModuleOp"> {
            "loaded from shared memory; at Dqk = 128 Q stays in shared "
            "memory, read per key tile), 16 (8 warps), or 0: 32 at Dv = 64, "
            "16 at Dv = 128">,
+    Option<"tileKV", "tile-kv", "int64_t", /*default=*/"0",
+           "Keys per tile (the online softmax's step): 0, each kernel's own "
+           "(mma.sync 64, 32 at head dimension 256 without split keys; "
+           "wgmma with TMA 128 up to head dimension 128 outside the decode "
+           "form, else 64; FP8 128); otherwise one the kernel supports "
+           "(mma.sync 32 or 64; TMA 64 or 128; wgmma with cp.async 64; FP8 "
+           "128), an error at the op if not">,
     Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU (132: H100 SXM); the "
            "decode form splits the keys until about two CTAs per SM run">

@@ -140,7 +140,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "serialization)"),
       llvm::cl::init("isa")};
   PassOptions::Option<int64_t> tileKV{
-      *this, "tile-kv", llvm::cl::desc("Keys per step of the online softmax"),
+      *this, "tile-kv",
+      llvm::cl::desc("Keys per step of the online softmax: the SIMT "
+                     "kernel's (default 64) and, when given, the "
+                     "tensor-core kernels' (attn-sdpa-to-mma's tile-kv; "
+                     "else each takes its own)"),
       llvm::cl::init(64)};
   PassOptions::Option<std::string> kernel{
       *this, "kernel",

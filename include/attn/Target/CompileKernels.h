@@ -30,7 +30,9 @@ namespace mlir::attn {
 struct KernelCompileOptions {
   /// sm_80 or sm_90a.
   std::string chip = "sm_80";
-  int64_t tileKV = 64;
+  /// Keys per tile of every kernel; 0: each kernel's own (64 for the SIMT
+  /// kernel; the tensor-core kernels' in docs/gpu/codegen.md).
+  int64_t tileKV = 0;
   int64_t blockSize = 128;
   /// auto, mma, wgmma (sm_90a) or simt.
   std::string kernel = "auto";

@@ -3222,9 +3222,14 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     MmaConfig c = sdpa ? configOf(sdpa) : configOf(cast<PagedAttentionOp>(op));
     RopeOp rope;
     c.wgmma = wgmma;
+    // tile-kv: the key tile asked for (checked below, once the form is
+    // known), else the form's own.
+    bool givenTile = tileKV > 0;
+    if (givenTile)
+      c.tileKV = tileKV;
     // FP8: keys in tiles of 128 (the transposed V tile's rows are 128
     // bytes, one swizzle atom wide), in the decode form's splits too.
-    if (c.fp8)
+    else if (c.fp8)
       c.tileKV = 128;
     // mma.sync at head dimension 256: Q stays in shared memory and keys
     // come in tiles of 32 (the decode form counts its splits in them),
@@ -3232,7 +3237,7 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // of a 64-key tile.
     bool q256InSmem = !c.wgmma && (c.dqk == 256 || c.dv == 256);
     chooseSplits(c);
-    if (q256InSmem && !c.splitKeys()) {
+    if (!givenTile && q256InSmem && !c.splitKeys()) {
       c.tileKV = 32;
       c.splits = c.defaultSplits = 0;
       c.keyGroups = 1;
@@ -3288,8 +3293,43 @@ struct SdpaToMmaPass : attn::impl::SdpaToMmaPassBase<SdpaToMmaPass> {
     // (The decode form keeps 64: its split count is chosen in key tiles of
     // 64 and for two CTAs per SM, and it is bound by memory, not by the
     // tensor cores.)
-    if (c.tma && !c.packed() && c.dqk <= 128 && c.dv <= 128)
+    if (!givenTile && c.tma && !c.packed() && c.dqk <= 128 && c.dv <= 128)
       c.tileKV = 128;
+    if (givenTile) {
+      // The tiles each form is built and tested with: FP8 128 (the
+      // transposed V tile's rows); TMA 64 or 128 (64 at head dimension
+      // 256); wgmma with cp.async 64; mma.sync 32 or 64, at head dimension
+      // 256 32 (S of 64 keys next to 128 registers of O spilled) or 64
+      // with split keys.
+      bool d256 = c.dqk == 256 || c.dv == 256;
+      SmallVector<int64_t, 2> supported;
+      StringRef form;
+      if (c.fp8) {
+        supported = {128};
+        form = "FP8";
+      } else if (c.tma) {
+        supported = d256 ? SmallVector<int64_t, 2>{64}
+                         : SmallVector<int64_t, 2>{64, 128};
+        form = "wgmma (TMA)";
+      } else if (c.wgmma) {
+        supported = {64};
+        form = "wgmma (cp.async)";
+      } else {
+        supported = !d256           ? SmallVector<int64_t, 2>{32, 64}
+                    : c.splitKeys() ? SmallVector<int64_t, 2>{64}
+                                    : SmallVector<int64_t, 2>{32};
+        form = "mma.sync";
+      }
+      if (!llvm::is_contained(supported, c.tileKV)) {
+        InFlightDiagnostic diag = op->emitOpError()
+                                  << "attn-sdpa-to-mma: tile-kv = " << c.tileKV
+                                  << " is not supported by its " << form
+                                  << " kernel (supported here: ";
+        llvm::interleave(
+            supported, [&](int64_t t) { diag << t; }, [&] { diag << ", "; });
+        return diag << "; 0: the kernel's own)";
+      }
+    }
     Location loc = op->getLoc();
     auto memrefOf = [](Value v) {
       auto t = cast<RankedTensorType>(v.getType());

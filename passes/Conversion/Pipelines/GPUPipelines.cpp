@@ -65,6 +65,10 @@ void attn::buildAttnToGPUKernelsPipeline(OpPassManager &pm,
         (options.kernel == "auto" && options.chip == "sm_90a");
     mmaOptions.useTma = options.tma;
     mmaOptions.warpRows = options.warpRows;
+    // An explicit tile-kv applies to the tensor-core kernels too (else
+    // each takes its own).
+    if (options.tileKV.hasValue())
+      mmaOptions.tileKV = options.tileKV;
     pm.addPass(createSdpaToMmaPass(mmaOptions));
   }
   // One query row per tile: each GPU thread owns one row's online softmax.
