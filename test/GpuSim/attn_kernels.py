@@ -412,7 +412,11 @@ def run_case(c, args, seed):
         cmd = [args.attn_compile, os.path.join(d, "case.mlir"),
                f"--chip={args.chip}", f"--out-dir={d}", "--no-cubin"]
         if "tile_kv" in c:
-            cmd.append(f"--tile-kv={c['tile_kv']}")
+            # A key tile other than the kernel's own where the form takes
+            # it: mma.sync 32 (its own 64); sm_90a's wgmma kernels take
+            # 64 or 128 (TMA's own 128), so 64 there.
+            tile = c["tile_kv"] if args.chip == "sm_80" else 64
+            cmd.append(f"--tile-kv={tile}")
         cmd += args.compile_flag
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
