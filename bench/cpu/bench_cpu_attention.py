@@ -541,9 +541,13 @@ def main():
     if a.shapes:
         shapes = []
         for s in a.shapes.split(";"):
-            f = [int(x) for x in s.split(",")]
-            shapes.append(tuple(f[:5]) + (bool(f[5]) if len(f) > 5 else
-                                          False,))
+            f = [x.strip() for x in s.split(",")]
+            if len(f) not in (5, 6) or (len(f) == 6 and
+                                        f[5] not in ("causal", "0", "1")):
+                sys.exit(f"bench_cpu_attention: --shapes: expected "
+                         f"B,H,Sq,Sk,D[,causal], got '{s}'")
+            causal = len(f) == 6 and f[5] in ("causal", "1")
+            shapes.append(tuple(int(x) for x in f[:5]) + (causal,))
     elif a.grid:
         shapes = GRID_SHAPES
     elif a.quick:
