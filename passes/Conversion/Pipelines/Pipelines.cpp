@@ -35,22 +35,20 @@ attn::CPUVectorIsa attn::detectHostVectorIsa() {
                                     : attn::CPUVectorIsa::Avx2;
 }
 
-/// The register tile of a contraction for `isa`: accumulators in half of the
-/// vector registers, the rest for the right-hand side's row and the
-/// broadcasts (with 16 registers, 8 x 32 spills every accumulator).
-static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
-  if (isa == attn::CPUVectorIsa::Host)
-    isa = attn::detectHostVectorIsa();
-  if (isa == attn::CPUVectorIsa::Avx512)
-    return {8, 32};
-  return {6, 16};
-}
-
 /// Whether `isa` (the host's for Host) has AVX-512.
 static bool isAvx512(attn::CPUVectorIsa isa) {
   if (isa == attn::CPUVectorIsa::Host)
     isa = attn::detectHostVectorIsa();
   return isa == attn::CPUVectorIsa::Avx512;
+}
+
+/// The register tile of a contraction for `isa`: accumulators in half of the
+/// vector registers, the rest for the right-hand side's row and the
+/// broadcasts (with 16 registers, 8 x 32 spills every accumulator).
+static std::pair<int64_t, int64_t> registerTile(attn::CPUVectorIsa isa) {
+  if (isAvx512(isa))
+    return {8, 32};
+  return {6, 16};
 }
 
 /// f32 lanes of a vector register for `isa`.
