@@ -60,6 +60,9 @@ void attn::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                      const CPUPipelineOptions &options) {
   // linalg.softmax (and other composite linalg ops) into what lowers.
   pm.addPass(createDecomposeLinalgPass());
+  // Elementwise arith/math ops on tensors (a function's own `lens + 1`)
+  // as linalg.generic: bufferization has no form for them.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   if (options.vectorize) {
     // Register tiles of vectors on tensors, before bufferization (the
     // accumulators of the tiles become loop-carried vectors).
