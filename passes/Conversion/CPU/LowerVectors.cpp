@@ -84,12 +84,19 @@ struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
     auto i = [&](int32_t v) { return splat(intType, rw.getI32IntegerAttr(v)); };
 
     Value x = op.getOperand();
-    // NaN-propagating clamp for the fraction, NaN-dropping one for the
-    // exponent (no poison from converting NaN to an integer).
+    // vscalefps takes the exponent as a float (NaN gives NaN); the
+    // exponent-field construction converts it to an integer.
+    bool byScalef = scalef && vecType && vecType.getRank() == 1 &&
+                    vecType.getNumElements() % 16 == 0;
+    // NaN-propagating clamp for the fraction; for an integer exponent, a
+    // NaN-dropping one (no poison from converting NaN to an integer).
     Value xc = arith::MinimumFOp::create(
         rw, loc, arith::MaximumFOp::create(rw, loc, x, f(-151.0f)), f(128.0f));
-    Value xn = arith::MinNumFOp::create(
-        rw, loc, arith::MaxNumFOp::create(rw, loc, x, f(-151.0f)), f(128.0f));
+    Value xn = byScalef ? xc
+                        : arith::MinNumFOp::create(
+                              rw, loc,
+                              arith::MaxNumFOp::create(rw, loc, x, f(-151.0f)),
+                              f(128.0f));
     Value n = math::RoundEvenOp::create(rw, loc, xn);
     Value frac = arith::SubFOp::create(rw, loc, xc, n);
     static constexpr float kP[] = {
@@ -99,8 +106,7 @@ struct Exp2Polynomial : OpRewritePattern<math::Exp2Op> {
     for (float c : ArrayRef<float>(kP).drop_front())
       p = math::FmaOp::create(rw, loc, p, frac, f(c));
     Value y = math::FmaOp::create(rw, loc, frac, p, f(1.0f));
-    if (scalef && vecType && vecType.getRank() == 1 &&
-        vecType.getNumElements() % 16 == 0) {
+    if (byScalef) {
       auto lanes = VectorType::get({16}, rw.getF32Type());
       Value allLanes = arith::ConstantOp::create(rw, loc, rw.getI16Type(),
                                                  rw.getI16IntegerAttr(-1));

@@ -62,7 +62,11 @@ func.func @f16(%x: vector<8xf16>, %d: f64) -> (vector<8xf16>, f64) {
 // AVX512-LABEL: func.func @scalef(
 // AVX512-DAG:     %[[ALL:.*]] = arith.constant -1 : i16
 // AVX512-DAG:     %[[CUR:.*]] = arith.constant 4 : i32
-// AVX512:         %[[N:.*]] = math.roundeven %{{.*}} : vector<32xf32>
+// The exponent stays a float: the NaN-propagating clamp serves both.
+// AVX512-NOT:     arith.maxnumf
+// AVX512:         %[[XC:.*]] = arith.minimumf %{{.*}} : vector<32xf32>
+// AVX512-NOT:     arith.maxnumf
+// AVX512:         %[[N:.*]] = math.roundeven %[[XC]] : vector<32xf32>
 // AVX512-COUNT-5: math.fma
 // AVX512:         %[[Y:.*]] = math.fma {{.*}} : vector<32xf32>
 // AVX512:         %[[Y0:.*]] = vector.shuffle %[[Y]], %[[Y]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
